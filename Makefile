@@ -1,0 +1,53 @@
+# Every target sets up .venv itself (Python 3.12+, pinned packages), so a fresh
+# clone needs nothing but `make demo` or `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+# The first interpreter found that is Python 3.12 or newer.
+PYTHON_312 := $(shell for c in python3.14 python3.13 python3.12 python3 \
+	$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
+	  && { command -v $$c; break; }; done)
+
+.PHONY: demo test bench lint venv browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@if [ -z "$(PYTHON_312)" ]; then \
+	  echo "error: Python 3.12 or newer is required (vietnam-provinces 2026.x needs it)."; \
+	  echo "       Install it (e.g. 'pyenv install 3.12') and run make again."; exit 1; fi
+	@echo "Using $(PYTHON_312) for $(VENV)"
+	@[ -x $(PY) ] && $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { rm -rf $(VENV); $(PYTHON_312) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's chromium for the browser tests (root here; apt-get when missing).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+demo: $(STAMP)
+	$(VENV)/bin/ioc demo
+
+test: $(STAMP) browser
+	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/ioc bench collect
+	$(VENV)/bin/ioc bench collect --fleet national
+	$(VENV)/bin/ioc bench store
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) data .pytest_cache
