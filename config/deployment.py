@@ -1,0 +1,23 @@
+"""The deployment's centres: the registry's selection plus the site file's facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.loader import config_path, load_site, resolve_site_path
+from config.registry import Centre, apply_site, select
+from config.settings import Settings, SiteFile
+
+
+def site_file(settings: Settings, config_file: str | Path | None = None) -> SiteFile | None:
+    """The validated site file the settings name, or None when they name none."""
+    if settings.deployment.site_file is None:
+        return None
+    return load_site(resolve_site_path(settings, config_path(config_file)))
+
+
+def centres(settings: Settings, config_file: str | Path | None = None) -> list[Centre]:
+    """Every centre this deployment watches, with coordinates where the site file has them."""
+    d = settings.deployment
+    chosen = select(d.scope, d.province, include_provincial=d.include_provincial_centre)
+    return apply_site(chosen, site_file(settings, config_file))

@@ -1,0 +1,119 @@
+"""The typed configuration model. Strict: unknown keys are errors, never ignored.
+
+Loaded by `config.loader` from `config/ioc.yaml` (or the file named by
+`IOC_CONFIG`) plus `IOC_*` environment variables. Secrets never live in YAML:
+a database URL with a password must come from `IOC_DB_URL`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+ProbeKind = Literal["http", "json", "prometheus"]
+
+
+class ProbeSpec(Strict):
+    """One request a poll makes to a centre: its kind and path below the centre's base URL."""
+
+    kind: ProbeKind
+    path: str = Field(pattern=r"^/")
+    profile: str = "default"  # which mapping (config/probes.yaml) reads the answer
+
+
+class DeploymentSettings(Strict):
+    name: str = "IOC"
+    scope: Literal["province", "national"] = "province"
+    province: int | None = Field(default=None, ge=1, le=99)
+    include_provincial_centre: bool = False
+    site_file: Path | None = None  # coordinates and endpoints, relative to the config file
+
+    @model_validator(mode="after")
+    def _province_when_scoped(self) -> DeploymentSettings:
+        if self.scope == "province" and self.province is None:
+            raise ValueError("scope 'province' needs 'province' (the official province code)")
+        return self
+
+
+class StoreSettings(Strict):
+    url: str = "sqlite:///data/ioc.db"
+    batch_size: int = Field(default=50_000, ge=100)
+
+
+class CollectorSettings(Strict):
+    interval_s: float = Field(default=15.0, gt=0.5, le=3600)
+    timeout_s: float = Field(default=3.0, gt=0, le=120)
+    connect_timeout_s: float = Field(default=2.0, gt=0, le=120)
+    workers: int = Field(default=2, ge=1, le=64)  # processes
+    concurrency: int = Field(default=192, ge=1, le=2048)  # threads per worker
+    retries: int = Field(default=1, ge=0, le=5)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    endpoint_template: str = "http://{sim_host}:{sim_port}/c/{id}"
+    probes: tuple[ProbeSpec, ...] = (ProbeSpec(kind="json", path="/status"),)
+    metrics_port: int = Field(default=9108, ge=0, le=65535)  # 0: do not serve /metrics
+    metrics_host: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _timeouts_fit_interval(self) -> CollectorSettings:
+        if self.timeout_s >= self.interval_s:
+            raise ValueError(
+                f"timeout_s ({self.timeout_s}) must be shorter than interval_s ({self.interval_s})"
+            )
+        return self
+
+
+class SimulatorSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=1, le=65535)
+    seed: int = 7
+    fleet: str = Field(default="hue", pattern=r"^(hue|national|province:\d{1,2})$")
+    allow_faults: bool = True  # the fault-injection endpoint; off in production
+
+
+class DashboardSettings(Strict):
+    port: int = Field(default=8501, ge=1, le=65535)
+    refresh_s: float = Field(default=10.0, ge=2, le=3600)
+    stale_after_s: float = Field(default=60.0, gt=0)
+    language: Literal["vi", "en"] = "vi"
+    tile_url: str | None = None  # optional raster tile URL for sites that have a tile server
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+class Settings(Strict):
+    deployment: DeploymentSettings = DeploymentSettings(scope="province", province=46)
+    store: StoreSettings = StoreSettings()
+    collector: CollectorSettings = CollectorSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+
+
+class SiteCentre(Strict):
+    """A centre's entry in a site file: where it is and, for real sites, how to reach it."""
+
+    lat: float | None = Field(default=None, ge=8.0, le=24.0)  # Vietnam's latitude band
+    lon: float | None = Field(default=None, ge=102.0, le=118.0)
+    url: str | None = None  # base URL; default: the collector's endpoint_template
+    probes: tuple[ProbeSpec, ...] | None = None  # default: the collector's probes
+    population: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> SiteCentre:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+class SiteFile(Strict):
+    """A deployment's site file (e.g. config/sites/hue.yaml): per-centre facts."""
+
+    province: int = Field(ge=1, le=99)
+    coordinates_approximate: bool = True
+    note: str = ""
+    centres: dict[str, SiteCentre] = {}
