@@ -1,0 +1,1 @@
+"""The simulated fleet: any set of centres served over HTTP, deterministic for a seed."""
