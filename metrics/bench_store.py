@@ -1,0 +1,91 @@
+"""Store write benchmark: whole-fleet batches of synthetic polls, timed per batch.
+
+`ioc bench store` runs it. Each cycle is one batch as the collector writes it:
+one `ProbeResult` per centre with `SAMPLES_PER_RESULT` samples. The first
+batch also creates every series; later ones are the steady state.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from collectors.base import ProbeResult, Sample
+from config.registry import all_centres
+from metrics.catalogue import METRICS, PROCEDURES
+from metrics.store import Store
+
+SAMPLES_PER_RESULT = 35
+INTERVAL_S = 15.0  # the collector's default poll interval
+
+
+def _series_names() -> list[tuple[str, str]]:
+    """The first SAMPLES_PER_RESULT (metric, label) pairs of the catalogue."""
+    names = [(m.name, p) for m in METRICS.values() for p in (PROCEDURES if m.label else ("",))]
+    return names[:SAMPLES_PER_RESULT]
+
+
+def synthetic_batch(centre_ids: list[str], ts: float, cycle: int) -> list[ProbeResult]:
+    """One poll of every centre at `ts`; values vary with centre and cycle."""
+    names = _series_names()
+    return [
+        ProbeResult(
+            centre_id=cid,
+            ts=ts,
+            ok=True,
+            duration_s=0.1,
+            http_status=200,
+            samples=[
+                Sample(m, float((i * 7 + j + cycle) % 50), label)
+                for j, (m, label) in enumerate(names)
+            ],
+        )
+        for i, cid in enumerate(centre_ids)
+    ]
+
+
+def run_store_bench(
+    url: str, centres: int = 3355, cycles: int = 5, schema: str | None = None
+) -> dict:
+    """Write `cycles` batches of `centres` polls to `url`; return the figures (JSON-able).
+
+    `schema`: a PostgreSQL schema to write in (see `Store.open`). Poll times
+    start after the newest poll already stored, so a database kept from an
+    earlier run is appended to, never replayed (replays write nothing).
+    """
+    registry = list(all_centres())
+    if not 1 <= centres <= len(registry):
+        raise ValueError(f"centres must be 1..{len(registry)}, not {centres}")
+    if cycles < 1:
+        raise ValueError(f"cycles must be at least 1, not {cycles}")
+    fleet = registry[:centres]
+    ids = [c.id for c in fleet]
+    with Store.open(url, schema=schema) as store:
+        store.sync_centres(fleet)
+        newest = store.newest_ts()
+        start = max(
+            datetime.now(UTC).timestamp(), newest.timestamp() + INTERVAL_S if newest else 0.0
+        )
+        # Build every batch first: the timing is the store's, not the generator's.
+        batches = [synthetic_batch(ids, start + k * INTERVAL_S, k) for k in range(cycles)]
+        seconds, written = [], 0
+        for batch in batches:
+            t0 = time.perf_counter()
+            written += store.write(batch)
+            seconds.append(time.perf_counter() - t0)
+        total_rows, size = store.footprint()
+    per_batch = centres * SAMPLES_PER_RESULT
+    steady = seconds[1:] or seconds
+    return {
+        "backend": store.dialect,
+        "centres": centres,
+        "cycles": cycles,
+        "samples_per_batch": per_batch,
+        "samples_written": written,
+        "samples_per_s": round(written / sum(seconds)),
+        "steady_samples_per_s": round(per_batch * len(steady) / sum(steady)),
+        "batch_seconds": [round(s, 3) for s in seconds],
+        "sample_rows_in_db": total_rows,
+        "bytes_on_disk": size,
+        "bytes_per_sample": round(size / total_rows, 1) if total_rows else None,
+    }

@@ -1,0 +1,140 @@
+"""The catalogue of metrics the product collects, stores and shows.
+
+Every value that reaches the store has a name listed here. The catalogue is the
+contract between the simulator (which emits these values), the collectors
+(which validate them: kind, range) and the dashboard (which labels them).
+
+Units are base units: seconds, ratios in [0, 1], counts. Counters (`*_total`)
+only go up, except when the centre's system restarts them (the simulator
+restarts its dossier counters at local midnight, as a centre's "today" counts
+do); the query layer treats any decrease as a counter reset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Family(StrEnum):
+    """The four metric families a centre reports, plus what the collector measures."""
+
+    PROBE = "probe"  # measured by the collector itself
+    SYSTEM = "system"
+    OTP = "otp"
+    SYNC = "sync"
+    DOSSIERS = "dossiers"
+
+
+class Kind(StrEnum):
+    GAUGE = "gauge"
+    COUNTER = "counter"
+
+
+# Component states are coded as numbers so they can be stored and charted.
+STATE_DOWN = 0.0
+STATE_DEGRADED = 1.0
+STATE_OK = 2.0
+
+COMPONENT_STATES: dict[str, float] = {"down": STATE_DOWN, "degraded": STATE_DEGRADED, "ok": STATE_OK}
+POWER_STATES: dict[str, float] = {"cut": STATE_DOWN, "battery": STATE_DEGRADED, "mains": STATE_OK}
+NETWORK_STATES: dict[str, float] = {"down": STATE_DOWN, "weak": STATE_DEGRADED, "good": STATE_OK}
+SYSTEM_STATES: dict[str, float] = {"down": STATE_DOWN, "degraded": STATE_DEGRADED, "up": STATE_OK}
+
+COMPONENTS: tuple[str, ...] = (
+    "portal_link",
+    "esign",
+    "payment",
+    "results_return",
+    "power",
+    "network",
+)
+
+# Procedures in the simulated mix (label `procedure` on the by-procedure counters).
+PROCEDURES: tuple[str, ...] = (
+    "certified_copy",
+    "business_registration",
+    "household_business_end",
+    "death_registration",
+    "birth_registration",
+    "land_use_rights",
+    "residence_registration",
+    "marriage_registration",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric: its name, family, kind, unit and the range a valid value lies in."""
+
+    name: str
+    family: Family
+    kind: Kind
+    unit: str
+    minimum: float = 0.0
+    maximum: float = float("inf")
+    label: str | None = None  # name of the one label this metric carries, if any
+
+
+def _m(name: str, family: Family, kind: Kind, unit: str, maximum: float = float("inf"),
+       label: str | None = None) -> Metric:
+    return Metric(name, family, kind, unit, 0.0, maximum, label)
+
+
+G, C = Kind.GAUGE, Kind.COUNTER
+DAY_S = 86_400.0
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        # measured by the collector on every poll
+        _m("up", Family.PROBE, G, "bool", 1),
+        _m("probe_duration_seconds", Family.PROBE, G, "s", 600),
+        # system health: overall state and each component (0 down, 1 degraded, 2 ok)
+        _m("system_state", Family.SYSTEM, G, "state", 2),
+        *(_m(f"component_{c}_state", Family.SYSTEM, G, "state", 2) for c in COMPONENTS),
+        # OTP delivery (SMS codes for VNeID and dossier steps)
+        _m("otp_p50_seconds", Family.OTP, G, "s", 3600),
+        _m("otp_p95_seconds", Family.OTP, G, "s", 3600),
+        _m("otp_failure_ratio", Family.OTP, G, "ratio", 1),
+        _m("otp_sent_total", Family.OTP, C, "count"),
+        _m("otp_failed_total", Family.OTP, C, "count"),
+        # synchronisation with the National Public Service Portal
+        _m("sync_lag_seconds", Family.SYNC, G, "s", 30 * DAY_S),
+        _m("sync_unsynced_dossiers", Family.SYNC, G, "count", 1e6),
+        _m("sync_synced_total", Family.SYNC, C, "count"),
+        # dossiers (hồ sơ): counters since the centre's counter start (local midnight)
+        _m("dossiers_received_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_online_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_resolved_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_resolved_on_time_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_resolved_late_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_returned_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_supplement_requested_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_supplement_multi_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_fee_bearing_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_paid_online_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_digitised_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_e_result_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_complaints_total", Family.DOSSIERS, C, "count"),
+        _m("dossiers_resolution_seconds_total", Family.DOSSIERS, C, "s"),
+        _m("dossiers_open", Family.DOSSIERS, G, "count", 1e6),
+        _m("dossiers_overdue", Family.DOSSIERS, G, "count", 1e6),
+        _m("dossiers_received_by_procedure_total", Family.DOSSIERS, C, "count",
+           label="procedure"),
+        _m("dossiers_resolved_by_procedure_total", Family.DOSSIERS, C, "count",
+           label="procedure"),
+    )
+}
+
+
+def metric(name: str) -> Metric:
+    """The catalogue entry for `name`; KeyError names the unknown metric."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}") from None
+
+
+def is_counter(name: str) -> bool:
+    return METRICS[name].kind is Kind.COUNTER

@@ -1,0 +1,188 @@
+"""Where SQLite and PostgreSQL differ: engine set-up, upserts, sizes. Used by the store only.
+
+Everything else in the store is the same SQLAlchemy Core code on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine.url import URL
+
+# How long a SQLite writer waits for another writer's lock before failing. A
+# national batch takes about a second; backfill and the collector may overlap.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BEGIN_OPTION = "sqlite_begin"  # execution option: "IMMEDIATE" for writers
+
+
+def normalise_url(url: str) -> URL:
+    """The URL with PostgreSQL's driver pinned to psycopg 3 (the one installed)."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"unsupported database {parsed.get_backend_name()!r}: "
+            "use sqlite:///path or postgresql+psycopg://…"
+        )
+    return parsed
+
+
+def create_engine(url: str, schema: str | None = None) -> Engine:
+    """An engine for `url`; SQLite gets its folder, WAL and our own BEGIN handling.
+
+    `schema` (PostgreSQL only) puts that schema first on the search path, so
+    tests can each use a fresh one.
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+    if schema:
+        raise ValueError("schema is for PostgreSQL; a SQLite file is its own namespace")
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed)
+    sa.event.listen(engine, "connect", _sqlite_on_connect)
+    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn, _record) -> None:
+    # Take BEGIN away from the sqlite3 module, which would not emit it before
+    # DDL (migrations must be atomic); `_sqlite_on_begin` emits it instead.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    # WAL: readers (the dashboard) never block the writer and vice versa.
+    # synchronous=NORMAL: in WAL mode a crash cannot corrupt the database; the
+    # last commits before a power cut may be lost, which a poller can afford.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    # Writers begin IMMEDIATE: they take the write lock up front and wait
+    # (busy_timeout) for it, instead of failing when a read turns into a write.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+def _insert(dialect: str, table: sa.Table):
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def insert_ignore(dialect: str, table: sa.Table) -> sa.Insert:
+    """INSERT … ON CONFLICT DO NOTHING: a replayed row is skipped, never duplicated."""
+    return _insert(dialect, table).on_conflict_do_nothing()
+
+
+def bulk_insert_ignore(
+    conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple]
+) -> int:
+    """Insert many rows (tuples in `columns` order), skipping existing keys; return how
+    many were new. Runs in the caller's transaction, straight through the DBAPI.
+
+    SQLite: one prepared INSERT … ON CONFLICT DO NOTHING, executemany. PostgreSQL:
+    COPY into a session temp table, then one INSERT … SELECT … ON CONFLICT DO
+    NOTHING (executemany there is several times slower and does not count rows).
+    """
+    if not rows:
+        return 0
+    cols = ", ".join(columns)
+    if conn.dialect.name != "postgresql":
+        sql = str(
+            insert_ignore("sqlite", table).compile(dialect=conn.dialect, column_keys=list(columns))
+        )
+        return conn.exec_driver_sql(sql, list(rows)).rowcount
+    stage = f"stage_{table.name}"
+    driver = conn.connection.driver_connection  # psycopg.Connection, same transaction
+    with driver.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+        )
+        cur.execute(f"TRUNCATE {stage}")
+        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(
+            f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
+        )
+        return cur.rowcount
+
+
+def upsert(dialect: str, table: sa.Table, key: Sequence[str]) -> sa.Insert:
+    """INSERT … ON CONFLICT (key) DO UPDATE every other column to the new values."""
+    stmt = _insert(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(key),
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in key},
+    )
+
+
+def bytes_on_disk(conn: Connection) -> int:
+    """Bytes the database occupies: SQLite's file (after a WAL checkpoint), or the
+    PostgreSQL tables and indexes of the current schema."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return int(pages) * int(size)
+    return int(
+        conn.execute(
+            sa.text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+            )
+        ).scalar_one()
+    )
+
+
+def newest_join(
+    dialect: str,
+    outer: sa.Table,
+    outer_key: sa.Column,
+    inner: sa.Table,
+    inner_key: str,
+    lo: int | None,
+    hi: int,
+):
+    """`outer` joined to its newest `inner` row with lo < ts <= hi (lo None: unbounded).
+
+    Returns (from clause, the inner columns to select). Both plans walk `outer`
+    and seek the (key, ts) primary key once per row, whatever the table size:
+    PostgreSQL through LATERAL … ORDER BY ts DESC LIMIT 1 (its planner would
+    otherwise hash-join the whole table), SQLite, which has no LATERAL, through
+    ts = (correlated max(ts)), which it plans as two seeks.
+    """
+
+    def window(table) -> list:
+        bounds = [table.c[inner_key] == outer_key, table.c.ts <= hi]
+        return bounds if lo is None else [*bounds, table.c.ts > lo]
+
+    if dialect == "postgresql":
+        newest = (
+            sa.select(inner)
+            .where(*window(inner))
+            .order_by(inner.c.ts.desc())
+            .limit(1)
+            .lateral("newest")
+        )
+        return outer.join(newest, sa.true()), newest.c
+    other = inner.alias(f"{inner.name}_newest")
+    newest_ts = sa.select(sa.func.max(other.c.ts)).where(*window(other)).scalar_subquery()
+    return (
+        outer.join(inner, sa.and_(inner.c[inner_key] == outer_key, inner.c.ts == newest_ts)),
+        inner.c,
+    )

@@ -1,0 +1,195 @@
+"""The database schema: SQLAlchemy Core tables, the schema version and its migrations.
+
+The tables below describe the current shape and are what queries use. A
+database gets that shape only through `MIGRATIONS`: step n takes version n to
+n + 1 and is frozen once released (it builds its own tables, never the ones
+below), so an old database and a new one end up the same. `meta` holds the
+version; `migrate` applies what is missing in one transaction.
+
+Times are integer milliseconds since the Unix epoch (UTC) in BIGINT columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from metrics.dialects import SQLITE_BEGIN_OPTION
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+centres = sa.Table(
+    "centres",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),  # official ward/province code
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("province_code", sa.Integer, nullable=False),
+    sa.Column("province_name", sa.Text, nullable=False),
+    sa.Column("lat", sa.Double),
+    sa.Column("lon", sa.Double),
+    sa.Column("coords_approximate", sa.Boolean, nullable=False),
+)
+
+series = sa.Table(
+    "series",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("centre_id", sa.String(16), sa.ForeignKey("centres.id"), nullable=False),
+    sa.Column("metric", sa.Text, nullable=False),
+    sa.Column("label", sa.Text, nullable=False),  # "" when the metric has no label
+    sa.UniqueConstraint("centre_id", "metric", "label", name="uq_series_key"),
+)
+
+# The bulk of the data: (series, ts) is the key and the only index, so a range
+# or a "newest at or before" for one series is one B-tree seek. WITHOUT ROWID
+# on SQLite stores the rows in that index itself (no second copy of the key).
+samples = sa.Table(
+    "samples",
+    metadata,
+    sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+polls = sa.Table(
+    "polls",
+    metadata,
+    sa.Column("centre_id", sa.String(16), sa.ForeignKey("centres.id"), primary_key=True),
+    sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text),  # collectors.base.Reason value, NULL when ok
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("duration_s", sa.Double, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),  # count of values refused
+    sa.Column("rejected_detail", sa.Text, nullable=False),  # one "field: why" per line
+    # The whole fleet's polls in a time window (the dashboard's timelines).
+    sa.Index("ix_polls_ts", "ts"),
+)
+
+
+def _v1_tables(conn: Connection) -> None:
+    """Version 1: centres, series, samples, polls (without rejection details), meta."""
+    md = sa.MetaData()
+    sa.Table(
+        "meta",
+        md,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "centres",
+        md,
+        sa.Column("id", sa.String(16), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("kind", sa.Text, nullable=False),
+        sa.Column("province_code", sa.Integer, nullable=False),
+        sa.Column("province_name", sa.Text, nullable=False),
+        sa.Column("lat", sa.Double),
+        sa.Column("lon", sa.Double),
+        sa.Column("coords_approximate", sa.Boolean, nullable=False),
+    )
+    sa.Table(
+        "series",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("centre_id", sa.String(16), sa.ForeignKey("centres.id"), nullable=False),
+        sa.Column("metric", sa.Text, nullable=False),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.UniqueConstraint("centre_id", "metric", "label", name="uq_series_key"),
+    )
+    sa.Table(
+        "samples",
+        md,
+        sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+        sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("value", sa.Double, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    sa.Table(
+        "polls",
+        md,
+        sa.Column("centre_id", sa.String(16), sa.ForeignKey("centres.id"), primary_key=True),
+        sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        sa.Column("reason", sa.Text),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("http_status", sa.Integer),
+        sa.Column("duration_s", sa.Double, nullable=False),
+        sa.Column("rejected", sa.Integer, nullable=False),
+    )
+    md.create_all(conn)
+
+
+def _v2_rejections_and_time_index(conn: Connection) -> None:
+    """Version 2: what a centre sent that validation refused; polls indexed by time."""
+    conn.execute(sa.text("ALTER TABLE polls ADD COLUMN rejected_detail TEXT NOT NULL DEFAULT ''"))
+    conn.execute(sa.text("CREATE INDEX ix_polls_ts ON polls (ts)"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_tables,
+    _v2_rejections_and_time_index,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+VERSION_KEY = "schema_version"
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer release than this code."""
+
+
+def current_version(conn: Connection) -> int:
+    """The database's schema version; 0 for an empty database."""
+    if not sa.inspect(conn).has_table("meta"):
+        return 0
+    value = conn.execute(
+        sa.select(meta.c.value).where(meta.c.key == VERSION_KEY)
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def _lock(conn: Connection) -> None:
+    """Serialise concurrent migrators (collector, backfill and dashboard may start together).
+
+    SQLite: the caller's transaction began IMMEDIATE, which already holds the
+    write lock. PostgreSQL: a transaction-scoped advisory lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(7660766)"))
+
+
+def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
+    """Apply the missing migrations up to `target` in one transaction; return the version.
+
+    Raises SchemaTooNewError when the database is newer than this code knows.
+    """
+    if not 0 <= target <= SCHEMA_VERSION:
+        raise ValueError(f"target version must be 0..{SCHEMA_VERSION}, not {target}")
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with conn.begin():
+            _lock(conn)
+            version = current_version(conn)
+            if version > SCHEMA_VERSION:
+                raise SchemaTooNewError(
+                    f"database schema version {version} is newer than this code's "
+                    f"{SCHEMA_VERSION}; upgrade the product before opening it"
+                )
+            for step in MIGRATIONS[version:target]:
+                step(conn)
+            if target > version:
+                conn.execute(meta.delete().where(meta.c.key == VERSION_KEY))
+                conn.execute(meta.insert().values(key=VERSION_KEY, value=str(target)))
+            return max(version, target)

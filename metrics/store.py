@@ -1,0 +1,271 @@
+"""`Store`: the only module that talks to the database (SQLite or PostgreSQL).
+
+Writes take `ProbeResult`s and are idempotent: a replayed poll (centre, ts) or
+sample (series, ts) is ignored, so a retried batch never duplicates. Reads
+return polars DataFrames with `ts` as `Datetime("ms", "UTC")`, filtered in SQL.
+A gap in collection is absent rows, never zeros.
+
+Times in: timezone-aware `datetime`s (a naive one is refused: it could be
+local time or UTC). Range bounds are inclusive at both ends.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Self
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from collectors.base import ProbeResult
+from config.registry import Centre
+from metrics import dialects
+from metrics.records import (
+    CENTRE_SCHEMA,
+    MS,
+    POLL_COLUMNS,
+    POLL_SCHEMA,
+    SAMPLE_SCHEMA,
+    SeriesKey,
+    centre_rows,
+    frame,
+    from_ms,
+    result_rows,
+    to_ms,
+)
+from metrics.schema import centres, migrate, polls, samples, series
+
+IN_CHUNK = 500  # ids per IN (…) when resolving series
+
+
+class Store:
+    """One database. Safe to share between threads; writes are serialised."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]):
+        self._engine = engine
+        self._clock = clock
+        self._write_lock = threading.Lock()
+        self._series_ids: dict[SeriesKey, int] = {}  # only ids known to be committed
+        self._known_centres: set[str] = set()
+        self.dialect: str = engine.dialect.name  # "sqlite" or "postgresql"
+
+    @classmethod
+    def open(
+        cls, url: str, *, schema: str | None = None, clock: Callable[[], datetime] | None = None
+    ) -> Store:
+        """Open `url`, creating or migrating the schema. SQLite gets its folder and WAL.
+
+        `schema`: PostgreSQL schema to use (search_path), e.g. one per test.
+        `clock`: what "now" is when `at` is not given (default: the system clock, UTC).
+        """
+        engine = dialects.create_engine(url, schema)
+        try:
+            migrate(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(engine, clock or (lambda: datetime.now(UTC)))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # -- writes ---------------------------------------------------------------
+
+    def sync_centres(self, items: Iterable[Centre]) -> int:
+        """Insert or update the registry's centres (names, province, coordinates)."""
+        rows = centre_rows(items)
+        if not rows:
+            return 0
+        with self._write_lock, self._begin_write() as conn:
+            conn.execute(dialects.upsert(self.dialect, centres, ["id"]), rows)
+        self._known_centres.update(r["id"] for r in rows)
+        return len(rows)
+
+    def write(self, results: Sequence[ProbeResult]) -> int:
+        """Write polls and their samples in one transaction; return samples newly stored.
+
+        Raises ValueError, before touching the database, for a non-finite value
+        (naming centre and metric) or a centre that `sync_centres` never stored.
+        """
+        poll_rows, sample_keys = result_rows(results)
+        if not poll_rows:
+            return 0
+        with self._write_lock:
+            with self._begin_write() as conn:
+                self._check_centres(conn, {r[0] for r in poll_rows})
+                new_ids = self._resolve_series(conn, {k for k, _, _ in sample_keys})
+                ids = self._series_ids | new_ids if new_ids else self._series_ids
+                dialects.bulk_insert_ignore(conn, polls, POLL_COLUMNS, poll_rows)
+                # In key order: B-tree inserts then walk the pages once, in order.
+                rows = sorted([(ids[k], ts, v) for k, ts, v in sample_keys])
+                written = dialects.bulk_insert_ignore(
+                    conn, samples, ("series_id", "ts", "value"), rows
+                )
+            # Cache only after the commit: a rolled-back id must not be reused.
+            self._series_ids.update(new_ids)
+        return written
+
+    @contextmanager
+    def _begin_write(self) -> Iterator[Connection]:
+        """A connection in a write transaction (SQLite: BEGIN IMMEDIATE), committed on exit."""
+        with self._engine.connect() as conn:
+            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                yield conn
+
+    def _check_centres(self, conn: Connection, ids: set[str]) -> None:
+        unknown = ids - self._known_centres
+        if not unknown:
+            return
+        found = set(
+            conn.execute(sa.select(centres.c.id).where(centres.c.id.in_(sorted(unknown)))).scalars()
+        )
+        self._known_centres |= found
+        if missing := unknown - found:
+            raise ValueError(
+                f"unknown centres {sorted(missing)[:10]}: "
+                "store them with sync_centres() before writing their polls"
+            )
+
+    def _resolve_series(self, conn: Connection, keys: set[SeriesKey]) -> dict[SeriesKey, int]:
+        """Ids for keys not yet cached, creating missing series (in the caller's transaction)."""
+        missing = keys - self._series_ids.keys()
+        if not missing:
+            return {}
+        conn.execute(
+            dialects.insert_ignore(self.dialect, series),
+            [{"centre_id": c, "metric": m, "label": lbl} for c, m, lbl in sorted(missing)],
+        )
+        found: dict[SeriesKey, int] = {}
+        ids = sorted({c for c, _, _ in missing})
+        for i in range(0, len(ids), IN_CHUNK):
+            stmt = sa.select(
+                series.c.centre_id, series.c.metric, series.c.label, series.c.id
+            ).where(series.c.centre_id.in_(ids[i : i + IN_CHUNK]))
+            found.update({(c, m, lbl): sid for c, m, lbl, sid in conn.execute(stmt)})
+        return found
+
+    def footprint(self) -> tuple[int, int]:
+        """(sample rows, bytes on disk): what the benchmark reports."""
+        with self._engine.connect() as conn:
+            size = dialects.bytes_on_disk(conn)
+            rows = conn.execute(sa.select(sa.func.count()).select_from(samples)).scalar_one()
+        return int(rows), size
+
+    # -- reads ----------------------------------------------------------------
+
+    def _rows(self, stmt: sa.Select) -> list[sa.Row]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(stmt))
+
+    def newest_ts(self) -> datetime | None:
+        """The newest poll time, or None when nothing was ever written."""
+        newest = self._rows(sa.select(sa.func.max(polls.c.ts)))[0][0]
+        return None if newest is None else from_ms(int(newest))
+
+    def centres(self) -> pl.DataFrame:
+        """Every stored centre, by id."""
+        cols = [centres.c[name] for name in CENTRE_SCHEMA]
+        return frame(self._rows(sa.select(*cols).order_by(centres.c.id)), CENTRE_SCHEMA)
+
+    def latest(
+        self,
+        centre_ids: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None,
+        at: datetime | None = None,
+        lookback: timedelta = timedelta(hours=1),
+    ) -> pl.DataFrame:
+        """The newest sample per series in (at - lookback, at]; `at` defaults to now.
+
+        Columns: centre_id, metric, label, ts, value. A series with no sample in
+        the window is absent.
+        """
+        hi = to_ms(at or self._clock())
+        joined, x = dialects.newest_join(
+            self.dialect, series, series.c.id, samples, "series_id", hi - lookback // MS, hi
+        )
+        stmt = (
+            sa.select(series.c.centre_id, series.c.metric, series.c.label, x.ts, x.value)
+            .select_from(joined)
+            .order_by(series.c.centre_id, series.c.metric, series.c.label)
+        )
+        stmt = _filter(stmt, series.c.centre_id, centre_ids)
+        stmt = _filter(stmt, series.c.metric, metrics)
+        return frame(self._rows(stmt), SAMPLE_SCHEMA)
+
+    def samples(
+        self,
+        metrics: Sequence[str] | str,
+        start: datetime,
+        end: datetime,
+        centre_ids: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Every sample of `metrics` with start <= ts <= end, by series then time."""
+        stmt = (
+            sa.select(
+                series.c.centre_id, series.c.metric, series.c.label, samples.c.ts, samples.c.value
+            )
+            .select_from(series.join(samples, samples.c.series_id == series.c.id))
+            .where(samples.c.ts >= to_ms(start), samples.c.ts <= to_ms(end))
+            .order_by(series.c.centre_id, series.c.metric, series.c.label, samples.c.ts)
+        )
+        stmt = _filter(stmt, series.c.metric, [metrics] if isinstance(metrics, str) else metrics)
+        stmt = _filter(stmt, series.c.centre_id, centre_ids)
+        return frame(self._rows(stmt), SAMPLE_SCHEMA)
+
+    def latest_polls(
+        self, centre_ids: Sequence[str] | None = None, at: datetime | None = None
+    ) -> pl.DataFrame:
+        """The newest poll per centre at or before `at` (default now); polls' columns."""
+        joined, x = dialects.newest_join(
+            self.dialect,
+            centres,
+            centres.c.id,
+            polls,
+            "centre_id",
+            None,
+            to_ms(at or self._clock()),
+        )
+        stmt = (
+            sa.select(*(x[name] for name in POLL_COLUMNS))
+            .select_from(joined)
+            .order_by(centres.c.id)
+        )
+        stmt = _filter(stmt, centres.c.id, centre_ids)
+        return frame(self._rows(stmt), POLL_SCHEMA)
+
+    def polls(
+        self, start: datetime, end: datetime, centre_ids: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Every poll with start <= ts <= end, by centre then time."""
+        stmt = (
+            sa.select(*(polls.c[name] for name in POLL_COLUMNS))
+            .where(polls.c.ts >= to_ms(start), polls.c.ts <= to_ms(end))
+            .order_by(polls.c.centre_id, polls.c.ts)
+        )
+        stmt = _filter(stmt, polls.c.centre_id, centre_ids)
+        return frame(self._rows(stmt), POLL_SCHEMA)
+
+
+def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:
+    # An expanding IN: one bound parameter list, whatever its length.
+    return stmt if values is None else stmt.where(column.in_(list(values)))
+
+
+def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:
+    # An expanding IN: one bound parameter list, whatever its length.
+    return stmt if values is None else stmt.where(column.in_(list(values)))
