@@ -1,0 +1,52 @@
+"""Values that cross the probe boundary: a probe's outcome is data, never an exception.
+
+A `ProbeResult` says what one poll of one centre found: whether it answered,
+why not if it did not, how long it took, and the validated samples. The
+scheduler gathers results, the store writes them, nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why a poll failed. Stored as text; the dashboard shows it."""
+
+    TIMEOUT = "timeout"  # no answer within the request timeout (connect or read)
+    REFUSED = "refused"  # connection refused, reset or the host unreachable
+    HTTP_STATUS = "http_status"  # answered with a non-2xx status
+    BAD_PAYLOAD = "bad_payload"  # answered 2xx with a body that does not parse
+    TOO_LARGE = "too_large"  # body larger than the configured limit
+    SKIPPED = "skipped"  # not polled: the cycle's deadline passed before its turn
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One validated value: a metric (with its one optional label value) at a time."""
+
+    metric: str
+    value: float
+    label: str = ""  # the value of the metric's label (e.g. a procedure), or ""
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """The outcome of polling one centre once (all of its configured probes).
+
+    `ts` is the poll's start in Unix seconds (UTC). `ok` is True when every
+    probe answered and parsed; `reason`/`detail` say why not. `rejected` lists
+    values the centre sent that failed validation (`field: why`), which are
+    dropped while the rest are kept.
+    """
+
+    centre_id: str
+    ts: float
+    ok: bool
+    duration_s: float
+    reason: Reason | None = None
+    detail: str = ""
+    http_status: int | None = None
+    samples: list[Sample] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)

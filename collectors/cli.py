@@ -1,0 +1,166 @@
+"""The `ioc` command: one entry point for every process of the product.
+
+Each sub-command loads and validates the configuration first and refuses to
+start on a bad one, printing every problem with its file, key and reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from config.loader import ConfigError, load_settings
+from config.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.config)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from config.check import check
+
+    path = args.path or args.config
+    problems = check(path)
+    if problems:
+        print(f"{len(problems)} problem(s) in the configuration:", file=sys.stderr)
+        for p in problems:
+            print(f"  {p}", file=sys.stderr)
+        return 1
+    print(f"configuration OK: {path or 'config/ioc.yaml'}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.simulator.server import run
+
+    sim = settings.simulator
+    run(args.fleet or sim.fleet, args.host or sim.host, args.port or sim.port,
+        sim.seed if args.seed is None else args.seed,
+        sim.allow_faults and not args.no_faults)
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.service import collect
+
+    summary = collect(settings, once=args.once, interval_s=args.interval,
+                      config_file=args.config)
+    if args.once:
+        print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.launch import run
+
+    return run(settings, port=args.port or settings.dashboard.port, config_path=args.config)
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.backfill import backfill
+
+    print(json.dumps(backfill(settings, days=args.days, step_s=args.step,
+                              config_file=args.config), ensure_ascii=False))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.demo import run_demo
+
+    return run_demo(settings, config_file=args.config, port=args.port, sim_port=args.sim_port,
+                    days=args.days)
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    if args.what == "collect":
+        from collectors.bench import bench_collect
+
+        result = bench_collect(fleet=args.fleet, cycles=args.cycles,
+                               hang_fraction=args.hang_fraction)
+    else:
+        from metrics.bench_store import run_store_bench
+
+        result = run_store_bench(args.db_url or "sqlite:///" + str(
+            Path(args.workdir) / "bench-store.db"), centres=args.centres, cycles=args.cycles)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ioc", description=__doc__.splitlines()[0])
+    p.add_argument("--config", help="settings file (default: $IOC_CONFIG or config/ioc.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check-config", help="report every configuration problem")
+    c.add_argument("path", nargs="?")
+
+    s = sub.add_parser("simulate", help="serve a simulated fleet of centres over HTTP")
+    s.add_argument("--fleet", help="hue | province:<code> | national")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--no-faults", action="store_true", help="disable the fault-injection API")
+
+    c = sub.add_parser("collect", help="poll every configured centre into the store")
+    c.add_argument("--once", action="store_true", help="one cycle, then print a JSON summary")
+    c.add_argument("--interval", type=float, help="seconds between cycles")
+
+    d = sub.add_parser("dashboard", help="serve the Streamlit dashboard")
+    d.add_argument("--port", type=int)
+
+    b = sub.add_parser("backfill", help="write simulated history into the store")
+    b.add_argument("--days", type=float, default=7)
+    b.add_argument("--step", type=float, default=300, help="seconds between history points")
+
+    m = sub.add_parser("demo", help="simulator + collector + dashboard, with a week of history")
+    m.add_argument("--port", type=int, default=8501)
+    m.add_argument("--sim-port", type=int, default=8700)
+    m.add_argument("--days", type=float, default=7, help="days of history to backfill")
+
+    bench = sub.add_parser("bench", help="benchmarks that print JSON")
+    bench.add_argument("what", choices=["collect", "store"])
+    bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
+    bench.add_argument("--cycles", type=int, default=5)
+    bench.add_argument("--hang-fraction", type=float, default=0.0)
+    bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
+    bench.add_argument("--db-url", help="store bench: database URL (default a temp SQLite)")
+    bench.add_argument("--workdir", default="data", help="store bench: folder for SQLite")
+    return p
+
+
+COMMANDS: dict[str, Handler] = {
+    "simulate": cmd_simulate,
+    "collect": cmd_collect,
+    "dashboard": cmd_dashboard,
+    "backfill": cmd_backfill,
+    "demo": cmd_demo,
+    "bench": cmd_bench,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "check-config":
+        return cmd_check_config(args)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"ioc: refusing to start, {len(exc.problems)} configuration problem(s):",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

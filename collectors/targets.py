@@ -1,0 +1,95 @@
+"""What the collector polls: one `Target` per centre, with every request a poll makes.
+
+A centre's base URL is its site-file `url`, or `collector.endpoint_template`
+formatted with `id`, `sim_host` (its simulated loopback host) and `sim_port`
+(the simulator's port). Its probes are the site file's, or the collector's.
+Targets are small frozen values: they are pickled to the worker processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from collectors.mapping import default_profiles
+from collectors.probes import PROBES
+from collectors.simulator.addressing import sim_host
+from config.loader import ConfigError, Problem
+from config.registry import Centre
+from config.settings import ProbeSpec, Settings, SiteFile
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request of a poll: the probe kind, the full URL, its path below the centre's base
+    URL (named in failure details) and the mapping profile."""
+
+    kind: str
+    url: str
+    path: str
+    profile: str
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    centre_id: str
+    calls: tuple[Call, ...]
+
+
+def base_url(centre: Centre, template: str, sim_port: int) -> str:
+    """The centre's base URL (no trailing slash)."""
+    if centre.url:
+        return centre.url.rstrip("/")
+    fields = {"id": centre.id, "sim_port": sim_port}
+    if "{sim_host}" in template:
+        fields["sim_host"] = sim_host(centre.id)
+    return template.format_map(fields).rstrip("/")
+
+
+def build_targets(
+    settings: Settings, centres: Sequence[Centre], site: SiteFile | None = None
+) -> list[Target]:
+    """A target per centre; ConfigError lists every unusable URL, probe kind or profile."""
+    collector = settings.collector
+    profiles = default_profiles()
+    problems: list[Problem] = []
+    targets: list[Target] = []
+    for centre in centres:
+        entry = site.centres.get(centre.id) if site else None
+        specs: Sequence[ProbeSpec] = entry.probes if entry and entry.probes else collector.probes
+        url = entry.url if entry and entry.url else centre.url
+        where = f"centre {centre.id}"
+        try:
+            base = base_url(
+                replace(centre, url=url), collector.endpoint_template, settings.simulator.port
+            )
+        except (KeyError, ValueError, IndexError) as exc:
+            problems.append(
+                Problem(where, "collector.endpoint_template", f"cannot build the URL: {exc}")
+            )
+            continue
+        if not base.startswith(("http://", "https://")):
+            problems.append(Problem(where, "url", f"not an http(s) URL: {base!r}"))
+            continue
+        for spec in specs:
+            if spec.kind not in PROBES:
+                problems.append(Problem(where, "probes.kind", f"unknown probe kind {spec.kind!r}"))
+            if spec.profile not in profiles:
+                problems.append(
+                    Problem(
+                        where,
+                        "probes.profile",
+                        f"unknown mapping profile {spec.profile!r} (config/probes.yaml)",
+                    )
+                )
+        targets.append(
+            Target(centre.id, tuple(Call(s.kind, base + s.path, s.path, s.profile) for s in specs))
+        )
+    if problems:
+        raise ConfigError(problems)
+    return targets
+
+
+def shard(targets: Sequence[Target], n: int) -> list[list[Target]]:
+    """`targets` dealt round-robin into `n` fixed shards (one per worker process)."""
+    return [list(targets[i::n]) for i in range(n)]

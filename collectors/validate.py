@@ -1,0 +1,131 @@
+"""Values from a centre → `Sample`s or rejections. Pure: no I/O, no clock.
+
+Everything a centre sends is untrusted. Each reading is checked against the
+catalogue (a real number, not a bool or a string; finite; within the metric's
+range; counters never negative) and a bad one is dropped with a rejection
+`field: reason` naming the field it came from, while the rest are kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from collectors.base import Sample
+from metrics.catalogue import METRICS, Kind, Metric
+
+# Label values become stored text and chart legends: short, plain identifiers only.
+LABEL_RE = re.compile(r"[a-z0-9_]{1,64}")
+SHOW_CHARS = 40  # how much of an untrusted value a rejection quotes
+MAX_DURATION_S = METRICS["probe_duration_seconds"].maximum
+
+
+class Reading(NamedTuple):
+    """One value as a centre sent it, where it came from, and what it is to become.
+
+    `value` is untrusted (any JSON value); `scale` turns it into the metric's
+    base unit (0.001 for milliseconds). A tuple: parsers make ~50 per poll.
+    """
+
+    field: str
+    metric: str
+    value: object
+    label: str = ""
+    scale: float = 1.0
+
+
+# (minimum, maximum, label name) by metric, for the fast path of validate()
+_LIMITS: dict[str, tuple[float, float, str | None]] = {
+    name: (m.minimum, m.maximum, m.label) for name, m in METRICS.items()
+}
+INF = math.inf
+
+
+def show(value: object) -> str:
+    """An untrusted value quoted briefly for a rejection message."""
+    text = repr(value)
+    return text if len(text) <= SHOW_CHARS else text[:SHOW_CHARS] + "…"
+
+
+def _range(m: Metric) -> str:
+    return f"[{m.minimum:g}, {m.maximum:g}]"
+
+
+def check(metric: Metric, value: object, scale: float = 1.0) -> float | str:
+    """The value in base units, or why it is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"not a number ({type(value).__name__})"
+    try:
+        x = float(value) * scale
+    except OverflowError:  # an integer beyond float range
+        return "not finite (too large)"
+    if not math.isfinite(x):
+        return f"not finite ({x})"
+    if x < 0 and metric.kind is Kind.COUNTER:
+        return f"negative counter ({x:g})"
+    if x < metric.minimum or x > metric.maximum:
+        return f"out of range {_range(metric)} ({x:g})"
+    return x
+
+
+def check_label(metric: Metric, label: str) -> str | None:
+    """Why the label does not fit the metric, or None."""
+    if metric.label is None:
+        return None if label == "" else f"unexpected label {show(label)}"
+    if not isinstance(label, str) or not LABEL_RE.fullmatch(label):
+        return f"bad {metric.label} {show(label)}"
+    return None
+
+
+def validate(readings: Iterable[Reading]) -> tuple[list[Sample], list[str]]:
+    """Samples for the valid readings and `field: reason` for each refused one.
+
+    The first reading of a (metric, label) wins; a repeat is refused as a
+    duplicate, so a centre cannot overwrite a value within one answer.
+    """
+    samples: list[Sample] = []
+    rejected: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for field, name, value, label, scale in readings:
+        limits = _LIMITS.get(name)
+        if limits is None:
+            rejected.append(f"{field}: unknown metric {show(name)}")
+            continue
+        lo, hi, label_name = limits
+        if label or label_name is not None:
+            bad_label = check_label(METRICS[name], label)
+            if bad_label:
+                rejected.append(f"{field}: {bad_label}")
+                continue
+        kind = type(value)
+        try:  # fast path: an int or float within range (NaN and ±inf fail the comparisons)
+            x = value * scale if kind is float or kind is int else None
+        except OverflowError:
+            x = None
+        if x is None or not (lo <= x < INF and x <= hi):
+            got = check(METRICS[name], value, scale)
+            if isinstance(got, str):
+                rejected.append(f"{field}: {got}")
+                continue
+            x = got
+        key = (name, label)
+        if key in seen:
+            rejected.append(f"{field}: duplicate value for {name}")
+            continue
+        seen.add(key)
+        samples.append(Sample(name, x, label))
+    return samples, rejected
+
+
+def probe_samples(up: bool, duration_s: float) -> list[Sample]:
+    """What the collector itself measured: `up` and the poll's duration in seconds.
+
+    `up` is 1 for a poll that succeeded and 0 for a failed one (no answer, an
+    error status, a body that does not parse). It is reachability, not health:
+    a centre that answers but says its system is down ("soft down") is up = 1
+    with system_state = 0.
+    """
+    duration = min(max(duration_s, 0.0), MAX_DURATION_S)
+    return [Sample("up", 1.0 if up else 0.0), Sample("probe_duration_seconds", duration)]
