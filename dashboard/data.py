@@ -1,0 +1,123 @@
+"""The dashboard's only cached loaders: settings, the Store, and the frames each page reads.
+
+The Store is a `st.cache_resource` (one engine per database URL for every
+session). Frames are `st.cache_data`, keyed on the database URL and the data's
+freshness (the newest poll time), so every session shares one result per
+collection cycle and nothing is re-read while no new poll arrived. Each kind of
+data is one query for the whole fleet, never one per centre or per tile.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+import polars as pl
+import streamlit as st
+
+from config.loader import load_settings
+from config.settings import Settings
+from dashboard import fmt
+from metrics import queries as q
+from metrics.store import Store, from_ms, to_ms
+
+GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
+BASELINE_LOOKBACK = timedelta(hours=1)  # a counter's baseline sample before local midnight
+DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
+CACHE_TTL_S = 3600  # entries are keyed on freshness; the ttl only bounds memory
+NEWEST_TTL_S = 2  # the freshness probe, shared by sessions (refresh_s is at least 2 s)
+
+
+def _env_key() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("IOC_")))
+
+
+@st.cache_resource(show_spinner=False)
+def _settings(env_key: tuple[tuple[str, str], ...]) -> Settings:
+    return load_settings(env=dict(env_key))
+
+
+def settings() -> Settings:
+    """Settings from IOC_CONFIG and IOC_* (loaded once per distinct environment)."""
+    return _settings(_env_key())
+
+
+@st.cache_resource(show_spinner=False)
+def store(url: str) -> Store:
+    """One Store (engine and pool) per database URL, shared by every session."""
+    return Store.open(url)
+
+
+@st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
+def newest_ms(url: str) -> int | None:
+    """The newest poll time (ms since the epoch), or None when nothing was ever polled."""
+    newest = store(url).newest_ts()
+    return None if newest is None else to_ms(newest)
+
+
+class WallFrames(NamedTuple):
+    centres: pl.DataFrame
+    polls: pl.DataFrame  # newest poll per centre
+    gauges: pl.DataFrame  # newest sample per status gauge series
+    counters: pl.DataFrame  # today's counter samples, with a baseline before midnight
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
+                at_ms: int | None) -> WallFrames:
+    """Four queries for the whole fleet; `freshness_ms` is only the cache key."""
+    db = store(url)
+    at = None if at_ms is None else from_ms(at_ms)
+    end = at or datetime.now(UTC)
+    day_start = from_ms(day_start_ms)
+    return WallFrames(
+        centres=db.centres(),
+        polls=db.latest_polls(at=at),
+        gauges=db.latest(metrics=q.STATUS_GAUGES, at=at, lookback=GAUGE_LOOKBACK),
+        counters=db.samples(q.TODAY_COUNTERS, day_start - BASELINE_LOOKBACK, end),
+    )
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def down_runs(url: str, freshness_ms: int | None, centre_ids: tuple[str, ...],
+              end_ms: int) -> pl.DataFrame:
+    """When each listed centre's current outage began (one query for all of them)."""
+    end = from_ms(end_ms)
+    samples = store(url).samples(["up", "system_state"], end - DOWN_LOOKBACK, end,
+                                 centre_ids=list(centre_ids))
+    return q.down_since(samples)
+
+
+@dataclass(frozen=True)
+class WallView:
+    """Everything the wall shows at one moment."""
+
+    now: datetime  # the moment shown: the clock, or the replayed `at`
+    newest: datetime | None  # newest poll at or before `now`
+    stale: bool  # newest poll older than stale_after_s (or none at all)
+    status: pl.DataFrame  # queries.centre_status rows with down_since
+    kpis: q.Kpis
+    lagging: pl.DataFrame
+
+
+def wall_view(cfg: Settings, now: datetime, *, replay: bool = False) -> WallView:
+    """Load (cached) and compute the wall at `now`; `replay` reads the data as of `now`."""
+    url = cfg.store.url
+    dash = cfg.dashboard
+    freshness = newest_ms(url)
+    day_start = fmt.local_midnight(now, dash.timezone)
+    frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None)
+    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
+                             dash.stale_after_s)
+    down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
+    if down:
+        # Live, the end is the data's own newest time, so the key changes with the data only.
+        end_ms = to_ms(now) if replay or freshness is None else freshness
+        status = q.attach_down_since(status, down_runs(url, freshness, down, end_ms))
+    today = q.totals(q.increase(frames.counters, day_start, zero_start=True))
+    newest = frames.polls["ts"].max() if frames.polls.height else None
+    stale = newest is None or (now - newest).total_seconds() > dash.stale_after_s
+    return WallView(now=now, newest=newest, stale=stale, status=status,
+                    kpis=q.kpis(status, today), lagging=q.lagging(status, limit=status.height))

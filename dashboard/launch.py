@@ -1,0 +1,70 @@
+"""`ioc dashboard`: run `streamlit run dashboard/app.py` as a child process with our flags.
+
+The child gets the settings' database URL (IOC_DB_URL) and the config file
+(IOC_CONFIG), so it reads the same data the caller means. SIGINT and SIGTERM
+are passed on to the child; its exit code is returned.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from config.settings import Settings
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+
+def command(port: int, address: str | None = None) -> list[str]:
+    """The streamlit command line: headless, offline, no usage statistics or file watcher, dark."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
+           "--server.port", str(port),
+           "--server.headless", "true",
+           "--browser.gatherUsageStats", "false",
+           # The welcome message asks a public service for our external IP: no.
+           "--logger.hideWelcomeMessage", "true",
+           "--server.fileWatcherType", "none",
+           "--server.runOnSave", "false",
+           "--theme.base", "dark"]
+    if address:
+        cmd += ["--server.address", address]
+    return cmd
+
+
+def child_env(settings: Settings, config_path: str | None,
+              base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env["IOC_DB_URL"] = settings.store.url
+    if config_path:
+        env["IOC_CONFIG"] = str(Path(config_path).resolve())
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def run(settings: Settings, port: int, config_path: str | None = None, *,
+        address: str | None = None) -> int:
+    """Serve the dashboard on `port` until the child exits or we are told to stop."""
+    proc = subprocess.Popen(command(port, address), env=child_env(settings, config_path))
+    print(f"ioc dashboard: http://{address or 'localhost'}:{port}", flush=True)
+
+    def forward(signum: int, _frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return proc.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
