@@ -83,6 +83,14 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
         result = bench_collect(fleet=args.fleet, cycles=args.cycles,
                                hang_fraction=args.hang_fraction)
+    elif args.what == "dashboard":
+        from dashboard.bench import run_dashboard_bench
+
+        result = run_dashboard_bench(args, settings)
+    elif args.what == "alerts":
+        from metrics.alerts.bench import run_alerts_bench
+
+        result = run_alerts_bench(args, settings)
     else:
         from metrics.bench_store import run_store_bench
 
@@ -124,7 +132,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
 
     bench = sub.add_parser("bench", help="benchmarks that print JSON")
-    bench.add_argument("what", choices=["collect", "store"])
+    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts"])
     bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
     bench.add_argument("--cycles", type=int, default=5)
     bench.add_argument("--hang-fraction", type=float, default=0.0)

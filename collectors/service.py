@@ -16,8 +16,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from collectors.base import ProbeResult
 from collectors.poll import PollOptions
@@ -28,6 +29,15 @@ from config.deployment import site_file
 from config.settings import Settings
 
 log = logging.getLogger("ioc.collector")
+
+
+class CycleObserver(Protocol):
+    """Told about every cycle after its write (alert evaluation, /metrics exposition).
+
+    An observer that raises is logged and skipped: it never stops collection.
+    """
+
+    def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None: ...
 
 
 def summarise(results: list[ProbeResult], samples: int, cycle_s: float) -> dict[str, Any]:
@@ -82,6 +92,7 @@ def collect(
     interval_s: float | None = None,
     store=None,
     config_file: str | Path | None = None,
+    observers: Sequence[CycleObserver] = (),
 ) -> dict[str, Any]:
     """Poll the deployment's centres into the store; with `once`, one cycle and its summary.
 
@@ -113,7 +124,9 @@ def collect(
                 written_at = time.monotonic()
                 samples = store.write(cycle.results)
                 summary = summarise(cycle.results, samples, cycle.poll_s)
-                _log_cycle(summary, cycle, time.monotonic() - written_at)
+                write_s = time.monotonic() - written_at
+                _log_cycle(summary, cycle, write_s)
+                _notify(observers, cycle, summary, write_s)
                 if once or stop.event.is_set():
                     return summary
                 tick = next_tick(origin, interval, time.monotonic())
@@ -122,6 +135,15 @@ def collect(
     finally:
         if own_store:
             store.close()
+
+
+def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str, Any],
+            write_s: float) -> None:
+    for observer in observers:
+        try:
+            observer.after_cycle(cycle, summary, write_s)
+        except Exception:  # an observer's bug must not stop the polling
+            log.exception("cycle observer %r failed", observer)
 
 
 def _log_cycle(summary: dict[str, Any], cycle: Cycle, write_s: float) -> None:

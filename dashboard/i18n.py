@@ -149,6 +149,27 @@ EN: dict[str, str] = {
     "component.network": "network",
 }
 
+
+def _merge_page_texts() -> None:
+    """Add each page's words from `dashboard/texts/<page>.py` (its own VI and EN dicts).
+
+    A key defined twice is a programming error and fails at import.
+    """
+    import importlib
+    import pkgutil
+
+    from dashboard import texts
+
+    for info in sorted(pkgutil.iter_modules(texts.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"dashboard.texts.{info.name}")
+        for target, extra in ((VI, module.VI), (EN, module.EN)):
+            clash = target.keys() & extra.keys()
+            if clash:
+                raise RuntimeError(f"dashboard/texts/{info.name}.py redefines {sorted(clash)}")
+            target.update(extra)
+
+
+_merge_page_texts()
 TEXTS: Mapping[str, Mapping[str, str]] = {"vi": VI, "en": EN}
 
 

@@ -79,6 +79,86 @@ polls = sa.Table(
 )
 
 
+# --- Alerting (version 3). The engine (metrics/alerts/) writes these; the
+# dashboard reads them. One row per alert instance: an alert that resolves and
+# fires again later is a new row with the same fingerprint.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),  # rule + identifying labels
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("severity", sa.Text, nullable=False),  # critical | warning | info
+    sa.Column("centre_id", sa.String(16)),  # NULL for province-wide or collector alerts
+    sa.Column("province_code", sa.Integer),
+    sa.Column("labels", sa.Text, nullable=False),  # JSON object of routing labels
+    sa.Column("summary", sa.Text, nullable=False),  # rendered Vietnamese summary
+    sa.Column("cause", sa.Text, nullable=False),  # what was observed (reason, value)
+    sa.Column("value", sa.Double),
+    sa.Column("state", sa.Text, nullable=False),  # pending | firing | resolved
+    sa.Column("pending_since", sa.BigInteger, nullable=False),
+    sa.Column("firing_since", sa.BigInteger),
+    sa.Column("resolved_at", sa.BigInteger),
+    sa.Column("last_eval", sa.BigInteger, nullable=False),
+    sa.Column("last_notified", sa.BigInteger),
+    sa.Column("acked_by", sa.Text),
+    sa.Column("acked_at", sa.BigInteger),
+    sa.Column("ack_note", sa.Text),
+    sa.Column("inhibited_by", sa.Text),  # fingerprint of the alert that mutes this one
+    sa.Index("ix_alerts_state", "state"),
+    sa.Index("ix_alerts_fp", "fingerprint"),
+    sa.Index("ix_alerts_pending_since", "pending_since"),
+)
+
+# Everything that happened to an alert, for its timeline and the audit trail.
+alert_events = sa.Table(
+    "alert_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id"), nullable=False),
+    sa.Column("ts", sa.BigInteger, nullable=False),
+    # pending | firing | resolved | acknowledged | unacknowledged | silenced |
+    # inhibited | notified | notify_failed | reminded
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # "engine" or a user name
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_alert_events_alert", "alert_id", "ts"),
+    sa.Index("ix_alert_events_ts", "ts"),
+)
+
+silences = sa.Table(
+    "silences",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("matchers", sa.Text, nullable=False),  # JSON: {"rule":…, "centre_id":…, "labels":{…}}
+    sa.Column("starts_at", sa.BigInteger, nullable=False),
+    sa.Column("ends_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("cancelled_at", sa.BigInteger),
+    sa.Column("cancelled_by", sa.Text),
+)
+
+# The outbox: every notification to send, kept until delivered (never dropped).
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.Text, nullable=False),  # a channel name from config/alerts.yaml
+    sa.Column("group_key", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # firing | resolved | reminder
+    sa.Column("payload", sa.Text, nullable=False),  # JSON of the message to send
+    sa.Column("state", sa.Text, nullable=False),  # pending | sent | retrying
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt", sa.BigInteger, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("sent_at", sa.BigInteger),
+    sa.Index("ix_notifications_due", "state", "next_attempt"),
+)
+
+
 def _v1_tables(conn: Connection) -> None:
     """Version 1: centres, series, samples, polls (without rejection details), meta."""
     md = sa.MetaData()
@@ -138,9 +218,22 @@ def _v2_rejections_and_time_index(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_polls_ts ON polls (ts)"))
 
 
+def _v3_alerting(conn: Connection) -> None:
+    """Version 3: alerts, their events, silences and the notification outbox.
+
+    Copies the tables above as they stand at version 3; a later change to them
+    is a new migration step, and this one must then spell out its own copy.
+    """
+    md = sa.MetaData()
+    for table in (alerts, alert_events, silences, notifications):
+        table.to_metadata(md)
+    md.create_all(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
+    _v3_alerting,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"
