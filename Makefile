@@ -43,11 +43,12 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(VENV)/bin/ioc bench collect
 	$(VENV)/bin/ioc bench collect --fleet national
+	$(VENV)/bin/ioc bench collect --fleet national --hang-fraction 0.1
 	$(VENV)/bin/ioc bench store
+	$(VENV)/bin/ioc bench store --db-url $${IOC_TEST_PG_URL:-$(PG_URL)}
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from config.loader import ConfigError, load_settings
 from config.settings import Settings
@@ -92,10 +91,9 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
         result = run_alerts_bench(args, settings)
     else:
-        from metrics.bench_store import run_store_bench
+        from metrics.bench_store import run_scratch_bench
 
-        result = run_store_bench(args.db_url or "sqlite:///" + str(
-            Path(args.workdir) / "bench-store.db"), centres=args.centres, cycles=args.cycles)
+        result = run_scratch_bench(args.db_url, centres=args.centres, cycles=args.cycles)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
@@ -137,8 +135,8 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--cycles", type=int, default=5)
     bench.add_argument("--hang-fraction", type=float, default=0.0)
     bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
-    bench.add_argument("--db-url", help="store bench: database URL (default a temp SQLite)")
-    bench.add_argument("--workdir", default="data", help="store bench: folder for SQLite")
+    bench.add_argument("--db-url", help="store bench: database URL (default a scratch SQLite; "
+                       "on PostgreSQL a scratch schema, dropped afterwards)")
     return p
 
 

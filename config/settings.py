@@ -84,6 +84,8 @@ class DashboardSettings(Strict):
     language: Literal["vi", "en"] = "vi"
     tile_url: str | None = None  # optional raster tile URL for sites that have a tile server
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Who uses this dashboard: acknowledge/silence buttons need ioc_staff, tech or admin.
+    role: Literal["leader", "ioc_staff", "tech", "admin"] = "ioc_staff"
 
 
 class Settings(Strict):

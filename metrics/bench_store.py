@@ -89,3 +89,36 @@ def run_store_bench(
         "bytes_on_disk": size,
         "bytes_per_sample": round(size / total_rows, 1) if total_rows else None,
     }
+
+
+def run_scratch_bench(url: str | None, centres: int = 3355, cycles: int = 5) -> dict:
+    """`run_store_bench` on a scratch database that is removed afterwards.
+
+    No `url`: a SQLite file in a temporary folder. A PostgreSQL `url`: a fresh
+    schema in that database, dropped at the end, so nothing of the benchmark
+    stays behind beside real data.
+    """
+    import tempfile
+    import uuid
+
+    import sqlalchemy as sa
+
+    from metrics import dialects
+
+    if url is None:
+        with tempfile.TemporaryDirectory(prefix="ioc-bench-") as folder:
+            return run_store_bench(f"sqlite:///{folder}/bench.db", centres, cycles)
+    if dialects.normalise_url(url).get_backend_name() != "postgresql":
+        return run_store_bench(url, centres, cycles)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(dialects.normalise_url(url))
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            return run_store_bench(url, centres, cycles, schema=schema)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()

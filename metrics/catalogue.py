@@ -36,9 +36,13 @@ STATE_DOWN = 0.0
 STATE_DEGRADED = 1.0
 STATE_OK = 2.0
 
-COMPONENT_STATES: dict[str, float] = {"down": STATE_DOWN, "degraded": STATE_DEGRADED, "ok": STATE_OK}
+COMPONENT_STATES: dict[str, float] = {
+    "down": STATE_DOWN, "degraded": STATE_DEGRADED, "ok": STATE_OK,
+}
 POWER_STATES: dict[str, float] = {"cut": STATE_DOWN, "battery": STATE_DEGRADED, "mains": STATE_OK}
-NETWORK_STATES: dict[str, float] = {"down": STATE_DOWN, "weak": STATE_DEGRADED, "good": STATE_OK}
+NETWORK_STATES: dict[str, float] = {
+    "down": STATE_DOWN, "weak": STATE_DEGRADED, "good": STATE_OK,
+}
 SYSTEM_STATES: dict[str, float] = {"down": STATE_DOWN, "degraded": STATE_DEGRADED, "up": STATE_OK}
 
 COMPONENTS: tuple[str, ...] = (

@@ -1,0 +1,134 @@
+"""What a notifier sends and how it fails: `AlertItem`, `Message`, `DeliveryError`.
+
+The alert engine builds a `Message` (one group of alerts with one status); a channel
+module renders and sends it. Messages are persisted as JSON (`to_json`/`from_json`)
+so a delivery that failed can be retried after a restart, unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+Status = Literal["firing", "resolved", "reminder"]
+STATUSES: tuple[str, ...] = get_args(Status)
+
+
+class DeliveryError(Exception):
+    """A message did not reach the channel. `retryable` says whether trying again may help."""
+
+    def __init__(self, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+    def __repr__(self) -> str:
+        return f"DeliveryError({self.reason!r}, retryable={self.retryable})"
+
+
+def _aware(value: datetime, name: str) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One alert in a message. Every text field may come from a centre: untrusted."""
+
+    fingerprint: str
+    rule: str
+    severity: str
+    centre_id: str | None
+    centre_name: str | None
+    province_name: str | None
+    summary: str
+    cause: str
+    starts_at: datetime
+    ends_at: datetime | None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _aware(self.starts_at, "starts_at")
+        if self.ends_at is not None:
+            _aware(self.ends_at, "ends_at")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fingerprint": self.fingerprint,
+            "rule": self.rule,
+            "severity": self.severity,
+            "centre_id": self.centre_id,
+            "centre_name": self.centre_name,
+            "province_name": self.province_name,
+            "summary": self.summary,
+            "cause": self.cause,
+            "starts_at": _iso(self.starts_at),
+            "ends_at": None if self.ends_at is None else _iso(self.ends_at),
+            "labels": dict(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AlertItem:
+        labels = d.get("labels") or {}
+        if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            raise ValueError(f"alert {d.get('fingerprint')!r}: labels must map text to text")
+        ends = d.get("ends_at")
+        return cls(
+            fingerprint=str(d["fingerprint"]),
+            rule=str(d["rule"]),
+            severity=str(d["severity"]),
+            centre_id=d.get("centre_id"),
+            centre_name=d.get("centre_name"),
+            province_name=d.get("province_name"),
+            summary=str(d["summary"]),
+            cause=str(d["cause"]),
+            starts_at=datetime.fromisoformat(d["starts_at"]),
+            ends_at=None if ends is None else datetime.fromisoformat(ends),
+            labels=dict(labels),
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification: a group of alerts sharing a status and a group key."""
+
+    status: Status
+    group_key: str
+    alerts: tuple[AlertItem, ...]
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if not self.alerts:
+            raise ValueError(f"message {self.group_key!r} has no alerts")
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "status": self.status,
+                "group_key": self.group_key,
+                "alerts": [a.to_dict() for a in self.alerts],
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, s: str) -> Message:
+        d = json.loads(s)
+        if not isinstance(d, dict) or not isinstance(d.get("alerts"), list):
+            raise ValueError("a message is a JSON object with an 'alerts' list")
+        return cls(
+            status=d["status"],
+            group_key=str(d["group_key"]),
+            alerts=tuple(AlertItem.from_dict(a) for a in d["alerts"]),
+        )
+
+
+def _iso(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds kept: the JSON form of every instant."""
+    return value.astimezone(UTC).isoformat()
