@@ -1,0 +1,106 @@
+"""The lagging-commune finder: every centre, filtered and sorted, with the rules it breaks.
+
+Rules come from `dashboard.lagging` in the configuration; their thresholds can
+be changed here for the session. Each row links to the centre's drill-down;
+the shown rows export to CSV. `?at=2025-07-03T10:00` (local time) reads the
+data as of that moment; `?lang=en` switches to English.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard import components, data, data_finder, finder_view, fmt, i18n, search, signin
+from metrics import lagging
+
+cfg = data.settings()
+dash = cfg.dashboard
+tz = dash.timezone
+tr = i18n.text(components.current_language(dash.language))
+who = signin.require()  # the table and its CSV hold only centres in who.scope
+
+
+def edit_rules(defaults: list[lagging.Rule]) -> list[lagging.Rule]:
+    """The visible rules: each can be switched off or given another threshold (this session)."""
+    rules = []
+    with st.expander(tr("finder.rules"), expanded=True):
+        st.caption(tr("finder.rules_help"))
+        for i, rule in enumerate(defaults):
+            on, value = st.columns([1, 5], vertical_alignment="bottom")
+            enabled = on.checkbox(tr("finder.rule_on"), value=True, key=f"finder.on.{i}")
+            label = (f"{finder_view.rule_name(rule, tr)} {tr(f'finder.{rule.comparison}')} "
+                     f"({tr(f'finder.unit.{rule.metric}')})")
+            shown = value.number_input(label, min_value=0.0,
+                                       value=float(lagging.to_display(rule.metric,
+                                                                      rule.threshold)),
+                                       key=f"finder.threshold.{i}")
+            if enabled:
+                rules.append(lagging.Rule(rule.metric, rule.comparison,
+                                          lagging.from_display(rule.metric, shown), rule.label))
+        st.caption(" · ".join(finder_view.rule_text(r, tr) for r in rules))
+    return rules
+
+
+def filters(table: pl.DataFrame) -> dict:
+    """Province, type, name and "only lagging" filters; keyword arguments for select_rows."""
+    provinces = dict(table.select("province_code", "province_name").unique()
+                     .sort("province_code").iter_rows())
+    cols = st.columns([2, 2, 3, 2], vertical_alignment="bottom")
+    chosen = None
+    if len(provinces) > 1:
+        chosen = cols[0].multiselect(tr("finder.province"), list(provinces),
+                                     format_func=provinces.__getitem__, key="finder.province",
+                                     placeholder=tr("common.all"))
+    kinds = cols[1].multiselect(tr("finder.kind"), sorted(table["kind"].unique().to_list()),
+                                key="finder.kind", placeholder=tr("common.all"))
+    query = cols[2].text_input(tr("finder.search"), key="finder.search")
+    only = cols[3].toggle(tr("finder.only_lagging"), key="finder.only")
+    ids = None
+    if query:
+        candidates = [search.Candidate(i, n) for i, n in table.select("id", "name").iter_rows()]
+        ids = [c.id for c in search.search(candidates, query, limit=len(candidates))]
+    return {"provinces": chosen or None, "kinds": kinds or None, "ids": ids,
+            "only_lagging": only}
+
+
+def page() -> None:
+    st.title(tr("finder.title"))
+    at: datetime | None = None
+    if raw_at := st.query_params.get("at"):
+        try:
+            at = fmt.parse_local(raw_at, tz)
+        except ValueError:
+            st.warning(tr("finder.bad_at", value=components.Quoted(raw_at)))
+    now = at or datetime.now(UTC)
+    if at:
+        st.info(tr("finder.replay", t=fmt.date_time(at, tz)))
+    try:
+        table = data_finder.finder_table(cfg, now, scope=who.scope, replay=at is not None)
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        st.error(tr("finder.no_db", error=type(exc).__name__))
+        return
+    if table.is_empty():
+        st.info(tr("finder.no_centres"))
+        return
+    rules = edit_rules(lagging.rules_from(dash.lagging))
+    evaluated = lagging.evaluate(table, rules)
+    rows = lagging.select_rows(evaluated, **filters(table))
+    lagging_n = evaluated.filter(pl.col("broken").list.len() > 0).height
+    st.caption(tr("finder.count", lagging=lagging_n, total=evaluated.height, shown=rows.height))
+    if rows.is_empty():
+        st.info(tr("finder.none"))
+        return
+    shown = finder_view.display_table(rows, rules, tr)
+    link = tr("finder.col.link")
+    st.dataframe(shown, hide_index=True, key="finder.table", column_config={
+        link: st.column_config.LinkColumn(link, display_text=tr("finder.col.open"))})
+    st.download_button(tr("finder.export"), finder_view.csv_bytes(shown, tr),
+                       file_name=tr("finder.file", date=fmt.local(now, tz).strftime("%Y-%m-%d")),
+                       mime="text/csv", on_click="ignore")
+
+
+page()

@@ -1,0 +1,111 @@
+"""Plotly figures for the commune drill-down (pure: frames and words in, figures out).
+
+Times are drawn in local time (the bucket columns are already in the display
+zone; they are passed to plotly as naive local times so nothing shifts them).
+A null row breaks a line: a gap in collection shows as a gap, never as 0.
+Label text a centre sent (procedure names) is escaped: plotly reads some HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import fmt, i18n
+from dashboard.i18n import Tr
+
+HEIGHT = 290
+COLOURS = {"centre": "#4ea1ff", "median": "#9aa4ae", "p95": "#ff9f43", "received": "#4ea1ff",
+           "resolved": "#2ecc71", "late": "#ff6b6b"}
+TICKS = "%H:%M<br>%d/%m"
+HOVER_TIME = "%H:%M %d/%m/%Y"
+
+
+def _local(col: pl.Series) -> list[datetime]:
+    return col.dt.replace_time_zone(None).to_list()
+
+
+def _layout(fig: go.Figure, title: str, unit: str, lang: str, start: datetime,
+            end: datetime, tz: str) -> go.Figure:
+    x0 = start.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    x1 = end.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+    fig.update_layout(
+        title={"text": html.escape(title), "font": {"size": 15}}, height=HEIGHT,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10}, hovermode="x unified",
+        separators=",." if lang == "vi" else ".,",
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        yaxis={"title": {"text": unit}, "rangemode": "tozero"},
+        xaxis={"range": [x0, x1], "tickformat": TICKS, "hoverformat": HOVER_TIME})
+    return fig
+
+
+def line_chart(series: Sequence[tuple[str, pl.DataFrame, str, bool]], title: str, unit: str,
+               lang: str, start: datetime, end: datetime, tz: str,
+               scale: float = 1.0) -> go.Figure:
+    """Lines from (name, frame with bucket/value, colour, dashed) items; value × `scale`."""
+    fig = go.Figure()
+    for name, frame, colour, dashed in series:
+        if frame.is_empty():
+            continue
+        values = [None if v is None else v * scale for v in frame["value"].to_list()]
+        fig.add_trace(go.Scatter(
+            x=_local(frame["bucket"]), y=values, name=html.escape(name), mode="lines",
+            connectgaps=False, line={"color": colour, "dash": "dash" if dashed else "solid",
+                                     "width": 2}))
+    return _layout(fig, title, unit, lang, start, end, tz)
+
+
+def bar_chart(series: Sequence[tuple[str, pl.DataFrame, str]], title: str, unit: str,
+              lang: str, start: datetime, end: datetime, tz: str) -> go.Figure:
+    """Grouped bars from (name, frame with bucket/increase, colour) items."""
+    fig = go.Figure()
+    for name, frame, colour in series:
+        if frame.is_empty():
+            continue
+        fig.add_trace(go.Bar(x=_local(frame["bucket"]), y=frame["increase"].to_list(),
+                             name=html.escape(name), marker_color=colour))
+    fig.update_layout(barmode="group")
+    return _layout(fig, title, unit, lang, start, end, tz)
+
+
+def mix_chart(labels: Sequence[str], values: Sequence[float], title: str,
+              lang: str) -> go.Figure:
+    """Horizontal bars: dossiers received per procedure, largest on top."""
+    fig = go.Figure(go.Bar(x=list(values)[::-1], y=[html.escape(s) for s in labels][::-1],
+                           orientation="h", marker_color=COLOURS["received"]))
+    fig.update_layout(title={"text": html.escape(title), "font": {"size": 15}},
+                      height=max(HEIGHT, 40 + 28 * len(labels)),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      separators=",." if lang == "vi" else ".,")
+    return fig
+
+
+def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
+    """`drilldown.timeline` rows as plain display text, with the page language's headings.
+
+    Stored text (alert summaries, notes, failure details) is shown as it is, as
+    dataframe cells: never rendered as markdown or HTML.
+    """
+    keys = ("start", "end", "duration", "kind", "severity", "what", "detail", "actor")
+    columns = [tr(f"commune.timeline.{k}") for k in keys]
+    rows = []
+    for r in timeline.iter_rows(named=True):
+        what = r["what"] or ""
+        if r["kind"] == "outage" and f"reason.{what}" in i18n.VI:
+            what = tr(f"reason.{what}")
+        end = tr("commune.timeline.ongoing") if r["ongoing"] else (
+            fmt.date_time(r["end"], tz) if r["end"] is not None else "")
+        severity = r["severity"] or ""
+        if f"commune.severity.{severity}" in i18n.VI:
+            severity = tr(f"commune.severity.{severity}")
+        rows.append(dict(zip(columns, (
+            fmt.date_time(r["start"], tz) if r["start"] is not None else "", end,
+            fmt.duration(r["duration_s"], tr.lang) if r["duration_s"] is not None else "",
+            tr(f"commune.kind.{r['kind']}"), severity, what, r["detail"] or "",
+            r["actor"] or ""), strict=True)))
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))

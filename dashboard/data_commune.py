@@ -1,0 +1,151 @@
+"""Cached loaders for the commune drill-down (dashboard/app_pages/commune.py).
+
+Each kind of data is one query for the centre (or, for the province median,
+one for the province's centres) per local day of the range. A day that ended
+before the range's end is cached on its own, without the freshness key, so a
+new poll re-reads only the current day; the rest are keyed on `data.newest_ms`.
+Only bucketed frames are cached: 30 days of raw samples never stay in memory.
+Scope: only the viewer's centres can be found or opened (`commune_view`
+refuses any other), and the province median is over the scope's centres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+import streamlit as st
+
+from config.settings import Settings
+from dashboard import data
+from metrics import alerts_read
+from metrics import drilldown as d
+from metrics.scope import Scope
+from metrics.store import from_ms, to_ms
+
+CACHE_TTL_S = 3600  # closed days do not change; the ttl only bounds memory
+BASELINE = timedelta(hours=1)  # a counter's sample before a chunk, for its first step
+STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at all
+MS = timedelta(milliseconds=1)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def centres(url: str, freshness_ms: int | None, scope_key: str) -> pl.DataFrame:
+    """The scope's stored centres (one query)."""
+    return data.scoped_centres(data.store(url), scope_key)[1]
+
+
+def _bounds(a_ms: int, b_ms: int, last: bool) -> tuple[datetime, datetime]:
+    # A closed chunk holds a <= ts < b; the last one ends at b inclusive (Store bounds are).
+    return from_ms(a_ms), from_ms(b_ms) if last else from_ms(b_ms) - MS
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool, every_s: int,
+                  tz: str, freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(gauges per bucket, counter increases per hour) of one centre in one chunk."""
+    a, b = _bounds(a_ms, b_ms, last)
+    raw = data.store(url).samples([*d.GAUGES, *d.COUNTERS], a - BASELINE, b,
+                                  centre_ids=[centre_id])
+    gauges = d.bucket_gauges(raw.filter(pl.col("metric").is_in(d.GAUGES)),
+                             timedelta(seconds=every_s), tz, start=a)
+    hourly = d.bucket_increase(raw.filter(pl.col("metric").is_in(d.COUNTERS)), d.HOUR, tz,
+                               start=a)
+    return gauges, hourly
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, last: bool,
+                    every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
+    """The province median per bucket of the compared gauges in one chunk (one query)."""
+    a, b = _bounds(a_ms, b_ms, last)
+    raw = data.store(url).samples(d.COMPARED, a, b, centre_ids=list(centre_ids))
+    return d.province_median(d.bucket_gauges(raw, timedelta(seconds=every_s), tz))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: str,
+            start_ms: int, end_ms: int
+            ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(outage runs, alerts, alert events, newest state samples, newest poll) of one centre.
+
+    `freshness_ms` and `alerts_key` (the alert tables' version) are only cache keys.
+    """
+    db = data.store(url)
+    start, end = from_ms(start_ms), from_ms(end_ms)
+    ids = [centre_id]
+    runs = d.outages(db.polls(start, end, centre_ids=ids))
+    alerts = alerts_read.alerts(db, start, end, centre_ids=ids)
+    events = alerts_read.alert_events(db, start, end, centre_ids=ids)
+    states = db.latest(centre_ids=ids, metrics=d.STATE_METRICS, at=end, lookback=STATE_LOOKBACK)
+    poll = db.latest_polls(centre_ids=ids, at=end)
+    return runs, alerts, events, states, poll
+
+
+@dataclass(frozen=True)
+class CommuneView:
+    """Everything the drill-down shows for one centre and one range."""
+
+    centre: dict  # the centre's row (id, name, kind, province_name, …)
+    start: datetime
+    end: datetime
+    every: timedelta
+    states: list[d.ComponentState]
+    last_poll: datetime | None
+    last_poll_ok: bool | None
+    gauges: pl.DataFrame  # metric, bucket, value — null rows at gaps
+    median: pl.DataFrame  # metric, bucket, value — the province median, null rows at gaps
+    hourly: pl.DataFrame  # metric, label, bucket, increase (dossier counters per hour)
+    daily: pl.DataFrame  # the same per local day
+    mix: pl.DataFrame  # label, increase over the range (received, by procedure)
+    timeline: pl.DataFrame  # drilldown.timeline rows
+    province_centres: int
+
+    @property
+    def has_data(self) -> bool:
+        return not (self.gauges.is_empty() and self.hourly.is_empty())
+
+
+def find_centre(cfg: Settings, centre_id: str, *, scope: Scope) -> dict | None:
+    """The centre's row, or None when no centre in `scope` has that id."""
+    url = cfg.store.url
+    rows = centres(url, data.newest_ms(url), str(scope)).filter(pl.col("id") == centre_id)
+    return rows.row(0, named=True) if rows.height else None
+
+
+def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
+                 every: timedelta, now: datetime, *, scope: Scope) -> CommuneView:
+    """Load (cached) and compute the drill-down of `centre` over [start, end].
+
+    PermissionError when the centre is outside `scope`.
+    """
+    if not scope.covers(centre["id"], centre["province_code"]):
+        raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
+    url, tz = cfg.store.url, cfg.dashboard.timezone
+    freshness = data.newest_ms(url)
+    fleet = centres(url, freshness, str(scope))
+    province_ids = tuple(fleet.filter(pl.col("province_code") == centre["province_code"])["id"])
+    chunks = d.day_chunks(start, end, tz)
+    every_s = int(every.total_seconds())
+    gauges, hourly, median = [], [], []
+    for i, (a, b) in enumerate(chunks):
+        last = i == len(chunks) - 1
+        key = freshness if last else None
+        g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), last, every_s, tz, key)
+        gauges.append(g)
+        hourly.append(h)
+        median.append(_province_chunk(url, province_ids, to_ms(a), to_ms(b), last, every_s,
+                                      tz, key))
+    g_all, h_all, m_all = pl.concat(gauges), pl.concat(hourly), pl.concat(median)
+    runs, alerts, events, states, poll = _events(url, freshness, data.alerts_version(url),
+                                                 centre["id"], to_ms(start), to_ms(end))
+    return CommuneView(
+        centre=centre, start=start, end=end, every=every,
+        states=d.component_states(states, poll, now, cfg.dashboard.stale_after_s),
+        last_poll=poll["ts"][0] if poll.height else None,
+        last_poll_ok=bool(poll["ok"][0]) if poll.height else None,
+        gauges=d.fill_gaps(g_all.drop("centre_id"), every, start, end, tz, ["metric"]),
+        median=d.fill_gaps(m_all.drop("centres"), every, start, end, tz, ["metric"]),
+        hourly=h_all, daily=d.per_day(h_all, tz), mix=d.procedure_mix(h_all),
+        timeline=d.timeline(runs, alerts, events), province_centres=len(province_ids))

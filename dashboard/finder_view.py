@@ -1,0 +1,81 @@
+"""The finder's table as people read it: localised headings, numbers in display units,
+each row's broken rules in plain words, and the CSV export (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+import polars as pl
+
+from dashboard import fmt
+from dashboard.i18n import Tr
+from metrics import lagging
+from metrics import queries as q
+from metrics.lagging import Rule
+
+BOM = "\ufeff"  # lets Excel read the CSV as UTF-8 (Vietnamese names intact)
+SHOWN_METRICS = ("on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
+                 "overdue", "unsynced")
+DIGITS = {"on_time_rate_today": 1, "availability_24h": 1, "sync_lag_s": 0, "otp_p95_s": 0,
+          "overdue": 0, "unsynced": 0}
+
+
+def rule_name(rule: Rule, tr: Tr) -> str:
+    """The rule's configured label, else its metric's name in the page's language."""
+    return rule.label or tr(f"finder.metric.{rule.metric}")
+
+
+def value_text(metric: str, value: float | None, tr: Tr) -> str:
+    """A metric's value in display units with its unit: "82,5 %", "180 phút"."""
+    if value is None:
+        return fmt.DASH
+    shown = fmt.number(lagging.to_display(metric, value), tr.lang, DIGITS[metric])
+    unit = tr(f"finder.unit.{metric}")
+    return f"{shown} {unit}" if unit != "%" or tr.lang == "vi" else f"{shown}%"
+
+
+def rule_text(rule: Rule, tr: Tr) -> str:
+    """"Tỉ lệ đúng hạn hôm nay dưới 90,0 %"."""
+    return (f"{rule_name(rule, tr)} {tr(f'finder.{rule.comparison}')} "
+            f"{value_text(rule.metric, rule.threshold, tr)}")
+
+
+def broken_text(row: dict, rules: Sequence[Rule], tr: Tr) -> str:
+    """Which rules a row breaks, with its value: "Trễ đồng bộ 180 phút (trên 30 phút)"."""
+    parts = []
+    for i in row["broken"]:
+        rule = rules[i]
+        parts.append(f"{rule_name(rule, tr)} {value_text(rule.metric, row[rule.metric], tr)} "
+                     f"({tr(f'finder.{rule.comparison}')} "
+                     f"{value_text(rule.metric, rule.threshold, tr)})")
+    return "; ".join(parts)
+
+
+def metric_heading(metric: str, tr: Tr) -> str:
+    return f"{tr(f'finder.metric.{metric}')} ({tr(f'finder.unit.{metric}')})"
+
+
+def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataFrame:
+    """One display row per centre: a link to its drill-down, names, status, the metrics
+    in display units (numbers, so the table sorts them right) and the rules broken."""
+    link = tr("finder.col.link")
+    out = rows.select(
+        pl.format("commune?centre={}&" + urlencode({"lang": tr.lang}), pl.col("id"))
+        .alias(link),
+        pl.col("id").alias(tr("finder.col.id")),
+        pl.col("name").alias(tr("finder.col.name")),
+        pl.col("province_name").alias(tr("finder.col.province")),
+        pl.col("kind").alias(tr("finder.col.kind")),
+        pl.col("status").replace_strict({s: tr(f"status.{s}") for s in q.STATUSES},
+                                        return_dtype=pl.String).alias(tr("finder.col.status")),
+        *((pl.col(m) * lagging.METRICS[m]).round(DIGITS[m]).alias(metric_heading(m, tr))
+          for m in SHOWN_METRICS),
+    )
+    broken = [broken_text(r, rules, tr) for r in rows.iter_rows(named=True)]
+    return out.with_columns(pl.Series(tr("finder.col.broken"), broken, pl.String))
+
+
+def csv_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
+    """The table (without its link column) as UTF-8 CSV with a byte-order mark."""
+    return (BOM + table.drop(tr("finder.col.link")).write_csv()).encode("utf-8")
