@@ -1,0 +1,93 @@
+"""The daily briefing (giao ban) at a chosen moment (default now): today's dossiers, the
+leading centres, incidents since the previous conference, the centres needing attention,
+a summary paragraph, and one-click exports (printable HTML, CSV). `?at=2025-07-03T10:00`
+(local time) presets the moment; `?lang=en` switches to English."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard import components, data, data_briefing, fmt, i18n, report, signin
+
+cfg = data.settings()
+dash = cfg.dashboard
+tz = dash.timezone
+tr = i18n.text(components.current_language(dash.language))
+lang = tr.lang
+who = signin.require()  # the briefing and its exports cover only who.scope
+
+clock_now = datetime.now(UTC)
+default = clock_now
+if raw_at := st.query_params.get("at"):
+    try:
+        default = fmt.parse_local(raw_at, tz)
+    except ValueError:
+        st.warning(tr("briefing.bad_at", value=components.Quoted(raw_at)))
+local_default = fmt.local(default, tz)
+
+st.title(tr("briefing.title"))
+left, right, _ = st.columns([1, 1, 3])
+day = left.date_input(tr("briefing.date"), value=local_default.date(), format="DD/MM/YYYY",
+                      key="briefing-date")
+moment = right.time_input(tr("briefing.time"), value=local_default.time().replace(
+    second=0, microsecond=0), step=300, key="briefing-time")
+at = datetime.combine(day, moment, tzinfo=ZoneInfo(tz))
+if at > clock_now:
+    st.info(tr("briefing.future"))
+
+try:
+    b = data_briefing.briefing_view(cfg, at, scope=who.scope)
+except (sa.exc.SQLAlchemyError, OSError) as exc:
+    st.error(tr("briefing.no_db", error=type(exc).__name__))
+    st.stop()
+if b.centres.is_empty():
+    st.info(tr("briefing.no_centres"))
+    st.stop()
+
+st.caption(tr("briefing.caption", t=fmt.clock(b.at, tz), date=fmt.date(b.at, tz),
+              prev=fmt.date_time(b.previous, tz)))
+stamp = fmt.local(b.at, tz).strftime("%Y-%m-%d-%H%M")
+exports = st.columns([1, 1, 3])
+exports[0].download_button(
+    tr("briefing.export_html"), report.html_report(b, tr, tz, cfg.deployment.name),
+    file_name=f"giao-ban-{stamp}.html", mime="text/html", key="briefing-html")
+exports[1].download_button(
+    tr("briefing.export_csv"), report.csv_bytes(b, tr), file_name=f"giao-ban-{stamp}.csv",
+    mime="text/csv", key="briefing-csv")
+
+tiles = st.columns(5)
+for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
+    col.metric(tr(f"briefing.{key}"), fmt.number(b.totals[key], lang), border=True)
+
+st.subheader(tr("briefing.summary"))
+st.text(report.summary(b, tr, tz))
+
+st.subheader(tr("briefing.sec.top"))
+top_left, top_right = st.columns(2)
+for col, key, frame in ((top_left, "top_received", b.top_received),
+                        (top_right, "top_resolved", b.top_resolved)):
+    col.markdown(f"**{tr(f'briefing.{key}')}**")
+    count = "briefing.col.received" if key == "top_received" else "briefing.col.resolved"
+    col.dataframe(frame.select(pl.col("name").alias(tr("briefing.col.centre")),
+                               pl.col("value").alias(tr(count))), hide_index=True)
+
+prev = fmt.date_time(b.previous, tz)
+sections = (("briefing.sec.attention", report.attention_table(b, tr, tz)),
+            ("briefing.sec.incidents", report.incident_table(b, tr, tz)),
+            ("briefing.sec.alerts", report.alert_table(b, tr, tz)))
+for key, table in sections:
+    st.subheader(tr(key, prev=prev))
+    if table.is_empty():
+        st.caption(tr("briefing.none"))
+    else:
+        st.dataframe(table, hide_index=True)
+
+st.subheader(tr("briefing.sec.centres"))
+rate = tr("briefing.col.on_time_rate")
+st.dataframe(report.centre_table(b, tr), hide_index=True, column_config={
+    rate: st.column_config.NumberColumn(rate, format="percent")})

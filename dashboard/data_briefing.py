@@ -1,0 +1,73 @@
+"""Cached loaders for the briefing page: each kind of data in one query for the whole fleet.
+
+Keyed on the database URL, the data's freshness (`data.newest_ms`) and the
+moment (minute precision), so sessions share one load per collection cycle.
+Every read is cut to the viewer's scope in SQL (`data.scoped_centres`); the
+exports (HTML, CSV) are made from the same frames.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import polars as pl
+import streamlit as st
+
+from config.settings import Settings
+from dashboard import data, fmt
+from metrics import alerts_read
+from metrics import briefing as br
+from metrics import queries as q
+from metrics.scope import Scope
+from metrics.store import from_ms, to_ms
+
+
+class BriefingFrames(NamedTuple):
+    centres: pl.DataFrame
+    counters: pl.DataFrame  # today's counters, from an hour before local midnight
+    polls: pl.DataFrame  # every poll since the previous briefing
+    latest_polls: pl.DataFrame  # newest poll per centre at the moment
+    gauges: pl.DataFrame  # newest status gauges at the moment
+    alerts: pl.DataFrame  # alerts alive since the previous briefing
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=32, show_spinner=False)
+def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms: int,
+                    previous_ms: int, scope_key: str) -> BriefingFrames:
+    """Six queries for the scope's fleet; `freshness_ms` is only the cache key."""
+    db = data.store(url)
+    sc, centres, ids = data.scoped_centres(db, scope_key)
+    at, previous = from_ms(at_ms), from_ms(previous_ms)
+    day_start = from_ms(day_start_ms)
+    return BriefingFrames(
+        centres=centres,
+        counters=db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
+                            centre_ids=ids),
+        polls=db.polls(previous, at, centre_ids=ids),
+        latest_polls=db.latest_polls(centre_ids=ids, at=at),
+        gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
+                         lookback=data.GAUGE_LOOKBACK),
+        alerts=alerts_read.alerts(db, previous, at, centre_ids=ids,
+                                  provinces=sc.query_provinces()),
+    )
+
+
+def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
+    """The briefing at `at` within `scope` (loads cached; arithmetic in `metrics.briefing`)."""
+    url = cfg.store.url
+    dash = cfg.dashboard
+    tz = dash.timezone
+    at = at.replace(second=0, microsecond=0)
+    previous = br.previous_briefing(at, br.parse_times(dash.briefing_times), tz)
+    day_start = fmt.local_midnight(at, tz)
+    freshness = data.newest_ms(url)
+    frames = briefing_frames(url, freshness, to_ms(at), to_ms(day_start), to_ms(previous),
+                             str(scope))
+    status = q.centre_status(frames.centres, frames.latest_polls, frames.gauges, at,
+                             dash.stale_after_s)
+    down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
+    if down:
+        status = q.attach_down_since(status, data.down_runs(url, freshness, down, to_ms(at)))
+    return br.build(frames.centres, frames.counters, frames.polls, status, frames.alerts,
+                    at=at, previous=previous, day_start=day_start)
