@@ -4,7 +4,9 @@ Runs in a worker thread. Never raises for anything a centre does: every
 outcome, failures included, is a `ProbeResult`. Retries happen only where
 they can help (refused or reset connections, 5xx answers), after a short
 backoff, and never past the cycle's deadline: each attempt's timeouts are cut
-to the time left before it.
+to the time left before it. With `confirm`, a failed poll is re-probed at once
+(after `confirm_pause_s`, deadline permitting): a second failure marks the result
+`confirmed`, a success replaces it, so alerts need not wait a whole interval.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 import requests
 
-from collectors.base import ProbeResult, Reason
+from collectors.base import CONFIRMED_MARK, ProbeResult, Reason
 from collectors.http import fetch
 from collectors.mapping import profile
 from collectors.probes import PROBES
@@ -35,6 +37,7 @@ class PollOptions:
     max_body_bytes: int
     retries: int
     backoff_s: float = 0.1
+    confirm_pause_s: float = 0.2  # pause before re-probing a centre that just failed
 
     @classmethod
     def from_settings(cls, collector) -> PollOptions:
@@ -88,9 +91,39 @@ def fetch_with_retries(
 
 
 def poll_centre(
+    session: requests.Session,
+    target: Target,
+    opts: PollOptions,
+    deadline: float,
+    confirm: bool = False,
+) -> ProbeResult:
+    """Poll every probe of `target` and merge them into one validated result.
+
+    With `confirm`, a failure (other than `skipped`) is re-probed once at once: if the
+    re-probe answers, its result is returned; if it fails too, the first result is
+    returned marked `confirmed` (CONFIRMED_MARK appended to its detail).
+    """
+    first = _poll_once(session, target, opts, deadline)
+    if not confirm or first.ok or first.reason is Reason.SKIPPED:
+        return first
+    if deadline - time.monotonic() - opts.confirm_pause_s < MIN_ATTEMPT_S:
+        return first
+    time.sleep(opts.confirm_pause_s)
+    second = _poll_once(session, target, opts, deadline)
+    if second.ok:  # a blip: the poll took the first attempt, the pause and the re-probe
+        second.duration_s = round(first.duration_s + opts.confirm_pause_s + second.duration_s, 6)
+        return second
+    if second.reason is Reason.SKIPPED:
+        return first
+    first.detail = f"{first.detail} {CONFIRMED_MARK}".strip()
+    first.confirmed = True
+    first.duration_s = round(first.duration_s + opts.confirm_pause_s + second.duration_s, 6)
+    return first
+
+
+def _poll_once(
     session: requests.Session, target: Target, opts: PollOptions, deadline: float
 ) -> ProbeResult:
-    """Poll every probe of `target` and merge them into one validated result."""
     ts = time.time()
     started = time.monotonic()
     readings: list[Reading] = []

@@ -51,11 +51,12 @@ def pack(r: ProbeResult) -> Packed:
         r.http_status,
         [(s.metric, s.value, s.label) for s in r.samples],
         r.rejected,
+        r.confirmed,
     )
 
 
 def unpack(p: Packed) -> ProbeResult:
-    cid, ts, ok, duration, reason, detail, status, samples, rejected = p
+    cid, ts, ok, duration, reason, detail, status, samples, rejected, confirmed = p
     return ProbeResult(
         cid,
         ts,
@@ -66,17 +67,19 @@ def unpack(p: Packed) -> ProbeResult:
         status,
         [Sample(m, v, lab) for m, v, lab in samples],
         rejected,
+        confirmed,
     )
 
 
 def _poll_safe(
-    session, target: Target, opts: PollOptions, deadline: float, gate: YoungGate | None
+    session, target: Target, opts: PollOptions, deadline: float, gate: YoungGate | None,
+    confirm: bool = False,
 ) -> Packed:
     """poll_centre (through the gate, if any), with a collector bug recorded against this
     centre only."""
     token = gate.enter() if gate else None
     try:
-        return pack(poll_centre(session, target, opts, deadline))
+        return pack(poll_centre(session, target, opts, deadline, confirm))
     except Exception as exc:  # a collector bug must not lose the other centres
         traceback.print_exc()
         return pack(
@@ -119,6 +122,7 @@ def _worker_main(
 
     session = make_session(hosts=len(targets) + 16)
     slow: set[str] = set()
+    failed: set[str] = set()  # failed last cycle: already confirmed, not re-probed again
     gate = YoungGate(min(concurrency, BUSY_LIMIT), YOUNG_S)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
         conn.send(("ready", os.getpid()))
@@ -130,11 +134,13 @@ def _worker_main(
             if message[0] != "poll":
                 return
             deadline = message[1]
+            only = message[2] if len(message) > 2 else None  # centre ids, or None: all
+            mine = [i for i, t in enumerate(targets) if only is None or t.centre_id in only]
             cpu = time.process_time()
             # Centres slow last cycle go first, so their waits overlap the rest of the work
             # instead of adding a timeout at the end of the cycle.
             # They also bypass the gate: they are expected to wait, not to work.
-            order = sorted(range(len(targets)), key=lambda i: targets[i].centre_id not in slow)
+            order = sorted(mine, key=lambda i: targets[i].centre_id not in slow)
             futures = {
                 i: pool.submit(
                     _poll_safe,
@@ -143,11 +149,13 @@ def _worker_main(
                     opts,
                     deadline,
                     None if targets[i].centre_id in slow else gate,
+                    targets[i].centre_id not in failed,
                 )
                 for i in order
             }
-            packed = _gather([futures[i] for i in range(len(targets))], gate)
+            packed = _gather([futures[i] for i in mine], gate)
             slow = {p[0] for p in packed if p[3] > SLOW_S or p[4] in SLOW_REASONS}
+            failed = {p[0] for p in packed if not p[2] and p[4] != Reason.SKIPPED.value}
             try:
                 conn.send((packed, time.process_time() - cpu))
             except (BrokenPipeError, OSError):
@@ -250,14 +258,15 @@ class Scheduler:
             "collector worker %d restarted (pid %s → %s)", w.index, w.proc.pid, fresh.proc.pid
         )
 
-    def poll(self, deadline: float) -> Cycle:
-        """Poll every target before `deadline` (time.monotonic seconds); one result each."""
+    def poll(self, deadline: float, only: frozenset[str] | None = None) -> Cycle:
+        """Poll every target (or those whose centre id is in `only`) before `deadline`
+        (time.monotonic seconds); one result each."""
         started = time.monotonic()
         ts = time.time()
         pending: dict[int, _Worker] = {}
         for w in self.workers:
             try:
-                w.conn.send(("poll", deadline))
+                w.conn.send(("poll", deadline, only))
                 pending[w.index] = w
             except (BrokenPipeError, OSError):
                 pass
@@ -297,7 +306,8 @@ class Scheduler:
                 if w.proc.is_alive()
                 else "collector worker stopped"
             )
-            results += [skipped(t, ts, f"{why}; restarted") for t in w.targets]
+            results += [skipped(t, ts, f"{why}; restarted") for t in w.targets
+                        if only is None or t.centre_id in only]
             self._restart(w)
             restarted += 1
         return Cycle(results, time.monotonic() - started, cpu, restarted)

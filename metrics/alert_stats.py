@@ -1,0 +1,81 @@
+"""Pure views over alert frames (`metrics.alerts_read`): board order, durations, recovery.
+
+No I/O and no clock: `now` is passed in. A pending alert has not fired yet;
+only alerts that fired count as outages in time-to-recover.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+ACTIVE = ("firing", "pending")
+TTR_SCHEMA = {"centre_id": pl.String, "recovered": pl.UInt32, "median_s": pl.Float64,
+              "max_s": pl.Float64}
+
+
+def active_at(alerts: pl.DataFrame, at: datetime) -> pl.DataFrame:
+    """Alerts that were firing at `at` (for replaying a past moment): fired by then and not
+    resolved by then."""
+    fired = pl.col("firing_since").is_not_null() & (pl.col("firing_since") <= at)
+    open_then = pl.col("resolved_at").is_null() | (pl.col("resolved_at") > at)
+    return alerts.filter(fired & open_then)
+
+
+def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Alerts most urgent first (critical, then oldest), with `since` (firing, else pending)
+    and `duration_s` until resolution or `now`."""
+    since = pl.coalesce("firing_since", "pending_since")
+    end = pl.coalesce(pl.col("resolved_at"), pl.lit(now).cast(alerts.schema["pending_since"]))
+    return (alerts.with_columns(since.alias("since"))
+            .with_columns(((end - pl.col("since")).dt.total_milliseconds() / 1000)
+                          .alias("duration_s"),
+                          pl.col("severity").replace_strict(SEVERITY_ORDER, default=9,
+                                                            return_dtype=pl.Int64).alias("_rank"))
+            .sort(["_rank", "since"]).drop("_rank"))
+
+
+def critical_provinces(alerts: pl.DataFrame) -> tuple[bool, set[int]]:
+    """(any critical alert at all, the provinces that have one) among `alerts`."""
+    critical = alerts.filter(pl.col("severity") == "critical")
+    return critical.height > 0, set(critical["province_code"].drop_nulls().to_list())
+
+
+def split(alerts: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The alerts page's three lists: active (not acknowledged), acknowledged (still open),
+    resolved."""
+    is_open = pl.col("state").is_in(ACTIVE)
+    acked = pl.col("acked_at").is_not_null()
+    return {"active": alerts.filter(is_open & ~acked),
+            "acknowledged": alerts.filter(is_open & acked),
+            "resolved": alerts.filter(pl.col("state") == "resolved")}
+
+
+def filter_history(alerts: pl.DataFrame, *, severities: list[str] | None = None,
+                   rules: list[str] | None = None, centre_ids: list[str] | None = None,
+                   states: list[str] | None = None) -> pl.DataFrame:
+    """`alerts` restricted to the chosen values; an empty or None choice keeps everything."""
+    out = alerts
+    for column, chosen in (("severity", severities), ("rule", rules),
+                           ("centre_id", centre_ids), ("state", states)):
+        if chosen:
+            out = out.filter(pl.col(column).is_in(chosen))
+    return out
+
+
+def time_to_recover(alerts: pl.DataFrame) -> pl.DataFrame:
+    """Per centre, over alerts that fired and resolved: how many, median and longest time
+    from firing to resolution (seconds), slowest median first. Columns: `TTR_SCHEMA`."""
+    done = alerts.filter(pl.col("centre_id").is_not_null()
+                         & pl.col("firing_since").is_not_null()
+                         & pl.col("resolved_at").is_not_null())
+    if done.is_empty():
+        return pl.DataFrame(schema=TTR_SCHEMA)
+    seconds = (pl.col("resolved_at") - pl.col("firing_since")).dt.total_milliseconds() / 1000
+    return (done.with_columns(seconds.alias("s")).group_by("centre_id")
+            .agg(pl.len().alias("recovered"), pl.col("s").median().alias("median_s"),
+                 pl.col("s").max().alias("max_s"))
+            .sort(["median_s", "centre_id"], descending=[True, False])
+            .cast(TTR_SCHEMA))  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Alerting: pure life cycle, the engine (shell), actions, the `ioc alerts` command."""

@@ -1,0 +1,426 @@
+"""The alert engine, the imperative shell: read a window → evaluate → persist → outbox → send.
+
+`AlertEngine.evaluate()` reads what the due rules need in a few fleet-wide queries,
+evaluates them (metrics.rules, pure), then in ONE write transaction reads the alert
+state, advances the life cycle (metrics.alerts.lifecycle, pure), writes alerts, events
+and the notifications to send (the outbox). State changes and their notification commit
+together, so a restart neither loses a notice nor sends one twice; concurrent engines
+(the collector's and `ioc alerts evaluate --watch`) are serialised by that transaction
+(SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock).
+
+`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`: a row is
+claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
+`notify_failed` event and its next attempt after the channel's exponential backoff —
+never dropped. As a collector observer (`after_cycle`) the engine evaluates after each
+cycle's write and wakes its dispatcher thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from collectors.base import Reason
+from config.alerts import (
+    AlertsConfig,
+    BurnRate,
+    FailedPolls,
+    Growth,
+    ProvinceDown,
+    Rule,
+    Stale,
+    Threshold,
+)
+from config.channels import backoff_delay
+from metrics import dialects
+from metrics import schema as t
+from metrics.alerts import lifecycle as lc
+from metrics.rules import Window, evaluate
+from metrics.store import Store
+
+log = logging.getLogger("ioc.alerts")
+ADVISORY_KEY = 7660767
+DISPATCH_BATCH = 200
+SKIPPED = Reason.SKIPPED.value
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class AlertEngine:
+    """Evaluates `cfg`'s rules against `store` and delivers notifications."""
+
+    def __init__(self, store: Store, cfg: AlertsConfig, *,
+                 clock: Callable[[], float] = time.time,
+                 env: Mapping[str, str] | None = None,
+                 send: Callable[..., None] | None = None):
+        self.store, self.cfg, self.clock = store, cfg, clock
+        self.env = os.environ if env is None else env
+        if send is None:
+            from metrics.notifiers import send as send_one
+            send = send_one
+        self._send = send
+        self._last_run: dict[str, int] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # -- evaluation -------------------------------------------------------------------
+
+    def due_rules(self, now: int) -> list[Rule]:
+        return [r for r in self.cfg.rules
+                if now - self._last_run.get(r.name, -10**15) >= r.every_s * 1000]
+
+    def read_window(self, rules: list[Rule], now: int) -> Window:
+        """The data the rules need, in a few fleet-wide queries."""
+        at = _dt(now)
+        conds = [r.condition for r in rules]
+        poll_s = max((c.window_s for c in conds if isinstance(c, FailedPolls | ProvinceDown)),
+                     default=0)
+        polls = (self.store.polls(at - timedelta(seconds=poll_s), at) if poll_s
+                 else pl.DataFrame())
+        thresholds = [c for c in conds if isinstance(c, Threshold)]
+        growths = [c for c in conds if isinstance(c, Growth)]
+        latest = pl.DataFrame()
+        metrics = sorted({c.metric for c in thresholds + growths})
+        if metrics:
+            lookback = max([c.window_s for c in thresholds] + [c.window_s / 2 for c in growths])
+            latest = self.store.latest(metrics=metrics, at=at,
+                                       lookback=timedelta(seconds=lookback))
+        earlier = {}
+        for c in growths:
+            earlier[c.window_s] = pl.concat([earlier.get(c.window_s, pl.DataFrame()),
+                                             self.store.latest(
+                                                 metrics=[c.metric],
+                                                 at=at - timedelta(seconds=c.window_s),
+                                                 lookback=timedelta(seconds=c.window_s / 2))],
+                                            how="diagonal")
+        stale = [c for c in conds if isinstance(c, Stale)]
+        windows = sorted({w for c in conds if isinstance(c, BurnRate)
+                          for p in c.pairs for w in (p.long_s, p.short_s)})
+        with self.store.engine.connect() as conn:
+            newest = conn.execute(sa.select(sa.func.max(t.polls.c.ts))).scalar()
+            observed = (self._observed(conn, now, max(c.lookback_s for c in stale)) if stale
+                        else pl.DataFrame())
+            counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
+        return Window(self.store.centres(), polls, latest, earlier, observed, counts,
+                      None if newest is None else int(newest))
+
+    @staticmethod
+    def _not_skipped() -> sa.ColumnElement[bool]:
+        return sa.or_(t.polls.c.reason.is_(None), t.polls.c.reason != SKIPPED)
+
+    def _observed(self, conn: Connection, now: int, lookback_s: float) -> pl.DataFrame:
+        p = t.polls
+        rows = conn.execute(
+            sa.select(p.c.centre_id, sa.func.max(p.c.ts))
+            .where(p.c.ts >= now - int(lookback_s * 1000), p.c.ts <= now, self._not_skipped())
+            .group_by(p.c.centre_id)).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema={"centre_id": pl.String,
+                                                               "ts": pl.Int64}, orient="row")
+
+    def _poll_counts(self, conn: Connection, now: int, windows: list[float]) -> pl.DataFrame:
+        """Non-skipped polls and failed ones per centre for each window, in one query."""
+        p = t.polls
+        cols = []
+        for i, w in enumerate(windows):
+            inside = p.c.ts >= now - int(w * 1000)
+            cols += [sa.func.sum(sa.case((inside, 1), else_=0)).label(f"t{i}"),
+                     sa.func.sum(sa.case((sa.and_(inside, p.c.ok.is_(False)), 1), else_=0))
+                     .label(f"f{i}")]
+        rows = conn.execute(
+            sa.select(p.c.centre_id, *cols)
+            .where(p.c.ts >= now - int(max(windows) * 1000), p.c.ts <= now, self._not_skipped())
+            .group_by(p.c.centre_id)).all()
+        out = [(r[0], w, int(r[1 + 2 * i] or 0), int(r[2 + 2 * i] or 0))
+               for r in rows for i, w in enumerate(windows)]
+        return pl.DataFrame(out, schema={"centre_id": pl.String, "window_s": pl.Float64,
+                                         "total": pl.Int64, "failed": pl.Int64}, orient="row")
+
+    def evaluate(self, now: int | None = None) -> dict[str, Any]:
+        """One evaluation of the due rules; a summary of what changed."""
+        now = self.now_ms() if now is None else now
+        rules = self.due_rules(now)
+        window = self.read_window(rules, now)
+        evaluations = []
+        for rule in rules:
+            try:
+                evaluations.append(evaluate(rule, window, now))
+            except Exception:  # one broken rule must not stop the others
+                log.exception("alert rule %s failed", rule.name)
+        with self._transaction() as conn:
+            alerts = _load_alerts(conn, now, self.cfg.flapping.window_s)
+            silences = load_silences(conn, now)
+            step = lc.advance(self.cfg, alerts, evaluations, now)
+            starts: dict[str, list[int]] = {}
+            for a in step.alerts:
+                starts.setdefault(a.fingerprint, []).append(a.pending_since)
+            planned, outgoing = lc.plan(self.cfg, step.alerts, silences, starts, now)
+            events = (step.events + lc.silenced_events(self.cfg, step, silences, now)
+                      + planned.events)
+            ids = _save_alerts(conn, alerts, planned.alerts)
+            if events:
+                conn.execute(t.alert_events.insert(), [
+                    {"alert_id": ids[e.index], "ts": now, "kind": e.kind, "actor": "engine",
+                     "detail": e.detail[:2000]} for e in events])
+            if outgoing:
+                names = _centre_names(window.centres)
+                conn.execute(t.notifications.insert(), [
+                    self._outbox_row(o, planned.alerts, names, now) for o in outgoing])
+        for rule in rules:
+            self._last_run[rule.name] = now
+        counts: dict[str, int] = {}
+        for e in events:
+            counts[e.kind] = counts.get(e.kind, 0) + 1
+        return {"rules": len(rules), "events": counts, "queued": len(outgoing),
+                "open": sum(a.state in lc.OPEN for a in planned.alerts)}
+
+    def _outbox_row(self, o: lc.Outgoing, alerts: list[lc.AlertState],
+                    names: Names, now: int) -> dict[str, Any]:
+        message = build_message(o, alerts, names)
+        return {"channel": o.channel, "group_key": o.group_key, "status": o.status,
+                "payload": message.to_json(), "state": "pending", "attempts": 0,
+                "next_attempt": now, "last_error": "", "created_at": now, "sent_at": None}
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        with self.store.engine.connect() as conn:
+            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({ADVISORY_KEY})"))
+                yield conn
+
+    # -- delivery ---------------------------------------------------------------------
+
+    def dispatch(self, now: int | None = None) -> dict[str, int]:
+        """Send every due outbox row once; {"sent": n, "failed": m}."""
+        now = self.now_ms() if now is None else now
+        n = t.notifications
+        with self.store.engine.connect() as conn:
+            due = conn.execute(
+                sa.select(n.c.id, n.c.channel, n.c.payload, n.c.attempts, n.c.next_attempt,
+                          n.c.created_at)
+                .where(n.c.state != "sent", n.c.next_attempt <= now)
+                .order_by(n.c.id).limit(DISPATCH_BATCH)).all()
+        result = {"sent": 0, "failed": 0}
+        for row in due:
+            if not self._claim(row.id, row.next_attempt, now):
+                continue  # another dispatcher took it
+            ok = self._deliver(row, now)
+            result["sent" if ok else "failed"] += 1
+        return result
+
+    def _claim(self, row_id: int, next_attempt: int, now: int) -> bool:
+        n = t.notifications
+        lease = now + int(self.cfg.delivery.lease_s * 1000)
+        with self._transaction() as conn:
+            done = conn.execute(n.update().where(n.c.id == row_id,
+                                                 n.c.next_attempt == next_attempt,
+                                                 n.c.state != "sent")
+                                .values(next_attempt=lease))
+            return done.rowcount == 1
+
+    def _deliver(self, row: sa.Row, now: int) -> bool:
+        from metrics.notifiers.base import DeliveryError, Message
+
+        n = t.notifications
+        attempts = row.attempts + 1
+        channel = self.cfg.channels.get(row.channel)
+        error: str | None = None
+        retryable = True
+        try:
+            message = Message.from_json(row.payload)
+            if channel is None:
+                raise DeliveryError(f"no channel named {row.channel!r} in alerts.yaml",
+                                    retryable=False)
+            self._send(channel, message, self.env, name=row.channel)
+        except DeliveryError as exc:
+            error, retryable = exc.reason, exc.retryable
+        except Exception as exc:  # a notifier bug: keep the row, say why
+            error, retryable = f"{type(exc).__name__}: {exc}", True
+        done = self.now_ms()
+        fps = _payload_fingerprints(row.payload)
+        with self._transaction() as conn:
+            ids = _alert_ids(conn, fps, row.created_at)
+            if error is None:
+                conn.execute(n.update().where(n.c.id == row.id).values(
+                    state="sent", attempts=attempts, sent_at=done, last_error=""))
+                kind, detail = "notified", f"{row.channel}: delivered"
+            else:
+                wait = (backoff_delay(channel, attempts) if channel is not None and retryable
+                        else (channel.backoff_max_s if channel is not None else 300.0))
+                conn.execute(n.update().where(n.c.id == row.id).values(
+                    state="retrying", attempts=attempts, last_error=error[:2000],
+                    next_attempt=done + int(wait * 1000)))
+                kind = "notify_failed"
+                detail = (f"{row.channel}: attempt {attempts} failed: {error}; "
+                          f"{'retrying' if retryable else 'not retryable, retrying slowly'} "
+                          f"in {wait:g} s")
+            if ids:
+                conn.execute(t.alert_events.insert(), [
+                    {"alert_id": i, "ts": done, "kind": kind, "actor": "engine",
+                     "detail": detail[:2000]} for i in ids])
+        if error is not None:
+            log.warning("notification %s to %s failed: %s", row.id, row.channel, error)
+        return error is None
+
+    # -- as a collector observer ------------------------------------------------------
+
+    def after_cycle(self, cycle: object, summary: dict[str, Any], write_s: float) -> None:
+        self.evaluate()
+        self._wake.set()
+
+    def start(self) -> AlertEngine:
+        """Start the dispatcher thread (sends due rows at once when woken, else every 1 s)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="alert-dispatch",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(1.0)
+            self._wake.clear()
+            try:
+                self.dispatch()
+            except Exception:
+                log.exception("alert dispatch failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+
+    def __enter__(self) -> AlertEngine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- rows ↔ states ----------------------------------------------------------------------
+
+_FIELDS = ("fingerprint", "rule", "severity", "centre_id", "province_code", "summary", "cause",
+           "value", "state", "pending_since", "last_eval", "firing_since", "resolved_at",
+           "last_notified", "acked_by", "acked_at", "ack_note", "inhibited_by")
+
+
+def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.AlertState]:
+    """Open alerts, recently resolved ones (flap damping) and resolved ones still owing a
+    resolved notice."""
+    a = t.alerts
+    rows = conn.execute(sa.select(a).where(sa.or_(
+        a.c.state != "resolved",
+        a.c.resolved_at >= now - int(flap_window_s * 1000),
+        sa.and_(a.c.last_notified.is_not(None), a.c.last_notified < a.c.resolved_at),
+    )).order_by(a.c.id)).mappings().all()
+    return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
+                          id=r["id"]) for r in rows]
+
+
+def _save_alerts(conn: Connection, before: list[lc.AlertState],
+                 after: list[lc.AlertState]) -> list[int]:
+    """Insert new alerts and update changed ones; the id of every alert in `after`."""
+    a = t.alerts
+    ids = []
+    for i, s in enumerate(after):
+        row = {f: getattr(s, f) for f in _FIELDS} | {"labels": lc.labels_json(s.labels)}
+        if s.id is None:
+            ids.append(conn.execute(a.insert().values(**row).returning(a.c.id)).scalar_one())
+        else:
+            if i >= len(before) or before[i] != s:
+                conn.execute(a.update().where(a.c.id == s.id).values(**row))
+            ids.append(s.id)
+    return ids
+
+
+def load_silences(conn: Connection, now: int) -> list[lc.Silence]:
+    s = t.silences
+    rows = conn.execute(sa.select(s).where(s.c.cancelled_at.is_(None), s.c.starts_at <= now,
+                                           s.c.ends_at > now)).mappings().all()
+    return [lc.Silence(r["id"], json.loads(r["matchers"]), r["starts_at"], r["ends_at"],
+                       r["created_by"], r["reason"], r["cancelled_at"]) for r in rows]
+
+
+Names = tuple[dict[str, str], dict[int, str]]  # centre id → name, province code → name
+
+
+def _centre_names(centres: pl.DataFrame) -> Names:
+    rows = list(centres.iter_rows(named=True))
+    return ({r["id"]: r["name"] for r in rows},
+            {r["province_code"]: r["province_name"] for r in rows})
+
+
+def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names) -> Any:
+    """The notifier `Message` for one outgoing group."""
+    from metrics.notifiers.base import AlertItem, Message
+
+    items = []
+    for i in o.indexes:
+        a = alerts[i]
+        name = names[0].get(a.centre_id or "")
+        province = names[1].get(a.province_code) if a.province_code is not None else None
+        items.append(AlertItem(
+            fingerprint=a.fingerprint, rule=a.rule, severity=a.severity,
+            centre_id=a.centre_id, centre_name=name, province_name=province,
+            summary=a.summary, cause=a.cause,
+            starts_at=_dt(a.firing_since or a.pending_since),
+            ends_at=_dt(a.resolved_at) if a.state == "resolved" and a.resolved_at else None,
+            labels=dict(a.labels)))
+    return Message(status=o.status, group_key=f"{o.channel}:{o.group_key}", alerts=tuple(items))
+
+
+def _payload_fingerprints(payload: str) -> list[str]:
+    try:
+        return [str(a["fingerprint"]) for a in json.loads(payload)["alerts"]]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
+def _alert_ids(conn: Connection, fingerprints: list[str], created_at: int) -> list[int]:
+    """The alert instance each fingerprint referred to when the notice was queued."""
+    if not fingerprints:
+        return []
+    a = t.alerts
+    rows = conn.execute(sa.select(sa.func.max(a.c.id)).where(
+        a.c.fingerprint.in_(fingerprints), a.c.pending_since <= created_at)
+        .group_by(a.c.fingerprint)).all()
+    return [r[0] for r in rows]
+
+
+def alert_observers(settings: Any, config_file: str | None = None) -> list[AlertEngine]:
+    """The collector's alert engine (evaluates after every cycle, dispatcher thread started),
+    on its own connection pool. Refuses (SystemExit 2) when alerts.yaml is invalid."""
+    import sys
+
+    from config.alerts import alerts_path, load_alerts
+    from config.loader import ConfigError
+
+    try:
+        cfg = load_alerts(alerts_path(config_file))
+    except ConfigError as exc:
+        print(f"ioc: refusing to start, {len(exc.problems)} alert configuration problem(s):",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return [AlertEngine(Store.open(settings.store.url), cfg).start()]

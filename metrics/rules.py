@@ -1,0 +1,303 @@
+"""Pure rule evaluation: one rule over a window of store data at a moment → hits.
+
+`evaluate(rule, window, now_ms)` returns an `Evaluation`: the alert instances whose
+condition holds (`hits`, each with a fingerprint, identifying labels, a value, a cause
+and the rendered Vietnamese summary) and every fingerprint whose state the data shows
+(`observed`). A fingerprint neither hit nor observed (no data about it) keeps its
+state: a gap in collection is not a recovery. No I/O; times are int ms UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from collectors.base import CONFIRMED_MARK, Reason
+from config.alerts import (
+    BurnRate,
+    CollectorSilent,
+    FailedPolls,
+    Growth,
+    ProvinceDown,
+    Rule,
+    Stale,
+    Threshold,
+)
+
+SKIPPED = Reason.SKIPPED.value
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the engine read from the store for one evaluation (all int ms UTC).
+
+    centres: id, name, province_code, province_name.
+    polls: centre_id, ts, ok, reason, detail — every poll in the longest poll window.
+    latest: centre_id, metric, label, ts, value — newest sample per series (now).
+    earlier: window_s → newest samples at now − window_s (growth rules).
+    observed: centre_id, ts — each centre's newest poll that was not `skipped`.
+    poll_counts: centre_id, window_s, total, failed — non-skipped polls per window.
+    newest_poll_ms: the newest poll of any centre (dead-man's switch), None if none.
+    """
+
+    centres: pl.DataFrame
+    polls: pl.DataFrame = field(default_factory=pl.DataFrame)
+    latest: pl.DataFrame = field(default_factory=pl.DataFrame)
+    earlier: Mapping[float, pl.DataFrame] = field(default_factory=dict)
+    observed: pl.DataFrame = field(default_factory=pl.DataFrame)
+    poll_counts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    newest_poll_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    fingerprint: str
+    labels: dict[str, str]  # identifying labels: centre_id and/or province_code
+    value: float | None
+    cause: str
+    summary: str
+    centre_id: str | None = None
+    province_code: int | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    rule: str
+    hits: tuple[Hit, ...]
+    observed: frozenset[str]  # fingerprints whose state the data shows (hits included)
+
+
+def fingerprint(rule: str, centre_id: str | None = None, province_code: int | None = None) -> str:
+    """`rule`, `rule/c<centre>` or `rule/p<province>`: stable across restarts."""
+    if centre_id is not None:
+        return f"{rule}/c{centre_id}"
+    if province_code is not None:
+        return f"{rule}/p{province_code}"
+    return rule
+
+
+class _Centres:
+    def __init__(self, centres: pl.DataFrame):
+        self.rows: dict[str, dict[str, Any]] = {r["id"]: r for r in centres.iter_rows(named=True)}
+        self.provinces: dict[int, str] = {r["province_code"]: r["province_name"]
+                                          for r in self.rows.values()}
+
+    def fields(self, centre_id: str | None, province_code: int | None) -> dict[str, Any]:
+        row = self.rows.get(centre_id or "", {})
+        code = row.get("province_code", province_code)
+        return {
+            "centre_id": centre_id or "",
+            "centre_name": row.get("name", centre_id or ""),
+            "province_code": "" if code is None else code,
+            "province_name": self.provinces.get(code, "") if code is not None else "",
+        }
+
+
+def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
+         centre_id: str | None = None, province_code: int | None = None,
+         **extra: Any) -> Hit:
+    base = info.fields(centre_id, province_code)
+    code = base["province_code"]
+    code = code if isinstance(code, int) else province_code
+    fields = {**base, "rule": rule.name, "severity": rule.severity,
+              "value": float("nan") if value is None else value, "cause": cause, **extra}
+    labels = {}
+    if centre_id is not None:
+        labels["centre_id"] = centre_id
+    if code is not None:
+        labels["province_code"] = str(code)
+    fp = fingerprint(rule.name, centre_id, None if centre_id else province_code)
+    return Hit(fp, labels, value, cause, rule.summary.format(**fields), centre_id, code)
+
+
+def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centres) -> Evaluation:
+    hits, observed = [], set()
+    if w.polls.is_empty():
+        return Evaluation(rule.name, (), frozenset())
+    polls = (w.polls.filter((pl.col("ts") >= now - int(c.window_s * 1000))
+                            & (pl.col("reason").fill_null("") != SKIPPED))
+             .sort(["centre_id", "ts"], descending=[False, True])
+             .group_by("centre_id", maintain_order=True)
+             .agg(pl.col("ok"), pl.col("reason"), pl.col("detail")))
+    for cid, oks, reasons, details in polls.iter_rows():
+        fp = fingerprint(rule.name, cid)
+        failures, oks_in_row, first = 0, 0, None
+        for ok, reason, detail in zip(oks, reasons, details, strict=True):
+            if ok:
+                if failures:
+                    break
+                oks_in_row += 1
+                continue
+            if oks_in_row:
+                break
+            failures += 2 if CONFIRMED_MARK in (detail or "") else 1
+            first = first or (reason, detail)
+        if failures >= c.count:
+            cause = f"{first[0]}: {first[1]}" if first else "failed"
+            hits.append(_hit(rule, info, float(failures), cause, centre_id=cid,
+                             failures=failures, reason=first[0] if first else ""))
+            observed.add(fp)
+        elif oks_in_row >= c.recover_after:
+            observed.add(fp)
+    return Evaluation(rule.name, tuple(hits), frozenset(observed))
+
+
+def _province_down(rule: Rule, c: ProvinceDown, w: Window, now: int,
+                   info: _Centres) -> Evaluation:
+    if w.polls.is_empty():
+        return Evaluation(rule.name, (), frozenset())
+    newest = (w.polls.filter((pl.col("ts") >= now - int(c.window_s * 1000))
+                             & (pl.col("reason").fill_null("") != SKIPPED))
+              .sort("ts").group_by("centre_id").agg(pl.col("ok").last()))
+    down: dict[int, int] = {}
+    seen: set[int] = set()
+    for cid, ok in newest.iter_rows():
+        code = info.rows.get(cid, {}).get("province_code")
+        if code is None:
+            continue
+        seen.add(code)
+        down[code] = down.get(code, 0) + (not ok)
+    totals: dict[int, int] = {}
+    for row in info.rows.values():
+        totals[row["province_code"]] = totals.get(row["province_code"], 0) + 1
+    hits = []
+    for code in sorted(seen):
+        n, total = down.get(code, 0), totals[code]
+        if n >= c.min_centres and n >= c.fraction * total:
+            hits.append(_hit(rule, info, n / total, f"{n}/{total} centres failed their last poll",
+                             province_code=code, down=n, total=total))
+    return Evaluation(rule.name, tuple(hits),
+                      frozenset(fingerprint(rule.name, province_code=p) for p in seen))
+
+
+OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
+}
+
+
+def _series(frame: pl.DataFrame, metric: str, label: str | None, since: int | None
+            ) -> dict[str, float]:
+    if frame.is_empty():
+        return {}
+    f = frame.filter(pl.col("metric") == metric)
+    if label is not None:
+        f = f.filter(pl.col("label") == label)
+    if since is not None:
+        f = f.filter(pl.col("ts") >= since)
+    return dict(zip(f["centre_id"].to_list(), f["value"].to_list(), strict=True))
+
+
+def _threshold(rule: Rule, c: Threshold, w: Window, now: int, info: _Centres) -> Evaluation:
+    values = _series(w.latest, c.metric, c.label, now - int(c.window_s * 1000))
+    hits = [_hit(rule, info, v, f"{c.metric} = {v:g} ({c.op} {c.value:g})", centre_id=cid,
+                 threshold=c.value)
+            for cid, v in sorted(values.items()) if OPS[c.op](v, c.value)]
+    return Evaluation(rule.name, tuple(hits),
+                      frozenset(fingerprint(rule.name, cid) for cid in values))
+
+
+def _growth(rule: Rule, c: Growth, w: Window, now: int, info: _Centres) -> Evaluation:
+    newest = _series(w.latest, c.metric, None, now - int(c.window_s * 500))
+    before = _series(w.earlier.get(c.window_s, pl.DataFrame()), c.metric, None, None)
+    hits, observed = [], set()
+    for cid in sorted(newest.keys() & before.keys()):
+        observed.add(fingerprint(rule.name, cid))
+        grew = newest[cid] - before[cid]
+        if grew >= c.min_increase:
+            hits.append(_hit(rule, info, grew,
+                             f"{c.metric}: {before[cid]:g} → {newest[cid]:g} in "
+                             f"{c.window_s / 60:g} min", centre_id=cid, increase=grew,
+                             window_min=c.window_s / 60))
+    return Evaluation(rule.name, tuple(hits), frozenset(observed))
+
+
+def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluation:
+    after = int(c.after_s * 1000)
+    if w.newest_poll_ms is None or now - w.newest_poll_ms > after:
+        return Evaluation(rule.name, (), frozenset())  # the collector is silent: not ours
+    seen = {} if w.observed.is_empty() else dict(w.observed.select("centre_id", "ts").iter_rows())
+    hits = []
+    for cid in sorted(info.rows):
+        last = seen.get(cid)
+        silent_ms = now - last if last is not None else int(c.lookback_s * 1000)
+        if silent_ms > after:
+            cause = (f"no poll answered or failed since {silent_ms / 1000:.0f} s" if last
+                     else f"no poll in the last {c.lookback_s / 3600:g} h")
+            hits.append(_hit(rule, info, silent_ms / 1000, cause, centre_id=cid,
+                             silent_min=silent_ms / 60_000))
+    return Evaluation(rule.name, tuple(hits),
+                      frozenset(fingerprint(rule.name, cid) for cid in info.rows))
+
+
+def _collector_silent(rule: Rule, c: CollectorSilent, w: Window, now: int,
+                      info: _Centres) -> Evaluation:
+    fp = fingerprint(rule.name)
+    silent_s = float("inf") if w.newest_poll_ms is None else (now - w.newest_poll_ms) / 1000
+    if silent_s <= c.after_s:
+        return Evaluation(rule.name, (), frozenset({fp}))
+    cause = "no poll ever stored" if w.newest_poll_ms is None else f"last poll {silent_s:.0f} s ago"
+    return Evaluation(rule.name, (_hit(rule, info, silent_s, cause, silent_s=silent_s),),
+                      frozenset({fp}))
+
+
+def _burn_rate(rule: Rule, c: BurnRate, w: Window, now: int, info: _Centres) -> Evaluation:
+    if w.poll_counts.is_empty():
+        return Evaluation(rule.name, (), frozenset())
+    counts = w.poll_counts
+    if c.scope == "province":
+        codes = pl.DataFrame({"centre_id": list(info.rows),
+                              "key": [str(r["province_code"]) for r in info.rows.values()]})
+    else:
+        codes = pl.DataFrame({"centre_id": list(info.rows), "key": list(info.rows)})
+    agg = (counts.join(codes, on="centre_id").group_by("key", "window_s")
+           .agg(pl.col("total").sum(), pl.col("failed").sum()))
+    table: dict[tuple[str, float], tuple[int, int]] = {
+        (k, ws): (t, f) for k, ws, t, f in agg.select("key", "window_s", "total", "failed")
+        .iter_rows()}
+    budget = 1 - c.slo
+    hits, observed = [], set()
+    for key in sorted({k for k, _ in table}):
+        centre, code = (None, int(key)) if c.scope == "province" else (key, None)
+        fp = fingerprint(rule.name, centre, code)
+        best = None
+        for pair in c.pairs:
+            rates = []
+            for ws in (pair.long_s, pair.short_s):
+                total, failed = table.get((key, ws), (0, 0))
+                rates.append(None if total < c.min_polls else failed / total / budget)
+            if None in rates:
+                continue
+            observed.add(fp)
+            long_rate, short_rate = rates
+            if long_rate > pair.factor and short_rate > pair.factor and best is None:
+                best = (pair, long_rate, short_rate)
+        if best:
+            pair, long_rate, short_rate = best
+            cause = (f"burn rate {long_rate:.1f}× over {pair.long_s / 60:g} min and "
+                     f"{short_rate:.1f}× over {pair.short_s / 60:g} min (limit {pair.factor:g}×, "
+                     f"SLO {c.slo:.2%})")
+            hits.append(_hit(rule, info, long_rate, cause, centre_id=centre, province_code=code,
+                             long_rate=long_rate, short_rate=short_rate, factor=pair.factor,
+                             long_min=pair.long_s / 60, short_min=pair.short_s / 60))
+    return Evaluation(rule.name, tuple(hits), frozenset(observed))
+
+
+EVALUATORS: dict[type, Callable[..., Evaluation]] = {
+    FailedPolls: _failed_polls,
+    ProvinceDown: _province_down,
+    Threshold: _threshold,
+    Growth: _growth,
+    Stale: _stale,
+    CollectorSilent: _collector_silent,
+    BurnRate: _burn_rate,
+}
+
+
+def evaluate(rule: Rule, window: Window, now_ms: int) -> Evaluation:
+    """The rule's hits and observed fingerprints at `now_ms` over `window`."""
+    return EVALUATORS[type(rule.condition)](rule, rule.condition, window, now_ms,
+                                            _Centres(window.centres))
