@@ -58,6 +58,7 @@ class SlackChannel(ChannelBase):
 
     type: Literal["slack"]
     url_env: EnvName
+    flavour: Literal["slack", "mattermost"] = "slack"  # how text is escaped
     username: str | None = None  # display name override (Mattermost honours it)
 
 

@@ -1,0 +1,234 @@
+"""`ioc alerts export-prometheus`: the alert rules of config/alerts.yaml as Prometheus rules.
+
+For a site that runs its own Prometheus and Alertmanager over the collector's
+/metrics (metrics/exposition.py). Each rule becomes one alerting rule over the
+exposed names; the translation of each condition kind is in `EXPRESSIONS` and
+docs/prometheus.md. Where Prometheus sees less than the engine (it samples gauges
+at scrape time, the engine reads every poll), the rule is the closest equivalent
+and its `approximation` annotation says how it differs. A condition kind with no
+translation is listed in the output's `not_exported` comment, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.alerts import (
+    AlertsConfig,
+    BurnRate,
+    CollectorSilent,
+    FailedPolls,
+    Growth,
+    ProvinceDown,
+    Rule,
+    Stale,
+    Threshold,
+)
+from metrics.catalogue import METRICS
+from metrics.exposition import exposed_name
+
+GROUP_NAME = "ioc-pvhcc"
+UP = exposed_name("up")
+_SPEC = re.compile(r"^\.(\d+)([f%])$")
+
+
+def duration(seconds: float) -> str:
+    """A Prometheus duration: 90 → '90s', 3600 → '1h', 1800 → '30m'."""
+    s = round(seconds)
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if s and s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+def _num(value: float) -> str:
+    return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(value)
+
+
+Translation = tuple[str, str | None, dict[str, str]]  # expr, approximation, field → template
+
+
+def _failed_polls(c: FailedPolls, rule: Rule, interval_s: float) -> Translation:
+    hold = max(rule.for_s, (c.count - 1) * interval_s)
+    return (
+        f"{UP} == 0",
+        f"{c.count} failed polls in a row ≈ {UP} == 0 held {duration(hold)} "
+        f"(count − 1 poll intervals of {interval_s:g} s); the engine also counts re-probes",
+        {"cause": "mất kết nối"},
+    )
+
+
+def _threshold(c: Threshold, rule: Rule, interval_s: float) -> Translation:
+    m = METRICS[c.metric]
+    selector = f'{{{m.label}="{c.label}"}}' if (m.label and c.label) else ""
+    return f"{exposed_name(c.metric)}{selector} {c.op} {_num(c.value)}", None, {
+        "threshold": _num(c.value)}
+
+
+def _growth(c: Growth, rule: Rule, interval_s: float) -> Translation:
+    name = exposed_name(c.metric)
+    return (
+        f"({name} - {name} offset {duration(c.window_s)}) >= {_num(c.min_increase)}",
+        None,
+        {"increase": "{{ $value | printf \"%.0f\" }}", "window_min": _num(c.window_s / 60)},
+    )
+
+
+def _stale(c: Stale, rule: Rule, interval_s: float) -> Translation:
+    return (
+        f"(time() - ioc_centre_last_poll_timestamp_seconds) / 60 > {_num(c.after_s / 60)}",
+        "seen only while the collector serves /metrics; a dead collector is collector_silent",
+        {"silent_min": "{{ $value | printf \"%.0f\" }}"},
+    )
+
+
+def _collector_silent(c: CollectorSilent, rule: Rule, interval_s: float) -> Translation:
+    ts = "ioc_collector_last_cycle_timestamp_seconds"
+    return (
+        f"(time() - {ts} > {_num(c.after_s)}) or absent({ts})",
+        "also fires when the collector's /metrics cannot be scraped at all",
+        {"silent_s": "{{ $value | printf \"%.0f\" }}"},
+    )
+
+
+def _province_down(c: ProvinceDown, rule: Rule, interval_s: float) -> Translation:
+    down = f"count by (province) ({UP} == 0)"
+    total = f"count by (province) ({UP})"
+    return (
+        f"({down} >= {c.min_centres}) and ({down} / {total} >= {_num(c.fraction)})",
+        None,
+        {"down": "{{ $value }}", "total": "?"},
+    )
+
+
+def _burn_rate(c: BurnRate, rule: Rule, interval_s: float) -> list[Translation]:
+    """One Prometheus rule per window pair (same alert name); `$value` is the long burn rate."""
+    by = "province" if c.scope == "province" else "centre, centre_name, province"
+    budget = _num(round(1 - c.slo, 10))
+
+    def burn(window: float) -> str:
+        w = duration(window)
+        return (f"(sum by ({by}) (increase(ioc_centre_polls_failed_total[{w}])) / "
+                f"sum by ({by}) (increase(ioc_centre_polls_total[{w}])) / {budget})")
+
+    out: list[Translation] = []
+    for p in c.pairs:
+        enough = (f"sum by ({by}) (increase(ioc_centre_polls_total[{duration(p.short_s)}])) "
+                  f">= {c.min_polls}")
+        expr = (f"{burn(p.long_s)} > {_num(p.factor)} and {burn(p.short_s)} > {_num(p.factor)} "
+                f"and {enough}")
+        note = f"the short window's burn rate is not in the text (> {_num(p.factor)})"
+        out.append((expr, note, {
+            "long_rate": '{{ $value | printf "%.1f" }}',
+            "short_rate": f">{_num(p.factor)}",
+            "factor": _num(p.factor),
+            "long_min": _num(p.long_s / 60),
+            "short_min": _num(p.short_s / 60),
+        }))
+    return out
+
+
+EXPRESSIONS: dict[type, Callable[[Any, Rule, float], Translation | list[Translation]]] = {
+    FailedPolls: _failed_polls,
+    Threshold: _threshold,
+    Growth: _growth,
+    Stale: _stale,
+    CollectorSilent: _collector_silent,
+    ProvinceDown: _province_down,
+    BurnRate: _burn_rate,
+}
+
+# Summary fields every rule may use, as Prometheus template text over the exposed labels.
+COMMON_TEMPLATES = {
+    "rule": None,  # filled with the rule's name
+    "severity": None,  # filled with the rule's severity
+    "centre_id": "{{ $labels.centre }}",
+    "centre_name": "{{ $labels.centre_name }}",
+    "province_name": "{{ $labels.province }}",
+    "province_code": "{{ $labels.province }}",
+    "value": "{{ $value }}",
+    "cause": "?",
+}
+
+
+def summary_template(rule: Rule, fields: dict[str, str]) -> str:
+    """The rule's Python format summary rewritten as a Prometheus (Go) template."""
+    known = {**COMMON_TEMPLATES, "rule": rule.name, "severity": rule.severity, **fields}
+    out: list[str] = []
+    for literal, name, spec, _ in string.Formatter().parse(rule.summary):
+        out.append(literal.replace("{{", "{{ `{{` }}"))
+        if name is None:
+            continue
+        base = re.split(r"[.\[]", name, maxsplit=1)[0]
+        text = known.get(base) or "?"
+        match = _SPEC.match(spec or "")
+        if base == "value" and match:
+            digits, kind = match.groups()
+            text = ("{{ $value | humanizePercentage }}" if kind == "%"
+                    else f'{{{{ $value | printf "%.{digits}f" }}}}')
+        out.append(text)
+    return "".join(out)
+
+
+def export_rules(alerts: AlertsConfig, interval_s: float) -> tuple[dict[str, Any], list[str]]:
+    """Prometheus rule file content and the names of rules that could not be expressed."""
+    rules: list[dict[str, Any]] = []
+    not_exported: list[str] = []
+    for rule in alerts.rules:
+        translate = EXPRESSIONS.get(type(rule.condition))
+        if translate is None:
+            not_exported.append(f"{rule.name}: condition kind {rule.condition.kind!r} "
+                                "has no Prometheus translation")
+            continue
+        translated = translate(rule.condition, rule, interval_s)
+        hold = rule.for_s
+        if isinstance(rule.condition, FailedPolls):
+            hold = max(hold, (rule.condition.count - 1) * interval_s)
+        for expr, approximation, fields in (
+            translated if isinstance(translated, list) else [translated]
+        ):
+            annotations = {"summary": summary_template(rule, fields)}
+            if approximation:
+                annotations["approximation"] = approximation
+            entry: dict[str, Any] = {"alert": rule.name, "expr": expr}
+            if hold > 0:
+                entry["for"] = duration(hold)
+            entry["labels"] = {"severity": rule.severity, "rule": rule.name, **rule.labels}
+            entry["annotations"] = annotations
+            rules.append(entry)
+    return {"groups": [{"name": GROUP_NAME, "rules": rules}]}, not_exported
+
+
+def render_rules(alerts: AlertsConfig, interval_s: float) -> tuple[str, list[str]]:
+    """The YAML text (with a header comment) and the not-exported list."""
+    doc, not_exported = export_rules(alerts, interval_s)
+    header = [
+        "# Prometheus alerting rules generated by `ioc alerts export-prometheus` from",
+        "# config/alerts.yaml, over the metrics the collector serves on /metrics.",
+        "# See docs/prometheus.md. Regenerate after changing the rules; do not edit by hand.",
+    ]
+    if not_exported:
+        header.append("# not_exported:")
+        header.extend(f"#   - {line}" for line in not_exported)
+    body = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=120)
+    return "\n".join(header) + "\n" + body, not_exported
+
+
+def cmd_export(alerts: AlertsConfig, interval_s: float, out: str | None) -> int:
+    """The CLI handler: write the rules to `out` (or stdout); say what was not exported."""
+    text, not_exported = render_rules(alerts, interval_s)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {text.count('- alert:')} Prometheus rules to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    for line in not_exported:
+        print(f"not exported: {line}", file=sys.stderr)
+    return 0
