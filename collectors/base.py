@@ -22,6 +22,11 @@ class Reason(StrEnum):
     SKIPPED = "skipped"  # not polled: the cycle's deadline passed before its turn
 
 
+# Appended to a failed poll's detail when an immediate re-probe failed too: the alert
+# rules (metrics/rules.py) count such a poll as two observations of the failure.
+CONFIRMED_MARK = "[confirmed by re-probe]"
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One validated value: a metric (with its one optional label value) at a time."""
@@ -38,7 +43,8 @@ class ProbeResult:
     `ts` is the poll's start in Unix seconds (UTC). `ok` is True when every
     probe answered and parsed; `reason`/`detail` say why not. `rejected` lists
     values the centre sent that failed validation (`field: why`), which are
-    dropped while the rest are kept.
+    dropped while the rest are kept. `confirmed` is True when a failure was seen again
+    by an immediate re-probe (its `detail` then ends with CONFIRMED_MARK).
     """
 
     centre_id: str
@@ -50,3 +56,4 @@ class ProbeResult:
     http_status: int | None = None
     samples: list[Sample] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    confirmed: bool = False

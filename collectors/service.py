@@ -16,19 +16,26 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import sqlalchemy as sa
+
 from collectors.base import ProbeResult
+from collectors.leases import LeaseKeeper
 from collectors.poll import PollOptions
 from collectors.scheduler import Cycle, Scheduler
+from collectors.shard import Shard, assign
+from collectors.spool import Spool, SpoolingWriter
 from collectors.targets import build_targets
 from config.deployment import centres as deployment_centres
 from config.deployment import site_file
+from config.registry import Centre
 from config.settings import Settings
 
 log = logging.getLogger("ioc.collector")
+CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
 
 
 class CycleObserver(Protocol):
@@ -38,6 +45,28 @@ class CycleObserver(Protocol):
     """
 
     def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None: ...
+
+
+class Deferred:
+    """Observers that need the database when built (the alert engine): built at once if it
+    answers, else retried after each cycle, so a collector may start while it is down."""
+
+    def __init__(self, factory: Callable[[], Sequence[CycleObserver]], name: str):
+        self.factory, self.name = factory, name
+        self.built: list[CycleObserver] | None = None
+        self._build()
+
+    def _build(self) -> None:
+        try:
+            self.built = list(self.factory())
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("%s not started yet, the database is unreachable (%s)",
+                        self.name, type(exc).__name__)
+
+    def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None:
+        if self.built is None:
+            self._build()
+        _notify(self.built or (), cycle, summary, write_s)
 
 
 def summarise(results: list[ProbeResult], samples: int, cycle_s: float) -> dict[str, Any]:
@@ -93,26 +122,38 @@ def collect(
     store=None,
     config_file: str | Path | None = None,
     observers: Sequence[CycleObserver] = (),
+    shard: Shard | None = None,
+    provinces: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Poll the deployment's centres into the store; with `once`, one cycle and its summary.
 
     `store` defaults to `Store.open(settings.store.url)` (closed on return); a
-    store passed in stays open. Returns the last cycle's summary.
+    store passed in stays open. Returns the last cycle's summary. With `shard` or
+    `provinces` the collector shares the fleet with others through leases
+    (collectors/leases.py). With its own store and `collector.spool_dir` set, it starts and
+    keeps polling while the database is unreachable, spooling (collectors/spool.py).
     """
-    from metrics.store import Store
-
     _log_handler()
     centres = deployment_centres(settings, config_file)
     targets = build_targets(settings, centres, site_file(settings, config_file))
     interval = interval_s or settings.collector.interval_s
     c = settings.collector
     opts = PollOptions.from_settings(c)
+    leased = shard is not None or bool(provinces)
+    assignment = assign(centres, shard, provinces) if leased else None
+    keeper = LeaseKeeper(assignment, interval) if assignment else None
     own_store = store is None
-    if own_store:
-        store = Store.open(settings.store.url)
+    spool = _open_spool(c, shard, provinces) if own_store and c.spool_dir else None
+    writer = SpoolingWriter(_store_opener(settings.store.url, centres), spool, store,
+                            on_open=(lambda s: keeper.attach(s.engine)) if keeper else None)
     summary: dict[str, Any] = summarise([], 0, 0.0)
     try:
-        store.sync_centres(centres)
+        if not own_store:
+            store.sync_centres(centres)
+            if keeper:
+                keeper.attach(store.engine)
+        elif not writer.ensure_store() and spool is None:
+            raise writer.open_error  # type: ignore[misc]
         with (
             _Stop() as stop,
             Scheduler(targets, opts, workers=c.workers, concurrency=c.concurrency) as scheduler,
@@ -120,12 +161,14 @@ def collect(
             origin = time.monotonic()
             tick = origin
             while True:
-                cycle = scheduler.poll(tick + interval)
+                only = keeper.cycle() if keeper else None
+                cycle = scheduler.poll(tick + interval, only)
                 written_at = time.monotonic()
-                samples = store.write(cycle.results)
+                samples = writer.write(cycle.results, budget_s=interval / 2)
                 summary = summarise(cycle.results, samples, cycle.poll_s)
                 write_s = time.monotonic() - written_at
-                _log_cycle(summary, cycle, write_s)
+                extra = {**writer.last, **({"cells": sorted(keeper.polling)} if keeper else {})}
+                _log_cycle(summary, cycle, write_s, extra)
                 _notify(observers, cycle, summary, write_s)
                 if once or stop.event.is_set():
                     return summary
@@ -133,8 +176,44 @@ def collect(
                 if stop.event.wait(max(0.0, tick - time.monotonic())):
                     return summary
     finally:
-        if own_store:
+        if keeper:
+            keeper.close()
+        if spool is not None:
+            spool.close()
+        if own_store and writer.store is not None:
+            writer.store.close()
+
+
+def _store_opener(url: str, centres: Sequence[Centre]) -> Callable[[], Any]:
+    """Opens the store (with a connect timeout on PostgreSQL) and stores the centres."""
+    from metrics.store import Store
+
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        url = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)}) \
+            .render_as_string(hide_password=False)
+
+    def open_store() -> Any:
+        store = Store.open(url)
+        try:
+            store.sync_centres(centres)
+        except Exception:
             store.close()
+            raise
+        return store
+
+    return open_store
+
+
+def _open_spool(c: Any, shard: Shard | None, provinces: Sequence[int] | None) -> Spool:
+    """The spool of this collector: one sub-folder per --shard/--provinces."""
+    folder = Path(c.spool_dir)
+    if shard is not None or provinces:
+        name = f"shard-{shard.index}of{shard.count}" if shard else "shard-1of1"
+        if provinces:
+            name += "-p" + "-".join(str(p) for p in sorted(provinces))
+        folder = folder / name
+    return Spool(folder, c.spool_max_bytes)
 
 
 def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str, Any],
@@ -146,13 +225,15 @@ def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str,
             log.exception("cycle observer %r failed", observer)
 
 
-def _log_cycle(summary: dict[str, Any], cycle: Cycle, write_s: float) -> None:
+def _log_cycle(summary: dict[str, Any], cycle: Cycle, write_s: float,
+               extra: dict[str, Any] | None = None) -> None:
     line = {
         "event": "collect_cycle",
         "at": round(time.time(), 3),
         **summary,
         "write_s": round(write_s, 3),
         "worker_cpu_s": round(cycle.worker_cpu_s, 3),
+        **(extra or {}),
     }
     if cycle.restarted:
         line["workers_restarted"] = cycle.restarted

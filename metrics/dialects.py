@@ -105,20 +105,56 @@ def bulk_insert_ignore(
             insert_ignore("sqlite", table).compile(dialect=conn.dialect, column_keys=list(columns))
         )
         return conn.exec_driver_sql(sql, list(rows)).rowcount
-    stage = f"stage_{table.name}"
     driver = conn.connection.driver_connection  # psycopg.Connection, same transaction
     with driver.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS"
-        )
-        cur.execute(f"TRUNCATE {stage}")
-        with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        stage = _copy_to_stage(cur, table, cols, rows)
         cur.execute(
             f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
         )
         return cur.rowcount
+
+
+def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple],
+                key: Sequence[str], set_sql: str, null_column: str) -> list[tuple]:
+    """Insert many rows (tuples in `columns` order); on a key conflict run `set_sql`, an
+    ON CONFLICT DO UPDATE SET list that may name the stored row as `<table>.col` and the
+    new one as `excluded.col`. Rows must have distinct keys. The caller's transaction.
+    Returns the keys of rows whose `null_column` is NULL afterwards.
+
+    SQLite: one prepared statement, executemany; then a query (give `null_column` a
+    partial index). PostgreSQL: COPY into a session temp table, then one
+    INSERT … SELECT … ON CONFLICT … DO UPDATE … RETURNING.
+    """
+    if not rows:
+        return []
+    cols, keys = ", ".join(columns), ", ".join(key)
+    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {set_sql}"
+    if conn.dialect.name != "postgresql":
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) {conflict}", list(rows)
+        )
+        return [tuple(r) for r in conn.exec_driver_sql(
+            f"SELECT {keys} FROM {table.name} WHERE {null_column} IS NULL")]
+    with conn.connection.driver_connection.cursor() as cur:
+        stage = _copy_to_stage(cur, table, cols, rows)
+        cur.execute(f"WITH up AS (INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
+                    f"{conflict} RETURNING {keys}, {null_column}) "
+                    f"SELECT {keys} FROM up WHERE {null_column} IS NULL")
+        return [tuple(r) for r in cur.fetchall()]
+
+
+def _copy_to_stage(cur, table: sa.Table, cols: str, rows: Sequence[tuple]) -> str:
+    """COPY `rows` into an emptied session temp table shaped like `table`; its name."""
+    stage = f"stage_{table.name}"
+    cur.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table.name}) ON COMMIT DELETE ROWS"
+    )
+    cur.execute(f"TRUNCATE {stage}")
+    with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return stage
 
 
 def upsert(dialect: str, table: sa.Table, key: Sequence[str]) -> sa.Insert:

@@ -59,6 +59,9 @@ samples = sa.Table(
     sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
     sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Double, nullable=False),
+    # PostgreSQL only (version 4): a BRIN index on time, a few pages for the whole table,
+    # for fleet-wide time ranges (rows arrive in time order, so block ranges follow ts).
+    sa.Index("ix_samples_ts_brin", "ts", postgresql_using="brin").ddl_if(dialect="postgresql"),
     sqlite_with_rowid=False,
 )
 
@@ -159,6 +162,79 @@ notifications = sa.Table(
 )
 
 
+
+# --- Roll-ups (version 4; metrics/rollups.py maintains them in Store.write). One row
+# per series and bucket [ts, ts + width): count, sum, min, max, first and last
+# sample, and the counter increase between the bucket's own consecutive samples
+# (NULL only inside a write, while a bucket awaits recomputation).
+def _rollup(name: str, md: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        name,
+        md,
+        sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+        sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),  # bucket start
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("sum_value", sa.Double, nullable=False),
+        sa.Column("min_value", sa.Double, nullable=False),
+        sa.Column("max_value", sa.Double, nullable=False),
+        sa.Column("first_ts", sa.BigInteger, nullable=False),
+        sa.Column("first_value", sa.Double, nullable=False),
+        sa.Column("last_ts", sa.BigInteger, nullable=False),
+        sa.Column("last_value", sa.Double, nullable=False),
+        sa.Column("inc_within", sa.Double),
+        # SQLite finds unmerged buckets here; PostgreSQL through RETURNING instead, so
+        # that its updates stay HOT (no indexed column changes; fillfactor 70 leaves room).
+        sa.Index(f"ix_{name}_unmerged", "series_id", "ts",
+                 sqlite_where=sa.text("inc_within IS NULL")).ddl_if(dialect="sqlite"),
+        sa.Index(f"ix_{name}_ts_brin", "ts", postgresql_using="brin").ddl_if(
+            dialect="postgresql"),
+        sqlite_with_rowid=False,
+    )
+
+
+rollup_5m = _rollup("rollup_5m", metadata)
+rollup_1h = _rollup("rollup_1h", metadata)
+
+# --- Collector leases (version 5; collectors/leases.py). One row per cell of the fleet
+# ("p46/s1of2": a province's shard) or claim ("claim:p46/s1of2"): who polls it, until when.
+collector_leases = sa.Table(
+    "collector_leases",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),  # host:pid:nonce of a collector
+    sa.Column("expires_at", sa.BigInteger, nullable=False),  # ms, the database's clock
+)
+
+# --- Access (version 6; metrics/audit.py, metrics/kiosk.py). Who signed in, acted on an
+# alert or changed an account or a kiosk link; and the read-only links for wall displays
+# (only a SHA-256 of each token is kept: the token itself is shown once, at creation).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ts", sa.BigInteger, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # user name, "kiosk:<id>" or "cli:<os user>"
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),  # metrics.audit.ACTIONS
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),  # alert id, user name, kiosk link id, …
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_log_ts", "ts"),
+)
+
+kiosk_links = sa.Table(
+    "kiosk_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # hex SHA-256
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),  # metrics.scope.Scope text
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger),
+    sa.Column("revoked_by", sa.Text),
+)
+
 def _v1_tables(conn: Connection) -> None:
     """Version 1: centres, series, samples, polls (without rejection details), meta."""
     md = sa.MetaData()
@@ -230,10 +306,118 @@ def _v3_alerting(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v4_rollups(conn: Connection) -> None:
+    """Version 4: 5-minute and hourly roll-ups; on PostgreSQL, BRIN indexes on time.
+
+    Spells out its own copy of the roll-up tables (frozen, like `_v1_tables`) and fills
+    them from the samples already stored, so a migrated database keeps its history.
+    """
+    md = sa.MetaData()
+    sa.Table("series", md, sa.Column("id", sa.Integer, primary_key=True))  # for the FKs
+    made = [
+        sa.Table(
+            name,
+            md,
+            sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+            sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("n", sa.Integer, nullable=False),
+            sa.Column("sum_value", sa.Double, nullable=False),
+            sa.Column("min_value", sa.Double, nullable=False),
+            sa.Column("max_value", sa.Double, nullable=False),
+            sa.Column("first_ts", sa.BigInteger, nullable=False),
+            sa.Column("first_value", sa.Double, nullable=False),
+            sa.Column("last_ts", sa.BigInteger, nullable=False),
+            sa.Column("last_value", sa.Double, nullable=False),
+            sa.Column("inc_within", sa.Double),
+            sa.Index(f"ix_{name}_unmerged", "series_id", "ts",
+                     sqlite_where=sa.text("inc_within IS NULL")).ddl_if(dialect="sqlite"),
+            sa.Index(f"ix_{name}_ts_brin", "ts", postgresql_using="brin").ddl_if(
+                dialect="postgresql"),
+            sqlite_with_rowid=False,
+        )
+        for name in ("rollup_5m", "rollup_1h")
+    ]
+    md.create_all(conn, tables=made)
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("CREATE INDEX ix_samples_ts_brin ON samples USING brin (ts)"))
+        for table in made:
+            conn.execute(sa.text(f"ALTER TABLE {table.name} SET (fillfactor = 70)"))
+    _v4_fill_rollups(conn)
+
+
+def _v4_fill_rollups(conn: Connection) -> None:
+    """Roll-ups of the samples already stored, one SQL pass per table (no Python loop)."""
+    w5, w1 = 300_000, 3_600_000
+    for name, width in (("rollup_5m", w5), ("rollup_1h", w1)):
+        conn.execute(sa.text(f"""
+            INSERT INTO {name} (series_id, ts, n, sum_value, min_value, max_value,
+                                first_ts, first_value, last_ts, last_value, inc_within)
+            SELECT series_id, b, count(*), sum(value), min(value), max(value),
+                   min(ts), max(CASE WHEN rn = 1 THEN value END),
+                   max(ts), max(CASE WHEN rd = 1 THEN value END),
+                   sum(CASE WHEN prev IS NULL THEN 0.0 WHEN value >= prev THEN value - prev
+                            ELSE value END)
+            FROM (SELECT series_id, ts, value, ts - ts % {width} AS b,
+                         lag(value) OVER w AS prev,
+                         row_number() OVER w AS rn,
+                         row_number() OVER (PARTITION BY series_id, ts - ts % {width}
+                                            ORDER BY ts DESC) AS rd
+                  FROM samples
+                  WINDOW w AS (PARTITION BY series_id, ts - ts % {width} ORDER BY ts)) AS x
+            GROUP BY series_id, b"""))
+
+
+def _v5_collector_leases(conn: Connection) -> None:
+    """Version 5: the leases several collectors share the fleet by (frozen copy)."""
+    md = sa.MetaData()
+    sa.Table(
+        "collector_leases",
+        md,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("holder", sa.String(128), nullable=False),
+        sa.Column("expires_at", sa.BigInteger, nullable=False),
+    )
+    md.create_all(conn)
+
+
+def _v6_access(conn: Connection) -> None:
+    """Version 6: the audit log and the kiosk links (frozen copies)."""
+    md = sa.MetaData()
+    sa.Table(
+        "audit_log",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("ts", sa.BigInteger, nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),
+        sa.Column("ok", sa.Boolean, nullable=False),
+        sa.Column("target", sa.Text, nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Index("ix_audit_log_ts", "ts"),
+    )
+    sa.Table(
+        "kiosk_links",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("label", sa.Text, nullable=False),
+        sa.Column("scope", sa.Text, nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.Column("revoked_at", sa.BigInteger),
+        sa.Column("revoked_by", sa.Text),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
     _v3_alerting,
+    _v4_rollups,
+    _v5_collector_leases,
+    _v6_access,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

@@ -12,7 +12,7 @@ local time or UTC). Range bounds are inclusive at both ends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Self
@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from collectors.base import ProbeResult
 from config.registry import Centre
-from metrics import dialects
+from metrics import dialects, rollups
+from metrics.catalogue import METRICS, is_counter
 from metrics.records import (
     CENTRE_SCHEMA,
     MS,
@@ -115,6 +116,7 @@ class Store:
                 written = dialects.bulk_insert_ignore(
                     conn, samples, ("series_id", "ts", "value"), rows
                 )
+                rollups.maintain(conn, rows, written)  # 5-min and hourly, same transaction
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
         return written
@@ -259,6 +261,32 @@ class Store:
         )
         stmt = _filter(stmt, polls.c.centre_id, centre_ids)
         return frame(self._rows(stmt), POLL_SCHEMA)
+
+    def series(
+        self,
+        metrics: Sequence[str] | str,
+        start: datetime,
+        end: datetime,
+        centre_ids: Sequence[str] | None = None,
+        resolution: str = "auto",
+        keep: Mapping[str, timedelta] | None = None,
+    ) -> tuple[pl.DataFrame, str]:
+        """`metrics` over [start, end] at the resolution used, and its name ("raw", "5m", "1h").
+
+        "auto" picks it with `rollups.choose_resolution` (raw up to 6 h, 5-minute up to
+        8 days, hourly beyond, coarser where `keep` — retention per resolution, default
+        `rollups.DEFAULT_KEEP` — has already deleted the finer rows). Roll-ups start at
+        the bucket holding `start`. Columns: centre_id, metric, label, ts (a sample's
+        time or a bucket's start), count, min, max, mean, last, increase (counters only,
+        counting resets and the step from the previous bucket; null for gauges).
+        """
+        names = [metrics] if isinstance(metrics, str) else list(metrics)
+        used = rollups.choose_resolution(start, end, self._clock(), keep or rollups.DEFAULT_KEEP,
+                                         resolution)
+        counters = {m for m in names if m in METRICS and is_counter(m)}
+        with self._engine.connect() as conn:
+            got = rollups.read(conn, used, names, to_ms(start), to_ms(end), centre_ids, counters)
+        return got, used
 
 
 def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:

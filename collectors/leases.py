@@ -1,0 +1,195 @@
+"""The lease shell: several collectors share the fleet through `collector_leases`.
+
+`LeaseKeeper.cycle()` runs at the start of each collector cycle: it reads the lease rows
+and the database's clock, lets `collectors.shard.plan` decide, applies the plan (each
+acquisition is one conditional UPDATE or INSERT, so two collectors can never both win a
+cell) and returns the centres to poll this cycle. A background thread renews the held
+leases every `ttl / 4`, so a long cycle never lets them lapse; a collector that stops
+(killed, hung, cut off from the database) stops renewing, its leases expire after `ttl`,
+and the others take its cells at the start of their next cycle. With `ttl` = ¾ of the
+poll interval that is at most 1¾ intervals after its last renewal.
+
+When the database cannot be reached the keeper keeps the cells it last held (or its home
+cells if it never reached the database): while the database is down nobody can take them
+over, so nothing goes unpolled. Times are ms on the database's clock (PostgreSQL's
+`clock_timestamp()`), so the collectors' own clocks may disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from collectors.shard import CLAIM_PREFIX, Assignment, Lease, Plan, plan
+from metrics import dialects
+from metrics.schema import collector_leases as leases
+
+log = logging.getLogger("ioc.collector")
+
+TTL_FRACTION = 0.75  # of the poll interval
+RENEWALS_PER_TTL = 4
+
+
+class LeaseConflict(RuntimeError):
+    """Live collectors on this database cut the fleet into a different number of shards."""
+
+
+def holder_id() -> str:
+    """This process's holder id: host, pid and a nonce (a restarted collector is new)."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def db_now_ms(conn: Connection) -> int:
+    """The database's clock in ms (SQLite: this machine's, the only one writing)."""
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(sa.text(
+            "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint")).scalar_one())
+    return int(time.time() * 1000)
+
+
+def read_leases(conn: Connection) -> dict[str, Lease]:
+    return {k: Lease(h, int(e)) for k, h, e in conn.execute(
+        sa.select(leases.c.key, leases.c.holder, leases.c.expires_at))}
+
+
+def try_acquire(conn: Connection, key: str, me: str, now: int, until: int) -> bool:
+    """Take `key` if it is free, expired or already ours; True when this collector holds it."""
+    taken = conn.execute(
+        leases.update()
+        .where(leases.c.key == key)
+        .where(sa.or_(leases.c.holder == me, leases.c.expires_at < now))
+        .values(holder=me, expires_at=until)
+    ).rowcount
+    if taken:
+        return True
+    inserted = conn.execute(
+        dialects.insert_ignore(conn.dialect.name, leases).values(
+            key=key, holder=me, expires_at=until)
+    ).rowcount
+    return bool(inserted)
+
+
+class LeaseKeeper:
+    """This collector's leases on `engine`; `cycle()` at each cycle start, `close()` at exit."""
+
+    def __init__(self, assignment: Assignment, interval_s: float, *,
+                 holder: str | None = None, ttl_s: float | None = None):
+        self.assignment = assignment
+        self.me = holder or holder_id()
+        self.ttl_ms = int(1000 * (ttl_s or TTL_FRACTION * interval_s))
+        self.engine: Engine | None = None
+        self.held: frozenset[str] = frozenset()  # keys (cells and claims) held in the database
+        self.polling: frozenset[str] = assignment.home  # cells polled; home until we know
+        self.checked = False  # a cycle() reached the database at least once
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._warned: set[str] = set()
+
+    def attach(self, engine: Engine) -> None:
+        """Use `engine` (the store's) from now on, and start renewing in the background."""
+        self.engine = engine
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._renew_loop, name="lease-renewal",
+                                            daemon=True)
+            self._thread.start()
+
+    def cycle(self) -> frozenset[str]:
+        """Apply this cycle's plan; the centre ids to poll. Never raises for the database."""
+        if self.engine is None:
+            return self.assignment.centres_of(self.polling)
+        try:
+            with self._lock:
+                self._apply()
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("leases: database unreachable (%s); polling the %d cells held before",
+                        type(exc).__name__, len(self.polling))
+        return self.assignment.centres_of(self.polling)
+
+    def _apply(self) -> None:
+        with self.engine.connect() as conn:  # type: ignore[union-attr]
+            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                now = db_now_ms(conn)
+                p = plan(self.me, read_leases(conn), now, self.assignment)
+                self._check_foreign(p)
+                until = now + self.ttl_ms
+                if p.release:
+                    conn.execute(leases.delete().where(leases.c.holder == self.me)
+                                 .where(leases.c.key.in_(sorted(p.release))))
+                if p.drop_claims:
+                    conn.execute(leases.delete().where(leases.c.holder == self.me)
+                                 .where(leases.c.key.in_(sorted(p.drop_claims))))
+                kept = set(p.renew)
+                if kept:
+                    conn.execute(leases.update().where(leases.c.holder == self.me)
+                                 .where(leases.c.key.in_(sorted(kept))).values(expires_at=until))
+                won = {k for k in (*p.acquire, *sorted(p.claim))
+                       if try_acquire(conn, k, self.me, now, until)}
+        held = frozenset(kept | won)
+        cells = frozenset(k for k in held if not k.startswith(CLAIM_PREFIX))
+        gained, lost = cells - self.polling, self.polling - cells
+        if gained or lost or not self.checked:
+            log.info("leases: %s polls %d cells (%d centres)%s%s", self.me, len(cells),
+                     len(self.assignment.centres_of(cells)),
+                     f"; took {sorted(gained)}" if gained else "",
+                     f"; gave up {sorted(lost)}" if lost else "")
+        self.held, self.polling, self.checked = held, cells, True
+
+    def _check_foreign(self, p: Plan) -> None:
+        if not p.foreign:
+            return
+        message = (f"live collectors hold {sorted(p.foreign)[:4]}, cut into another number "
+                   f"of shards than this one's {self.assignment.count}: every collector "
+                   "sharing a database must use the same N in --shard I/N")
+        if not self.checked:
+            raise LeaseConflict(message)
+        if message not in self._warned:
+            self._warned.add(message)
+            log.error("leases: %s", message)
+
+    def renew(self) -> int:
+        """Extend every lease this collector holds by `ttl` from now; how many were extended."""
+        if self.engine is None or not self.held:
+            return 0
+        with self._lock, self.engine.connect() as conn:
+            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with conn.begin():
+                until = db_now_ms(conn) + self.ttl_ms
+                return conn.execute(
+                    leases.update().where(leases.c.holder == self.me)
+                    .where(leases.c.key.in_(sorted(self.held))).values(expires_at=until)
+                ).rowcount
+
+    def _renew_loop(self) -> None:
+        period = self.ttl_ms / 1000 / RENEWALS_PER_TTL
+        while not self._stop.wait(period):
+            try:
+                renewed = self.renew()
+            except sa.exc.SQLAlchemyError as exc:
+                log.debug("leases: renewal failed: %s", exc)
+                continue
+            if renewed < len(self.held):
+                log.warning("leases: %s renewed %d of %d leases (another collector took the "
+                            "rest after they lapsed)", self.me, renewed, len(self.held))
+
+    def close(self, release: bool = True) -> None:
+        """Stop renewing; with `release`, free the held cells at once for the others."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        if release and self.engine is not None and self.held:
+            try:
+                with self._lock, self.engine.begin() as conn:
+                    conn.execute(leases.delete().where(leases.c.holder == self.me))
+            except sa.exc.SQLAlchemyError as exc:
+                log.warning("leases: could not release on exit (%s); they expire in %.1f s",
+                            type(exc).__name__, self.ttl_ms / 1000)
+

@@ -1,0 +1,269 @@
+"""Roll-ups, retention and resolution selection on SQLite and PostgreSQL (real databases)."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from collectors.base import ProbeResult, Sample
+from config.settings import RetentionSettings
+from metrics import dialects
+from metrics.queries import increase
+from metrics.records import to_ms
+from metrics.retention import Pruner, RetentionObserver, keep
+from metrics.rollups import BUCKET_COLUMNS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.schema import migrate, rollup_1h, rollup_5m, samples
+from metrics.store import Store
+from tests.conftest import hue_centres
+from tests.fixtures.personas import BRIEFING_END
+
+T0 = BRIEFING_END - timedelta(hours=3)  # 07:00 in Huế, on an hour boundary
+WARD, COMMUNE = "19753", "19867"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def poll(centre: str, seconds: float, **values: float) -> ProbeResult:
+    return ProbeResult(centre, at(seconds).timestamp(), True, 0.1, None, "", 200,
+                       [Sample(m, v) for m, v in values.items()])
+
+
+@pytest.fixture
+def hue(store: Store) -> Store:
+    store.sync_centres(hue_centres())
+    return store
+
+
+def stored(store: Store, table: sa.Table) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(
+            sa.select(*(table.c[c] for c in BUCKET_COLUMNS)).order_by(table.c.series_id,
+                                                                      table.c.ts))]
+
+
+def from_raw(store: Store, width: int) -> list[tuple]:
+    """What the roll-up must hold: the pure aggregate of every raw sample."""
+    with store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(
+            sa.select(samples.c.series_id, samples.c.ts, samples.c.value)
+            .order_by(samples.c.series_id, samples.c.ts))]
+    return aggregate_rows(rows, width)
+
+
+def assert_rollups_match_raw(store: Store) -> None:
+    for table, width in ((rollup_5m, FIVE_MIN_MS), (rollup_1h, HOUR_MS)):
+        got, want = stored(store, table), from_raw(store, width)
+        assert len(got) == len(want), table.name
+        for g, w in zip(got, want, strict=True):
+            assert g[:3] == w[:3] and g[4:] == pytest.approx(w[4:]), table.name
+            assert g[3] == pytest.approx(w[3]), table.name
+
+
+def counter_history(seed: int, polls: int = 160) -> list[ProbeResult]:
+    """Two centres, a counter with resets and a gauge, every 15 s, with gaps."""
+    rnd = random.Random(seed)
+    out, value, t = [], 0.0, 0.0
+    for _ in range(polls):
+        t += rnd.choice([15, 15, 15, 15, 90, 900])  # a missed poll, a long gap
+        value = 0.0 if rnd.random() < 0.05 else value + rnd.randint(0, 4)
+        out.append(poll(WARD, t, otp_sent_total=value, sync_lag_seconds=float(rnd.randint(0, 99))))
+        out.append(poll(COMMUNE, t, otp_sent_total=value * 2))
+    return out
+
+
+def test_rollups_match_raw_when_written_in_several_batches_into_same_bucket(hue):
+    history = counter_history(1)
+    for i in range(0, len(history), 6):  # three polls of each centre per batch
+        hue.write(history[i:i + 6])
+    assert_rollups_match_raw(hue)
+    assert len(stored(hue, rollup_1h)) < len(stored(hue, rollup_5m)) < len(from_raw(hue, 1))
+
+
+def test_rollups_match_raw_when_batches_are_replayed_or_overlap(hue):
+    history = counter_history(2)
+    first = hue.write(history[:100])
+    assert hue.write(history[:100]) == 0  # a replay adds nothing …
+    assert first > 0
+    # … an overlapping batch stores only its new samples, and counts nothing twice.
+    assert hue.write(history[50:150]) == sum(len(r.samples) for r in history[100:150])
+    assert_rollups_match_raw(hue)
+    before = stored(hue, rollup_5m)
+    hue.write(history[:150])
+    assert stored(hue, rollup_5m) == before
+
+
+def test_rollups_match_raw_when_samples_arrive_out_of_order(hue):
+    history = counter_history(3)
+    evens, odds = history[0::4] + history[1::4], history[2::4] + history[3::4]
+    hue.write(odds[len(odds) // 2:])  # the newest half first, then the rest, interleaved
+    hue.write(evens)
+    hue.write(odds[: len(odds) // 2])
+    assert_rollups_match_raw(hue)
+
+
+def test_series_rollup_increase_equals_raw_increase_when_counter_resets_and_gaps(hue):
+    hue.write(counter_history(4, polls=300))
+    start, end = at(1800), at(30 * 3600)
+    for resolution in ("5m", "1h"):
+        got, used = hue.series(["otp_sent_total", "sync_lag_seconds"], start, end,
+                               [WARD], resolution=resolution)
+        assert used == resolution
+        counters = got.filter(got["metric"] == "otp_sent_total")
+        # Buckets start at the one holding `start`; the raw increase counts from there.
+        first = counters["ts"].min()
+        raw = hue.samples("otp_sent_total", first - timedelta(days=1), end, [WARD])
+        expected = increase(raw, first - timedelta(milliseconds=1))["increase"][0]
+        assert counters["increase"].sum() == pytest.approx(expected)
+        gauges = got.filter(got["metric"] == "sync_lag_seconds")
+        assert gauges["increase"].null_count() == gauges.height > 0
+        raw_gauge = hue.samples("sync_lag_seconds", first, end, [WARD])
+        assert gauges["count"].sum() == raw_gauge.height
+        assert gauges["max"].max() == raw_gauge["value"].max()
+        assert gauges["min"].min() == raw_gauge["value"].min()
+
+
+def test_series_picks_resolution_and_says_which_when_range_grows_or_ages(database):
+    with database.open(clock=lambda: T0 + timedelta(days=1)) as store:
+        store.sync_centres(hue_centres())
+        store.write([poll(WARD, s, up=1.0) for s in range(0, 86_400, 300)])
+        raw, used = store.series("up", at(0), at(3600))
+        assert used == "raw" and raw.height == 13  # both ends included
+        fives, used = store.series("up", at(0), at(86_399))
+        assert used == "5m" and fives["count"].to_list() == [1] * 288
+        hours, used = store.series("up", at(0), at(86_399), resolution="1h")
+        assert used == "1h" and hours["count"].to_list() == [12] * 24
+        assert hours["mean"].to_list() == [1.0] * 24
+    # Later, the same hour is answered from what its retention still keeps.
+    # (Nothing was pruned here, so the counts show which table answered: 13 five-minute
+    # buckets from 07:00 to 08:00, or the 07:00 and 08:00 hours of 12 samples each.)
+    for days, expected, samples_counted in ((20, "5m", 13), (100, "1h", 24)):
+        with database.open(clock=lambda d=days: T0 + timedelta(days=d)) as store:
+            got, used = store.series("up", at(0), at(3600))
+            assert (used, got["count"].sum()) == (expected, samples_counted)
+
+
+# -- retention --------------------------------------------------------------------------
+
+
+def counts(store: Store) -> dict[str, int]:
+    with store.engine.connect() as conn:
+        return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+                for t in ("polls", "samples", "rollup_5m", "rollup_1h")}
+
+
+def test_prune_deletes_before_cutoff_and_keeps_row_exactly_at_it(hue):
+    retention = RetentionSettings(raw_days=1, rollup_5m_days=2, rollup_1h_days=3,
+                                  batch_rows=100)
+    hue.write([poll(c, s, up=1.0) for s in range(0, 4 * 86_400, 1800) for c in (WARD, COMMUNE)])
+    now = at(4 * 86_400)
+    Pruner(hue.engine, retention, clock=now.timestamp).run()
+    with hue.engine.connect() as conn:
+        def oldest(table: str) -> int:
+            return conn.execute(sa.text(f"SELECT min(ts) FROM {table}")).scalar_one()
+        assert oldest("polls") == oldest("samples") == to_ms(now - timedelta(days=1))
+        assert oldest("rollup_5m") == to_ms(now - timedelta(days=2))  # roll-ups outlive raw
+        assert oldest("rollup_1h") == to_ms(now - timedelta(days=3))
+    got = counts(hue)
+    assert got["polls"] == 2 * 48 and got["samples"] == 2 * 48  # 24 h, ends inclusive
+    assert got["rollup_5m"] == 2 * 96 and got["rollup_1h"] == 2 * 72
+    # Nothing left to delete: a second pass is a no-op.
+    again = Pruner(hue.engine, retention, clock=now.timestamp).run()
+    assert again == {"polls": 0, "samples": 0, "rollup_5m": 0, "rollup_1h": 0, "complete": True}
+
+
+def test_prune_resumes_when_budget_runs_out(hue):
+    retention = RetentionSettings(raw_days=1, batch_rows=100)
+    hue.write([poll(c.id, s, up=1.0) for s in range(0, 3 * 86_400, 900) for c in hue_centres()])
+    pruner = Pruner(hue.engine, retention, clock=at(3 * 86_400).timestamp)
+    first = pruner.run(budget_s=0)  # stops after one batch of at most 100 rows
+    assert first["complete"] is False and first["polls"] == 100
+    total = {k: v for k, v in first.items() if k != "complete"}
+    while not (step := pruner.run(budget_s=0))["complete"]:
+        for k in total:
+            total[k] += step[k]
+    for k in total:
+        total[k] += step[k]
+    expired = 40 * 2 * 96  # two days of polls before the cut-off, every 15 min
+    assert total["polls"] == total["samples"] == expired
+    assert counts(hue)["polls"] == counts(hue)["samples"] == 40 * 96
+
+
+def test_retention_observer_prunes_at_most_every_interval(database):
+    with database.open() as store:
+        store.sync_centres(hue_centres())
+        store.write([poll(WARD, s, up=1.0) for s in range(0, 86_400, 3600)])  # long ago
+    minutes = [0.0]
+    observer = RetentionObserver(database.url, RetentionSettings(every_minutes=10),
+                                 clock=lambda: minutes[0] * 60, schema=database.schema)
+    observer.after_cycle(None, {}, 0.0)
+    assert observer.last_result is not None and observer.last_result["polls"] == 24
+    for minutes[0], runs in ((5.0, False), (10.0, True)):
+        observer.last_result = None
+        observer.after_cycle(None, {}, 0.0)
+        assert (observer.last_result is not None) is runs
+    assert observer.last_result == {"polls": 0, "samples": 0, "rollup_5m": 0, "rollup_1h": 0,
+                                    "complete": True}
+
+
+def test_retention_keep_follows_settings():
+    got = keep(RetentionSettings(raw_days=2, rollup_5m_days=30, rollup_1h_days=400))
+    assert got == {"raw": timedelta(days=2), "5m": timedelta(days=30), "1h": timedelta(days=400)}
+    with pytest.raises(ValueError, match="raw_days <= rollup_5m_days"):
+        RetentionSettings(raw_days=100)
+
+
+# -- schema and ingest -------------------------------------------------------------------
+
+
+def test_migration_fills_rollups_from_existing_samples_when_upgrading(database):
+    from metrics.records import centre_rows
+    from metrics.schema import SCHEMA_VERSION, centres, series
+
+    engine = database.engine()
+    try:
+        assert migrate(engine, target=3) == 3
+        rows = sorted({(sid, round(r.ts * 1000), s.value)
+                       for r in counter_history(5)
+                       for sid, s in ((1 if r.centre_id == WARD else 2, x) for x in r.samples
+                                      if x.metric == "otp_sent_total")})
+        with engine.begin() as conn:  # version 3: raw rows only, written as its code did
+            conn.execute(centres.insert(), centre_rows(hue_centres()))
+            conn.execute(series.insert(), [
+                {"id": 1, "centre_id": WARD, "metric": "otp_sent_total", "label": ""},
+                {"id": 2, "centre_id": COMMUNE, "metric": "otp_sent_total", "label": ""}])
+            conn.execute(samples.insert(),
+                         [{"series_id": a, "ts": b, "value": c} for a, b, c in rows])
+        assert migrate(engine) == SCHEMA_VERSION
+    finally:
+        engine.dispose()
+    with database.open() as store:
+        assert len(stored(store, rollup_5m)) > len(stored(store, rollup_1h)) > 0
+        assert_rollups_match_raw(store)
+
+
+def test_bulk_insert_copy_path_equals_plain_insert_when_rows_repeat(database):
+    cols = ("series_id", "ts", "value")
+    rows = [(1, 1000 + i, float(i % 7)) for i in range(500)]
+    results = []
+    for path in ("bulk", "plain"):
+        with database.open() as store:
+            store.sync_centres(hue_centres())
+            store.write([poll(WARD, 0, up=1.0)])  # series 1 exists
+            with store.engine.begin() as conn:
+                conn.execute(samples.delete())
+                if path == "bulk":  # PostgreSQL: COPY + INSERT … SELECT … ON CONFLICT
+                    new = (dialects.bulk_insert_ignore(conn, samples, cols, rows[:300]),
+                           dialects.bulk_insert_ignore(conn, samples, cols, rows[200:]))
+                    assert new == (300, 200)
+                else:  # SQLAlchemy's own executemany of INSERT … ON CONFLICT DO NOTHING
+                    stmt = dialects.insert_ignore(store.dialect, samples)
+                    for part in (rows[:300], rows[200:]):
+                        conn.execute(stmt, [dict(zip(cols, r, strict=True)) for r in part])
+                results.append(
+                    [tuple(r) for r in conn.execute(sa.select(samples).order_by(samples.c.ts))])
+    assert results[0] == results[1] == rows

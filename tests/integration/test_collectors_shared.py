@@ -1,0 +1,283 @@
+"""Several collectors on the real PostgreSQL: shards, take-over, spool and replay.
+
+Each collector is a real `ioc collect` process polling the simulator (Huế's 40 centres, real
+clock) every second into the test's own PostgreSQL schema. The database outage is real too:
+the collector reaches PostgreSQL through a TCP proxy of real bytes that the test closes
+(refusing new connections and cutting the open ones) and opens again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from collectors.shard import Shard, in_shard
+from collectors.spool import Spool
+from config.registry import fleet
+from tests.conftest import PG_URL
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+HUE = fleet("hue")
+IDS = {c.id for c in HUE}
+INTERVAL_S = 1.0
+pg = pytest.mark.parametrize("database", ["postgres"], indirect=True)
+
+
+def url_for(database, port: int | None = None) -> str:
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={database.schema}"})
+    if port is not None:
+        url = url.set(host="127.0.0.1", port=port)
+    return url.render_as_string(hide_password=False)
+
+
+class Collector:
+    """`ioc collect` as a child process; its JSON cycle lines read back from its log file."""
+
+    def __init__(self, tmp: Path, name: str, db_url: str, sim_port: int, *args: str):
+        self.log = tmp / f"{name}.log"
+        env = dict(
+            os.environ,
+            IOC_DB_URL=db_url,
+            IOC_SIMULATOR__PORT=str(sim_port),
+            IOC_COLLECTOR__INTERVAL_S=str(INTERVAL_S),
+            IOC_COLLECTOR__TIMEOUT_S="0.4",
+            IOC_COLLECTOR__CONNECT_TIMEOUT_S="0.3",
+            IOC_COLLECTOR__WORKERS="1",
+            IOC_COLLECTOR__CONCURRENCY="48",
+            IOC_COLLECTOR__METRICS_PORT="0",
+            IOC_COLLECTOR__SPOOL_DIR=str(tmp / f"spool-{name}"),
+            PYTHONUNBUFFERED="1",
+        )
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", "collect",
+                                          *args], cwd=ROOT, env=env, stdout=out, stderr=out)
+
+    def cycles(self) -> list[dict]:
+        lines = self.log.read_text(errors="replace").splitlines()
+        return [json.loads(x) for x in lines if x.startswith('{"event": "collect_cycle"')]
+
+    def wait(self, what: str, test, timeout_s: float = 30.0) -> list[dict]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"collector exited {self.proc.returncode}: {self.log.read_text()}")
+            cycles = self.cycles()
+            if test(cycles):
+                return cycles
+            time.sleep(0.1)
+        pytest.fail(f"waited {timeout_s} s for {what}:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+
+@pytest.fixture
+def collectors():
+    started: list[Collector] = []
+
+    def start(*args, **kw) -> Collector:
+        c = Collector(*args, **kw)
+        started.append(c)
+        return c
+
+    yield start
+    for c in started:
+        c.stop(signal.SIGKILL)
+
+
+def polls(database, since: float, until: float = 1e12) -> list[tuple[str, float]]:
+    with database.open() as store, store.engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT centre_id, ts FROM polls WHERE ts >= :a AND ts <= :b ORDER BY ts"),
+            {"a": int(since * 1000), "b": int(until * 1000)})
+        return [(c, ts / 1000) for c, ts in rows]
+
+
+@pg
+def test_two_shard_collectors_share_huế_with_no_overlap_and_one_takes_over_when_the_other_is_killed(
+        database, start_simulator, collectors, tmp_path):
+    sim = start_simulator(HUE)
+    url = url_for(database)
+    a = collectors(tmp_path, "a", url, sim.port, "--shard", "1/2")
+    b = collectors(tmp_path, "b", url, sim.port, "--shard", "2/2")
+
+    def settled(name):
+        return lambda cs: len(cs) >= 2 and all(c["cells"] == [name] for c in cs[-2:])
+
+    a.wait("shard 1/2 polling its own cell", settled("p46/s1of2"))
+    b.wait("shard 2/2 polling its own cell", settled("p46/s2of2"))
+    start = time.time()
+    a.wait("four more cycles", lambda cs: sum(c["at"] > start + 4 for c in cs) >= 1)
+    end = time.time()
+    seen_a = [c for c in a.cycles() if start <= c["at"] <= end]
+    seen_b = [c for c in b.cycles() if start <= c["at"] <= end]
+    home_a = {c.id for c in in_shard(HUE, Shard(1, 2))}
+
+    # Both polling, each only its own shard: no centre polled by both, none missed.
+    assert seen_a and seen_b
+    assert all(c["cells"] == ["p46/s1of2"] and c["centres"] == len(home_a) for c in seen_a)
+    assert all(c["cells"] == ["p46/s2of2"] and c["centres"] == 40 - len(home_a) for c in seen_b)
+    window = polls(database, start + 0.5, end - 1.5)
+    per_centre = Counter(cid for cid, _ in window)
+    assert set(per_centre) == IDS
+    times: dict[str, list[float]] = {}
+    for cid, ts in window:
+        times.setdefault(cid, []).append(ts)
+    gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
+    assert min(gaps) > 0.5 * INTERVAL_S  # once per interval: never a second collector's poll
+
+    a.stop(signal.SIGKILL)
+    killed = time.time()
+    b.wait("shard 2/2 taking over shard 1/2",
+           lambda cs: any(c["at"] > killed and len(c["cells"]) == 2 for c in cs))
+    after = polls(database, killed)
+    first = {cid: min(ts for c, ts in after if c == cid) for cid in home_a if
+             any(c == cid for c, _ in after)}
+    assert first.keys() == home_a
+    took = max(first.values()) - killed
+    print(f"take-over: every centre of the killed shard polled again {took:.2f} s after SIGKILL")
+    assert took <= 2 * INTERVAL_S + 0.5  # two intervals, and scheduling slack on a busy box
+    b.wait("two full cycles", lambda cs: sum(c["at"] > killed and c["centres"] == 40
+                                             for c in cs) >= 2)
+
+
+class Proxy:
+    """A TCP proxy of real bytes from 127.0.0.1:<port> to PostgreSQL; `close()` refuses new
+    connections and cuts the open ones, `open()` listens again on the same port."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.listener: socket.socket | None = None
+        self.conns: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    def open(self) -> None:
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", self.port))
+        ls.listen(64)
+        self.listener = ls
+        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
+
+    def _accept(self, ls: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = ls.accept()
+            except OSError:
+                return
+            if self.listener is not ls:  # accepted while closing: refuse it
+                client.close()
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.conns += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        if self.listener is not None:
+            ls, self.listener = self.listener, None
+            with contextlib.suppress(OSError):  # wakes the blocked accept(): stop listening
+                ls.shutdown(socket.SHUT_RDWR)
+            ls.close()
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for s in conns:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+
+
+def snapshot(spool_dir: Path, into: Path) -> set[tuple[str, int]]:
+    """(centre, ts ms) of every poll in the spool right now, read through the Spool's format."""
+    shutil.rmtree(into, ignore_errors=True)
+    shutil.copytree(spool_dir, into, ignore=shutil.ignore_patterns(".lock", ".tmp-*"))
+    copy = Spool(into, 1 << 30)
+    try:
+        return {(r.centre_id, round(r.ts * 1000)) for p in copy.files() for r in copy.read(p)}
+    finally:
+        copy.close()
+
+
+@pg
+def test_a_collector_spools_through_database_outages_and_replays_every_poll_exactly_once(
+        database, start_simulator, collectors, tmp_path):
+    pg_url = make_url(PG_URL)
+    proxy = Proxy((pg_url.host or "127.0.0.1", pg_url.port or 5432))
+    sim = start_simulator(HUE)
+    spool_dir = tmp_path / "spool-c"
+    # 1. The database is unreachable when the collector starts: it polls and spools.
+    c = collectors(tmp_path, "c", url_for(database, proxy.port), sim.port)
+    try:
+        c.wait("two spooled cycles", lambda cs: sum("spooled" in x for x in cs) >= 2)
+        outage_1 = snapshot(spool_dir, tmp_path / "snap1")
+        proxy.open()
+        c.wait("the replay", lambda cs: any(x.get("replayed") for x in cs))
+        up = len(c.cycles())
+        c.wait("two cycles written", lambda cs: sum("spooled" not in x for x in cs[up:]) >= 2)
+        # 2. The database goes away while it runs (connections cut, new ones refused).
+        proxy.close()
+        down = len(c.cycles())
+        c.wait("three spooled cycles", lambda cs: sum("spooled" in x for x in cs[down:]) >= 3)
+        outage_2 = snapshot(spool_dir, tmp_path / "snap2")
+        proxy.open()
+        back = len(c.cycles())
+        c.wait("the replay", lambda cs: any(x.get("replayed") for x in cs[back:]))
+        c.wait("two more cycles", lambda cs: len(cs) >= len(c.cycles()) and
+               sum("spooled" not in x and "replayed" not in x for x in cs[back:]) >= 2)
+        assert c.stop() == 0
+    finally:
+        proxy.close()
+    cycles = c.cycles()
+    assert not list(spool_dir.glob("cycle-*")) and not (spool_dir / "corrupt").exists()
+    assert all("dropped" not in x for x in cycles)
+
+    stored = polls(database, 0)
+    keys = Counter((cid, round(ts * 1000)) for cid, ts in stored)
+    assert len(outage_1) >= 80 and len(outage_2) >= 120
+    assert (outage_1 | outage_2) <= keys.keys()  # every poll made during an outage is stored
+    assert max(keys.values()) == 1  # … once
+    # Every cycle the collector logged, spooled or not, is in the store, nothing else is.
+    assert len(stored) == sum(x["centres"] for x in cycles)
