@@ -1,0 +1,58 @@
+"""The access log (administrators with national scope): sign-ins, alert actions, account
+and kiosk-link changes, newest first; the wall-display links, with a way to revoke one.
+
+Shown in st.dataframe only (no markup): actors and details can carry typed text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboard import auth, components, data, data_audit, i18n, signin
+from metrics import audit, kiosk
+
+cfg = data.settings()
+tz = cfg.dashboard.timezone
+url = cfg.store.url
+tr = i18n.text(components.current_language(cfg.dashboard.language))
+who = signin.require(auth.ADMIN)
+if not who.scope.is_national:
+    st.error(tr("auth.forbidden"))
+    st.stop()
+
+st.title(tr("audit.title"))
+if flash := st.session_state.pop("audit-done", None):
+    st.success(flash)
+chosen = st.multiselect(tr("audit.filter"), sorted(audit.ACTIONS), key="audit-actions",
+                        placeholder=tr("common.all"))
+try:
+    table = data_audit.audit_table(url, tr, tz, chosen)
+    links, active = data_audit.kiosk_table(url, tr, tz)
+except (sa.exc.SQLAlchemyError, OSError) as exc:
+    st.error(tr("audit.no_db", error=type(exc).__name__))
+    st.stop()
+st.caption(tr("audit.caption", n=data_audit.ROWS))
+if table.is_empty():
+    st.info(tr("audit.none"))
+else:
+    st.dataframe(table, hide_index=True)
+
+st.subheader(tr("audit.kiosk.title"))
+st.caption(tr("audit.kiosk.caption"))
+if links.is_empty():
+    st.info(tr("audit.kiosk.none"))
+else:
+    st.dataframe(links, hide_index=True)
+if active:
+    with st.form("audit-revoke", border=True):
+        link_id = st.selectbox(tr("audit.kiosk.pick"), active)
+        revoke = st.form_submit_button(tr("audit.kiosk.revoke"))
+    if revoke and link_id is not None:
+        # KeyError: revoked meanwhile (by the CLI or another admin); the table shows it.
+        with contextlib.suppress(KeyError):
+            kiosk.revoke(data.store(url), int(link_id), actor=who.username, role=who.role)
+        st.session_state["audit-done"] = tr("audit.kiosk.revoked", id=link_id)
+        st.rerun()
