@@ -1,0 +1,51 @@
+"""`ioc bench load` end to end: it starts the product, drives real Streamlit sessions over
+the websocket protocol for a bounded time, and reports sane JSON (behaviour, not speed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+WALLS, STAFF = 3, 2
+
+
+def test_load_bench_drives_walls_and_staff_and_reports():
+    # Walls open a kiosk link, staff sign in with a local account (both made by the bench).
+    # Walls refresh every 3 s here (10 s in the product), so each gets several updates.
+    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_DASHBOARD__STALE_AFTER_S="3600")
+    env.pop("IOC_DB_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "collectors.cli", "bench", "load", "--walls", str(WALLS),
+         "--staff", str(STAFF), "--duration", "15", "--ramp", "2", "--days", "0.1",
+         "--sample-s", "1", "--auth", "kiosk"],
+        env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)
+
+    assert out["errors"]["total"] == 0, out["errors"]
+    sessions = out["sessions"]
+    assert (sessions["walls"], sessions["staff"], sessions["total"]) == (WALLS, STAFF, 5)
+    assert sessions["with_update"] == 5 and sessions["without_update"] == []
+    assert sessions["updates_min"] >= 1
+
+    latency = out["latency"]
+    assert latency["wall_load"]["n"] >= WALLS
+    assert latency["wall_refresh"]["n"] >= WALLS  # every wall reran its live fragment
+    assert latency["commune"]["n"] >= STAFF
+    assert latency["sign_in"]["n"] >= STAFF
+    for figures in latency.values():
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["p99_ms"] \
+            <= figures["max_ms"]
+
+    server = out["server"]
+    assert server["samples"] >= 5
+    assert server["rss_mb"]["start"] > 0 and server["rss_mb"]["max"] > 0
+    assert server["cpu_pct"]["max"] > 0
+    assert out["history"]["samples"] > 0
+    assert 14 <= out["duration_s"] < 60

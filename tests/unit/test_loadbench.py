@@ -1,0 +1,71 @@
+"""Pure parts of `ioc bench load`: figures, /proc parsing, the protocol client's helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.loadbench import (
+    listening_inodes,
+    parse_rss_kb,
+    parse_stat,
+    percentiles,
+    slope_per_hour,
+    thin,
+    wall_query,
+)
+from dashboard.stclient import stream_url, widget_id_key
+
+
+def test_percentiles_are_nearest_rank_in_ms():
+    got = percentiles([i / 100 for i in range(1, 101)])  # 0.01 … 1.00 s
+    assert got == {"n": 100, "p50_ms": 500.0, "p95_ms": 950.0, "p99_ms": 990.0,
+                   "max_ms": 1000.0}
+    assert percentiles([]) == {"n": 0}
+    assert percentiles([0.2])["p99_ms"] == 200.0
+
+
+def test_slope_per_hour_of_a_line_and_of_too_few_points():
+    assert slope_per_hour([(t, 100 + t / 60) for t in range(0, 600, 5)]) == pytest.approx(60)
+    assert slope_per_hour([(0, 5), (10, 5), (20, 5)]) == 0
+    assert slope_per_hour([(0, 1), (1, 2)]) is None
+
+
+def test_proc_parsing():
+    stat = "4242 (python -m (odd) name) S 1 4242 4242 0 -1 4194560 9 0 0 0 731 88 0 0 20 0"
+    assert parse_stat(stat) == (731, 88)
+    assert parse_rss_kb("Name:\tpython\nVmRSS:\t  123456 kB\nThreads:\t9\n") == 123456
+    with pytest.raises(ValueError, match="VmRSS"):
+        parse_rss_kb("Name:\tkworker\n")
+    table = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid"
+             "  timeout inode\n"
+             "   0: 0100007F:BB8D 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+             "     0        0 91234 1 0000000000000000 100 0 0 10 0\n"
+             "   1: 0100007F:BB8D 0100007F:9C40 01 00000000:00000000 00:00000000 00000000"
+             "     0        0 91299 1 0000000000000000 100 0 0 10 0\n")
+    assert listening_inodes(table, 0xBB8D) == {"91234"}  # the established one is not listening
+    assert listening_inodes(table, 8501) == set()
+
+
+def test_thin_keeps_ends_and_bound():
+    rows = [{"i": i} for i in range(1000)]
+    out = thin(rows, 120)
+    assert len(out) == 120 and out[0]["i"] == 0 and out[-1]["i"] == 999
+    assert thin(rows[:5], 120) == rows[:5]
+
+
+def test_wall_query_per_auth_mode():
+    assert wall_query("", "none", None) == "kiosk=1"
+    assert wall_query("province=46", "kiosk", "a b&c") == "province=46&kiosk=a+b%26c"
+    assert wall_query("?province=46", "local", None) == "province=46"
+
+
+def test_protocol_helpers():
+    assert stream_url("http://127.0.0.1:9000") == "ws://127.0.0.1:9000/_stcore/stream"
+    assert stream_url("https://ioc.example.vn/dash/") == \
+        "wss://ioc.example.vn/dash/_stcore/stream"
+    with pytest.raises(ValueError, match="ftp://x"):
+        stream_url("ftp://x")
+    assert widget_id_key("$$ID-3f2a9c-commune.range") == "commune.range"
+    assert widget_id_key("$$ID-3f2a9c-finder-search-box") == "finder-search-box"
+    assert widget_id_key("$$ID-3f2a9c-None") is None
+    assert widget_id_key("plain-id") is None
