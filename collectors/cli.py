@@ -46,10 +46,31 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.service import collect
+    from collectors.leases import LeaseConflict
+    from collectors.service import Deferred, collect
+    from collectors.shard import AssignmentError, parse_provinces, parse_shard
+    from collectors.spool import SpoolError
+    from metrics.alerts.engine import alert_observers
+    from metrics.exposition import observers_for
+    from metrics.retention import RetentionObserver
 
-    summary = collect(settings, once=args.once, interval_s=args.interval,
-                      config_file=args.config)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        provinces = parse_provinces(args.provinces) if args.provinces else None
+    except ValueError as exc:
+        print(f"ioc collect: {exc}", file=sys.stderr)
+        return 2
+    observers = [*observers_for(settings, args.config)]  # /metrics (collector.metrics_port)
+    # alert rules (config/alerts.yaml); started once the database answers
+    observers.append(Deferred(lambda: alert_observers(settings, args.config), "alert engine"))
+    observers.append(RetentionObserver(settings.store.url, settings.store.retention))
+    try:
+        summary = collect(settings, once=args.once, interval_s=args.interval,
+                          config_file=args.config, observers=observers, shard=shard,
+                          provinces=provinces)
+    except (AssignmentError, LeaseConflict, SpoolError) as exc:
+        print(f"ioc collect: refusing to run: {exc}", file=sys.stderr)
+        return 2
     if args.once:
         print(json.dumps(summary, ensure_ascii=False))
     return 0
@@ -86,6 +107,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from dashboard.bench import run_dashboard_bench
 
         result = run_dashboard_bench(args, settings)
+    elif args.what == "load":
+        from dashboard.loadbench import run_load_bench
+
+        result = run_load_bench(args, settings)
     elif args.what == "alerts":
         from metrics.alerts.bench import run_alerts_bench
 
@@ -96,6 +121,34 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         result = run_scratch_bench(args.db_url, centres=args.centres, cycles=args.cycles)
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
+
+
+def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics.retention import Pruner
+    from metrics.store import Store
+
+    with Store.open(settings.store.url) as store:  # `prune`: the only action so far
+        result = Pruner(store.engine, settings.store.retention).run(budget_s=args.budget)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.users_cli import run_users
+
+    return run_users(args, settings)
+
+
+def cmd_kiosk(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.users_cli import run_kiosk
+
+    return run_kiosk(args, settings)
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics.alerts.cli import run
+
+    return run(args, settings)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -116,6 +169,10 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("collect", help="poll every configured centre into the store")
     c.add_argument("--once", action="store_true", help="one cycle, then print a JSON summary")
     c.add_argument("--interval", type=float, help="seconds between cycles")
+    c.add_argument("--shard", help="I/N: poll shard I of N, taking over stopped collectors' "
+                   "shards through leases in the database (docs/collectors.md)")
+    c.add_argument("--provinces", help="codes, e.g. 46,1: this collector's home provinces "
+                   "(with --shard: those provinces' shard I)")
 
     d = sub.add_parser("dashboard", help="serve the Streamlit dashboard")
     d.add_argument("--port", type=int)
@@ -130,13 +187,25 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
 
     bench = sub.add_parser("bench", help="benchmarks that print JSON")
-    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts"])
+    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load"])
     bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
     bench.add_argument("--cycles", type=int, default=5)
     bench.add_argument("--hang-fraction", type=float, default=0.0)
     bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
     bench.add_argument("--db-url", help="store bench: database URL (default a scratch SQLite; "
                        "on PostgreSQL a scratch schema, dropped afterwards)")
+    from dashboard.loadbench import add_arguments as add_load_arguments
+
+    add_load_arguments(bench)  # ioc bench load --url/--walls/--staff/--duration/--soak/…
+    st = sub.add_parser("store", help="store maintenance: prune expired rows (retention)")
+    st.add_argument("action", choices=["prune"])
+    st.add_argument("--budget", type=float, help="stop after this many seconds (default: all)")
+    from metrics.alerts.cli import add_parser as add_alerts_parser
+
+    add_alerts_parser(sub)  # ioc alerts list|ack|silence|unsilence|evaluate|…
+    from collectors.users_cli import add_parsers as add_access_parsers
+
+    add_access_parsers(sub)  # ioc users add|passwd|remove|list, ioc kiosk create|list|revoke
     return p
 
 
@@ -147,6 +216,10 @@ COMMANDS: dict[str, Handler] = {
     "backfill": cmd_backfill,
     "demo": cmd_demo,
     "bench": cmd_bench,
+    "alerts": cmd_alerts,
+    "store": cmd_store,
+    "users": cmd_users,
+    "kiosk": cmd_kiosk,
 }
 
 

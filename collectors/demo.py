@@ -92,7 +92,10 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int, sim_port
         print(f"ioc demo: backfilled {days:g} days of history "
               f"({summary['samples']:,} samples) in {time.monotonic() - started:.1f} s", flush=True)
 
-    env = child_env(config_file, sim_port)
+    from collectors import demo_users
+
+    accounts_env, sign_in = demo_users.prepare(settings, config_file)
+    env = {**accounts_env, **child_env(config_file, sim_port)}  # the caller's own env wins
     children: list[Child] = []
     stopping = False
 
@@ -112,6 +115,7 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int, sim_port
         children.append(Child("dashboard", ["dashboard", "--port", str(port)], env))
         print(f"ioc demo: dashboard on http://localhost:{port}  (Ctrl-C stops everything)",
               flush=True)
+        print("\n".join(sign_in), flush=True)
         while not stopping:
             for c in children:
                 if not c.alive():

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from config.alerts import alerts_path, check_alerts
 from config.loader import ConfigError, Problem, config_path, load_settings, resolve_site_path
 from config.registry import provinces, unknown_site_ids
 from config.settings import Settings
@@ -36,8 +37,8 @@ def check(path: str | Path | None = None, env: Mapping[str, str] | None = None) 
     try:
         settings = load_settings(file, env)
     except ConfigError as exc:
-        return exc.problems
-    problems = []
+        return exc.problems + check_alerts(alerts_path(file))
+    problems = check_alerts(alerts_path(file))  # config/alerts.yaml (beside the file)
     d = settings.deployment
     if d.scope == "province" and d.province not in provinces():
         problems.append(Problem(str(file), "deployment.province",

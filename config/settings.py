@@ -8,9 +8,11 @@ a database URL with a password must come from `IOC_DB_URL`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from config.users import OidcSettings
 
 
 class Strict(BaseModel):
@@ -42,9 +44,27 @@ class DeploymentSettings(Strict):
         return self
 
 
+class RetentionSettings(Strict):
+    """How long each resolution is kept, and how pruning may use the database (docs/store.md)."""
+
+    raw_days: float = Field(default=7, gt=0)  # samples and polls
+    rollup_5m_days: float = Field(default=90, gt=0)
+    rollup_1h_days: float = Field(default=730, gt=0)
+    every_minutes: float = Field(default=10, gt=0)  # the collector prunes at most this often
+    budget_s: float = Field(default=2.0, gt=0, le=60)  # … and for at most this long each time
+    batch_rows: int = Field(default=5_000, ge=100, le=1_000_000)  # rows per transaction
+
+    @model_validator(mode="after")
+    def _coarser_lives_longer(self) -> RetentionSettings:
+        if not self.raw_days <= self.rollup_5m_days <= self.rollup_1h_days:
+            raise ValueError("keep raw_days <= rollup_5m_days <= rollup_1h_days")
+        return self
+
+
 class StoreSettings(Strict):
     url: str = "sqlite:///data/ioc.db"
     batch_size: int = Field(default=50_000, ge=100)
+    retention: RetentionSettings = RetentionSettings()
 
 
 class CollectorSettings(Strict):
@@ -59,6 +79,10 @@ class CollectorSettings(Strict):
     probes: tuple[ProbeSpec, ...] = (ProbeSpec(kind="json", path="/status"),)
     metrics_port: int = Field(default=9108, ge=0, le=65535)  # 0: do not serve /metrics
     metrics_host: str = "127.0.0.1"
+    # Where a collector keeps cycles it cannot write to the database (relative to the working
+    # directory, like the SQLite file; one sub-folder per --shard/--provinces); null: none.
+    spool_dir: Path | None = Path("data/spool")
+    spool_max_bytes: int = Field(default=268_435_456, ge=65_536)  # beyond: newest dropped
 
     @model_validator(mode="after")
     def _timeouts_fit_interval(self) -> CollectorSettings:
@@ -77,6 +101,32 @@ class SimulatorSettings(Strict):
     allow_faults: bool = True  # the fault-injection endpoint; off in production
 
 
+LaggingMetric = Literal["on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
+                        "overdue", "unsynced"]
+
+
+class LaggingRule(Strict):
+    """One rule of the lagging-commune finder: `metric` `comparison` `threshold` breaks it.
+
+    Ratios are in [0, 1], durations in seconds, counts in dossiers; `label` names
+    the rule on the page (default: the metric's name in the page's language).
+    """
+
+    metric: LaggingMetric
+    comparison: Literal["below", "above"]
+    threshold: float = Field(ge=0)
+    label: str | None = None
+
+
+DEFAULT_LAGGING: tuple[LaggingRule, ...] = (
+    LaggingRule(metric="on_time_rate_today", comparison="below", threshold=0.9),
+    LaggingRule(metric="sync_lag_s", comparison="above", threshold=1800),
+    LaggingRule(metric="availability_24h", comparison="below", threshold=0.95),
+    LaggingRule(metric="otp_p95_s", comparison="above", threshold=60),
+    LaggingRule(metric="overdue", comparison="above", threshold=5),
+)
+
+
 class DashboardSettings(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
     refresh_s: float = Field(default=10.0, ge=2, le=3600)
@@ -84,8 +134,20 @@ class DashboardSettings(Strict):
     language: Literal["vi", "en"] = "vi"
     tile_url: str | None = None  # optional raster tile URL for sites that have a tile server
     timezone: str = "Asia/Ho_Chi_Minh"
-    # Who uses this dashboard: acknowledge/silence buttons need ioc_staff, tech or admin.
+    # Who may open it (docs/security.md): local accounts from `users_file` (relative to this
+    # file's folder), the site's identity provider (oidc: st.login), or none: no sign-in,
+    # everyone gets `role` and the whole store (a trusted single-user install, tests).
+    auth: Literal["local", "oidc", "none"] = "local"
+    users_file: Path = Path("users.yaml")
+    oidc: OidcSettings = OidcSettings()
+    # The role when auth is none: acknowledge/silence buttons need ioc_staff, tech or admin.
     role: Literal["leader", "ioc_staff", "tech", "admin"] = "ioc_staff"
+    # The daily conferences (giao ban, local time): morning after opening at 07:30,
+    # afternoon after the 13:30 reopening; a briefing counts incidents since the previous.
+    briefing_times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] \
+        = Field(default=("08:00", "14:00"), min_length=1)
+    # The finder's rules for a lagging commune (dashboard/app_pages/finder.py).
+    lagging: tuple[LaggingRule, ...] = DEFAULT_LAGGING
 
 
 class Settings(Strict):

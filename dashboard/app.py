@@ -1,24 +1,36 @@
-"""The dashboard's entry point (`streamlit run dashboard/app.py`): page setup, sidebar, pages.
+"""The dashboard's entry point (`streamlit run dashboard/app.py`): page setup, sign-in, pages.
 
-Thin on purpose: each page under `app_pages/` loads its own data through
-`dashboard.data` and runs on its own too.
+Thin on purpose: `dashboard.signin.gate` decides who is looking (or draws the
+sign-in screen and stops); the navigation then holds only the pages that
+principal may open (`auth.pages_for`). Each page under `app_pages/` loads its
+own data, within the principal's scope, and runs on its own too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas  # noqa: F401  (imported once up front: concurrent first imports from sessions race)
 import streamlit as st
 
-from dashboard import components, data, i18n
+from dashboard import auth, components, data, i18n, signin
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
+URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "alerts",
+             "kpi": "kpi", "briefing": "briefing", "audit": "audit"}
 
 st.set_page_config(page_title="IOC · PVHCC", layout="wide",
                    initial_sidebar_state="collapsed")
 cfg = data.settings()
-tr = i18n.text(components.render_language_switch(cfg.dashboard.language))
+# A wall display (?kiosk=…) gets no sidebar, menu or control at all.
+bare = components.KIOSK_KEY in st.query_params
+tr = i18n.text(components.current_language(cfg.dashboard.language) if bare
+               else components.render_language_switch(cfg.dashboard.language))
+who = signin.gate(cfg, tr)
+signin.render_account(cfg, who, tr)
 page = st.navigation([
-    st.Page(PAGES / "wall.py", title=tr("nav.wall"), default=True),
-])
+    st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
+            **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
+    for name in auth.pages_for(who)
+], position="hidden" if who.kiosk else "top")
 page.run()

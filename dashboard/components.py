@@ -6,7 +6,10 @@ No database access here (that is `dashboard.data`), no metric arithmetic
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -17,7 +20,31 @@ from dashboard.i18n import Tr
 from metrics import queries as q
 
 THRESHOLDS = q.Thresholds()
+# The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
+COMMUNE_PAGE = Path(__file__).resolve().parent / "app_pages" / "commune.py"
 LAGGING_ROWS = 6  # what fits beside the map on a 1080p wall without scrolling
+# Markdown's (and HTML's) punctuation; `:` too (Streamlit's :red[…] and :emoji: directives).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~$:&])")
+
+
+def md_text(text: object) -> str:
+    """Untrusted text (a centre's name, an alert's summary, a URL parameter) made inert for
+    any element that renders Markdown — st.markdown/caption/metric/table cells/messages:
+    every Markdown and HTML punctuation mark backslash-escaped, line breaks flattened, so it
+    shows as the same characters and never as markup."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+
+
+class Quoted(str):
+    """A string for templates that quote with `{value!r}`: its repr is `md_text`-escaped."""
+
+    def __repr__(self) -> str:
+        return md_text(str.__repr__(self))
+
+
+def plot_text(text: object) -> str:
+    """Untrusted text for a plotly label or hover text (plotly reads a few HTML tags)."""
+    return html.escape(str(text), quote=True)
 
 
 def _when(ts: datetime, now: datetime, tz: str) -> str:
@@ -81,7 +108,7 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
     otp_worst = None
     if k.otp_p95_worst_s is not None:
         otp_worst = tr("tile.otp_worst", value=fmt.duration(k.otp_p95_worst_s, lang),
-                       centre=k.otp_p95_worst_centre)
+                       centre=md_text(k.otp_p95_worst_centre))
     overdue = None if k.overdue is None else tr("tile.overdue_detail",
                                                 overdue=fmt.number(k.overdue, lang))
     tiles = [
@@ -91,8 +118,8 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         (tr("tile.late"), fmt.number(k.late, lang), since, "orange" if k.late else "gray"),
         (tr("tile.on_time"), fmt.percent(k.on_time_rate, lang), overdue, "gray"),
         (tr("tile.otp"), fmt.duration(k.otp_p95_median_s, lang), otp_worst, "gray"),
-        (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang), k.sync_lag_worst_centre,
-         "gray"),
+        (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang),
+         None if k.sync_lag_worst_centre is None else md_text(k.sync_lag_worst_centre), "gray"),
     ]
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
@@ -103,7 +130,7 @@ def hover_texts(points: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> list[st
     """One hover text per map point: name, status and why."""
     out = []
     for row in points.iter_rows(named=True):
-        lines = [f"<b>{row['name']}</b>", tr(f"status.{row['status']}")]
+        lines = [f"<b>{plot_text(row['name'])}</b>", tr(f"status.{row['status']}")]
         reason = why(row, tr, now, tz)
         if reason:
             lines.append(reason)
@@ -113,30 +140,127 @@ def hover_texts(points: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> list[st
     return out
 
 
-def render_map(status: pl.DataFrame, tr: Tr, now: datetime, tz: str,
-               tile_url: str | None) -> None:
-    """The status map; centres without coordinates are listed under it."""
+# Map colourings: query/selector key -> centre_status column (None: by status).
+MAP_METRICS: dict[str, str | None] = {"status": None, "sync_lag": "sync_lag_s",
+                                      "otp_p95": "otp_p95_s", "overdue": "overdue",
+                                      "unsynced": "unsynced"}
+MAP_CONFIG = {"displayModeBar": False, "scrollZoom": True}
+
+
+def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, tile_url: str | None,
+               metric: str = "status") -> tuple[Any, list[str]]:
+    """The status map (plotly figure) and the notes under it (approximate, unplaced)."""
     points, unplaced = maps.mapped(status)
     labels = {s: tr(f"status.{s}") for s in q.STATUSES}
-    fig = maps.status_map(points, labels, hover_texts(points, tr, now, tz), tile_url=tile_url)
-    st.plotly_chart(fig, key="wall-map", config={"displayModeBar": False, "scrollZoom": True})
+    column = MAP_METRICS.get(metric)
+    fig = maps.status_map(points, labels, hover_texts(points, tr, now, tz), tile_url=tile_url,
+                          metric=column, metric_label=tr(f"wall2.metric.{metric}"))
     notes = []
     if points.height and points["coords_approximate"].any():
         notes.append(tr("map.approx"))
     if unplaced.height:
-        notes.append(tr("map.unmapped", names=", ".join(unplaced["name"].to_list())))
+        names = [md_text(n) for n in unplaced["name"].head(12).to_list()]
+        more = f" … (+{unplaced.height - 12})" if unplaced.height > 12 else ""
+        notes.append(tr("map.unmapped", names=", ".join(names) + more))
+    return fig, notes
+
+
+def render_map(status: pl.DataFrame, tr: Tr, now: datetime, tz: str,
+               tile_url: str | None, *, metric: str = "status",
+               selectable: bool = True) -> tuple[str, str] | None:
+    """The status map; centres without coordinates are listed under it.
+
+    Returns what a click selected (`maps.selection_target`), when `selectable`.
+    """
+    fig, notes = map_figure(status, tr, now, tz, tile_url, metric)
+    event = st.plotly_chart(fig, key="wall-map", config=MAP_CONFIG,
+                            on_select="rerun" if selectable else "ignore",
+                            selection_mode="points")
     if notes:
         st.caption(" · ".join(notes))
+    return maps.selection_target(event) if selectable else None
+
+
+def province_figure(summary: pl.DataFrame, tr: Tr) -> Any:
+    """The national grid of provinces (plotly figure), one tile per province."""
+    labels = {s: tr(f"status.{s}") for s in q.STATUSES}
+    lang = tr.lang
+    tiles, hover = [], []
+    for row in summary.iter_rows(named=True):
+        name = plot_text(short_province(row["province_name"]))
+        tiles.append(tr("wall2.prov.tile", name=name, up=fmt.number(row["up"], lang),
+                        total=fmt.number(row["centres"], lang)))
+        hover.append(tr("wall2.prov.hover", name=plot_text(row["province_name"]),
+                        state=labels[row["state"]], up=fmt.number(row["up"], lang),
+                        total=fmt.number(row["centres"], lang),
+                        down=fmt.number(row[q.DOWN], lang),
+                        degraded=fmt.number(row[q.DEGRADED], lang),
+                        stale=fmt.number(row[q.STALE] + row[q.NO_DATA], lang)))
+    return maps.province_grid(summary, labels, tiles, hover)
+
+
+def short_province(name: str) -> str:
+    """"Thành phố Hà Nội" → "Hà Nội", "Tỉnh Lâm Đồng" → "Lâm Đồng": room on a tile."""
+    for prefix in ("Thành phố ", "Tỉnh "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def render_provinces(summary: pl.DataFrame, tr: Tr, *, selectable: bool = True
+                     ) -> tuple[str, str] | None:
+    """The national view's province grid; returns a clicked province, when `selectable`."""
+    event = st.plotly_chart(province_figure(summary, tr), key="wall-provinces",
+                            config={"displayModeBar": False},
+                            on_select="rerun" if selectable else "ignore",
+                            selection_mode="points")
+    st.caption(tr("wall2.prov.note"))
+    return maps.selection_target(event) if selectable else None
+
+
+def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
+    """Active alerts (`alert_stats.board` rows) as display text, in the page's language;
+    cells from the store are `md_text`-escaped (st.table renders Markdown)."""
+    lang = tr.lang
+    keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
+            "wall2.alerts.since", "wall2.alerts.duration")
+    rows = [dict(zip([tr(k) for k in keys], (
+        md_text(severity_text(row["severity"], tr)),
+        md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
+        md_text(row["summary"]),
+        _when(row["since"], now, tz),
+        fmt.duration(row["duration_s"], lang)), strict=True))
+        for row in board.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=dict.fromkeys([tr(k) for k in keys], pl.String))
+
+
+def severity_text(severity: str, tr: Tr) -> str:
+    """The severity's word; an unknown one (from a newer engine) is shown as it is."""
+    key = f"wall2.severity.{severity}"
+    return tr(key) if key in i18n.VI else severity
+
+
+def render_alert_board(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
+                       shown: int = LAGGING_ROWS) -> None:
+    """The wall's active alerts, most urgent first; read-only (no buttons, ever)."""
+    st.subheader(tr("wall2.alerts.title"))
+    if board.is_empty():
+        st.success(tr("wall2.alerts.none"))
+        return
+    st.table(alert_board_table(board.head(shown), tr, now, tz), hide_index=True)
+    if board.height > shown:
+        st.caption(tr("wall2.alerts.more", n=board.height - shown))
 
 
 def lagging_table(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
-    """The lagging centres as display text, with the page language's column names.
+    """The lagging centres as display text, with the page language's column names (the
+    name `md_text`-escaped: st.table renders Markdown).
 
     Sync lag and OTP p95 appear in "why" when they are the problem.
     """
     lang = tr.lang
     rows = [{
-        tr("lag.commune"): row["name"],
+        tr("lag.commune"): md_text(row["name"]),
         tr("lag.status"): tr(f"status.{row['status']}"),
         tr("lag.why"): why(row, tr, now, tz),
         tr("lag.overdue"): fmt.number(row["overdue"], lang),
@@ -201,5 +325,35 @@ WALL_CSS = """
 """
 
 
-def apply_wall_style() -> None:
-    st.markdown(WALL_CSS, unsafe_allow_html=True)
+KIOSK_CSS = """
+<style>
+/* Kiosk: no header, toolbar, sidebar, menus or status widget; larger type still. */
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
+[data-testid="stStatusWidget"], [data-testid="stMainMenu"], footer { display: none !important; }
+[data-testid="stMetricValue"] { font-size: 3.8rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.35rem !important; }
+h1 { font-size: 2.6rem !important; }
+.block-container { padding-top: .4rem !important; }
+</style>
+"""
+KIOSK_KEY = "kiosk"
+
+
+def kiosk_flag(value: object) -> bool:
+    """`?kiosk=1` (or true/yes) when the dashboard runs without sign-in (auth: none)."""
+    return str(value or "").lower() in ("1", "true", "yes")
+
+
+def is_kiosk() -> bool:
+    """The unattended wall, without any control: a kiosk link's session (`dashboard.signin`),
+    or `?kiosk=1` where no sign-in is configured."""
+    who = st.session_state.get("ioc.who")  # dashboard.signin.WHO_KEY
+    if who is not None:
+        return bool(who.kiosk)
+    return kiosk_flag(st.query_params.get(KIOSK_KEY))
+
+
+def apply_wall_style(kiosk: bool = False) -> None:
+    st.markdown(WALL_CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)

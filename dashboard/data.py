@@ -5,6 +5,11 @@ session). Frames are `st.cache_data`, keyed on the database URL and the data's
 freshness (the newest poll time), so every session shares one result per
 collection cycle and nothing is re-read while no new poll arrived. Each kind of
 data is one query for the whole fleet, never one per centre or per tile.
+
+Scope: every loader takes the viewer's scope (metrics/scope.py; its text is
+part of the cache key) and passes the scope's centre ids (and provinces, for
+alerts) to every Store and `alerts_read` call, so rows outside it are never
+read. The centres registry is read whole and cut to the scope right away.
 """
 
 from __future__ import annotations
@@ -20,13 +25,16 @@ import streamlit as st
 from config.loader import load_settings
 from config.settings import Settings
 from dashboard import fmt
+from metrics import alert_stats, alerts_read, geo
 from metrics import queries as q
+from metrics.scope import Scope
 from metrics.store import Store, from_ms, to_ms
 
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
 BASELINE_LOOKBACK = timedelta(hours=1)  # a counter's baseline sample before local midnight
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
 CACHE_TTL_S = 3600  # entries are keyed on freshness; the ttl only bounds memory
+ALERT_LOOKBACK = timedelta(days=30)  # pending_since bound when reading open alerts
 NEWEST_TTL_S = 2  # the freshness probe, shared by sessions (refresh_s is at least 2 s)
 
 
@@ -57,26 +65,40 @@ def newest_ms(url: str) -> int | None:
     return None if newest is None else to_ms(newest)
 
 
+def scoped_centres(db: Store, scope_key: str) -> tuple[Scope, pl.DataFrame, list[str] | None]:
+    """(the scope, its centres, the ids to pass to Store reads: None for the whole country)."""
+    sc = Scope.parse(scope_key)
+    centres = sc.filter_centres(db.centres())
+    return sc, centres, sc.query_ids(centres)
+
+
 class WallFrames(NamedTuple):
     centres: pl.DataFrame
     polls: pl.DataFrame  # newest poll per centre
     gauges: pl.DataFrame  # newest sample per status gauge series
-    counters: pl.DataFrame  # today's counter samples, with a baseline before midnight
+    today: pl.DataFrame  # per series: increase of today's counters since local midnight
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
 def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
-                at_ms: int | None) -> WallFrames:
-    """Four queries for the whole fleet; `freshness_ms` is only the cache key."""
+                at_ms: int | None, scope_key: str) -> WallFrames:
+    """Four queries for the scope's fleet; `freshness_ms` is only the cache key.
+
+    Today's counter samples are folded into one increase per series here, so
+    the cache holds a few rows per centre, not the day's samples.
+    """
     db = store(url)
+    _sc, centres, ids = scoped_centres(db, scope_key)
     at = None if at_ms is None else from_ms(at_ms)
     end = at or datetime.now(UTC)
     day_start = from_ms(day_start_ms)
+    counters = db.samples(q.TODAY_COUNTERS, day_start - BASELINE_LOOKBACK, end, centre_ids=ids)
     return WallFrames(
-        centres=db.centres(),
-        polls=db.latest_polls(at=at),
-        gauges=db.latest(metrics=q.STATUS_GAUGES, at=at, lookback=GAUGE_LOOKBACK),
-        counters=db.samples(q.TODAY_COUNTERS, day_start - BASELINE_LOOKBACK, end),
+        centres=centres,
+        polls=db.latest_polls(centre_ids=ids, at=at),
+        gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
+                         lookback=GAUGE_LOOKBACK),
+        today=q.increase(counters, day_start, zero_start=True),
     )
 
 
@@ -100,24 +122,73 @@ class WallView:
     status: pl.DataFrame  # queries.centre_status rows with down_since
     kpis: q.Kpis
     lagging: pl.DataFrame
+    provinces: pl.DataFrame  # geo.province_summary rows (one per province shown)
 
 
-def wall_view(cfg: Settings, now: datetime, *, replay: bool = False) -> WallView:
-    """Load (cached) and compute the wall at `now`; `replay` reads the data as of `now`."""
+def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
+              province: int | None = None) -> WallView:
+    """Load (cached) and compute the wall at `now`; `replay` reads the data as of `now`.
+
+    `scope`: what the viewer may see (only that is read). `province`: only that
+    province's centres (a national deployment's drill-in or a playlist item);
+    None: all of the scope.
+    """
     url = cfg.store.url
     dash = cfg.dashboard
     freshness = newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
-    frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None)
-    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
-                             dash.stale_after_s)
+    frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
+                         str(scope))
+    centres = frames.centres
+    if province is not None:
+        centres = centres.filter(pl.col("province_code") == province)
+    status = q.centre_status(centres, frames.polls, frames.gauges, now, dash.stale_after_s)
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
         # Live, the end is the data's own newest time, so the key changes with the data only.
         end_ms = to_ms(now) if replay or freshness is None else freshness
         status = q.attach_down_since(status, down_runs(url, freshness, down, end_ms))
-    today = q.totals(q.increase(frames.counters, day_start, zero_start=True))
-    newest = frames.polls["ts"].max() if frames.polls.height else None
+    today = frames.today
+    if province is not None:
+        today = today.filter(pl.col("centre_id").is_in(centres["id"].implode()))
+    polls = frames.polls.filter(pl.col("centre_id").is_in(centres["id"].implode()))
+    newest = polls["ts"].max() if polls.height else None
     stale = newest is None or (now - newest).total_seconds() > dash.stale_after_s
     return WallView(now=now, newest=newest, stale=stale, status=status,
-                    kpis=q.kpis(status, today), lagging=q.lagging(status, limit=status.height))
+                    kpis=q.kpis(status, q.totals(today)),
+                    lagging=q.lagging(status, limit=status.height),
+                    provinces=geo.province_summary(status))
+
+
+@st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
+def alerts_version(url: str) -> tuple[int, int, int]:
+    """The alert tables' freshness key (shared by sessions for 2 s)."""
+    return alerts_read.version(store(url))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+def firing_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
+                  scope_key: str) -> pl.DataFrame:
+    """The scope's alerts firing now (or, replaying, at `at_ms`), with centre names; one query."""
+    db = store(url)
+    sc, centres, ids = scoped_centres(db, scope_key)
+    within = {"centre_ids": ids, "provinces": sc.query_provinces()}
+    if at_ms is None:
+        now = datetime.now(UTC)
+        found = alerts_read.alerts(db, now - ALERT_LOOKBACK, now, states=["firing"], **within)
+    else:
+        at = from_ms(at_ms)
+        found = alert_stats.active_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at, **within),
+                                      at)
+    names = centres.select(pl.col("id").alias("centre_id"), pl.col("name").alias("centre"))
+    return found.join(names, on="centre_id", how="left")
+
+
+def wall_alerts(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
+                province: int | None = None) -> pl.DataFrame:
+    """The wall's active alerts (`alert_stats.board` order) in `scope`, or in one province."""
+    url = cfg.store.url
+    found = firing_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope))
+    if province is not None:
+        found = found.filter(pl.col("province_code") == province)
+    return alert_stats.board(found, now)

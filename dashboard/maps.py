@@ -21,6 +21,8 @@ STATUS_COLOURS = {OK: "#2ecc71", DEGRADED: "#f5a623", DOWN: "#ff3b30",
 # Drawn in this order so problems sit on top of healthy markers.
 DRAW_ORDER = (OK, NO_DATA, STALE, DEGRADED, DOWN)
 BACKGROUND = "#131a22"
+# Low values dark blue, high values bright yellow: readable on the dark wall.
+METRIC_SCALE = "Plasma"
 WORLD = {"type": "Feature", "properties": {}, "geometry": {
     "type": "Polygon",
     "coordinates": [[[-180, -85], [180, -85], [180, 85], [-180, 85], [-180, -85]]]}}
@@ -44,21 +46,29 @@ def _zoom(lat_span: float, lon_span: float) -> float:
 
 
 def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
-               *, tile_url: str | None = None, height: int = 600) -> go.Figure:
+               *, tile_url: str | None = None, height: int = 600,
+               metric: str | None = None, metric_label: str = "") -> go.Figure:
     """Centres as large markers coloured by status; one trace per status (its legend entry).
 
-    `points`: rows with lat, lon and status; `hover`: one hover text per row;
-    `labels`: status -> legend text in the page's language.
+    `points`: rows with id, lat, lon and status (and `metric`'s column when
+    given); `hover`: one hover text per row; `labels`: status -> legend text in
+    the page's language. With `metric`, centres with fresh data are coloured
+    by that column's value (a colour bar titled `metric_label`) and sized by
+    it; stale and never-polled centres stay grey: an old value is no value.
+    Each point's customdata is its centre id (`selection_target`).
     """
     fig = go.Figure()
     indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String))
-    for status in DRAW_ORDER:
+    if metric is not None:
+        _metric_traces(fig, indexed, labels, metric, metric_label)
+    for status in DRAW_ORDER if metric is None else (STALE, NO_DATA):
         part = indexed.filter(pl.col("status") == status)
         fig.add_trace(go.Scattermap(
             lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers",
             marker={"size": 22 if status in (DOWN, DEGRADED) else 17,
                     "color": STATUS_COLOURS[status], "opacity": 0.95},
             name=f"{labels[status]} ({part.height})", text=part["hover"].to_list(),
+            customdata=part["id"].to_list(),
             hovertemplate="%{text}<extra></extra>", showlegend=True))
     layers = [{"sourcetype": "geojson", "source": WORLD, "type": "fill", "below": "traces",
                "color": BACKGROUND, "opacity": 1.0}]
@@ -73,9 +83,94 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
     fig.update_layout(
         map={"style": "white-bg", "layers": layers, "center": centre, "zoom": zoom},
         height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor=BACKGROUND, uirevision="wall",
+        paper_bgcolor=BACKGROUND, uirevision="wall", clickmode="event+select",
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "xanchor": "left",
                 "x": 0.01, "bgcolor": "rgba(19,26,34,0.85)",
                 "font": {"size": 18, "color": "#f2f5f7"}},
         hoverlabel={"font": {"size": 18}})
     return fig
+
+
+def _metric_traces(fig: go.Figure, points: pl.DataFrame, labels: dict[str, str], metric: str,
+                   metric_label: str) -> None:
+    """Fresh centres coloured and sized by `metric`; fresh ones without a value in grey."""
+    fresh = points.filter(pl.col("status").is_in([OK, DEGRADED, DOWN]))
+    valued = fresh.filter(pl.col(metric).is_not_null())
+    values = valued[metric]
+    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    sizes = [12 + 20 * min(1.0, float(v) / top) for v in values.to_list()] if top else []
+    fig.add_trace(go.Scattermap(
+        lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers",
+        marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
+                "cmin": 0, "cmax": top, "opacity": 0.95,
+                "colorbar": {"title": {"text": metric_label, "font": {"size": 16}},
+                             "tickfont": {"size": 14, "color": "#f2f5f7"}, "x": 0.98}},
+        name=f"{metric_label} ({valued.height})", text=valued["hover"].to_list(),
+        customdata=valued["id"].to_list(), hovertemplate="%{text}<extra></extra>",
+        showlegend=True))
+    missing = fresh.filter(pl.col(metric).is_null())
+    if missing.height:
+        fig.add_trace(go.Scattermap(
+            lat=missing["lat"].to_list(), lon=missing["lon"].to_list(), mode="markers",
+            marker={"size": 14, "color": STATUS_COLOURS[NO_DATA]},
+            name=f"{labels[NO_DATA]} ({missing.height})", text=missing["hover"].to_list(),
+            customdata=missing["id"].to_list(), hovertemplate="%{text}<extra></extra>"))
+
+
+def province_grid(summary: pl.DataFrame, labels: dict[str, str], tile_text: list[str],
+                  hover: list[str], *, columns: int = 7, height: int = 600) -> go.Figure:
+    """The national view: one square tile per province coloured by its state, in code order.
+
+    Not a map (the registry has no coordinates for most provinces): a grid
+    that draws offline and reads from across the room. `tile_text`: the words
+    on each tile; customdata is "province:<code>" (`selection_target`).
+    """
+    n = summary.height
+    rows = max(1, -(-n // columns))
+    xs = [i % columns for i in range(n)]
+    ys = [rows - 1 - i // columns for i in range(n)]
+    states = summary["state"].to_list()
+    fig = go.Figure(go.Scatter(
+        x=xs, y=ys, mode="markers+text", text=tile_text,
+        textfont={"size": 15, "color": "#0b1016"},
+        marker={"symbol": "square", "size": 96, "color": [STATUS_COLOURS[s] for s in states],
+                "line": {"width": 0}},
+        customdata=[f"province:{c}" for c in summary["province_code"].to_list()],
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
+    for state in DRAW_ORDER:  # legend entries only
+        count = states.count(state)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",
+                                 marker={"symbol": "square", "size": 18,
+                                         "color": STATUS_COLOURS[state]},
+                                 name=f"{labels[state]} ({count})"))
+    fig.update_layout(
+        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor=BACKGROUND,
+        plot_bgcolor=BACKGROUND, uirevision="provinces", clickmode="event+select",
+        xaxis={"visible": False, "range": [-0.6, columns - 0.4], "fixedrange": True},
+        yaxis={"visible": False, "range": [-0.6, rows - 0.4], "fixedrange": True},
+        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0,
+                "font": {"size": 18, "color": "#f2f5f7"}},
+        hoverlabel={"font": {"size": 18}})
+    return fig
+
+
+def selection_target(event: object) -> tuple[str, str] | None:
+    """What a click on a map or grid asks for: ("centre", id), ("province", code) or None.
+
+    `event` is what `st.plotly_chart(on_select="rerun")` returns: a mapping
+    with selection.points, each carrying the point's customdata.
+    """
+    try:
+        points = event["selection"]["points"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    for point in points or []:
+        data = point.get("customdata") if isinstance(point, dict) else None
+        if isinstance(data, list):
+            data = data[0] if data else None
+        if not isinstance(data, str) or not data:
+            continue
+        if data.startswith("province:"):
+            return ("province", data.split(":", 1)[1])
+        return ("centre", data)
+    return None

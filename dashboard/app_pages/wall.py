@@ -1,8 +1,12 @@
-"""The wall display: the whole province at a glance, refreshed in place.
+"""The wall display: the whole province (or country) at a glance, refreshed in place.
 
-Shows the KPI tiles, the status map, the centres needing attention and the
-age of the newest data. `?at=2025-07-03T10:00` (local time) replays the wall
-as it was at that moment; `?lang=en` switches to English.
+Shows the KPI tiles, the status map (national: the province grid), the active
+alerts, the centres needing attention and the age of the newest data.
+Query parameters: `?at=2025-07-03T10:00` replays a moment; `?lang=en`;
+`?kiosk=1` hides every control; `?province=46` narrows a national wall to one
+province; `?metric=sync_lag` colours the map by a metric;
+`?playlist=wall,alerts,province:46&every=30` rotates views and stops on one
+with a critical alert.
 """
 
 from __future__ import annotations
@@ -12,47 +16,139 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, fmt, i18n
+from config.registry import provinces
+from dashboard import components, data, fmt, i18n, signin
+from dashboard import playlist as pl_
+from metrics import alert_stats
 
 cfg = data.settings()
 dash = cfg.dashboard
 tz = dash.timezone
 tr = i18n.text(components.current_language(dash.language))
-components.apply_wall_style()
+who = signin.require()
+scope = who.scope  # every load below reads only this part of the fleet
+kiosk = who.kiosk
+components.apply_wall_style(kiosk)
+known = provinces()
+national = cfg.deployment.scope == "national" and scope.is_national
 
 replay_at: datetime | None = None
 if raw_at := st.query_params.get("at"):
     try:
         replay_at = fmt.parse_local(raw_at, tz)
     except ValueError:
-        st.warning(tr("wall.bad_at", value=raw_at))
+        st.warning(tr("wall.bad_at", value=components.Quoted(raw_at)))
+
+chosen_province: int | None = None
+if raw_province := st.query_params.get("province"):
+    if raw_province.isdigit() and int(raw_province) in known:
+        chosen_province = int(raw_province)
+    else:
+        st.warning(tr("wall2.bad_province", value=components.Quoted(raw_province)))
+
+views: list[pl_.View] = []
+every_s = pl_.DEFAULT_EVERY_S
+try:
+    views = pl_.parse(st.query_params.get("playlist"), list(known))
+    every_s = pl_.parse_every(st.query_params.get("every"))
+except ValueError as exc:
+    views = []
+    st.warning(tr("wall2.playlist.bad", error=components.md_text(exc)))
+
+metric = st.query_params.get("metric", "status")
+if metric not in components.MAP_METRICS:
+    metric = "status"
+if not kiosk and not views:
+    metric = st.segmented_control(
+        tr("wall2.metric"), list(components.MAP_METRICS), default=metric,
+        format_func=lambda k: tr(f"wall2.metric.{k}"), key="wall-metric") or "status"
+
+refresh_s = None if replay_at else (min(dash.refresh_s, every_s) if views else dash.refresh_s)
 
 
-@st.fragment(run_every=None if replay_at else dash.refresh_s)
-def live() -> None:
-    """Everything that changes with the data; rerun every `refresh_s` on its own."""
-    now = replay_at or datetime.now(UTC)
-    head, fresh = st.columns([3, 2], vertical_alignment="bottom")
-    head.title(cfg.deployment.name)
-    head.caption(tr("wall.subtitle", date=fmt.date(now, tz)))
-    try:
-        view = data.wall_view(cfg, now, replay=replay_at is not None)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
-        st.error(tr("wall.no_db", error=type(exc).__name__))
+def follow(target: tuple[str, str] | None) -> None:
+    """A click on the map or the grid: a centre's drill-down, or a province's wall."""
+    if target is None:
         return
-    with fresh:
-        if replay_at:
-            st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
-        components.render_freshness(view.newest, view.stale, now, tr, tz)
+    kind, value = target
+    if kind == "province":
+        st.query_params["province"] = value
+        st.rerun(scope="app")
+    try:
+        st.switch_page(components.COMMUNE_PAGE, query_params={"centre": value})
+    except st.errors.StreamlitAPIException:
+        st.warning(tr("wall2.drill.missing"))
+
+
+def show_view(view: data.WallView, now: datetime, province: int | None, board) -> None:
+    """One wall: tiles, map or province grid, alerts, lagging centres."""
     if view.status.is_empty():
         st.info(tr("fresh.no_centres"))
         return
     components.render_tiles(view.kpis, view.newest, now, tr, tz)
     left, right = st.columns([3, 2])
+    whole_country = national and province is None
     with left:
-        components.render_map(view.status, tr, now, tz, dash.tile_url)
+        if whole_country:
+            follow(components.render_provinces(view.provinces, tr, selectable=not kiosk))
+        else:
+            follow(components.render_map(view.status, tr, now, tz, dash.tile_url,
+                                         metric=metric, selectable=not kiosk))
     with right:
-        components.render_lagging(view.lagging, tr, now, tz)
+        components.render_alert_board(board, tr, now, tz, shown=4)
+        components.render_lagging(view.lagging, tr, now, tz, shown=4 if kiosk else 6)
+    if whole_country and not kiosk and view.provinces["located"].sum():
+        st.caption(tr("wall2.prov.located", n=int((view.provinces["located"] > 0).sum())))
+        follow(components.render_map(view.status, tr, now, tz, dash.tile_url,
+                                     metric=metric, selectable=True))
+
+
+@st.fragment(run_every=refresh_s)
+def live() -> None:
+    """Everything that changes with the data; rerun every `refresh_s` on its own."""
+    if not signin.kiosk_still_valid(cfg):
+        st.session_state.pop(signin.WHO_KEY, None)  # the link was revoked: back to the gate
+        st.rerun(scope="app")
+    now = replay_at or datetime.now(UTC)
+    replay = replay_at is not None
+    province, choice = chosen_province, None
+    try:
+        board = data.wall_alerts(cfg, now, scope=scope, replay=replay)
+        if views:
+            any_critical, critical_in = alert_stats.critical_provinces(board)
+            choice = pl_.choose(views, now, every_s, lambda v: any_critical if v.province is None
+                                else v.province in critical_in)
+            province = choice.view.province
+        view = data.wall_view(cfg, now, scope=scope, replay=replay, province=province)
+    except (sa.exc.SQLAlchemyError, OSError) as exc:
+        st.error(tr("wall.no_db", error=type(exc).__name__))
+        return
+    if province is not None:
+        board = board.filter(board["province_code"] == province)
+    head, fresh = st.columns([3, 2], vertical_alignment="bottom")
+    title = cfg.deployment.name
+    if province is not None:
+        title = known[province].name
+    elif scope.province in known and cfg.deployment.scope == "national":
+        title = known[scope.province].name
+    elif national:
+        title = f"{cfg.deployment.name} · {tr('wall2.national')}"
+    head.title(title)
+    subtitle = tr("wall.subtitle", date=fmt.date(now, tz))
+    if choice is not None and not choice.held:
+        subtitle += " · " + tr("wall2.playlist.at", i=choice.index + 1, n=len(views),
+                               every=fmt.duration(every_s, tr.lang))
+    head.caption(subtitle)
+    with fresh:
+        if replay_at:
+            st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
+        components.render_freshness(view.newest, view.stale, now, tr, tz)
+    if choice is not None and choice.held:
+        st.error(tr("wall2.playlist.held"))
+    if choice is not None and choice.view.kind == pl_.ALERTS:
+        components.render_alert_board(board, tr, now, tz, shown=15)
+        return
+    show_view(view, now, province, board)
 
 
 live()

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
+from config.registry import all_centres
 from dashboard import fmt
 from metrics.store import Store
 from tests.conftest import hue_centres
-from tests.fixtures.personas import PERSONAS, UNREACHABLE
+from tests.fixtures.alert_rows import add_alert
+from tests.fixtures.personas import BRIEFING_END, PERSONAS, UNREACHABLE, seed
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 BRIEFING_AT = "2025-07-03T10:00"  # local time, the seeded history's end
 TIMEOUT_S = 30
+NATIONAL_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "config" / "good_national.yaml"
 
 
 @pytest.fixture
@@ -111,3 +115,79 @@ def test_wall_speaks_english_when_asked_by_query_or_sidebar(seeded_store, wall):
     at.sidebar.radio[0].set_value("en").run()
     assert "Centres up" in tiles(at)
     assert at.query_params["lang"] == "en"
+
+
+# --- kiosk, playlist, national view, active alerts ---------------------------------------
+
+def _url(seeded) -> str:
+    return seeded.store.engine.url.render_as_string()
+
+
+def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store, wall):
+    seeded = seeded_store()
+    down = seeded.ids(UNREACHABLE)[0]
+    add_alert(seeded.store, centre_id=down, province_code=46, severity="critical",
+              state="firing", start=seeded.end - timedelta(hours=1))
+    add_alert(seeded.store, centre_id=down, province_code=46, severity="warning",
+              state="resolved", start=seeded.end - timedelta(hours=3),
+              resolved_after=timedelta(minutes=30), summary="đã xong")
+    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    assert not at.exception
+    assert not at.sidebar.radio and not at.button and not at.get("segmented_control")
+    assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
+    board = at.table[0].value  # the alert board sits above the lagging table
+    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài"]
+    assert list(board["Mức"]) == ["NGHIÊM TRỌNG"]  # the resolved one is not active
+    assert list(board["Đã kéo dài"]) == ["58 phút"]
+    assert tiles(at)["Trung tâm hoạt động"] == f"{40 - len(seeded.ids(UNREACHABLE))}/40"
+
+
+def test_wall_without_alerts_says_so_and_offers_the_map_metric(seeded_store, wall):
+    at = wall(_url(seeded_store()), at=BRIEFING_AT)
+    assert not at.exception
+    assert any("Không có cảnh báo nào đang kích hoạt" in s.value for s in at.success)
+    assert at.get("segmented_control")  # the map metric choice, outside kiosk mode
+
+
+def test_wall_playlist_stops_on_the_province_with_a_critical_alert(seeded_store, wall,
+                                                                   monkeypatch):
+    seeded = seeded_store()
+    add_alert(seeded.store, centre_id=seeded.ids(UNREACHABLE)[0], province_code=46,
+              severity="critical", state="firing", start=seeded.end - timedelta(hours=1))
+    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1", playlist="province:1,province:46",
+              every="30")
+    assert not at.exception
+    assert at.title[0].value == "Thành phố Huế"
+    assert any("Dừng trình chiếu" in e.value for e in at.error)
+
+
+def test_wall_playlist_rotates_and_reports_a_bad_item(seeded_store, wall):
+    url = _url(seeded_store())
+    at = wall(url, at=BRIEFING_AT, playlist="wall,alerts", every="30")
+    assert not at.exception and not at.error
+    assert "Trình chiếu" in at.caption[0].value
+    at = wall(url, at=BRIEFING_AT, playlist="wall,maps")
+    assert any("maps" in w.value for w in at.warning)
+
+
+def test_wall_national_view_aggregates_provinces_and_narrows_to_one(tmp_path, wall,
+                                                                    monkeypatch):
+    url = f"sqlite:///{tmp_path / 'national.db'}"
+    with Store.open(url) as db:
+        db.sync_centres(all_centres())
+        seeded = seed(db, hue_centres(), hours=2, step_s=600, end=BRIEFING_END)
+        down = len(seeded.ids(UNREACHABLE))
+    monkeypatch.setenv("IOC_CONFIG", str(NATIONAL_CONFIG))
+    monkeypatch.setenv("IOC_DB_URL", url)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.query_params.update(at=BRIEFING_AT)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value.endswith("Toàn quốc")
+    assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/3355"
+    assert any("25 %" in c.value for c in at.caption)  # the province rule is stated
+    at.query_params["province"] = "46"
+    at.run()
+    assert at.title[0].value == "Thành phố Huế"
+    # Huế's 40 communes and its provincial centre (in the national fleet, never polled here).
+    assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/41"

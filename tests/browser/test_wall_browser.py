@@ -103,3 +103,51 @@ def test_wall_renders_offline_in_vietnamese_when_opened_in_chromium(dashboard):
         assert label in text
     assert "DỮ LIỆU CŨ" not in text
     assert not outside, f"requests left the machine: {outside[:5]}"
+
+
+def test_wall_kiosk_and_alerts_page_render_in_chromium(dashboard):
+    """Kiosk: no sidebar, toolbar or control; screenshot artifacts/wall-kiosk.png. Then the
+    alerts page: its sections, no error box; artifacts/alerts.png."""
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).scheme in (
+                "http", "https", "ws", "wss") and urlsplit(r.url).hostname not in LOCAL_HOSTS
+                else None)
+            page.goto(dashboard + "?kiosk=1")
+            page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
+            page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+            page.wait_for_timeout(1500)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "wall-kiosk.png"))
+            kiosk_text = page.inner_text("body")
+            visible = {sel: page.locator(sel).first.is_visible() for sel in (
+                '[data-testid="stSidebar"]', '[data-testid="stToolbar"]',
+                '[data-testid="stHeader"]', '[data-testid="stSidebarCollapsedControl"]')
+                if page.locator(sel).count()}
+            controls = page.locator("button, input, select").evaluate_all(
+                "els => els.filter(e => e.offsetParent !== null).length")
+            kiosk_errors = page.locator('[data-testid="stException"], '
+                                        '[data-testid="stAlertContentError"]').count()
+
+            page.goto(dashboard + "alerts")
+            page.wait_for_selector('text="Lịch sử cảnh báo"', timeout=60_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "alerts.png"), full_page=True)
+            alerts_text = page.inner_text("body")
+            alerts_errors = page.locator('[data-testid="stException"], '
+                                         '[data-testid="stAlertContentError"]').count()
+        finally:
+            browser.close()
+    assert kiosk_errors == 0, kiosk_text
+    assert not any(visible.values()), visible
+    assert controls == 0  # nothing to press on an unattended wall
+    for label in ("Trung tâm hoạt động", "Cảnh báo đang kích hoạt", "Cần chú ý", "Cập nhật"):
+        assert label in kiosk_text
+    assert alerts_errors == 0, alerts_text
+    for label in ("Đang kích hoạt", "Thời gian khắc phục theo trung tâm",
+                  "Thông báo gửi không thành công"):
+        assert label in alerts_text
+    assert not outside, f"requests left the machine: {outside[:5]}"

@@ -1,0 +1,95 @@
+"""Alert frames as display tables for the alerts page (no I/O, no Streamlit).
+
+Every cell is plain text in the page's language (what the engine stored is
+never rendered as markdown or HTML); times in the display time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from dashboard import fmt
+from dashboard.i18n import Tr
+
+ALERT_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start", "duration")
+ACKED_COLUMNS = ("id", "severity", "centre", "summary", "start", "duration", "acked_by",
+                 "acked_at", "note")
+RESOLVED_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start",
+                    "resolved", "duration")
+
+
+def _word(tr: Tr, prefix: str, value: str | None) -> str:
+    """A known value's word, or the value itself (an engine may add states and severities)."""
+    if value is None:
+        return fmt.DASH
+    try:
+        return tr(f"{prefix}.{value}")
+    except KeyError:
+        return value
+
+
+def _time(ts: datetime | None, tz: str) -> str:
+    return fmt.DASH if ts is None else fmt.date_time(ts, tz)
+
+
+def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...]
+                 ) -> pl.DataFrame:
+    """`alert_stats.board` rows as text with the chosen `columns` (keys of alerts.col.*)."""
+    lang = tr.lang
+    rows = []
+    for row in board.iter_rows(named=True):
+        cell = {
+            "id": str(row["id"]),
+            "severity": _word(tr, "wall2.severity", row["severity"]),
+            "state": _word(tr, "alerts.state", row["state"]),
+            "centre": row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"),
+            "rule": row["rule"],
+            "summary": row["summary"],
+            "start": _time(row["since"], tz),
+            "resolved": _time(row["resolved_at"], tz),
+            "duration": fmt.duration(row["duration_s"], lang),
+            "acked_by": row["acked_by"] or fmt.DASH,
+            "acked_at": _time(row["acked_at"], tz),
+            "note": row["ack_note"] or "",
+        }
+        rows.append({tr(f"alerts.col.{c}"): cell[c] for c in columns})
+    return pl.DataFrame(rows, schema=dict.fromkeys([tr(f"alerts.col.{c}") for c in columns],
+                                                   pl.String))
+
+
+def ttr_table(ttr: pl.DataFrame, names: dict[str, str], tr: Tr) -> pl.DataFrame:
+    """`alert_stats.time_to_recover` rows as text, with centre names."""
+    lang = tr.lang
+    columns = ("centre", "recovered", "median", "max")
+    rows = [{tr("alerts.col.centre"): names.get(r["centre_id"], r["centre_id"]),
+             tr("alerts.col.recovered"): fmt.number(r["recovered"], lang),
+             tr("alerts.col.median"): fmt.duration(r["median_s"], lang),
+             tr("alerts.col.max"): fmt.duration(r["max_s"], lang)}
+            for r in ttr.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=dict.fromkeys([tr(f"alerts.col.{c}") for c in columns],
+                                                   pl.String))
+
+
+def failed_table(outbox: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
+    """Undelivered notifications (`alerts_read.notifications`) as text."""
+    lang = tr.lang
+    columns = ("channel", "kind", "state", "attempts", "next", "error", "created")
+    rows = [{tr("alerts.col.channel"): r["channel"],
+             tr("alerts.col.kind"): _word(tr, "alerts.state", r["status"]),
+             tr("alerts.col.state"): _word(tr, "alerts.state", r["state"]),
+             tr("alerts.col.attempts"): fmt.number(r["attempts"], lang),
+             tr("alerts.col.next"): _time(r["next_attempt"], tz),
+             tr("alerts.col.error"): r["last_error"],
+             tr("alerts.col.created"): _time(r["created_at"], tz)}
+            for r in outbox.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=dict.fromkeys([tr(f"alerts.col.{c}") for c in columns],
+                                                   pl.String))
+
+
+def option_label(row: dict, tr: Tr) -> str:
+    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"."""
+    centre = row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
+    summary = row["summary"] if len(row["summary"]) <= 80 else row["summary"][:79] + "…"
+    return f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"

@@ -1,0 +1,11 @@
+"""Words shared by several pages (filters, navigation)."""
+
+VI: dict[str, str] = {
+    "common.all": "Tất cả",
+    "common.none_to_pick": "Không có lựa chọn",
+}
+
+EN: dict[str, str] = {
+    "common.all": "All",
+    "common.none_to_pick": "Nothing to choose",
+}

@@ -1,0 +1,177 @@
+"""Pure logic of the wall: playlist rotation and stop rule, province aggregation, map clicks,
+alert views."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from dashboard import maps
+from dashboard import playlist as pl_
+from metrics import alert_stats, geo
+from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
+
+T0 = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
+TIME = pl.Datetime("ms", "UTC")
+
+
+def test_playlist_parse_reads_views_and_provinces():
+    views = pl_.parse("wall, alerts,province:46", [1, 46])
+    assert [v.key for v in views] == ["wall", "alerts", "province:46"]
+    assert pl_.parse(None, [46]) == [] and pl_.parse("  ", [46]) == []
+
+
+@pytest.mark.parametrize("raw", ["wall,maps", "province:99", "province:x", "province:"])
+def test_playlist_parse_names_the_bad_item_when_unknown(raw):
+    with pytest.raises(ValueError, match="playlist item"):
+        pl_.parse(raw, [1, 46])
+
+
+@pytest.mark.parametrize(("raw", "ok"), [(None, 30.0), ("45", 45.0), ("4", None),
+                                         ("abc", None), ("7200", None)])
+def test_playlist_every_is_bounded(raw, ok):
+    if ok is None:
+        with pytest.raises(ValueError, match="every="):
+            pl_.parse_every(raw)
+    else:
+        assert pl_.parse_every(raw) == ok
+
+
+def test_playlist_rotates_with_the_clock_when_nothing_is_critical():
+    views = pl_.parse("wall,alerts,province:46", [46])
+    base = datetime.fromtimestamp(30 * 3 * 1000, UTC)  # a slot boundary, index 0
+    shown = [pl_.choose(views, base + timedelta(seconds=s), 30, lambda v: False)
+             for s in (0, 29, 30, 60, 90)]
+    assert [c.view.key for c in shown] == ["wall", "wall", "alerts", "province:46", "wall"]
+    assert not any(c.held for c in shown)
+
+
+def test_playlist_stops_on_the_first_view_with_a_critical_alert():
+    views = pl_.parse("wall,province:1,province:46", [1, 46])
+    for s in range(0, 200, 10):
+        choice = pl_.choose(views, T0 + timedelta(seconds=s), 30,
+                            lambda v: v.province == 46)
+        assert choice.view.key == "province:46" and choice.held and choice.index == 2
+
+
+def test_playlist_refuses_an_empty_list():
+    with pytest.raises(ValueError):
+        pl_.choose([], T0, 30, lambda v: False)
+
+
+def _status(rows):
+    return pl.DataFrame(rows, schema={"id": pl.String, "province_code": pl.Int64,
+                                      "province_name": pl.String, "lat": pl.Float64,
+                                      "lon": pl.Float64, "status": pl.String}, orient="row")
+
+
+def test_province_summary_counts_and_centroid_from_located_centres_only():
+    status = _status([
+        ("a", 46, "Huế", 16.0, 107.0, OK), ("b", 46, "Huế", 16.2, 107.4, DOWN),
+        ("c", 46, "Huế", None, None, DEGRADED), ("d", 46, "Huế", None, None, OK),
+        ("e", 1, "Hà Nội", None, None, OK), ("f", 1, "Hà Nội", None, None, OK),
+    ])
+    out = geo.province_summary(status).to_dicts()
+    hanoi, hue = out
+    assert hanoi["province_code"] == 1 and hanoi["lat"] is None and hanoi["located"] == 0
+    assert hanoi["state"] == OK and hanoi["up"] == 2
+    assert hue["centres"] == 4 and hue[DOWN] == 1 and hue["up"] == 3 and hue["fresh"] == 4
+    assert hue["lat"] == pytest.approx(16.1) and hue["lon"] == pytest.approx(107.2)
+    assert hue["state"] == DOWN  # 1 of 4 fresh centres down: the 25 % rule
+
+
+@pytest.mark.parametrize(("statuses", "state"), [
+    ([OK, OK, OK, OK, OK], OK),
+    ([OK, OK, OK, OK, DEGRADED], DEGRADED),
+    ([OK, OK, OK, OK, DOWN], DEGRADED),  # 1 of 5 down: below 25 %
+    ([OK, OK, OK, DOWN, DOWN], DOWN),
+    ([OK, OK, STALE, STALE, STALE], STALE),  # stale never passes as healthy
+    ([STALE, STALE, NO_DATA, NO_DATA, NO_DATA], STALE),
+    ([NO_DATA] * 5, NO_DATA),
+])
+def test_province_state_follows_the_rule(statuses, state):
+    status = _status([(str(i), 1, "X", None, None, s) for i, s in enumerate(statuses)])
+    assert geo.province_summary(status)["state"].to_list() == [state]
+
+
+@pytest.mark.parametrize(("event", "target"), [
+    ({"selection": {"points": [{"customdata": "19753", "lat": 16.4}]}}, ("centre", "19753")),
+    ({"selection": {"points": [{"customdata": ["19753"]}]}}, ("centre", "19753")),
+    ({"selection": {"points": [{"customdata": "province:46"}]}}, ("province", "46")),
+    ({"selection": {"points": [{"lat": 1}, {"customdata": "x1"}]}}, ("centre", "x1")),
+    ({"selection": {"points": []}}, None),
+    ({}, None),
+    (None, None),
+])
+def test_map_selection_gives_the_clicked_centre_or_province(event, target):
+    assert maps.selection_target(event) == target
+
+
+def test_status_map_points_carry_centre_ids_for_the_drill_down():
+    points = pl.DataFrame({"id": ["a", "b"], "lat": [16.0, 16.1], "lon": [107.0, 107.1],
+                           "status": [OK, DOWN], "sync_lag_s": [10.0, None]})
+    labels = {s: s for s in (OK, DEGRADED, DOWN, STALE, NO_DATA)}
+    fig = maps.status_map(points, labels, ["A", "B"])
+    ids = [i for tr in fig.data for i in (tr.customdata or ())]
+    assert sorted(ids) == ["a", "b"] and fig.layout.map.style == "white-bg"
+    coloured = maps.status_map(points, labels, ["A", "B"], metric="sync_lag_s",
+                               metric_label="lag")
+    valued = coloured.data[0]
+    assert list(valued.customdata) == ["a"]  # the down centre has no value: grey, not 0
+
+
+def _alerts(rows):
+    cols = ["id", "severity", "centre_id", "province_code", "state", "pending_since",
+            "firing_since", "resolved_at", "acked_at"]
+    df = pl.DataFrame(rows, schema=cols, orient="row")
+    return df.with_columns([pl.col(c).cast(pl.Int64).cast(TIME) for c in cols[5:]])
+
+
+def _ms(minutes):
+    return None if minutes is None else int((T0 + timedelta(minutes=minutes)).timestamp() * 1000)
+
+
+def test_time_to_recover_uses_fired_and_resolved_alerts_only():
+    frame = _alerts([
+        (1, "critical", "a", 46, "resolved", _ms(0), _ms(2), _ms(12), None),   # 10 min
+        (2, "warning", "a", 46, "resolved", _ms(20), _ms(20), _ms(50), None),  # 30 min
+        (3, "warning", "a", 46, "resolved", _ms(60), None, _ms(61), None),     # never fired
+        (4, "critical", "b", 46, "firing", _ms(0), _ms(1), None, None),        # still open
+        (5, "critical", "b", 46, "resolved", _ms(0), _ms(0), _ms(5), None),    # 5 min
+    ])
+    ttr = alert_stats.time_to_recover(frame).to_dicts()
+    assert ttr == [{"centre_id": "a", "recovered": 2, "median_s": 1200.0, "max_s": 1800.0},
+                   {"centre_id": "b", "recovered": 1, "median_s": 300.0, "max_s": 300.0}]
+    empty = alert_stats.time_to_recover(frame.head(0))
+    assert empty.is_empty() and empty.schema["median_s"] == pl.Float64
+
+
+def test_board_puts_critical_first_and_split_separates_acknowledged():
+    frame = _alerts([
+        (1, "warning", "a", 46, "firing", _ms(0), _ms(0), None, None),
+        (2, "critical", "b", 1, "firing", _ms(5), _ms(6), None, _ms(7)),
+        (3, "critical", "c", 46, "firing", _ms(1), _ms(1), None, None),
+        (4, "info", "d", 46, "resolved", _ms(0), _ms(0), _ms(3), None),
+    ])
+    board = alert_stats.board(frame, T0 + timedelta(minutes=10))
+    assert board["id"].to_list() == [3, 2, 1, 4]
+    assert board["duration_s"].to_list() == [540.0, 240.0, 600.0, 180.0]
+    parts = alert_stats.split(board)
+    assert parts["active"]["id"].to_list() == [3, 1]
+    assert parts["acknowledged"]["id"].to_list() == [2]
+    assert parts["resolved"]["id"].to_list() == [4]
+    assert alert_stats.critical_provinces(board) == (True, {46, 1})
+    assert alert_stats.filter_history(board, severities=["critical"], states=[])["id"].to_list() \
+        == [3, 2]
+
+
+def test_active_at_replays_what_was_firing_then():
+    frame = _alerts([
+        (1, "critical", "a", 46, "resolved", _ms(0), _ms(1), _ms(10), None),
+        (2, "critical", "b", 46, "firing", _ms(20), _ms(21), None, None),
+        (3, "warning", "c", 46, "resolved", _ms(0), None, _ms(4), None),
+    ])
+    assert alert_stats.active_at(frame, T0 + timedelta(minutes=5))["id"].to_list() == [1]
+    assert alert_stats.active_at(frame, T0 + timedelta(minutes=30))["id"].to_list() == [2]
