@@ -16,7 +16,14 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.channels import Channel
-from config.loader import CONFIG_DIR, ConfigError, Problem, _read_yaml, validate_model
+from config.loader import (
+    CONFIG_DIR,
+    ConfigError,
+    Problem,
+    _read_yaml,
+    config_path,
+    validate_model,
+)
 from metrics.catalogue import METRICS
 
 DEFAULT_ALERTS = CONFIG_DIR / "alerts.yaml"
@@ -268,10 +275,12 @@ class AlertsConfig(Strict):
 
 
 def alerts_path(config_file: str | Path | None = None) -> Path:
-    """alerts.yaml beside the settings file if there is one, else config/alerts.yaml."""
-    if config_file is None:
-        return DEFAULT_ALERTS
-    beside = Path(config_file).resolve().parent / "alerts.yaml"
+    """alerts.yaml beside the settings file if there is one, else config/alerts.yaml.
+
+    The settings file is `config_file`, else `IOC_CONFIG`, as for the settings themselves:
+    a collector started with IOC_CONFIG reads the alerts.yaml beside that file.
+    """
+    beside = config_path(config_file).resolve().parent / "alerts.yaml"
     return beside if beside.exists() else DEFAULT_ALERTS
 
 

@@ -39,3 +39,18 @@ def test_check_alerts_names_file_key_and_reason(tmp_path, data, key, reason):
     assert any(str(path) in p and f": {key}:" in p and reason in p for p in problems), problems
     with pytest.raises(ConfigError):
         load_alerts(path)
+
+
+def test_alerts_path_finds_the_file_beside_IOC_CONFIG_when_no_config_file_is_given(
+        tmp_path, monkeypatch):
+    from config.alerts import DEFAULT_ALERTS, alerts_path
+
+    settings = tmp_path / "ioc.yaml"
+    settings.write_text("{}")
+    monkeypatch.setenv("IOC_CONFIG", str(settings))
+    assert alerts_path() == DEFAULT_ALERTS  # nothing beside it yet: the shipped rules
+    (tmp_path / "alerts.yaml").write_text("rules: []")
+    assert alerts_path() == tmp_path / "alerts.yaml"  # as `ioc collect` started with IOC_CONFIG
+    assert alerts_path(tmp_path / "elsewhere" / "ioc.yaml") == DEFAULT_ALERTS
+    monkeypatch.delenv("IOC_CONFIG")
+    assert alerts_path() == DEFAULT_ALERTS

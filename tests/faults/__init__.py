@@ -1,0 +1,1 @@
+"""Fault injection against the running product (docs/faults.md)."""
