@@ -34,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason, Sample
+from config import logs
 
 log = logging.getLogger("ioc.collector")
 
@@ -207,11 +208,10 @@ class Spool:
         if path is None:
             self.counters.dropped_cycles += 1
             self.counters.dropped_results += len(results)
-            log.error(json.dumps({
-                "event": "spool_full", "dir": str(self.dir), "bytes": self.bytes,
-                "max_bytes": self.max_bytes, "dropped_results": len(results),
-                "dropped_cycles_total": self.counters.dropped_cycles,
-                "why": "the spool keeps the oldest cycles; this newest one is lost"}))
+            logs.event(log, "spool_full", logging.ERROR, dir=str(self.dir), bytes=self.bytes,
+                       max_bytes=self.max_bytes, dropped_results=len(results),
+                       dropped_cycles_total=self.counters.dropped_cycles,
+                       why="the spool keeps the oldest cycles; this newest one is lost")
         return path
 
     def read(self, path: Path) -> list[ProbeResult]:

@@ -22,7 +22,7 @@ from config.settings import Settings, SiteFile
 
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_CONFIG = CONFIG_DIR / "ioc.yaml"
-SECTIONS = ("deployment", "store", "collector", "simulator", "dashboard")
+SECTIONS = ("deployment", "store", "collector", "simulator", "dashboard", "logging")
 # Variables under IOC_ that are not settings keys (read by other parts).
 NON_SETTING_VARS = {"IOC_CONFIG", "IOC_TEST_PG_URL", "IOC_LANG"}
 

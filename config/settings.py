@@ -32,6 +32,9 @@ class ProbeSpec(Strict):
 
 class DeploymentSettings(Strict):
     name: str = "IOC"
+    # production: the simulator's fault-injection API never runs, whatever
+    # simulator.allow_faults says; demo: it follows allow_faults (docs/operations.md).
+    mode: Literal["production", "demo"] = "production"
     scope: Literal["province", "national"] = "province"
     province: int | None = Field(default=None, ge=1, le=99)
     include_provincial_centre: bool = False
@@ -101,6 +104,13 @@ class SimulatorSettings(Strict):
     allow_faults: bool = True  # the fault-injection endpoint; off in production
 
 
+class LoggingSettings(Strict):
+    """How every process logs (config/logs.py): text lines or JSON lines, on stderr."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 LaggingMetric = Literal["on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
                         "overdue", "unsynced"]
 
@@ -156,6 +166,7 @@ class Settings(Strict):
     collector: CollectorSettings = CollectorSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 class SiteCentre(Strict):

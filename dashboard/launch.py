@@ -17,12 +17,15 @@ from pathlib import Path
 from config.settings import Settings
 
 APP = Path(__file__).resolve().parent / "app.py"
+LOGGING_FLAG = "--ioc-logging"  # a script argument: set up config/logs.py in the app's process
 
 
-def command(port: int, address: str | None = None) -> list[str]:
-    """The streamlit command line: headless, offline, no usage statistics or file watcher, dark."""
+def command(port: int, address: str | None = None, log_level: str = "INFO") -> list[str]:
+    """The streamlit command line: headless, offline, no usage statistics or file watcher,
+    dark, Streamlit's own log at `log_level` (settings `logging.level`)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
            "--server.port", str(port),
+           "--logger.level", log_level.lower(),
            "--server.headless", "true",
            "--browser.gatherUsageStats", "false",
            # The welcome message asks a public service for our external IP: no.
@@ -32,7 +35,7 @@ def command(port: int, address: str | None = None) -> list[str]:
            "--theme.base", "dark"]
     if address:
         cmd += ["--server.address", address]
-    return cmd
+    return [*cmd, "--", LOGGING_FLAG]  # the app then sets up the product's logging
 
 
 def child_env(settings: Settings, config_path: str | None,
@@ -48,7 +51,8 @@ def child_env(settings: Settings, config_path: str | None,
 def run(settings: Settings, port: int, config_path: str | None = None, *,
         address: str | None = None) -> int:
     """Serve the dashboard on `port` until the child exits or we are told to stop."""
-    proc = subprocess.Popen(command(port, address), env=child_env(settings, config_path))
+    proc = subprocess.Popen(command(port, address, settings.logging.level),
+                            env=child_env(settings, config_path))
     print(f"ioc dashboard: http://{address or 'localhost'}:{port}", flush=True)
 
     def forward(signum: int, _frame: object) -> None:

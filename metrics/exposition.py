@@ -3,8 +3,9 @@
 `Exposition` is a cycle observer (collectors.service.CycleObserver): after each cycle
 it keeps the latest result per centre and adds the cycle to the collector's own
 counters. `IocCollector` builds fresh metric families from that state on every
-scrape (no module-level metrics). `serve()` runs prometheus_client's HTTP server in
-a daemon thread on `collector.metrics_host:metrics_port`.
+scrape (no module-level metrics). `serve()` runs the HTTP endpoint (metrics/endpoint.py:
+/metrics, and /healthz and /readyz from collectors/health.py) in a daemon thread on
+`collector.metrics_host:metrics_port` (127.0.0.1 by default).
 
 Per-centre series carry `centre`, `centre_name` and `province` labels (plus the
 metric's own label, e.g. `procedure`). A centre's values are those of its latest
@@ -22,11 +23,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
+from prometheus_client import CollectorRegistry, ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from collectors.base import ProbeResult, Reason
 from config.registry import Centre
+from metrics import endpoint
 from metrics.catalogue import METRICS, Kind
 
 log = logging.getLogger("ioc.exposition")
@@ -250,27 +252,36 @@ class Served:
         self.thread.join(5.0)
 
 
-def serve(exposition: Exposition, host: str, port: int) -> Served:
-    """Serve /metrics on host:port in a daemon thread (OSError if the port is taken)."""
-    server, thread = start_http_server(port, addr=host, registry=registry_for(exposition))
+def serve(exposition: Exposition, host: str, port: int, health: Any = None) -> Served:
+    """Serve /metrics on host:port in a daemon thread (OSError if the port is taken);
+    with `health` (collectors.health.CollectorHealth) also /healthz and /readyz."""
+    checks = {"/healthz": health.live, "/readyz": health.ready} if health is not None else {}
+    server, thread = endpoint.start(endpoint.app(registry_for(exposition), checks), host, port)
     return Served(exposition, server, thread)
 
 
-def observers_for(settings: Any, config_file: Any = None) -> list[Exposition]:
-    """The exposition observer for `ioc collect`, serving /metrics; [] when metrics_port is 0.
-
-    A port already in use is logged and collection goes on without /metrics.
+def observers_for(settings: Any, config_file: Any = None) -> list[Any]:
+    """The observers for `ioc collect` that feed the HTTP endpoint on
+    `collector.metrics_host:metrics_port` (/metrics, /healthz, /readyz): the exposition and
+    the health; [] when metrics_port is 0. A port already in use is logged and collection
+    goes on without them.
     """
+    from collectors.health import CollectorHealth
     from config.deployment import centres as deployment_centres
+    from metrics.store_check import check_store
 
     c = settings.collector
     if c.metrics_port == 0:
         return []
     exposition = Exposition(deployment_centres(settings, config_file))
+    health = CollectorHealth(c.interval_s, lambda: check_store(settings.store.url),
+                             config_file=config_file,
+                             slack_s=settings.store.retention.budget_s)
     try:
-        served = serve(exposition, c.metrics_host, c.metrics_port)
+        served = serve(exposition, c.metrics_host, c.metrics_port, health)
     except OSError as exc:
         log.warning("not serving /metrics on %s:%s: %s", c.metrics_host, c.metrics_port, exc)
         return []
-    log.info("serving /metrics on http://%s:%s/metrics", c.metrics_host, served.port)
-    return [exposition]
+    log.info("serving /metrics, /healthz and /readyz on http://%s:%s", c.metrics_host,
+             served.port)
+    return [exposition, health]

@@ -17,7 +17,6 @@ runs one between cycles at most every `every_minutes`, within `budget_s`.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from config import logs
 from config.settings import RetentionSettings
 from metrics.dialects import SQLITE_BEGIN_OPTION
 from metrics.rollups import FIVE_MIN, HOUR, RAW
@@ -157,5 +157,5 @@ class RetentionObserver:
                                   self._settings)
         started = time.monotonic()
         self.last_result = self._pruner.run(budget_s=self._settings.budget_s)
-        log.info(json.dumps({"event": "retention", **self.last_result,
-                             "seconds": round(time.monotonic() - started, 3)}))
+        logs.event(log, "retention", **self.last_result,
+                   duration_ms=round((time.monotonic() - started) * 1000))

@@ -1,7 +1,9 @@
 """The control API on the simulator's main listener: the fleet and fault injection.
 
 GET /control/fleet · POST/GET/DELETE /control/faults · DELETE /control/faults/<id>.
-Fault endpoints answer 404 when faults are disabled (production).
+Fault endpoints answer 404 when faults are disabled: always in production mode
+(`deployment.mode: production`, `faults_enabled`), or by `simulator.allow_faults: false`
+or `--no-faults`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ class Fleet(Protocol):
 
     def fleet_body(self) -> bytes: ...
     def reconcile(self) -> None: ...
+
+
+def faults_enabled(mode: str, allow_faults: bool, no_faults: bool = False) -> bool:
+    """Whether the fault-injection API runs: never in production mode (deployment.mode),
+    otherwise as `simulator.allow_faults` says, unless `--no-faults`."""
+    return mode == "demo" and allow_faults and not no_faults
 
 
 def _error(status: int, message: str, field: str | None = None) -> Answer:

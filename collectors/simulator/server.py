@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import resource
 import signal
 import socket
@@ -26,6 +27,7 @@ from collectors.simulator.model import FleetModel
 from collectors.simulator.profiles import DAY_S, local_day
 from config.registry import Centre, fleet
 
+log = logging.getLogger("ioc.simulator")
 TICK_S = 0.2  # how often faults are reconciled (refuse starts/ends, hung connections)
 PREWARM_S = 900.0  # build tomorrow's figures during the last 15 minutes of the day
 PREWARM_PER_TICK = 40
@@ -105,6 +107,12 @@ class Simulator:
             )
         return self._fleet_body
 
+    def health_body(self) -> bytes:
+        """/healthz: answering at all means every listener is open (the main one opens last)."""
+        return body.dumps({"status": "ok", "centres": len(self.ids),
+                           "faults_api": self.allow_faults,
+                           "refused_centres": len(self.closed)})
+
     # --- answering -------------------------------------------------------------------
     def handle(self, conn: Connection, req: Request) -> None:
         path = req.path
@@ -117,7 +125,7 @@ class Simulator:
             else:
                 self._centre(conn, cid, endpoint)
         elif conn.centre_id is None and path == "/healthz":
-            conn.send(200, b"ok\n", body.TEXT_TYPE)
+            conn.send(200, self.health_body(), body.JSON_TYPE)
         elif conn.centre_id is None and path.startswith("/control/"):
             status, answer = control.handle(self, req.method, path, req.body)
             conn.send(status, answer, body.JSON_TYPE)
@@ -252,9 +260,8 @@ async def serve(
         main = await loop.create_server(
             lambda: Connection(sim, None, sim.conns), sock=_listen_socket(host, port, 1024)
         )
-        print(
-            f"simulator: {len(sim.ids)} centres on http://{host}:{port} (seed {seed})", flush=True
-        )
+        log.info("simulator: %d centres on http://%s:%s (seed %s), fault API %s",
+                 len(sim.ids), host, port, seed, "on" if allow_faults else "off")
         if ready is not None:
             ready.set()
         while True:
