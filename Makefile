@@ -46,6 +46,10 @@ bench: $(STAMP)
 	$(VENV)/bin/ioc bench collect --fleet national --hang-fraction 0.1
 	$(VENV)/bin/ioc bench store
 	$(VENV)/bin/ioc bench store --db-url $${IOC_TEST_PG_URL:-$(PG_URL)}
+	$(VENV)/bin/ioc bench history --fleet hue --days 7
+	$(VENV)/bin/ioc bench dashboard --fleet hue --days 7
+	$(VENV)/bin/ioc bench alerts
+	$(VENV)/bin/ioc bench load
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -84,21 +84,23 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
                 at_ms: int | None, scope_key: str) -> WallFrames:
     """Four queries for the scope's fleet; `freshness_ms` is only the cache key.
 
-    Today's counter samples are folded into one increase per series here, so
-    the cache holds a few rows per centre, not the day's samples.
+    Today's counters are summed per series in the database from the hourly roll-ups
+    (`Store.increases`: local midnight is a whole UTC hour, and the current hour's
+    bucket is kept up to date on ingest), so neither the query nor the cache holds
+    the day's samples (a national day is ~16 M of them at a 15 s interval).
     """
     db = store(url)
     _sc, centres, ids = scoped_centres(db, scope_key)
     at = None if at_ms is None else from_ms(at_ms)
     end = at or datetime.now(UTC)
     day_start = from_ms(day_start_ms)
-    counters = db.samples(q.TODAY_COUNTERS, day_start - BASELINE_LOOKBACK, end, centre_ids=ids)
     return WallFrames(
         centres=centres,
         polls=db.latest_polls(centre_ids=ids, at=at),
         gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
                          lookback=GAUGE_LOOKBACK),
-        today=q.increase(counters, day_start, zero_start=True),
+        today=db.increases(q.TODAY_COUNTERS, day_start, end, centre_ids=ids,
+                           resolution="1h", zero_start=True),
     )
 
 

@@ -25,7 +25,7 @@ from metrics.store import from_ms, to_ms
 
 class BriefingFrames(NamedTuple):
     centres: pl.DataFrame
-    counters: pl.DataFrame  # today's counters, from an hour before local midnight
+    counters: pl.DataFrame  # today's counter increases per series (Store.increases)
     polls: pl.DataFrame  # every poll since the previous briefing
     latest_polls: pl.DataFrame  # newest poll per centre at the moment
     gauges: pl.DataFrame  # newest status gauges at the moment
@@ -42,8 +42,7 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
     day_start = from_ms(day_start_ms)
     return BriefingFrames(
         centres=centres,
-        counters=db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
-                            centre_ids=ids),
+        counters=_today(db, ids, day_start, at, freshness_ms),
         polls=db.polls(previous, at, centre_ids=ids),
         latest_polls=db.latest_polls(centre_ids=ids, at=at),
         gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
@@ -51,6 +50,23 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
         alerts=alerts_read.alerts(db, previous, at, centre_ids=ids,
                                   provinces=sc.query_provinces()),
     )
+
+
+LIVE_WITHIN_MS = 60_000  # `at` is a minute: polls within it are still "now"
+
+
+def _today(db, ids: list[str] | None, day_start: datetime, at: datetime,
+           freshness_ms: int | None) -> pl.DataFrame:
+    """Today's counter increases per series up to `at` (a minute). Live (no poll after
+    that minute): summed in the database from the hourly roll-ups, whose newest bucket
+    ends at the newest poll. Replaying an earlier moment: from the raw samples up to `at`,
+    since the bucket holding `at` also holds the minutes after it."""
+    if freshness_ms is None or freshness_ms < to_ms(at) + LIVE_WITHIN_MS:
+        return db.increases(br.COUNTER_METRICS, day_start, at, centre_ids=ids,
+                            resolution="1h", zero_start=True)
+    samples = db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
+                         centre_ids=ids)
+    return q.increase(samples, day_start, zero_start=True)
 
 
 def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
@@ -69,5 +85,5 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
         status = q.attach_down_since(status, data.down_runs(url, freshness, down, to_ms(at)))
-    return br.build(frames.centres, frames.counters, frames.polls, status, frames.alerts,
-                    at=at, previous=previous, day_start=day_start)
+    return br.build_from_increases(frames.centres, frames.counters, frames.polls, status,
+                                   frames.alerts, at=at, previous=previous, day_start=day_start)

@@ -27,12 +27,13 @@ AVAILABILITY_SPAN = timedelta(hours=24)
 def availability_24h(url: str, freshness_ms: int | None, end_ms: int,
                      scope_key: str) -> pl.DataFrame:
     """Share of answered polls per centre of the scope over the 24 h ending at `end_ms`
-    (one query)."""
+    (from the start of the hour holding its start: up to 25 h), summed in the database
+    from the hourly roll-ups of `up`: one row per centre, whatever the fleet's size."""
     end = from_ms(end_ms)
     db = data.store(url)
     ids = data.scoped_centres(db, scope_key)[2]
-    up = db.samples(["up"], end - AVAILABILITY_SPAN, end, centre_ids=ids)
-    return lagging.availability(up)
+    up = db.totals(["up"], end - AVAILABILITY_SPAN, end, centre_ids=ids, resolution="1h")
+    return lagging.availability_from_totals(up)
 
 
 def finder_table(cfg: Settings, now: datetime, *, scope: Scope,

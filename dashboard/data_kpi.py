@@ -16,8 +16,7 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, fmt
-from metrics import kpi
-from metrics import queries as q
+from metrics import drilldown, kpi, rollups
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
@@ -43,19 +42,42 @@ def period_bounds(kind: str, now: datetime, tz: str,
     raise ValueError(f"period: unknown kind {kind!r} (one of {', '.join(PERIODS)})")
 
 
-@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=32, show_spinner=False)
-def kpi_increases(url: str, freshness_ms: int | None, start_ms: int,
-                  end_ms: int, scope_key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(centres, counter increases over [start, end]) of the scope; one samples query.
-
-    The period starts at local midnight, when the centres' counters restart: a series
-    without a baseline before it counts from 0 (`queries.increase(zero_start=True)`).
-    """
+@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
+                     closed: bool, scope_key: str) -> pl.DataFrame:
+    """Counter increases of the scope over one local day (or less), summed in the database
+    from the hourly roll-ups (`Store.increases`; local days are whole UTC hours here, and
+    the current hour's bucket is kept up to date on ingest). A closed day is cached
+    without the freshness key (it no longer changes), so a new poll re-reads only today.
+    The chunk starts at local midnight, on a bucket boundary, when the centres' counters
+    restart: a series without a baseline bucket just before it counts from 0
+    (`zero_start`), as `queries.increase(zero_start=True)` does.
+    A closed chunk ends before `end_ms`; the last one at it."""
     db = data.store(url)
-    _sc, centres, ids = data.scoped_centres(db, scope_key)
+    ids = data.scoped_centres(db, scope_key)[2]
     start, end = from_ms(start_ms), from_ms(end_ms)
-    samples = db.samples(list(kpi.INPUTS), start - data.BASELINE_LOOKBACK, end, centre_ids=ids)
-    return centres, q.increase(samples, start, zero_start=True)
+    return db.increases(list(kpi.INPUTS), start, end - timedelta(milliseconds=1)
+                        if closed else end, centre_ids=ids,
+                        resolution=rollups.HOUR, zero_start=True)
+
+
+def kpi_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
+                  scope_key: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(centres, counter increases over [start, end]) of the scope: one roll-up query per
+    local day, each cached (closed days for good), summed per series. A month is ~720
+    hourly rows a series in the database and one row a series per day here; raw samples
+    (172,800 a series a month, kept only 7 days) are never read."""
+    db = data.store(url)
+    centres = data.scoped_centres(db, scope_key)[1]
+    chunks = drilldown.day_chunks(from_ms(start_ms), from_ms(end_ms), tz)
+    parts = []
+    for i, (a, b) in enumerate(chunks):
+        last = i == len(chunks) - 1
+        parts.append(_chunk_increases(url, freshness_ms if last else None, to_ms(a), to_ms(b),
+                                      not last, scope_key))
+    inc = (pl.concat(parts).group_by("centre_id", "metric", "label", maintain_order=True)
+           .agg(pl.col("increase").sum()))
+    return centres, inc
 
 
 @dataclass(frozen=True)
@@ -77,7 +99,8 @@ def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> 
     end_ms = to_ms(end)
     if freshness is not None and freshness < end_ms:
         end_ms = max(freshness, to_ms(start))
-    centres, inc = kpi_increases(url, freshness, to_ms(start), end_ms, str(scope))
+    centres, inc = kpi_increases(url, freshness, to_ms(start), end_ms, str(scope),
+                                 cfg.dashboard.timezone)
     wide = kpi.inputs_wide(inc, centres)
     provinces = kpi.province_inputs(wide)
     cards, problems = kpi.scorecards(wide, "id")

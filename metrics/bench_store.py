@@ -74,6 +74,7 @@ def run_store_bench(
             written += store.write(batch)
             seconds.append(time.perf_counter() - t0)
         total_rows, size = store.footprint()
+        tables, lag = _tables_and_lag(store)
     per_batch = centres * SAMPLES_PER_RESULT
     steady = seconds[1:] or seconds
     return {
@@ -88,7 +89,36 @@ def run_store_bench(
         "sample_rows_in_db": total_rows,
         "bytes_on_disk": size,
         "bytes_per_sample": round(size / total_rows, 1) if total_rows else None,
+        "rollups": "on (maintained in every write's transaction)",
+        "rows": {k: v["rows"] for k, v in tables.items()},
+        "bytes_per_table": {k: v["bytes"] for k, v in tables.items()},
+        "rows_per_sample": {k: round(v["rows"] / total_rows, 3) if total_rows else None
+                            for k, v in tables.items()},
+        "bytes_on_disk_per_sample_by_table": {
+            k: round(v["bytes"] / total_rows, 1) if total_rows and v["bytes"] is not None
+            else None for k, v in tables.items()},
+        "rollup_lag_ms": lag,
     }
+
+
+def _tables_and_lag(store: Store) -> tuple[dict[str, dict], dict[str, int | None]]:
+    """Rows and bytes per table, and how far each roll-up's newest sample trails the
+    newest raw sample right after the last write (0: up to date)."""
+    import sqlalchemy as sa
+
+    from metrics.bench_history import TABLES, table_sizes
+    from metrics.schema import rollup_1h, rollup_5m, samples
+
+    sizes = table_sizes(store.engine)
+    with store.engine.connect() as conn:
+        rows = {name: int(conn.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar_one())
+                for name in TABLES}
+        newest = conn.execute(sa.select(sa.func.max(samples.c.ts))).scalar_one()
+        lag = {}
+        for table in (rollup_5m, rollup_1h):
+            last = conn.execute(sa.select(sa.func.max(table.c.last_ts))).scalar_one()
+            lag[table.name] = None if newest is None or last is None else int(newest - last)
+    return {k: {"rows": rows[k], "bytes": sizes.get(k)} for k in TABLES}, lag
 
 
 def run_scratch_bench(url: str | None, centres: int = 3355, cycles: int = 5) -> dict:

@@ -222,6 +222,16 @@ def build(centres: pl.DataFrame, counters: pl.DataFrame, polls: pl.DataFrame,
     `at` (with down_since); `alerts` alerts_read.alerts from `previous` to `at`."""
     counters = counters.filter(pl.col("ts") <= _utc(at))
     inc = q.increase(counters, day_start, zero_start=True)
+    return build_from_increases(centres, inc, polls, status, alerts, at=at, previous=previous,
+                                day_start=day_start, rules=rules, top_n=top_n)
+
+
+def build_from_increases(centres: pl.DataFrame, inc: pl.DataFrame, polls: pl.DataFrame,
+                         status: pl.DataFrame, alerts: pl.DataFrame, *, at: datetime,
+                         previous: datetime, day_start: datetime,
+                         rules: AttentionRules = AttentionRules(), top_n: int = 2) -> Briefing:
+    """`build` from today's COUNTER_METRICS increases per series (centre_id, metric, label,
+    increase: `queries.increase` or `Store.increases`) instead of their samples."""
     counts = centre_counts(inc, centres)
     runs = incidents(polls.filter(pl.col("ts") <= _utc(at)), centres, at)
     return Briefing(

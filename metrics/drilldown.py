@@ -123,6 +123,25 @@ def bucket_increase(samples: pl.DataFrame, every: timedelta, tz: str,
             .sort([*KEY, "bucket"]))
 
 
+def rollup_gauges(rolled: pl.DataFrame, every: timedelta, tz: str) -> pl.DataFrame:
+    """`bucket_gauges` from roll-up buckets (`Store.series` frames): each gauge's mean
+    per local bucket, weighted by the samples each roll-up bucket holds, so it equals
+    the mean of the raw samples. Columns: centre_id, metric, bucket, value."""
+    return (rolled.with_columns(_bucket(every, tz))
+            .group_by("centre_id", "metric", "bucket")
+            .agg(((pl.col("mean") * pl.col("count")).sum() / pl.col("count").sum())
+                 .alias("value"))
+            .sort("centre_id", "metric", "bucket"))
+
+
+def rollup_increase(rolled: pl.DataFrame, every: timedelta, tz: str) -> pl.DataFrame:
+    """`bucket_increase` from roll-up buckets (`Store.series` frames of counters): their
+    increases summed per local bucket. Columns: centre_id, metric, label, bucket, increase."""
+    return (rolled.drop_nulls("increase").with_columns(_bucket(every, tz))
+            .group_by([*KEY, "bucket"]).agg(pl.col("increase").sum())
+            .sort([*KEY, "bucket"]))
+
+
 def per_day(hourly: pl.DataFrame, tz: str) -> pl.DataFrame:
     """Hourly increases summed per local day (same columns, bucket at 00:00)."""
     return (hourly.with_columns(pl.col("bucket").dt.convert_time_zone(tz).dt.truncate("1d"))

@@ -89,6 +89,14 @@ def availability(up: pl.DataFrame) -> pl.DataFrame:
                  pl.len().alias("polls_24h")))
 
 
+def availability_from_totals(totals: pl.DataFrame) -> pl.DataFrame:
+    """`availability` from per-series totals of `up` (`Store.totals`: count and sum of
+    the polls' 1/0), the same figures without reading the samples."""
+    return (totals.filter(pl.col("metric") == "up").group_by("centre_id")
+            .agg((pl.col("sum").sum() / pl.col("count").sum()).alias("availability_24h"),
+                 pl.col("count").sum().cast(pl.UInt32).alias("polls_24h")))
+
+
 def centre_metrics(status: pl.DataFrame, today: pl.DataFrame,
                    avail: pl.DataFrame) -> pl.DataFrame:
     """One row per centre: its `queries.centre_status` columns plus the finder's metrics.

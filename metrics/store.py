@@ -288,6 +288,37 @@ class Store:
             got = rollups.read(conn, used, names, to_ms(start), to_ms(end), centre_ids, counters)
         return got, used
 
+    def increases(
+        self,
+        metrics: Sequence[str],
+        start: datetime,
+        end: datetime,
+        centre_ids: Sequence[str] | None = None,
+        resolution: str = "1h",
+        zero_start: bool = False,
+    ) -> pl.DataFrame:
+        """Each counter series' increase over [start, end] from the `resolution` roll-ups
+        ("5m" or "1h"), summed in the database: one row per series (centre_id, metric,
+        label, increase), whatever the span. `start` should fall on a bucket boundary.
+        See `rollups.increases` for the baseline and `zero_start`."""
+        with self._engine.connect() as conn:
+            return rollups.increases(conn, resolution, list(metrics), to_ms(start), to_ms(end),
+                                     centre_ids, zero_start)
+
+    def totals(
+        self,
+        metrics: Sequence[str],
+        start: datetime,
+        end: datetime,
+        centre_ids: Sequence[str] | None = None,
+        resolution: str = "5m",
+    ) -> pl.DataFrame:
+        """Per series over [start, end] from the `resolution` roll-ups, summed in the
+        database: count, sum, min, max (e.g. availability = sum / count of `up`)."""
+        with self._engine.connect() as conn:
+            return rollups.totals(conn, resolution, list(metrics), to_ms(start), to_ms(end),
+                                  centre_ids)
+
 
 def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:
     # An expanding IN: one bound parameter list, whatever its length.

@@ -1,0 +1,34 @@
+"""`ioc bench dashboard` against a small generated history (SQLite): every page is timed,
+and the history is read through the roll-ups, never as a page's raw samples."""
+
+from __future__ import annotations
+
+import argparse
+
+from config.loader import load_settings
+from config.registry import fleet
+from dashboard.bench import COMMUNE_RANGES, run_dashboard_bench
+from metrics.bench_history import generate
+
+PAGES = {"wall", *(f"commune_{r}" for r in COMMUNE_RANGES), "finder", "kpi_today",
+         "kpi_month", "briefing", "alerts"}
+
+
+def test_dashboard_bench_times_every_page_from_rollups(tmp_path):
+    made = generate("hue", 35, centres=fleet("hue")[:3], folder=tmp_path, processes=1,
+                    raw_hours=1, raw_step_s=60, five_min_days=2)
+    args = argparse.Namespace(fleet="hue", days=35.0, db_url=made["url"], workdir=None)
+    got = run_dashboard_bench(args, load_settings())
+    assert set(got["pages"]) == PAGES
+    assert got["centres"] == 3 and got["generated"] is None  # read as it was, not rebuilt
+    for name, page in got["pages"].items():
+        assert page["rows"] > 0, name
+        assert {"cold_ms", "warm_ms", "new_poll_ms", "cached_ms"} <= page.keys()
+    reads = {name: {(r["read"], r["resolution"]) for r in page["reads"]}
+             for name, page in got["pages"].items()}
+    assert ("series", "1h") in reads["commune_30d"] and ("series", "5m") in reads["commune_6h"]
+    assert ("increases", "1h") in reads["kpi_month"]
+    assert ("totals", "1h") in reads["finder"]
+    for name in ("wall", "finder", "kpi_today", "kpi_month", "briefing",
+                 *(f"commune_{r}" for r in COMMUNE_RANGES)):
+        assert ("samples", "raw") not in reads[name], name
