@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -36,12 +37,16 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.simulator.control import faults_enabled
     from collectors.simulator.server import run
 
     sim = settings.simulator
+    faults = faults_enabled(settings.deployment.mode, sim.allow_faults, args.no_faults)
+    if settings.deployment.mode == "production":
+        logging.getLogger("ioc.simulator").info(
+            "ioc simulate: production mode (deployment.mode): the fault-injection API is off")
     run(args.fleet or sim.fleet, args.host or sim.host, args.port or sim.port,
-        sim.seed if args.seed is None else args.seed,
-        sim.allow_faults and not args.no_faults)
+        sim.seed if args.seed is None else args.seed, faults)
     return 0
 
 
@@ -115,6 +120,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from metrics.alerts.bench import run_alerts_bench
 
         result = run_alerts_bench(args, settings)
+    elif args.what == "history":
+        from metrics.bench_history import run_history_bench
+
+        result = run_history_bench(args, settings)
     else:
         from metrics.bench_store import run_scratch_bench
 
@@ -124,13 +133,15 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
-    from metrics.retention import Pruner
-    from metrics.store import Store
+    from metrics.store_cli import run
 
-    with Store.open(settings.store.url) as store:  # `prune`: the only action so far
-        result = Pruner(store.engine, settings.store.retention).run(budget_s=args.budget)
-    print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return run(args, settings)
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.health_cli import run
+
+    return run(args, settings)
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,19 +198,26 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
 
     bench = sub.add_parser("bench", help="benchmarks that print JSON")
-    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load"])
+    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load",
+                                        "history"])
     bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
     bench.add_argument("--cycles", type=int, default=5)
     bench.add_argument("--hang-fraction", type=float, default=0.0)
     bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
     bench.add_argument("--db-url", help="store bench: database URL (default a scratch SQLite; "
                        "on PostgreSQL a scratch schema, dropped afterwards)")
+    from metrics.bench_history import add_arguments as add_history_arguments
+
+    add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days
     from dashboard.loadbench import add_arguments as add_load_arguments
 
     add_load_arguments(bench)  # ioc bench load --url/--walls/--staff/--duration/--soak/…
-    st = sub.add_parser("store", help="store maintenance: prune expired rows (retention)")
-    st.add_argument("action", choices=["prune"])
-    st.add_argument("--budget", type=float, help="stop after this many seconds (default: all)")
+    from metrics.store_cli import add_parser as add_store_parser
+
+    add_store_parser(sub)  # ioc store prune|version|migrate|backup|restore
+    from collectors.health_cli import add_parser as add_health_parser
+
+    add_health_parser(sub)  # ioc health [collector|dashboard|simulator|store]
     from metrics.alerts.cli import add_parser as add_alerts_parser
 
     add_alerts_parser(sub)  # ioc alerts list|ack|silence|unsilence|evaluate|…
@@ -218,6 +236,7 @@ COMMANDS: dict[str, Handler] = {
     "bench": cmd_bench,
     "alerts": cmd_alerts,
     "store": cmd_store,
+    "health": cmd_health,
     "users": cmd_users,
     "kiosk": cmd_kiosk,
 }
@@ -235,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
+    from config import logs
+
+    logs.configure(settings.logging)  # one set-up for every process (text or JSON lines)
     try:
         return COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:

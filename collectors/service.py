@@ -9,7 +9,6 @@ its write.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
@@ -29,6 +28,7 @@ from collectors.scheduler import Cycle, Scheduler
 from collectors.shard import Shard, assign
 from collectors.spool import Spool, SpoolingWriter
 from collectors.targets import build_targets
+from config import logs
 from config.deployment import centres as deployment_centres
 from config.deployment import site_file
 from config.registry import Centre
@@ -88,10 +88,11 @@ def next_tick(origin: float, interval_s: float, now: float) -> float:
 
 
 def _log_handler() -> None:
-    """One line per cycle on stderr, unless the application configured logging itself."""
+    """One line per cycle on stderr, unless the application configured logging itself
+    (`ioc` does: config/logs.py, from the `logging` settings)."""
     if not log.handlers and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(logs.TextFormatter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
 
@@ -160,7 +161,9 @@ def collect(
         ):
             origin = time.monotonic()
             tick = origin
+            number = 0
             while True:
+                number += 1
                 only = keeper.cycle() if keeper else None
                 cycle = scheduler.poll(tick + interval, only)
                 written_at = time.monotonic()
@@ -168,8 +171,11 @@ def collect(
                 summary = summarise(cycle.results, samples, cycle.poll_s)
                 write_s = time.monotonic() - written_at
                 extra = {**writer.last, **({"cells": sorted(keeper.polling)} if keeper else {})}
-                _log_cycle(summary, cycle, write_s, extra)
-                _notify(observers, cycle, summary, write_s)
+                _log_cycle(summary, cycle, write_s, {"cycle": number, **extra})
+                # Observers also see the spool's state (the /readyz endpoint reports it).
+                spooled = {"spool_files": len(spool), "spool_bytes": spool.bytes,
+                           "spool_max_bytes": spool.max_bytes} if spool is not None else {}
+                _notify(observers, cycle, {**summary, **extra, **spooled}, write_s)
                 if once or stop.event.is_set():
                     return summary
                 tick = next_tick(origin, interval, time.monotonic())
@@ -228,13 +234,13 @@ def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str,
 def _log_cycle(summary: dict[str, Any], cycle: Cycle, write_s: float,
                extra: dict[str, Any] | None = None) -> None:
     line = {
-        "event": "collect_cycle",
         "at": round(time.time(), 3),
         **summary,
+        "duration_ms": round((cycle.poll_s + write_s) * 1000),
         "write_s": round(write_s, 3),
         "worker_cpu_s": round(cycle.worker_cpu_s, 3),
         **(extra or {}),
     }
     if cycle.restarted:
         line["workers_restarted"] = cycle.restarted
-    log.info(json.dumps(line, ensure_ascii=False))
+    logs.event(log, "collect_cycle", **line)

@@ -8,12 +8,15 @@ own data, within the principal's scope, and runs on its own too.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas  # noqa: F401  (imported once up front: concurrent first imports from sessions race)
 import streamlit as st
 
+from config import logs
 from dashboard import auth, components, data, i18n, signin
+from dashboard.launch import LOGGING_FLAG
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "alerts",
@@ -22,6 +25,8 @@ URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "
 st.set_page_config(page_title="IOC · PVHCC", layout="wide",
                    initial_sidebar_state="collapsed")
 cfg = data.settings()
+if LOGGING_FLAG in sys.argv and not logs.configured():  # under `ioc dashboard`, not AppTest
+    logs.configure(cfg.logging)
 # A wall display (?kiosk=…) gets no sidebar, menu or control at all.
 bare = components.KIOSK_KEY in st.query_params
 tr = i18n.text(components.current_language(cfg.dashboard.language) if bare

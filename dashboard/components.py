@@ -313,6 +313,11 @@ WALL_CSS = """
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 [data-testid="stMetricDelta"] { font-size: 1rem; height: auto !important; }
+/* A value is never cut to "96,…": it scales with the screen and wraps when it must. */
+[data-testid="stMetricValue"] { font-size: clamp(1.5rem, 2.3vw, 2.6rem); }
+[data-testid="stMetricValue"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
 [data-testid="stTable"] td, [data-testid="stTable"] th {
   font-size: 1.15rem; padding: .3rem .55rem;
 }
@@ -331,7 +336,7 @@ KIOSK_CSS = """
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
 [data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
 [data-testid="stStatusWidget"], [data-testid="stMainMenu"], footer { display: none !important; }
-[data-testid="stMetricValue"] { font-size: 3.8rem !important; }
+[data-testid="stMetricValue"] { font-size: clamp(2rem, 3vw, 3.8rem) !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
 [data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.35rem !important; }
 h1 { font-size: 2.6rem !important; }

@@ -4,7 +4,8 @@ Each kind of data is one query for the centre (or, for the province median,
 one for the province's centres) per local day of the range. A day that ended
 before the range's end is cached on its own, without the freshness key, so a
 new poll re-reads only the current day; the rest are keyed on `data.newest_ms`.
-Only bucketed frames are cached: 30 days of raw samples never stay in memory.
+The charts read the roll-ups (5-minute buckets for 6 h and 24 h, hourly for
+longer), never raw samples; only bucketed frames are cached.
 Scope: only the viewer's centres can be found or opened (`commune_view`
 refuses any other), and the province median is over the scope's centres.
 """
@@ -19,13 +20,12 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data
-from metrics import alerts_read
+from metrics import alerts_read, rollups
 from metrics import drilldown as d
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
 CACHE_TTL_S = 3600  # closed days do not change; the ttl only bounds memory
-BASELINE = timedelta(hours=1)  # a counter's sample before a chunk, for its first step
 STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at all
 MS = timedelta(milliseconds=1)
 
@@ -41,27 +41,37 @@ def _bounds(a_ms: int, b_ms: int, last: bool) -> tuple[datetime, datetime]:
     return from_ms(a_ms), from_ms(b_ms) if last else from_ms(b_ms) - MS
 
 
+def resolution_for(every_s: int) -> str:
+    """The roll-up a chart bucket of `every_s` is built from: hourly for hourly charts,
+    5-minute ones for finer (the presets' 5 and 15 minutes); both align to local buckets
+    (Asia/Ho_Chi_Minh is a whole number of hours from UTC)."""
+    return rollups.HOUR if every_s >= 3600 else rollups.FIVE_MIN
+
+
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool, every_s: int,
                   tz: str, freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(gauges per bucket, counter increases per hour) of one centre in one chunk."""
+    """(gauges per bucket, counter increases per hour) of one centre in one chunk, from the
+    roll-ups (a 30-day range is ~720 hourly rows a series, not 172,800 raw samples)."""
     a, b = _bounds(a_ms, b_ms, last)
-    raw = data.store(url).samples([*d.GAUGES, *d.COUNTERS], a - BASELINE, b,
-                                  centre_ids=[centre_id])
-    gauges = d.bucket_gauges(raw.filter(pl.col("metric").is_in(d.GAUGES)),
-                             timedelta(seconds=every_s), tz, start=a)
-    hourly = d.bucket_increase(raw.filter(pl.col("metric").is_in(d.COUNTERS)), d.HOUR, tz,
-                               start=a)
-    return gauges, hourly
+    db = data.store(url)
+    gauges, _ = db.series(d.GAUGES, a, b, centre_ids=[centre_id],
+                          resolution=resolution_for(every_s))
+    counters, _ = db.series(d.COUNTERS, a, b, centre_ids=[centre_id],
+                            resolution=resolution_for(every_s))
+    return (d.rollup_gauges(gauges, timedelta(seconds=every_s), tz),
+            d.rollup_increase(counters, d.HOUR, tz))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, last: bool,
                     every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
-    """The province median per bucket of the compared gauges in one chunk (one query)."""
+    """The province median per bucket of the compared gauges in one chunk (one roll-up
+    query for the province's centres)."""
     a, b = _bounds(a_ms, b_ms, last)
-    raw = data.store(url).samples(d.COMPARED, a, b, centre_ids=list(centre_ids))
-    return d.province_median(d.bucket_gauges(raw, timedelta(seconds=every_s), tz))
+    rolled, _ = data.store(url).series(d.COMPARED, a, b, centre_ids=list(centre_ids),
+                                       resolution=resolution_for(every_s))
+    return d.province_median(d.rollup_gauges(rolled, timedelta(seconds=every_s), tz))
 
 
 @st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
@@ -94,6 +104,8 @@ class CommuneView:
     states: list[d.ComponentState]
     last_poll: datetime | None
     last_poll_ok: bool | None
+    last_poll_reason: str | None  # a Reason value when the newest poll failed
+    last_poll_detail: str  # the probe's words for it (untrusted text: shown as text only)
     gauges: pl.DataFrame  # metric, bucket, value — null rows at gaps
     median: pl.DataFrame  # metric, bucket, value — the province median, null rows at gaps
     hourly: pl.DataFrame  # metric, label, bucket, increase (dossier counters per hour)
@@ -145,6 +157,9 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
         states=d.component_states(states, poll, now, cfg.dashboard.stale_after_s),
         last_poll=poll["ts"][0] if poll.height else None,
         last_poll_ok=bool(poll["ok"][0]) if poll.height else None,
+        last_poll_reason=poll["reason"][0] if poll.height and not poll["ok"][0] else None,
+        last_poll_detail=str(poll["detail"][0] or "") if poll.height and not poll["ok"][0]
+        else "",
         gauges=d.fill_gaps(g_all.drop("centre_id"), every, start, end, tz, ["metric"]),
         median=d.fill_gaps(m_all.drop("centres"), every, start, end, tz, ["metric"]),
         hourly=h_all, daily=d.per_day(h_all, tz), mix=d.procedure_mix(h_all),

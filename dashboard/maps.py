@@ -4,7 +4,9 @@ The map must draw on a closed network: plotly's `Scattermap` on the built-in
 `white-bg` style needs no tiles, no CDN and no glyph server as long as no
 text labels are drawn on the map (names go in the hover text). A dark
 GeoJSON polygon over the whole world sits under the markers so the map
-matches the dark wall. A raster tile layer is added only when the site has
+matches the dark wall; over it, each province's area is outlined from its
+centres' own coordinates (`metrics.geo.province_outlines`: no boundary data
+is fetched or shipped). A raster tile layer is added only when the site has
 its own tile server (`dashboard.tile_url`).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 from plotly import graph_objects as go
 
+from metrics.geo import province_outlines
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
 
 # Colour-blind-safe enough at a distance: hue and brightness both differ.
@@ -21,6 +24,7 @@ STATUS_COLOURS = {OK: "#2ecc71", DEGRADED: "#f5a623", DOWN: "#ff3b30",
 # Drawn in this order so problems sit on top of healthy markers.
 DRAW_ORDER = (OK, NO_DATA, STALE, DEGRADED, DOWN)
 BACKGROUND = "#131a22"
+OUTLINE_FILL, OUTLINE_LINE = "#1b2530", "#3d4b5c"  # the area the province's centres cover
 # Low values dark blue, high values bright yellow: readable on the dark wall.
 METRIC_SCALE = "Plasma"
 WORLD = {"type": "Feature", "properties": {}, "geometry": {
@@ -72,6 +76,12 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
             hovertemplate="%{text}<extra></extra>", showlegend=True))
     layers = [{"sourcetype": "geojson", "source": WORLD, "type": "fill", "below": "traces",
                "color": BACKGROUND, "opacity": 1.0}]
+    if "province_code" in points.columns:  # where the province's centres lie (not its border)
+        outlines = province_outlines(points)
+        layers += [{"sourcetype": "geojson", "source": outlines, "type": "fill",
+                    "below": "traces", "color": OUTLINE_FILL, "opacity": 1.0},
+                   {"sourcetype": "geojson", "source": outlines, "type": "line",
+                    "below": "traces", "color": OUTLINE_LINE, "line": {"width": 2}}]
     if tile_url:
         layers.append({"sourcetype": "raster", "source": [tile_url], "below": "traces"})
     lat, lon = points["lat"], points["lon"]

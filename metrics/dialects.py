@@ -17,6 +17,11 @@ from sqlalchemy.engine.url import URL
 # national batch takes about a second; backfill and the collector may overlap.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_BEGIN_OPTION = "sqlite_begin"  # execution option: "IMMEDIATE" for writers
+# libpq defaults for a database that stops answering (rather than refusing): give up on a
+# connect after 10 s and notice a dead TCP peer within about a minute, so no process hangs
+# forever on it. A setting of the same name in the URL's query wins.
+PG_CONNECT_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
+                       "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def normalise_url(url: str) -> URL:
@@ -40,7 +45,10 @@ def create_engine(url: str, schema: str | None = None) -> Engine:
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "postgresql":
-        connect_args = {"options": f"-csearch_path={schema}"} if schema else {}
+        connect_args: dict[str, object] = {
+            k: v for k, v in PG_CONNECT_DEFAULTS.items() if k not in parsed.query}
+        if schema:
+            connect_args["options"] = f"-csearch_path={schema}"
         return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
     if schema:
         raise ValueError("schema is for PostgreSQL; a SQLite file is its own namespace")

@@ -47,3 +47,50 @@ def province_summary(status: pl.DataFrame, rule: ProvinceRule = ProvinceRule()) 
              .when(pl.col(DOWN) + pl.col(DEGRADED) > 0).then(pl.lit(DEGRADED))
              .otherwise(pl.lit(OK)))
     return agg.with_columns(state.alias("state")).sort("province_code")
+
+
+def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The convex hull of (lon, lat) points, counter-clockwise, first point not repeated
+    (Andrew's monotone chain). Fewer than three distinct points come back as they are."""
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def province_outlines(points: pl.DataFrame, pad_deg: float = 0.04) -> dict:
+    """A GeoJSON FeatureCollection with one polygon per province: the hull of its located
+    centres pushed out by `pad_deg` from their middle. Not the legal boundary (no boundary
+    data ships with the product): a frame that shows where the province's centres lie.
+    `points` needs province_code, lat, lon; provinces with under three centres are left out."""
+    features = []
+    located = points.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    for (code,), part in located.group_by(["province_code"], maintain_order=True):
+        hull = convex_hull(list(zip(part["lon"].to_list(), part["lat"].to_list(), strict=True)))
+        if len(hull) < 3:
+            continue
+        cx = sum(x for x, _ in hull) / len(hull)
+        cy = sum(y for _, y in hull) / len(hull)
+        ring = []
+        for x, y in hull:
+            dx, dy = x - cx, y - cy
+            norm = (dx * dx + dy * dy) ** 0.5 or 1.0
+            ring.append([round(x + dx / norm * pad_deg, 5), round(y + dy / norm * pad_deg, 5)])
+        ring.append(ring[0])
+        features.append({"type": "Feature", "properties": {"province_code": code},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return {"type": "FeatureCollection", "features": features}

@@ -9,6 +9,7 @@ never skip, when the server is unreachable: a green run means both backends.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -51,6 +52,17 @@ def _pg_admin() -> Engine:
     return sa.create_engine(
         dialects.normalise_url(PG_URL), connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
     )
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put `sys.modules["__main__"]` back after each test. AppTest runs dashboard/app.py as
+    `__main__` and leaves it there; worker processes started later with the "spawn" method
+    would then run the whole dashboard script as they start, and die."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -234,8 +234,12 @@ def page() -> None:
         st.info(tr("commune.never_polled"))
     else:
         key = "commune.last_poll" if view.last_poll_ok else "commune.last_poll_failed"
-        st.caption(tr(key, t=fmt.date_time(view.last_poll, tz),
-                      ago=fmt.ago(view.last_poll, now, lang)))
+        line = tr(key, t=fmt.date_time(view.last_poll, tz), ago=fmt.ago(view.last_poll, now, lang))
+        if view.last_poll_reason:
+            line += f": {tr(f'reason.{view.last_poll_reason}')}"
+            if view.last_poll_detail:
+                line += f" ({view.last_poll_detail[:200]})"
+        st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
     if view.has_data:
         render_charts(view)

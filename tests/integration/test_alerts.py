@@ -57,20 +57,21 @@ def test_a_centre_going_dark_notifies_once_after_a_confirmed_failure_and_a_blip_
         "interval_s": 4, "timeout_s": 1.0, "connect_timeout_s": 0.5, "workers": 1,
         "concurrency": 16}})
     store.sync_centres(HUE)
-    opts = replace(PollOptions.from_settings(settings.collector), confirm_pause_s=0.5)
+    # the re-probe comes 1 s after the first failure: after the 0.9 s blip has ended
+    opts = replace(PollOptions.from_settings(settings.collector), confirm_pause_s=1.0)
     with (HttpSink(fail_first=1) as sink,
           Scheduler(build_targets(settings, HUE), opts, workers=1, concurrency=16) as sched):
         engine = AlertEngine(store, config(sink.url))
 
         def cycle():
-            results = sched.poll(time.monotonic() + 4).results
+            results = sched.poll(time.monotonic() + 6).results
             store.write(results)
             engine.evaluate()
             return {r.centre_id: r for r in results}
 
         assert all(r.ok for r in cycle().values())
         sim.inject([DARK], "hang", 60)
-        sim.inject([BLIP], "http_5xx", 0.3)
+        sim.inject([BLIP], "http_5xx", 0.9)  # over unless the first poll is > 0.9 s late
         got = cycle()
         assert not got[DARK].ok and got[DARK].confirmed and CONFIRMED_MARK in got[DARK].detail
         assert got[BLIP].ok  # the re-probe answered: not a failure …

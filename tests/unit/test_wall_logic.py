@@ -175,3 +175,27 @@ def test_active_at_replays_what_was_firing_then():
     ])
     assert alert_stats.active_at(frame, T0 + timedelta(minutes=5))["id"].to_list() == [1]
     assert alert_stats.active_at(frame, T0 + timedelta(minutes=30))["id"].to_list() == [2]
+
+
+def test_convex_hull_keeps_only_the_outer_points():
+    square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)]
+    inside = [(1.0, 1.0), (0.5, 1.5), (1.0, 0.0)]  # (1, 0) lies on an edge: not a corner
+    assert geo.convex_hull(square + inside) == square
+    assert geo.convex_hull([(1.0, 1.0), (1.0, 1.0)]) == [(1.0, 1.0)]
+
+
+def test_province_outlines_frame_each_province_with_three_or_more_located_centres():
+    points = pl.DataFrame({
+        "province_code": [46, 46, 46, 46, 1, 1],
+        "lat": [16.0, 16.0, 16.4, 16.2, 21.0, None],
+        "lon": [107.0, 107.4, 107.2, 107.2, 105.8, 105.9]})
+    outlines = geo.province_outlines(points, pad_deg=0.1)
+    assert [f["properties"]["province_code"] for f in outlines["features"]] == [46]
+    ring = outlines["features"][0]["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) == 4  # a closed triangle: (107.2, 16.2) is inside
+    lons, lats = [x for x, _ in ring], [y for _, y in ring]
+    assert min(lons) < 107.0 and max(lons) > 107.4 and max(lats) > 16.4  # padded outwards
+    fig = maps.status_map(points.with_columns(pl.lit(OK).alias("status"),
+                                              pl.Series("id", list("abcdef"))),
+                          {s: s for s in (OK, DEGRADED, DOWN, STALE, NO_DATA)}, list("ABCDEF"))
+    assert [layer.type for layer in fig.layout.map.layers] == ["fill", "fill", "line"]
