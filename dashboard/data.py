@@ -33,7 +33,11 @@ from metrics.store import Store, from_ms, to_ms
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
 BASELINE_LOOKBACK = timedelta(hours=1)  # a counter's baseline sample before local midnight
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
-CACHE_TTL_S = 3600  # entries are keyed on freshness; the ttl only bounds memory
+CACHE_TTL_S = 3600  # closed periods, which no longer change; the ttl only bounds memory
+# Entries keyed on freshness (or the alert tables' version) are read again only by sessions
+# that have not refreshed since the data moved on: drop them after two minutes, so memory
+# stays flat on a wall that runs for months (a new key arrives with every poll).
+LIVE_TTL_S = 120
 ALERT_LOOKBACK = timedelta(days=30)  # pending_since bound when reading open alerts
 NEWEST_TTL_S = 2  # the freshness probe, shared by sessions (refresh_s is at least 2 s)
 
@@ -79,7 +83,7 @@ class WallFrames(NamedTuple):
     today: pl.DataFrame  # per series: increase of today's counters since local midnight
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
                 at_ms: int | None, scope_key: str) -> WallFrames:
     """Four queries for the scope's fleet; `freshness_ms` is only the cache key.
@@ -104,7 +108,7 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
     )
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
 def down_runs(url: str, freshness_ms: int | None, centre_ids: tuple[str, ...],
               end_ms: int) -> pl.DataFrame:
     """When each listed centre's current outage began (one query for all of them)."""
@@ -168,7 +172,7 @@ def alerts_version(url: str) -> tuple[int, int, int]:
     return alerts_read.version(store(url))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def firing_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
                   scope_key: str) -> pl.DataFrame:
     """The scope's alerts firing now (or, replaying, at `at_ms`), with centre names; one query."""

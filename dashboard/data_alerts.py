@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
-from dashboard.data import CACHE_TTL_S, alerts_version, scoped_centres, store
+from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alerts_read
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
@@ -33,7 +33,7 @@ def alerts_config() -> AlertsConfig:
     return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def _history(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
              scope_key: str) -> pl.DataFrame:
     db = store(url)
@@ -51,7 +51,7 @@ def history(url: str, start: datetime, end: datetime, *, scope: Scope) -> pl.Dat
                     -(-to_ms(end) // 60_000) * 60_000, str(scope))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=8, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=8, show_spinner=False)
 def _failed(url: str, version: tuple[int, int, int]) -> pl.DataFrame:
     return alerts_read.notifications(store(url))
 

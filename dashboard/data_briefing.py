@@ -32,7 +32,7 @@ class BriefingFrames(NamedTuple):
     alerts: pl.DataFrame  # alerts alive since the previous briefing
 
 
-@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms: int,
                     previous_ms: int, scope_key: str) -> BriefingFrames:
     """Six queries for the scope's fleet; `freshness_ms` is only the cache key."""

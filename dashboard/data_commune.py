@@ -30,7 +30,7 @@ STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at al
 MS = timedelta(milliseconds=1)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=16, show_spinner=False)
 def centres(url: str, freshness_ms: int | None, scope_key: str) -> pl.DataFrame:
     """The scope's stored centres (one query)."""
     return data.scoped_centres(data.store(url), scope_key)[1]
@@ -48,9 +48,29 @@ def resolution_for(every_s: int) -> str:
     return rollups.HOUR if every_s >= 3600 else rollups.FIVE_MIN
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool, every_s: int,
                   tz: str, freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`_load_centre_chunk`, cached: a closed day for an hour, the chunk ending now (keyed
+    on freshness) for `data.LIVE_TTL_S`."""
+    if last:
+        return _centre_chunk_live(url, centre_id, a_ms, b_ms, every_s, tz, freshness_ms)
+    return _centre_chunk_closed(url, centre_id, a_ms, b_ms, every_s, tz)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _centre_chunk_closed(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
+                         tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _centre_chunk_live(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int, tz: str,
+                       freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return _load_centre_chunk(url, centre_id, a_ms, b_ms, True, every_s, tz)
+
+
+def _load_centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool,
+                       every_s: int, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(gauges per bucket, counter increases per hour) of one centre in one chunk, from the
     roll-ups (a 30-day range is ~720 hourly rows a series, not 172,800 raw samples)."""
     a, b = _bounds(a_ms, b_ms, last)
@@ -63,9 +83,28 @@ def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool, ev
             d.rollup_increase(counters, d.HOUR, tz))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, last: bool,
                     every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
+    """`_load_province_chunk`, cached like `_centre_chunk`."""
+    if last:
+        return _province_chunk_live(url, centre_ids, a_ms, b_ms, every_s, tz, freshness_ms)
+    return _province_chunk_closed(url, centre_ids, a_ms, b_ms, every_s, tz)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _province_chunk_closed(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
+                           every_s: int, tz: str) -> pl.DataFrame:
+    return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _province_chunk_live(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
+                         every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
+    return _load_province_chunk(url, centre_ids, a_ms, b_ms, True, every_s, tz)
+
+
+def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
+                         last: bool, every_s: int, tz: str) -> pl.DataFrame:
     """The province median per bucket of the compared gauges in one chunk (one roll-up
     query for the province's centres)."""
     a, b = _bounds(a_ms, b_ms, last)
@@ -74,7 +113,7 @@ def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
     return d.province_median(d.rollup_gauges(rolled, timedelta(seconds=every_s), tz))
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=64, show_spinner=False)
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: str,
             start_ms: int, end_ms: int
             ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -23,7 +23,7 @@ from metrics.store import from_ms, to_ms
 AVAILABILITY_SPAN = timedelta(hours=24)
 
 
-@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def availability_24h(url: str, freshness_ms: int | None, end_ms: int,
                      scope_key: str) -> pl.DataFrame:
     """Share of answered polls per centre of the scope over the 24 h ending at `end_ms`

@@ -42,9 +42,29 @@ def period_bounds(kind: str, now: datetime, tz: str,
     raise ValueError(f"period: unknown kind {kind!r} (one of {', '.join(PERIODS)})")
 
 
-@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
                      closed: bool, scope_key: str) -> pl.DataFrame:
+    """`_load_chunk_increases`, cached: a closed day for an hour, today (keyed on
+    freshness) for `data.LIVE_TTL_S`."""
+    if closed:
+        return _closed_chunk_increases(url, start_ms, end_ms, scope_key)
+    return _live_chunk_increases(url, freshness_ms, start_ms, end_ms, scope_key)
+
+
+@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=512, show_spinner=False)
+def _closed_chunk_increases(url: str, start_ms: int, end_ms: int,
+                            scope_key: str) -> pl.DataFrame:
+    return _load_chunk_increases(url, start_ms, end_ms, True, scope_key)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
+def _live_chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
+                          scope_key: str) -> pl.DataFrame:
+    return _load_chunk_increases(url, start_ms, end_ms, False, scope_key)
+
+
+def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
+                          scope_key: str) -> pl.DataFrame:
     """Counter increases of the scope over one local day (or less), summed in the database
     from the hourly roll-ups (`Store.increases`; local days are whole UTC hours here, and
     the current hour's bucket is kept up to date on ingest). A closed day is cached
