@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_wall_browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LOCAL_HOSTS,
     dashboard,  # noqa: F401 — the fixture: `ioc dashboard` over a store seeded up to now
 )

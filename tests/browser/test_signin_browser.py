@@ -3,21 +3,14 @@ alert pages: shown as text, never as elements (no <script>, <img> or on* handler
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-import requests
 from playwright.sync_api import sync_playwright
 
 from metrics.store import Store
-from tests.browser.test_wall_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, served_dashboard
 from tests.fixtures.access import HOSTILE, PASSWORD, hostile_store, write_users
 
 pytestmark = pytest.mark.browser
@@ -42,31 +35,10 @@ def dashboard(tmp_path) -> Iterator[str]:
     with Store.open(url) as db:
         hostile_store(db, datetime.now(UTC).replace(microsecond=0))
     users = write_users(tmp_path / "users.yaml", [("canbo", "ioc_staff", "province:46")])
-    port = free_port()
-    env = dict(os.environ, IOC_DB_URL=url, IOC_DASHBOARD__STALE_AFTER_S="900",
-               IOC_DASHBOARD__AUTH="local", IOC_DASHBOARD__USERS_FILE=str(users))
-    proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", "dashboard", "--port",
-                             str(port)], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).ok:
-                    break
-            time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard did not answer /_stcore/health within 60 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900",
+                           "IOC_DASHBOARD__AUTH": "local",
+                           "IOC_DASHBOARD__USERS_FILE": str(users)}) as base:
+        yield base
 
 
 def test_sign_in_form_then_hostile_names_render_as_text_in_chromium(dashboard):

@@ -6,39 +6,21 @@ box, a drawn map, and no request leaving the machine. Saves artifacts/wall.png.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from playwright.sync_api import sync_playwright
 
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.personas import seed
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,31 +31,9 @@ def dashboard(tmp_path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'wall.db'}"
     with Store.open(url) as db:
         seed(db, hue_centres(), hours=6, step_s=300, end=datetime.now(UTC).replace(microsecond=0))
-    port = free_port()
     # stale_after generous: the data must stay fresh while Chromium starts on a slow machine.
-    env = dict(os.environ, IOC_DB_URL=url, IOC_DASHBOARD__STALE_AFTER_S="900")
-    proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", "dashboard", "--port",
-                             str(port)], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read()
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).ok:
-                    break
-            time.sleep(0.3)
-        else:
-            pytest.fail("the dashboard did not answer /_stcore/health within 60 s")
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900"}) as base:
+        yield base
 
 
 def test_wall_renders_offline_in_vietnamese_when_opened_in_chromium(dashboard):

@@ -1,0 +1,57 @@
+"""Serve `ioc dashboard` for a browser test: a child process on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_dashboard(env_extra: dict[str, str]) -> Iterator[str]:
+    """`ioc dashboard` with `env_extra` on top of this environment, once it answers its
+    health check (60 s at most); its URL. Stopped (its whole process group) afterwards."""
+    port = free_port()
+    env = dict(os.environ, **env_extra)
+    proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", "dashboard", "--port",
+                             str(port)], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"http://127.0.0.1:{port}/_stcore/health", timeout=1).ok:
+                    break
+            time.sleep(0.3)
+        else:
+            pytest.fail("the dashboard did not answer /_stcore/health within 60 s")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
