@@ -33,9 +33,15 @@ tr = i18n.text(components.current_language(cfg.dashboard.language) if bare
                else components.render_language_switch(cfg.dashboard.language))
 who = signin.gate(cfg, tr)
 signin.render_account(cfg, who, tr)
-page = st.navigation([
-    st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
-            **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
-    for name in auth.pages_for(who)
-], position="hidden" if who.kiosk else "top")
+pages = {name: st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
+                      **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
+         for name in auth.pages_for(who)}
+page = st.navigation(list(pages.values()), position="hidden" if who.kiosk else "top")
+if (asked := signin.pop_destination()) is not None:  # just signed in: go where the link led
+    path, query = asked
+    target = next((pages[n] for n, p in URL_PATHS.items() if p and p == path and n in pages),
+                  None)
+    if target is not None and target is not page:
+        st.switch_page(target, query_params=query)
+    st.query_params.update(query)
 page.run()

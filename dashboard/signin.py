@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import streamlit as st
@@ -28,6 +29,7 @@ from metrics.scope import NATIONAL_SCOPE, Scope
 WHO_KEY = "ioc.who"
 OIDC_AUDITED = "ioc.oidc-audited"
 FLASH = "ioc.signin-flash"
+AFTER_SIGNIN = "ioc.after-signin"  # (url path, query) asked for before signing in
 
 
 @st.cache_resource(show_spinner=False)
@@ -138,6 +140,7 @@ def _local(cfg: Settings, who: auth.Principal | None, tr: Tr) -> auth.Principal:
     if who is not None and who.method == auth.LOCAL and auth.still_valid(accounts, who):
         return who
     st.session_state.pop(WHO_KEY, None)
+    remember_destination()
     _local_form(cfg, accounts, tr)
     st.stop()
 
@@ -200,6 +203,21 @@ def _oidc(cfg: Settings, tr: Tr) -> auth.Principal:
         _audit(cfg, "sign_in", actor=who.username, role=who.role, detail=f"oidc · {who.scope}")
         st.session_state[OIDC_AUDITED] = True
     return who
+
+
+def remember_destination() -> None:
+    """Keep the page and query the person asked for (a link to `/commune?centre=…` from a
+    notification, say) while the sign-in form shows, so `pop_destination` can go there."""
+    if AFTER_SIGNIN in st.session_state:
+        return
+    path = urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+    query = {k: st.query_params.get_all(k)[-1] for k in st.query_params}
+    st.session_state[AFTER_SIGNIN] = (path, query)
+
+
+def pop_destination() -> tuple[str, dict[str, str]] | None:
+    """(url path, query) remembered by `remember_destination`, once; None when none."""
+    return st.session_state.pop(AFTER_SIGNIN, None)
 
 
 def render_account(cfg: Settings, who: auth.Principal | None, tr: Tr) -> None:

@@ -28,6 +28,10 @@ from config.alerts import (
 )
 
 SKIPPED = Reason.SKIPPED.value
+# A failed poll's reason in the words of the Vietnamese summaries (templates fill {cause}).
+REASON_WORDS = {Reason.TIMEOUT: "quá thời gian chờ", Reason.REFUSED: "từ chối kết nối",
+                Reason.HTTP_STATUS: "lỗi HTTP", Reason.BAD_PAYLOAD: "dữ liệu không đọc được",
+                Reason.TOO_LARGE: "dữ liệu quá lớn"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,12 @@ class _Centres:
         }
 
 
+def _poll_cause(reason: str | None, detail: str | None) -> str:
+    """'lỗi HTTP (HTTP 503)': the failed poll's reason in words, then the probe's detail."""
+    words = REASON_WORDS.get(reason or "", reason or "?")  # type: ignore[call-overload]
+    return f"{words} ({detail})" if detail else words
+
+
 def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
          centre_id: str | None = None, province_code: int | None = None,
          **extra: Any) -> Hit:
@@ -136,7 +146,7 @@ def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centre
             failures += 2 if CONFIRMED_MARK in (detail or "") else 1
             first = first or (reason, detail)
         if failures >= c.count:
-            cause = f"{first[0]}: {first[1]}" if first else "failed"
+            cause = _poll_cause(*first) if first else "failed"
             hits.append(_hit(rule, info, float(failures), cause, centre_id=cid,
                              failures=failures, reason=first[0] if first else ""))
             observed.add(fp)

@@ -74,3 +74,23 @@ def test_sign_in_form_then_hostile_names_render_as_text_in_chromium(dashboard):
         assert found == {"scripts": 0, "images": 0, "handlers": 0, "jsLinks": 0,
                          "markup": 0}, found
     assert not dialogs
+
+
+def test_a_link_to_a_commune_leads_there_after_signing_in(dashboard):
+    """A link from a notification (`/commune?centre=…`) asks for sign-in, then opens that
+    commune — not the wall."""
+    centre = "19753"  # Phường Phú Xuân, in the signed-in officer's province
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{dashboard}commune?centre={centre}")
+            page.get_by_label("Tên đăng nhập").fill("canbo")
+            page.get_by_label("Mật khẩu", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Đăng nhập").click()
+            page.wait_for_selector(f"text=mã {centre}", timeout=60_000)
+            url, text = page.url, page.inner_text("body")
+        finally:
+            browser.close()
+    assert "/commune" in url and f"centre={centre}" in url
+    assert "Chi tiết trung tâm" in text

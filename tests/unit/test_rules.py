@@ -41,7 +41,8 @@ def test_failed_polls_fires_on_one_poll_when_a_reprobe_confirmed_it():
     w = Window(CENTRES, polls=polls([("a", 5, False, "timeout", f"t {CONFIRMED_MARK}"),
                                      ("a", 10, True, None, "")]))
     (hit,) = evaluate(rule(DOWN), w, NOW).hits
-    assert hit.fingerprint == "r/ca" and hit.summary.startswith("Phú Xuân: timeout")
+    assert hit.fingerprint == "r/ca"
+    assert hit.summary.startswith("Phú Xuân: quá thời gian chờ (t [confirmed")  # reason in words
     assert hit.labels == {"centre_id": "a", "province_code": "46"}
 
 
