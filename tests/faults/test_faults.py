@@ -42,9 +42,12 @@ HUE = [c.id for c in fleet("hue")]
 tr = text("vi")
 
 
+DEFAULT_SEED = 348715525  # `make test` replays this plan; IOC_FAULT_SEED=random draws one
+
+
 def seed() -> int:
-    raw = os.environ.get("IOC_FAULT_SEED")
-    return int(raw) if raw else random.SystemRandom().randrange(1, 1 << 31)
+    raw = os.environ.get("IOC_FAULT_SEED") or str(DEFAULT_SEED)
+    return random.SystemRandom().randrange(1, 1 << 31) if raw == "random" else int(raw)
 
 
 def chaos_seconds() -> float:
@@ -184,7 +187,7 @@ def test_the_product_loses_nothing_repeats_nothing_and_shows_every_failure_under
     product.clear_faults()
     settle(product)
     faulted = {i.step.centres[0] for i in rec.injected}
-    alerts_quiet(engine, faulted, 45)
+    alerts_quiet(engine, faulted, 90)  # returns as soon as quiet; a loaded machine needs longer
 
     # The closing round: every fault at once on other centres, nothing else going wrong.
     final = final_faults(run_seed, spare, interval_s=KNOBS.interval_s,
@@ -212,7 +215,7 @@ def test_the_product_loses_nothing_repeats_nothing_and_shows_every_failure_under
 
     wait_until(f"resolved notices for {sorted(wanted)}", all_resolved, 30)
     settle(product)
-    alerts_quiet(engine, faulted | {s.centres[0] for s in final}, 30)
+    alerts_quiet(engine, faulted | {s.centres[0] for s in final}, 60)
     print(f"  closing round: {len(final)} faults, all notified within {firing_after:.1f} s")
 
     problems: list[str] = []
