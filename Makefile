@@ -27,12 +27,17 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 venv: $(STAMP)
 
-# Debian's chromium for the browser tests (root here; apt-get when missing).
+# System packages the tests need (root here; apt-get when missing): Debian's chromium for
+# the browser tests, systemd's systemd-analyze for the unit files in docs/operations.md.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  echo "Installing Debian's systemd (systemd-analyze checks the units in docs/operations.md)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; }
 
 demo: $(STAMP)
 	$(VENV)/bin/ioc demo

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -243,13 +244,8 @@ def severity_text(severity: str, tr: Tr) -> str:
 def render_alert_board(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
                        shown: int = LAGGING_ROWS) -> None:
     """The wall's active alerts, most urgent first; read-only (no buttons, ever)."""
-    st.subheader(tr("wall2.alerts.title"))
-    if board.is_empty():
-        st.success(tr("wall2.alerts.none"))
-        return
-    st.table(alert_board_table(board.head(shown), tr, now, tz), hide_index=True)
-    if board.height > shown:
-        st.caption(tr("wall2.alerts.more", n=board.height - shown))
+    _render_capped(board, shown, tr, "wall2.alerts",
+                   lambda head: alert_board_table(head, tr, now, tz))
 
 
 def lagging_table(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
@@ -272,13 +268,20 @@ def lagging_table(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.D
 def render_lagging(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str,
                    shown: int = LAGGING_ROWS) -> None:
     """The centres needing attention: the first `shown` rows, then how many more."""
-    st.subheader(tr("lag.title"))
-    if lagging.is_empty():
-        st.success(tr("lag.none"))
+    _render_capped(lagging, shown, tr, "lag", lambda head: lagging_table(head, tr, now, tz))
+
+
+def _render_capped(rows: pl.DataFrame, shown: int, tr: Tr, words: str,
+                   table: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
+    """A wall panel: `<words>.title`, then `<words>.none` when there are no rows, else the
+    first `shown` rows as `table` makes them and `<words>.more` counting the rest."""
+    st.subheader(tr(f"{words}.title"))
+    if rows.is_empty():
+        st.success(tr(f"{words}.none"))
         return
-    st.table(lagging_table(lagging.head(shown), tr, now, tz), hide_index=True)
-    if lagging.height > shown:
-        st.caption(tr("lag.more", n=lagging.height - shown))
+    st.table(table(rows.head(shown)), hide_index=True)
+    if rows.height > shown:
+        st.caption(tr(f"{words}.more", n=rows.height - shown))
 
 
 LANG_NAMES = {"vi": "Tiếng Việt", "en": "English"}
