@@ -43,11 +43,11 @@ demo: $(STAMP)
 	$(VENV)/bin/ioc demo
 
 test: $(STAMP) browser
-	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q -m "not faults"
+	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q
 
-# The fault-injection suite (docs/faults.md): real processes under seeded chaos, ~90 s.
-# Kept out of `make test` until it passes reliably on a loaded machine.
-test-faults: $(STAMP)
+# The fault-injection suite alone (docs/faults.md): real processes under seeded chaos,
+# ~90 s; also part of `make test`.
+test-faults: $(STAMP) browser
 	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q -m faults tests/faults
 
 bench: $(STAMP)

@@ -46,7 +46,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger("ioc.simulator").info(
             "ioc simulate: production mode (deployment.mode): the fault-injection API is off")
     run(args.fleet or sim.fleet, args.host or sim.host, args.port or sim.port,
-        sim.seed if args.seed is None else args.seed, faults)
+        sim.seed if args.seed is None else args.seed, faults, sim.natural_faults)
     return 0
 
 

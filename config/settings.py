@@ -102,6 +102,9 @@ class SimulatorSettings(Strict):
     seed: int = 7
     fleet: str = Field(default="hue", pattern=r"^(hue|national|province:\d{1,2})$")
     allow_faults: bool = True  # the fault-injection endpoint; off in production
+    # The day's own power cuts, weak lines, sync backlogs, OTP overloads; false leaves
+    # only injected faults (the fault-injection suite needs every alert to be its own).
+    natural_faults: bool = True
 
 
 class LoggingSettings(Strict):

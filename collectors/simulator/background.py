@@ -45,8 +45,10 @@ class BackgroundSimulator:
         port: int | None = None,
         allow_faults: bool = True,
         clock: Callable[[], float] = time.time,
+        natural_faults: bool = True,
     ):
         self.centres = list(centres)
+        self.natural_faults = natural_faults
         self.seed, self.host, self.allow_faults, self.clock = seed, host, allow_faults, clock
         self.port = port or free_port(host)
         self._ready = threading.Event()
@@ -113,7 +115,8 @@ class BackgroundSimulator:
         ready = asyncio.Event()
         self._task = asyncio.create_task(
             serve(
-                self.centres, self.host, self.port, self.seed, self.allow_faults, self.clock, ready
+                self.centres, self.host, self.port, self.seed, self.allow_faults, self.clock, ready,
+                self.natural_faults,
             )
         )
         waiter = asyncio.create_task(ready.wait())

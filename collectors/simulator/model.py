@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from collectors.simulator import dayplan as dp
-from collectors.simulator.events import Overload, day_events, overloads
+from collectors.simulator.events import DayEvents, Overload, day_events, overloads
 from collectors.simulator.profiles import (
     Profile,
     day_date,
@@ -49,8 +49,13 @@ MESSAGES = {
 class FleetModel:
     """Status documents for a set of centres under one seed."""
 
-    def __init__(self, centres: Iterable[Centre], seed: int, cache_size: int = 8192):
+    def __init__(self, centres: Iterable[Centre], seed: int, cache_size: int = 8192,
+                 natural_faults: bool = True):
+        """`natural_faults`: False leaves out the day's own power cuts, line and component
+        failures, sync backlogs and OTP overloads, so that only injected faults happen
+        (the fault-injection suite checks that every alert it caused ends)."""
         self.seed = seed
+        self.natural_faults = natural_faults
         self.centres: dict[str, Centre] = {c.id: c for c in centres}
         self.profiles: dict[str, Profile] = {
             cid: make_profile(seed, c) for cid, c in self.centres.items()
@@ -68,7 +73,7 @@ class FleetModel:
             return plan
         profile = self.profiles[centre_id]
         wins = windows(profile, day)
-        events = day_events(self.seed, profile, day)
+        events = day_events(self.seed, profile, day) if self.natural_faults else DayEvents()
         plan = dp.build(
             self.seed,
             profile,
@@ -84,7 +89,7 @@ class FleetModel:
 
     def _province_overloads(self, province: int, day: int, working: bool) -> list[Overload]:
         key = (province, day)
-        found = self._overloads.get(key)
+        found = self._overloads.get(key) if self.natural_faults else []
         if found is None:
             # Whether the day is a working day is the province's, not one centre's.
             working = working or day_date(day).weekday() < 5

@@ -69,9 +69,10 @@ class Simulator:
         seed: int,
         allow_faults: bool,
         clock: Callable[[], float],
+        natural_faults: bool = True,
     ):
         self.ids: dict[str, Centre] = {c.id: c for c in centres}
-        self.model = FleetModel(self.ids.values(), seed)
+        self.model = FleetModel(self.ids.values(), seed, natural_faults=natural_faults)
         self.host, self.port, self.seed = host, port, seed
         self.allow_faults = allow_faults
         self.clock = clock
@@ -244,10 +245,12 @@ async def serve(
     allow_faults: bool = True,
     clock: Callable[[], float] = time.time,
     ready: asyncio.Event | None = None,
+    natural_faults: bool = True,
 ) -> None:
-    """Serve `centres` until cancelled; sets `ready` once every listener is open."""
+    """Serve `centres` until cancelled; sets `ready` once every listener is open.
+    `natural_faults`: see `FleetModel`."""
     raise_open_files_limit()
-    sim = Simulator(centres, host, port, seed, allow_faults, clock)
+    sim = Simulator(centres, host, port, seed, allow_faults, clock, natural_faults)
     loop = asyncio.get_running_loop()
     day = local_day(clock())[0]
     for cid in sim.ids:  # build today's figures before the first poll arrives
@@ -276,7 +279,8 @@ async def serve(
             conn.abort()
 
 
-def run(fleet_spec: str, host: str, port: int, seed: int, allow_faults: bool) -> None:
+def run(fleet_spec: str, host: str, port: int, seed: int, allow_faults: bool,
+        natural_faults: bool = True) -> None:
     """Serve a fleet spec ('hue', 'province:<code>', 'national') until SIGINT or SIGTERM."""
     centres = fleet(fleet_spec)
 
@@ -287,6 +291,7 @@ def run(fleet_spec: str, host: str, port: int, seed: int, allow_faults: bool) ->
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         with contextlib.suppress(asyncio.CancelledError):
-            await serve(centres, host, port, seed, allow_faults)
+            await serve(centres, host, port, seed, allow_faults,
+                        natural_faults=natural_faults)
 
     asyncio.run(main())

@@ -84,7 +84,7 @@ class Product:
                           "concurrency": 64, "metrics_port": 0,
                           "spool_dir": str(self.spool_dir),
                           "spool_max_bytes": int(knobs.spool_cycles * knobs.cycle_bytes)},
-            "simulator": {"port": self.sim_port},
+            "simulator": {"port": self.sim_port, "natural_faults": False},
             "dashboard": {"refresh_s": knobs.refresh_s, "stale_after_s": knobs.stale_after_s,
                           "auth": "none", "role": "ioc_staff"},
         }

@@ -193,6 +193,16 @@ def test_model_keeps_most_centres_healthy_when_sampled_at_a_working_moment(model
     assert 0 < statuses.count("degraded") < 0.15 * len(statuses)
 
 
+def test_model_has_only_injected_faults_when_natural_faults_are_off():
+    quiet = FleetModel(NATIONAL[::5], seed=7, natural_faults=False)
+    statuses = [quiet.document(c.id, MONDAY_10H)["system"]["status"] for c in NATIONAL[::5]]
+    assert set(statuses) == {"up"}
+    assert all(quiet.reachable(c.id, MONDAY_10H + h * 3600) for c in NATIONAL[::5]
+               for h in range(-3, 7))
+    doc = quiet.document(NATIONAL[0].id, MONDAY_10H, frozenset({"soft_down"}))
+    assert doc["system"]["status"] == "down"
+
+
 @pytest.mark.parametrize(
     ("fault", "check"),
     [
