@@ -53,14 +53,19 @@ class RetentionSettings(Strict):
     raw_days: float = Field(default=7, gt=0)  # samples and polls
     rollup_5m_days: float = Field(default=90, gt=0)
     rollup_1h_days: float = Field(default=730, gt=0)
+    # Daily (local days), for KPI periods: 5 years, so year-on-year reports reach back and an
+    # hourly retention raised up to that still validates; a day row is 1/24 of an hour's.
+    rollup_1d_days: float = Field(default=1825, gt=0)
     every_minutes: float = Field(default=10, gt=0)  # the collector prunes at most this often
     budget_s: float = Field(default=2.0, gt=0, le=60)  # … and for at most this long each time
     batch_rows: int = Field(default=5_000, ge=100, le=1_000_000)  # rows per transaction
 
     @model_validator(mode="after")
     def _coarser_lives_longer(self) -> RetentionSettings:
-        if not self.raw_days <= self.rollup_5m_days <= self.rollup_1h_days:
-            raise ValueError("keep raw_days <= rollup_5m_days <= rollup_1h_days")
+        if not (self.raw_days <= self.rollup_5m_days <= self.rollup_1h_days
+                <= self.rollup_1d_days):
+            raise ValueError(
+                "keep raw_days <= rollup_5m_days <= rollup_1h_days <= rollup_1d_days")
         return self
 
 
@@ -152,6 +157,9 @@ class DashboardSettings(Strict):
     # everyone gets `role` and the whole store (a trusted single-user install, tests).
     auth: Literal["local", "oidc", "none"] = "local"
     users_file: Path = Path("users.yaml")
+    # How long a local sign-in lasts (across reloads and tabs) before asking again: from
+    # sign-in, not renewed by use (metrics/web_sessions.py). At most 30 days.
+    session_hours: float = Field(default=12.0, gt=0, le=720)
     oidc: OidcSettings = OidcSettings()
     # The role when auth is none: acknowledge/silence buttons need ioc_staff, tech or admin.
     role: Literal["leader", "ioc_staff", "tech", "admin"] = "ioc_staff"

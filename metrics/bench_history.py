@@ -6,7 +6,10 @@ outages, weak lines, OTP latency) through the collector's mapping profile
 bulk, a few hours of the whole fleet at a time, in time order as the collector
 would have written them: PostgreSQL by COPY, SQLite by executemany, one
 transaction per chunk. Roll-ups are computed from the same samples
-(`history_plan.aggregate_frame`), not maintained row by row.
+(`history_plan.aggregate_frame`), not maintained row by row; a local day spans
+chunks, so its bucket is carried from chunk to chunk (`history_plan.merge_frames`)
+and written once the next day has begun. Each series' newest raw sample goes to
+`series_latest` at the end, as the store's writes would have left it.
 
 Where it writes, so it never clobbers other data:
 - SQLite (default): `data/bench-<fleet>-<days>d.db`, replaced on each run;
@@ -45,7 +48,7 @@ CHUNK_HOURS = {"raw": 1, "5m": 2, "1h": 24}  # hours of the whole fleet per chun
 POLL_COLUMNS = ("centre_id", "ts", "ok", "reason", "detail", "http_status", "duration_s",
                 "rejected", "rejected_detail")
 SAMPLE_COLUMNS = ("series_id", "ts", "value")
-TABLES = ("samples", "polls", "rollup_5m", "rollup_1h")
+TABLES = ("samples", "polls", "rollup_5m", "rollup_1h", "rollup_1d", "series_latest")
 
 
 def series_keys() -> list[tuple[str, str]]:
@@ -129,6 +132,25 @@ def _frames(chunk: tuple[bytes, ...], ids: pl.Series, timeout_s: float
     return samples.sort("series_id", "ts"), polls.select(POLL_COLUMNS)
 
 
+def _days(samples: pl.DataFrame, open_days: pl.DataFrame | None
+          ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(local days that have ended, the newest day still open) once `samples` (the next
+    chunk in time) are merged into the open one: chunks come in time order, so only the
+    newest day can still grow."""
+    day = hp.aggregate_frame(samples, hp.WIDTHS_MS["1d"])
+    days = day if open_days is None else hp.merge_frames(open_days, day)
+    newest = days["ts"].max()
+    return days.filter(pl.col("ts") < newest), days.filter(pl.col("ts") >= newest)
+
+
+def _newest(samples: pl.DataFrame, before: pl.DataFrame | None) -> pl.DataFrame:
+    """Each series' newest sample (series_id, ts, value) of `samples` (sorted by series,
+    then time) or, for a series not in them, of `before` (older samples)."""
+    now = samples.group_by("series_id").agg(pl.col("ts").last(), pl.col("value").last())
+    both = now if before is None else pl.concat([before, now])
+    return both.group_by("series_id").last().sort("series_id")
+
+
 # -- writing --------------------------------------------------------------------
 
 
@@ -150,13 +172,18 @@ def _copy(conn: sa.Connection, table: str, frame: pl.DataFrame) -> None:
 
 
 def _write_chunk(engine: sa.Engine, tier: str, samples: pl.DataFrame, polls: pl.DataFrame,
-                 counts: dict[str, int]) -> None:
-    parts = {"rollup_1h": hp.aggregate_frame(samples, hp.WIDTHS_MS["1h"])}
+                 counts: dict[str, int], days: pl.DataFrame) -> None:
+    """One chunk's rows, and the local days (`days`) that ended before it, in one transaction."""
+    parts = {"rollup_1h": hp.aggregate_frame(samples, hp.WIDTHS_MS["1h"]), "rollup_1d": days}
     if tier in ("raw", "5m"):
         parts["rollup_5m"] = hp.aggregate_frame(samples, hp.WIDTHS_MS["5m"])
         parts["polls"] = polls
     if tier == "raw":
         parts["samples"] = samples
+    _write(engine, parts, counts)
+
+
+def _write(engine: sa.Engine, parts: dict[str, pl.DataFrame], counts: dict[str, int]) -> None:
     with engine.connect() as conn:
         conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
@@ -213,7 +240,7 @@ def table_sizes(engine: sa.Engine) -> dict[str, int]:
         out = {name: int(rows.get(name, 0)) for name in TABLES}
         out["polls"] += int(rows.get("ix_polls_ts", 0)) + int(rows.get(
             "sqlite_autoindex_polls_1", 0))
-        for name in ("rollup_5m", "rollup_1h"):
+        for name in ("rollup_5m", "rollup_1h", "rollup_1d"):
             out[name] += int(rows.get(f"ix_{name}_unmerged", 0))
         return out
 
@@ -258,6 +285,8 @@ def generate(fleet_spec: str, days: float, *, url: str | None = None,
         ids = pl.Series([c.id for c in fleet])
         ctx = multiprocessing.get_context("spawn")
         write_s = 0.0
+        open_days: pl.DataFrame | None = None  # the local day still open, carried across chunks
+        latest: pl.DataFrame | None = None  # each series' newest raw sample so far
         with ctx.Pool(processes, _init, (fleet, seed, timeout_s)) as pool:
             for tier in plan.tiers:
                 chunks = hp.tier_chunks(tier, CHUNK_HOURS[tier.name])
@@ -265,8 +294,15 @@ def generate(fleet_spec: str, days: float, *, url: str | None = None,
                     t0 = time.monotonic()
                     samples, polls = _frames(chunk, ids, timeout_s)
                     polls_made += polls.height
-                    _write_chunk(engine, tier.name, samples, polls, counts)
+                    ended, open_days = _days(samples, open_days)
+                    if tier.name == "raw":
+                        latest = _newest(samples, latest)
+                    _write_chunk(engine, tier.name, samples, polls, counts, ended)
                     write_s += time.monotonic() - t0
+        t0 = time.monotonic()
+        _write(engine, {"rollup_1d": pl.DataFrame() if open_days is None else open_days,
+                        "series_latest": pl.DataFrame() if latest is None else latest}, counts)
+        write_s += time.monotonic() - t0
         if alerts:
             write_alerts(db, [c.id for c in fleet], [c.province_code for c in fleet],
                          plan.now_s, days)

@@ -123,11 +123,13 @@ def bulk_insert_ignore(
 
 
 def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple],
-                key: Sequence[str], set_sql: str, null_column: str) -> list[tuple]:
+                key: Sequence[str], set_sql: str, null_column: str | None = None
+                ) -> list[tuple]:
     """Insert many rows (tuples in `columns` order); on a key conflict run `set_sql`, an
     ON CONFLICT DO UPDATE SET list that may name the stored row as `<table>.col` and the
-    new one as `excluded.col`. Rows must have distinct keys. The caller's transaction.
-    Returns the keys of rows whose `null_column` is NULL afterwards.
+    new one as `excluded.col` (and may end in `WHERE …`: only rows it holds for change).
+    Rows must have distinct keys. The caller's transaction.
+    Returns the keys of rows whose `null_column` is NULL afterwards (none without one).
 
     SQLite: one prepared statement, executemany; then a query (give `null_column` a
     partial index). PostgreSQL: COPY into a session temp table, then one
@@ -142,10 +144,16 @@ def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
         conn.exec_driver_sql(
             f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) {conflict}", list(rows)
         )
+        if null_column is None:
+            return []
         return [tuple(r) for r in conn.exec_driver_sql(
             f"SELECT {keys} FROM {table.name} WHERE {null_column} IS NULL")]
     with conn.connection.driver_connection.cursor() as cur:
         stage = _copy_to_stage(cur, table, cols, rows)
+        if null_column is None:
+            cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
+                        f"{conflict}")
+            return []
         cur.execute(f"WITH up AS (INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
                     f"{conflict} RETURNING {keys}, {null_column}) "
                     f"SELECT {keys} FROM up WHERE {null_column} IS NULL")

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from metrics.rollups import BUCKET_COLUMNS, FIVE_MIN_MS, HOUR_MS
+from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, LOCAL_OFFSET_MS
 
 HOUR_S, DAY_S = 3_600, 86_400
 LIVE_STEP_S = 15  # the collector's default interval, for the per-year footprint
@@ -108,9 +108,10 @@ def aggregate_frame(samples: pl.DataFrame, width_ms: int) -> pl.DataFrame:
     """Roll-up rows (BUCKET_COLUMNS) of samples (series_id, ts in ms, value), the bulk
     equivalent of `rollups.aggregate_rows`: per series and bucket the count, sum, min,
     max, first and last sample and the counter increase between consecutive samples
-    inside the bucket (a decrease is a reset: the new value counts from 0)."""
+    inside the bucket (a decrease is a reset: the new value counts from 0). Buckets align
+    to local time, as the store's (a day starts at local midnight)."""
     df = samples.sort("series_id", "ts").with_columns(
-        (pl.col("ts") - pl.col("ts") % width_ms).alias("bucket"))
+        (pl.col("ts") - (pl.col("ts") + LOCAL_OFFSET_MS) % width_ms).alias("bucket"))
     same = ((pl.col("series_id") == pl.col("series_id").shift(1))
             & (pl.col("bucket") == pl.col("bucket").shift(1)))
     prev = pl.col("value").shift(1)
@@ -133,7 +134,39 @@ def aggregate_frame(samples: pl.DataFrame, width_ms: int) -> pl.DataFrame:
     return out.rename({"bucket": "ts"}).select(BUCKET_COLUMNS)
 
 
-WIDTHS_MS = {"5m": FIVE_MIN_MS, "1h": HOUR_MS}
+WIDTHS_MS = {"5m": FIVE_MIN_MS, "1h": HOUR_MS, "1d": DAY_MS}
+
+
+def merge_frames(older: pl.DataFrame, newer: pl.DataFrame) -> pl.DataFrame:
+    """Bucket rows (BUCKET_COLUMNS) of two parts of the same buckets merged, as
+    `rollups.merge` does one pair: every sample of a key in `older` comes before every one
+    of that key in `newer` (generation writes in time order). A key in one only passes
+    through. Key order."""
+    key = ["series_id", "ts"]
+    j = older.join(newer, on=key, how="full", coalesce=True, suffix="_b")
+
+    def a(c: str) -> pl.Expr:
+        return pl.col(c)
+
+    def b(c: str) -> pl.Expr:
+        return pl.col(f"{c}_b")
+
+    step = (pl.when(b("first_value") >= a("last_value"))
+            .then(b("first_value") - a("last_value")).otherwise(b("first_value")))
+    return j.select(
+        *key,
+        pl.coalesce(a("n") + b("n"), a("n"), b("n")).alias("n"),
+        pl.coalesce(a("sum_value") + b("sum_value"), a("sum_value"), b("sum_value"))
+        .alias("sum_value"),
+        pl.min_horizontal(a("min_value"), b("min_value")).alias("min_value"),
+        pl.max_horizontal(a("max_value"), b("max_value")).alias("max_value"),
+        pl.coalesce(a("first_ts"), b("first_ts")).alias("first_ts"),
+        pl.coalesce(a("first_value"), b("first_value")).alias("first_value"),
+        pl.coalesce(b("last_ts"), a("last_ts")).alias("last_ts"),
+        pl.coalesce(b("last_value"), a("last_value")).alias("last_value"),
+        pl.coalesce(a("inc_within") + b("inc_within") + step, a("inc_within"),
+                    b("inc_within")).alias("inc_within"),
+    ).sort(key)
 
 
 def footprint(bytes_per_row: dict[str, float | None], series_per_centre: float) -> dict:

@@ -1,7 +1,9 @@
 """Retention: delete what is older than each resolution keeps, a little at a time.
 
 Raw samples and polls are kept `raw_days`, 5-minute roll-ups `rollup_5m_days`,
-hourly ones `rollup_1h_days` (config `store.retention`). A row goes when its
+hourly ones `rollup_1h_days`, daily ones `rollup_1d_days` (config
+`store.retention`); each series' current row (`series_latest`) as long as the raw
+samples, so it always is the newest sample still stored. A row goes when its
 `ts` (a bucket's start for roll-ups) is older than now − keep; a row exactly at
 the cut-off stays. Deletion runs in transactions of at most `batch_rows` rows,
 so SQLite's single write lock is never held for long: the collector's next
@@ -29,15 +31,16 @@ from sqlalchemy.engine import Engine
 from config import logs
 from config.settings import RetentionSettings
 from metrics.dialects import SQLITE_BEGIN_OPTION
-from metrics.rollups import FIVE_MIN, HOUR, RAW
-from metrics.schema import polls, rollup_1h, rollup_5m, samples, series
+from metrics.rollups import DAY, FIVE_MIN, HOUR, RAW
+from metrics.schema import polls, rollup_1d, rollup_1h, rollup_5m, samples, series, series_latest
 
 log = logging.getLogger("ioc.retention")
 DAY_MS = 86_400_000
 SERIES_CHUNK = 200  # series per delete statement
 # What each table keeps, by resolution; polls live as long as the raw samples.
 TABLES: tuple[tuple[sa.Table, str], ...] = (
-    (polls, RAW), (samples, RAW), (rollup_5m, FIVE_MIN), (rollup_1h, HOUR),
+    (polls, RAW), (samples, RAW), (series_latest, RAW), (rollup_5m, FIVE_MIN),
+    (rollup_1h, HOUR), (rollup_1d, DAY),
 )
 
 
@@ -45,13 +48,14 @@ def keep(settings: RetentionSettings) -> dict[str, timedelta]:
     """How long each resolution is kept (the `keep` of `Store.series`)."""
     return {RAW: timedelta(days=settings.raw_days),
             FIVE_MIN: timedelta(days=settings.rollup_5m_days),
-            HOUR: timedelta(days=settings.rollup_1h_days)}
+            HOUR: timedelta(days=settings.rollup_1h_days),
+            DAY: timedelta(days=settings.rollup_1d_days)}
 
 
 def cutoffs(settings: RetentionSettings, now_ms: int) -> dict[str, int]:
     """Per table: rows with ts below this (ms) are expired."""
     days = {RAW: settings.raw_days, FIVE_MIN: settings.rollup_5m_days,
-            HOUR: settings.rollup_1h_days}
+            HOUR: settings.rollup_1h_days, DAY: settings.rollup_1d_days}
     return {t.name: now_ms - round(days[res] * DAY_MS) for t, res in TABLES}
 
 

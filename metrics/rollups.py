@@ -1,4 +1,4 @@
-"""Roll-ups: 5-minute and hourly summaries of every series, kept up to date as data arrives.
+"""Roll-ups: 5-minute, hourly and daily summaries of every series, kept up to date on ingest.
 
 A bucket summarises the raw samples of one series whose time falls in
 [start, start + width): how many (`n`), their sum, min and max, the first and
@@ -6,7 +6,9 @@ the last (time and value), and `inc_within`, the counter increase between
 consecutive samples inside the bucket (a decrease is a reset: the new value
 counts from 0). A bucket depends only on its own samples, so two summaries of
 disjoint, time-ordered parts of a bucket merge exactly (`merge`), and an hour
-is the merge of its twelve 5-minute buckets (`combine`). The increase across
+is the merge of its twelve 5-minute buckets (`combine`), a day the merge of its
+hours. Days are local days in Asia/Ho_Chi_Minh (`LOCAL_OFFSET_MS`); 5-minute and
+hourly buckets are the same in UTC and local time. The increase across
 the boundary with the series' previous bucket is added when reading
 (`finish`), so the increases of consecutive buckets add up to what
 `metrics.queries.increase` finds in the raw samples. A gap in collection is
@@ -19,8 +21,8 @@ with one upsert per table, never reading history; a bucket whose stored and
 new samples interleave in time cannot be merged that way (its `inc_within`
 becomes NULL) and is recomputed from its own raw rows. When some rows were
 already stored (a replay), it recomputes just the touched buckets, 5-minute
-ones from their raw samples and hourly ones from their 5-minute buckets, so a
-replay never counts twice.
+ones from their raw samples, hourly ones from their 5-minute buckets and daily
+ones from their hours, so a replay never counts twice.
 
 The rest of the module is pure: bucket maths and resolution choice.
 """
@@ -37,14 +39,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from metrics import dialects
-from metrics.schema import rollup_1h, rollup_5m, samples
+from metrics.schema import rollup_1d, rollup_1h, rollup_5m, samples
 
 FIVE_MIN_MS = 300_000
 HOUR_MS = 3_600_000
-RAW, FIVE_MIN, HOUR = "raw", "5m", "1h"
-RESOLUTIONS = (RAW, FIVE_MIN, HOUR)  # finest first
-WIDTH_MS = {RAW: 0, FIVE_MIN: FIVE_MIN_MS, HOUR: HOUR_MS}
-TABLES = {FIVE_MIN: rollup_5m, HOUR: rollup_1h}
+DAY_MS = 86_400_000
+# Buckets align to local time in Asia/Ho_Chi_Minh: a fixed UTC+7 since 1975, no daylight
+# saving, so a local day starts at 17:00 UTC. Seven hours are whole hours, so 5-minute and
+# hourly buckets are the UTC ones; only days depend on it.
+LOCAL_OFFSET_MS = 7 * HOUR_MS
+RAW, FIVE_MIN, HOUR, DAY = "raw", "5m", "1h", "1d"
+RESOLUTIONS = (RAW, FIVE_MIN, HOUR)  # what "auto" picks from, finest first (never days)
+WIDTH_MS = {RAW: 0, FIVE_MIN: FIVE_MIN_MS, HOUR: HOUR_MS, DAY: DAY_MS}
+TABLES = {FIVE_MIN: rollup_5m, HOUR: rollup_1h, DAY: rollup_1d}  # finest first
+SOURCES = {HOUR: rollup_5m, DAY: rollup_1h}  # what a bucket is rebuilt from (5m: raw)
 
 # Resolution selection ("auto"): the finest resolution whose span limit covers the
 # requested range, then coarser while the range starts before that resolution's
@@ -60,6 +68,7 @@ DEFAULT_KEEP: dict[str, timedelta] = {
     RAW: timedelta(days=7),
     FIVE_MIN: timedelta(days=90),
     HOUR: timedelta(days=730),
+    DAY: timedelta(days=1825),  # config.settings.RetentionSettings
 }
 
 BUCKET_COLUMNS = (
@@ -93,8 +102,9 @@ def step(prev: float, value: float) -> float:
 
 
 def bucket_start(ts: int, width: int) -> int:
-    """The start of the bucket of `width` ms that holds `ts` (buckets align to the epoch)."""
-    return ts - ts % width
+    """The start of the bucket of `width` ms that holds `ts` (buckets align to local time,
+    `LOCAL_OFFSET_MS`: a day starts at local midnight, an hour on the hour)."""
+    return ts - (ts + LOCAL_OFFSET_MS) % width
 
 
 def aggregate_rows(rows: Iterable[tuple[int, int, float]], width: int) -> list[tuple]:
@@ -106,8 +116,9 @@ def aggregate_rows(rows: Iterable[tuple[int, int, float]], width: int) -> list[t
     n = 0
     total = lo = hi = first_value = last_value = inc = 0.0
     first_ts = last_ts = 0
+    offset = LOCAL_OFFSET_MS
     for sid, ts, value in rows:
-        b = ts - ts % width
+        b = ts - (ts + offset) % width
         if b != b0 or sid != sid0:
             if n:
                 append((sid0, b0, n, total, lo, hi, first_ts, first_value, last_ts,
@@ -177,14 +188,14 @@ def choose_resolution(start: datetime, end: datetime, now: datetime,
                       requested: str = "auto") -> str:
     """The resolution to answer [start, end] with, at `now`.
 
-    `requested` "raw", "5m" or "1h" is taken as is. "auto": the finest one whose
+    `requested` "raw", "5m", "1h" or "1d" is taken as is. "auto": the finest one whose
     MAX_SPAN covers end − start, then coarser while `start` is older than that
     resolution's retention (`keep`), since its rows there are already deleted;
     hourly when nothing keeps that far back.
     """
     if requested != "auto":
-        if requested not in RESOLUTIONS:
-            raise ValueError(f"resolution must be auto, raw, 5m or 1h, not {requested!r}")
+        if requested not in WIDTH_MS:
+            raise ValueError(f"resolution must be auto, raw, 5m, 1h or 1d, not {requested!r}")
         return requested
     if end < start:
         raise ValueError(f"range ends ({end}) before it starts ({start})")
@@ -286,19 +297,20 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[tuple], *, merge_into:
 
 
 def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: int) -> None:
-    """Bring both roll-ups up to date with a write of sample `rows` (series_id, ts, value;
+    """Bring every roll-up up to date with a write of sample `rows` (series_id, ts, value;
     sorted) of which `written` were new, in the caller's transaction."""
     if not written:
         return
     if written == len(rows):
         unmerged = {res: _upsert(conn, table, aggregate_rows(rows, WIDTH_MS[res]),
                                  merge_into=True) for res, table in TABLES.items()}
-        for res, keys in unmerged.items():  # 5-minute first: hours are rebuilt from them
+        for res, keys in unmerged.items():  # finest first: coarser ones are rebuilt from them
             if keys:
                 recompute(conn, res, keys)
         return
-    recompute(conn, FIVE_MIN, {(sid, bucket_start(ts, FIVE_MIN_MS)) for sid, ts, _ in rows})
-    recompute(conn, HOUR, {(sid, bucket_start(ts, HOUR_MS)) for sid, ts, _ in rows})
+    for res in TABLES:  # finest first, as above
+        width = WIDTH_MS[res]
+        recompute(conn, res, {(sid, bucket_start(ts, width)) for sid, ts, _ in rows})
 
 
 def _by_bucket(keys: Iterable[tuple[int, int]]) -> Iterator[tuple[int, list[int]]]:
@@ -314,8 +326,8 @@ def _by_bucket(keys: Iterable[tuple[int, int]]) -> Iterator[tuple[int, list[int]
 
 def recompute(conn: Connection, resolution: str, keys: set[tuple[int, int]]) -> None:
     """Rebuild the given (series_id, bucket start) buckets: 5-minute ones from raw samples,
-    hourly ones from their 5-minute buckets. A bucket with no source rows left
-    (e.g. its raw samples already expired) is kept as it is."""
+    hourly ones from their 5-minute buckets, daily ones from their hours. A bucket with
+    no source rows left (e.g. its raw samples already expired) is kept as it is."""
     width, table = WIDTH_MS[resolution], TABLES[resolution]
     for ts, sids in _by_bucket(keys):
         if resolution == FIVE_MIN:
@@ -325,7 +337,7 @@ def recompute(conn: Connection, resolution: str, keys: set[tuple[int, int]]) -> 
                     .order_by(samples.c.series_id, samples.c.ts))
             built = aggregate_rows(((s, t, v) for s, t, v in conn.execute(stmt)), width)
         else:
-            src = rollup_5m
+            src = SOURCES[resolution]
             stmt = (sa.select(*(src.c[c] for c in BUCKET_COLUMNS))
                     .where(src.c.series_id.in_(sids), src.c.ts >= ts, src.c.ts < ts + width)
                     .order_by(src.c.series_id, src.c.ts))
@@ -390,14 +402,15 @@ def increases(conn: Connection, resolution: str, metrics: Sequence[str], start_m
     """Each counter series' increase over the buckets from the one holding `start_ms` to
     `end_ms`, summed in SQL (one row per series, whatever the span): every bucket's
     `inc_within` plus the step from the previous bucket's last value (a decrease is a
-    reset). The newest bucket in the hour (or 5 minutes, if wider) before the first one is
-    the baseline, like the raw reads' hour; without it the first bucket's first value
-    counts in full when `zero_start` (counters that restart at the period's start, e.g.
-    local midnight), else nothing. Columns: centre_id, metric, label,
-    increase; a series with no bucket in the range is absent."""
+    reset). The baseline is the bucket before the first one if its last sample falls in
+    the hour before that bucket, like the raw reads' hour (so whole local days give the
+    same from "1d" as from "1h"); without it the first bucket's first value counts in full
+    when `zero_start` (counters that restart at the period's start, e.g. local midnight),
+    else nothing. Columns: centre_id, metric, label, increase; a series with no bucket
+    in the range is absent."""
     width = WIDTH_MS[resolution]
     if not width:
-        raise ValueError("increases reads roll-ups: resolution must be 5m or 1h")
+        raise ValueError("increases reads roll-ups: resolution must be 5m, 1h or 1d")
     lo = bucket_start(start_ms, width)
     first = "r.first_value" if zero_start else "0.0"
     where = ["s.metric IN :metrics"] + ([] if centre_ids is None else ["s.centre_id IN :ids"])
@@ -411,7 +424,8 @@ def increases(conn: Connection, resolution: str, metrics: Sequence[str], start_m
             SELECT {inc} AS inc, count(*) AS n
             FROM (SELECT ts, inc_within, first_value, lag(last_value) OVER (ORDER BY ts) AS prev
                   FROM {TABLES[resolution].name} b
-                  WHERE b.series_id = s.id AND b.ts >= :lo_base AND b.ts <= :hi) AS r
+                  WHERE b.series_id = s.id AND b.ts >= :lo_base AND b.ts <= :hi
+                    AND (b.ts >= :lo OR b.last_ts >= :recent)) AS r
             WHERE r.ts >= :lo) AS x
         WHERE {' AND '.join(where)} AND x.n > 0
         ORDER BY s.centre_id, s.metric, s.label"""
@@ -422,7 +436,7 @@ def increases(conn: Connection, resolution: str, metrics: Sequence[str], start_m
                      lag(last_value) OVER w AS prev
               FROM {TABLES[resolution].name}
               WHERE series_id IN (SELECT s.id FROM series s WHERE {' AND '.join(where)})
-                AND ts >= :lo_base AND ts <= :hi
+                AND ts >= :lo_base AND ts <= :hi AND (ts >= :lo OR last_ts >= :recent)
               WINDOW w AS (PARTITION BY series_id ORDER BY ts)) AS r
         JOIN series s ON s.id = r.series_id
         WHERE r.ts >= :lo
@@ -432,7 +446,7 @@ def increases(conn: Connection, resolution: str, metrics: Sequence[str], start_m
         sa.bindparam("metrics", expanding=True),
         *([] if centre_ids is None else [sa.bindparam("ids", expanding=True)]))
     params: dict = {"metrics": list(metrics), "lo_base": lo - max(width, HOUR_MS), "lo": lo,
-                    "hi": end_ms}
+                    "recent": lo - HOUR_MS, "hi": end_ms}
     if centre_ids is not None:
         params["ids"] = list(centre_ids)
     rows = conn.execute(stmt, params).all()

@@ -194,6 +194,21 @@ def _rollup(name: str, md: sa.MetaData) -> sa.Table:
 
 rollup_5m = _rollup("rollup_5m", metadata)
 rollup_1h = _rollup("rollup_1h", metadata)
+# Version 7: one bucket per series and local day in Asia/Ho_Chi_Minh (starts 17:00 UTC),
+# the KPI periods' sums (metrics/rollups.py).
+rollup_1d = _rollup("rollup_1d", metadata)
+
+# --- Current state (version 7; metrics/current.py keeps it in Store.write). The newest
+# stored sample of each series: the live `Store.latest` reads it instead of one seek per
+# series. It only ever moves forward in time; retention drops rows as old as raw samples.
+series_latest = sa.Table(
+    "series_latest",
+    metadata,
+    sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+    sa.Column("ts", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.Double, nullable=False),
+    sqlite_with_rowid=False,
+)
 
 # --- Collector leases (version 5; collectors/leases.py). One row per cell of the fleet
 # ("p46/s1of2": a province's shard) or claim ("claim:p46/s1of2"): who polls it, until when.
@@ -411,6 +426,184 @@ def _v6_access(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v7_daily_and_current(conn: Connection) -> None:
+    """Version 7: daily roll-ups (local days in Asia/Ho_Chi_Minh) and the newest sample of
+    each series (frozen copies), both filled from what is already stored."""
+    md = sa.MetaData()
+    sa.Table("series", md, sa.Column("id", sa.Integer, primary_key=True))  # for the FKs
+    daily = sa.Table(
+        "rollup_1d",
+        md,
+        sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+        sa.Column("ts", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("sum_value", sa.Double, nullable=False),
+        sa.Column("min_value", sa.Double, nullable=False),
+        sa.Column("max_value", sa.Double, nullable=False),
+        sa.Column("first_ts", sa.BigInteger, nullable=False),
+        sa.Column("first_value", sa.Double, nullable=False),
+        sa.Column("last_ts", sa.BigInteger, nullable=False),
+        sa.Column("last_value", sa.Double, nullable=False),
+        sa.Column("inc_within", sa.Double),
+        sa.Index("ix_rollup_1d_unmerged", "series_id", "ts",
+                 sqlite_where=sa.text("inc_within IS NULL")).ddl_if(dialect="sqlite"),
+        sa.Index("ix_rollup_1d_ts_brin", "ts", postgresql_using="brin").ddl_if(
+            dialect="postgresql"),
+        sqlite_with_rowid=False,
+    )
+    latest = sa.Table(
+        "series_latest",
+        md,
+        sa.Column("series_id", sa.Integer, sa.ForeignKey("series.id"), primary_key=True),
+        sa.Column("ts", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Double, nullable=False),
+        sqlite_with_rowid=False,
+    )
+    md.create_all(conn, tables=[daily, latest])
+    if conn.dialect.name == "postgresql":
+        # Every write updates a day bucket and each series' row: leave room for HOT updates.
+        conn.execute(sa.text("ALTER TABLE rollup_1d SET (fillfactor = 70)"))
+        conn.execute(sa.text("ALTER TABLE series_latest SET (fillfactor = 50)"))
+    _v7_fill_latest(conn)
+    _v7_fill_daily(conn)
+
+
+def _v7_fill_latest(conn: Connection) -> None:
+    """The newest sample of every series: one primary-key seek per series, no scan."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("""
+            INSERT INTO series_latest (series_id, ts, value)
+            SELECT s.id, x.ts, x.value FROM series s CROSS JOIN LATERAL (
+                SELECT ts, value FROM samples WHERE series_id = s.id
+                ORDER BY ts DESC LIMIT 1) AS x"""))
+        return
+    conn.execute(sa.text("""
+        INSERT INTO series_latest (series_id, ts, value)
+        SELECT m.id, m.ts, x.value
+        FROM (SELECT s.id, (SELECT max(ts) FROM samples WHERE series_id = s.id) AS ts
+              FROM series s) AS m
+        JOIN samples x ON x.series_id = m.id AND x.ts = m.ts"""))
+
+
+V7_DAY_MS = 86_400_000
+V7_LOCAL_OFFSET_MS = 25_200_000  # Asia/Ho_Chi_Minh, UTC+7: local midnight is 17:00 UTC
+V7_SERIES_CHUNK = 1_000  # series per statement: a bounded sort, never the whole table
+
+
+def _v7_fill_daily(conn: Connection) -> None:
+    """Daily buckets combined from the hourly ones (as `rollups.combine` would), a chunk of
+    series at a time, in SQL: each hour's window neighbours say whether it opens or
+    closes its day, and the step from the previous hour of the same day is added."""
+    lo, hi = conn.execute(sa.text("SELECT min(series_id), max(series_id) FROM rollup_1h")).one()
+    if lo is None:
+        return
+    day, off = V7_DAY_MS, V7_LOCAL_OFFSET_MS
+    opens = "(prev_ts IS NULL OR prev_ts < d)"
+    step = "(CASE WHEN first_value >= prev THEN first_value - prev ELSE first_value END)"
+    sql = sa.text(f"""
+        INSERT INTO rollup_1d (series_id, ts, n, sum_value, min_value, max_value,
+                               first_ts, first_value, last_ts, last_value, inc_within)
+        SELECT series_id, d, sum(n), sum(sum_value), min(min_value), max(max_value),
+               min(first_ts), max(CASE WHEN {opens} THEN first_value END),
+               max(last_ts), max(CASE WHEN next_ts IS NULL OR next_ts >= d + {day}
+                                      THEN last_value END),
+               sum(inc_within + CASE WHEN {opens} THEN 0.0 ELSE {step} END)
+        FROM (SELECT series_id, ts, n, sum_value, min_value, max_value, first_ts,
+                     first_value, last_ts, last_value, inc_within,
+                     ts - (ts + {off}) % {day} AS d,
+                     lag(ts) OVER w AS prev_ts, lag(last_value) OVER w AS prev,
+                     lead(ts) OVER w AS next_ts
+              FROM rollup_1h WHERE series_id >= :lo AND series_id < :hi
+              WINDOW w AS (PARTITION BY series_id ORDER BY ts)) AS x
+        GROUP BY series_id, d""")
+    for start in range(int(lo), int(hi) + 1, V7_SERIES_CHUNK):
+        conn.execute(sql, {"lo": start, "hi": start + V7_SERIES_CHUNK})
+
+
+# --- Collection gaps (version 8; collectors/gaps.py records them, metrics/gaps.py reads
+# them). One row per contiguous run of cycles a collector polled but could not keep (reason
+# `spool_full`: refused at the spool's bound while the database was unreachable). Written
+# idempotently on (collector, start_ts), so a record replayed after a crash lands once.
+collection_gaps = sa.Table(
+    "collection_gaps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("collector", sa.String(128), nullable=False),  # "" or e.g. "shard-1of2"
+    sa.Column("start_ts", sa.BigInteger, nullable=False),  # the first lost poll (ms)
+    sa.Column("end_ts", sa.BigInteger, nullable=False),  # the last lost poll (ms)
+    sa.Column("cycles", sa.Integer, nullable=False),
+    sa.Column("centres", sa.Text, nullable=False),  # the cycles' centre ids, comma-separated
+    sa.Column("reason", sa.Text, nullable=False),  # a code: spool_full
+    sa.Column("detail", sa.Text, nullable=False),  # JSON: polls, spool_bytes, max_bytes
+    sa.UniqueConstraint("collector", "start_ts", name="uq_collection_gaps_start"),
+    sa.Index("ix_collection_gaps_end", "end_ts"),
+)
+
+
+def _v8_collection_gaps(conn: Connection) -> None:
+    """Version 8: the collectors' dropped stretches (frozen copy)."""
+    md = sa.MetaData()
+    sa.Table(
+        "collection_gaps",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("collector", sa.String(128), nullable=False),
+        sa.Column("start_ts", sa.BigInteger, nullable=False),
+        sa.Column("end_ts", sa.BigInteger, nullable=False),
+        sa.Column("cycles", sa.Integer, nullable=False),
+        sa.Column("centres", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.UniqueConstraint("collector", "start_ts", name="uq_collection_gaps_start"),
+        sa.Index("ix_collection_gaps_end", "end_ts"),
+    )
+    md.create_all(conn)
+
+
+# --- Sign-in sessions (version 9; metrics/web_sessions.py). One row per local sign-in: the
+# browser's cookie holds a random token, this table only its SHA-256 (docs/security.md).
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # hex SHA-256
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),  # as signed in with: a change ends it
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("credential_stamp", sa.String(64), nullable=False),  # SHA-256 of the pw hash
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("last_seen", sa.BigInteger, nullable=False),
+    sa.Column("revoked_at", sa.BigInteger),  # NULL while not revoked
+    sa.Column("revoked_by", sa.Text),
+    sa.Index("ix_web_sessions_user", "username"),
+    sa.Index("ix_web_sessions_expires", "expires_at"),
+)
+
+
+def _v9_web_sessions(conn: Connection) -> None:
+    """Version 9: local sign-in sessions (frozen copy)."""
+    md = sa.MetaData()
+    sa.Table(
+        "web_sessions",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+        sa.Column("username", sa.Text, nullable=False),
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("scope", sa.Text, nullable=False),
+        sa.Column("credential_stamp", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("expires_at", sa.BigInteger, nullable=False),
+        sa.Column("last_seen", sa.BigInteger, nullable=False),
+        sa.Column("revoked_at", sa.BigInteger),
+        sa.Column("revoked_by", sa.Text),
+        sa.Index("ix_web_sessions_user", "username"),
+        sa.Index("ix_web_sessions_expires", "expires_at"),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
@@ -418,6 +611,9 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v4_rollups,
     _v5_collector_leases,
     _v6_access,
+    _v7_daily_and_current,
+    _v8_collection_gaps,
+    _v9_web_sessions,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from collectors.base import ProbeResult
 from config.registry import Centre
-from metrics import dialects, rollups
+from metrics import current, dialects, rollups
 from metrics.catalogue import METRICS, is_counter
 from metrics.records import (
     CENTRE_SCHEMA,
@@ -116,7 +116,9 @@ class Store:
                 written = dialects.bulk_insert_ignore(
                     conn, samples, ("series_id", "ts", "value"), rows
                 )
-                rollups.maintain(conn, rows, written)  # 5-min and hourly, same transaction
+                rollups.maintain(conn, rows, written)  # 5-min, hourly, daily: same transaction
+                if written:
+                    current.update(conn, rows)  # each series' newest sample
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
         return written
@@ -194,19 +196,25 @@ class Store:
         """The newest sample per series in (at - lookback, at]; `at` defaults to now.
 
         Columns: centre_id, metric, label, ts, value. A series with no sample in
-        the window is absent.
+        the window is absent. Live (no `at`), from the current-state table kept on
+        ingest (`metrics.current`); replaying a past `at`, one seek per series.
         """
         hi = to_ms(at or self._clock())
-        joined, x = dialects.newest_join(
-            self.dialect, series, series.c.id, samples, "series_id", hi - lookback // MS, hi
-        )
-        stmt = (
-            sa.select(series.c.centre_id, series.c.metric, series.c.label, x.ts, x.value)
-            .select_from(joined)
-            .order_by(series.c.centre_id, series.c.metric, series.c.label)
-        )
-        stmt = _filter(stmt, series.c.centre_id, centre_ids)
-        stmt = _filter(stmt, series.c.metric, metrics)
+        lo = hi - lookback // MS
+        if at is None:
+            parts = list(current.live(self.dialect, lo, hi))
+        else:
+            joined, x = dialects.newest_join(self.dialect, series, series.c.id, samples,
+                                             "series_id", lo, hi)
+            parts = [sa.select(series.c.centre_id, series.c.metric, series.c.label, x.ts,
+                               x.value).select_from(joined)]
+        parts = [_filter(_filter(p, series.c.centre_id, centre_ids), series.c.metric, metrics)
+                 for p in parts]
+        if len(parts) == 1:
+            stmt = parts[0].order_by(series.c.centre_id, series.c.metric, series.c.label)
+        else:
+            both = sa.union_all(*parts).subquery()
+            stmt = sa.select(both).order_by(both.c.centre_id, both.c.metric, both.c.label)
         return frame(self._rows(stmt), SAMPLE_SCHEMA)
 
     def samples(
@@ -271,7 +279,8 @@ class Store:
         resolution: str = "auto",
         keep: Mapping[str, timedelta] | None = None,
     ) -> tuple[pl.DataFrame, str]:
-        """`metrics` over [start, end] at the resolution used, and its name ("raw", "5m", "1h").
+        """`metrics` over [start, end] at the resolution used, and its name ("raw", "5m", "1h";
+        "1d" only when asked for).
 
         "auto" picks it with `rollups.choose_resolution` (raw up to 6 h, 5-minute up to
         8 days, hourly beyond, coarser where `keep` — retention per resolution, default
@@ -298,8 +307,9 @@ class Store:
         zero_start: bool = False,
     ) -> pl.DataFrame:
         """Each counter series' increase over [start, end] from the `resolution` roll-ups
-        ("5m" or "1h"), summed in the database: one row per series (centre_id, metric,
-        label, increase), whatever the span. `start` should fall on a bucket boundary.
+        ("5m", "1h" or "1d": local days), summed in the database: one row per series
+        (centre_id, metric, label, increase), whatever the span. `start` should fall on a
+        bucket boundary (for "1d" a local midnight, 17:00 UTC).
         See `rollups.increases` for the baseline and `zero_start`."""
         with self._engine.connect() as conn:
             return rollups.increases(conn, resolution, list(metrics), to_ms(start), to_ms(end),
@@ -313,8 +323,9 @@ class Store:
         centre_ids: Sequence[str] | None = None,
         resolution: str = "5m",
     ) -> pl.DataFrame:
-        """Per series over [start, end] from the `resolution` roll-ups, summed in the
-        database: count, sum, min, max (e.g. availability = sum / count of `up`)."""
+        """Per series over [start, end] from the `resolution` roll-ups ("5m", "1h" or "1d"),
+        summed in the database: count, sum, min, max (e.g. availability = sum / count of
+        `up`)."""
         with self._engine.connect() as conn:
             return rollups.totals(conn, resolution, list(metrics), to_ms(start), to_ms(end),
                                   centre_ids)

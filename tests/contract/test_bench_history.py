@@ -18,13 +18,15 @@ from metrics.queries import increase
 from metrics.records import from_ms
 from metrics.rollups import (
     BUCKET_COLUMNS,
+    DAY_MS,
     FIVE_MIN_MS,
     HOUR_MS,
     Bucket,
     aggregate_rows,
+    bucket_start,
     combine,
 )
-from metrics.schema import polls, rollup_1h, rollup_5m, samples
+from metrics.schema import polls, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import Database
 
 NOW = 1_795_660_812.0  # 2026-11-26 02:40:12 UTC
@@ -142,6 +144,47 @@ def test_store_increases_from_hourly_rollups_equal_raw_with_zero_start(database:
     assert hourly.height == 6
     assert dict(((c, m), v) for c, m, _, v in hourly.iter_rows()) == pytest.approx(
         dict(((c, m), v) for c, m, _, v in five.iter_rows()))
+
+
+def test_history_daily_rollups_and_current_state_are_what_the_store_would_hold(
+        database: Database, tmp_path):
+    from metrics.schema import _v7_fill_daily
+
+    got = _run(database, tmp_path)
+    engine = database.engine()
+    # Every local day (from 17:00 UTC) is the merge of its hours, across chunks and tiers.
+    parts: dict[tuple[int, int], list[Bucket]] = defaultdict(list)
+    for row in _rows(engine, rollup_1h):
+        parts[(row[0], bucket_start(row[1], DAY_MS))].append(Bucket(*row[2:]))
+    stored_days = _rows(engine, rollup_1d)
+    days = {(r[0], r[1]): Bucket(*r[2:]) for r in stored_days}
+    assert days.keys() == parts.keys() and got["rows"]["rollup_1d"] == len(days)
+    assert {ts % DAY_MS for _, ts in days} == {17 * HOUR_MS}
+    assert len({ts for _, ts in days}) == 3  # two days of history hold three local days
+    for key, p in parts.items():
+        assert tuple(days[key]) == pytest.approx(tuple(combine(p)))
+    # The version-7 migration's backfill from the hours makes the same days.
+    with engine.begin() as conn:
+        conn.execute(rollup_1d.delete())
+        _v7_fill_daily(conn)
+    _assert_same(_rows(engine, rollup_1d), stored_days)
+    # Each series' current row is its newest raw sample.
+    newest: dict[int, tuple[int, float]] = {}
+    for sid, ts, value in _rows(engine, samples):
+        newest[sid] = (ts, value)
+    with engine.connect() as conn:
+        current = {sid: (ts, v) for sid, ts, v in conn.execute(sa.select(series_latest))}
+    assert current == newest and got["rows"]["series_latest"] == len(newest) > 0
+    # Whole local days read the same from the daily roll-ups as from the hourly ones.
+    midnight = max(ts for _, ts in days)
+    start, end = from_ms(midnight - DAY_MS), from_ms(midnight - 1)
+    with database.open() as db:
+        for zero_start in (False, True):
+            daily, hourly = (db.increases(COUNTERS, start, end, resolution=res,
+                                          zero_start=zero_start) for res in ("1d", "1h"))
+            assert daily.height == 3 * 2
+            assert daily.drop("increase").equals(hourly.drop("increase"))
+            assert daily["increase"].to_list() == pytest.approx(hourly["increase"].to_list())
 
 
 def test_history_refuses_a_database_that_holds_data(database: Database, tmp_path):

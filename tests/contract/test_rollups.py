@@ -14,13 +14,14 @@ from metrics import dialects
 from metrics.queries import increase
 from metrics.records import to_ms
 from metrics.retention import Pruner, RetentionObserver, keep
-from metrics.rollups import BUCKET_COLUMNS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
-from metrics.schema import migrate, rollup_1h, rollup_5m, samples
+from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples
 from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END
 
 T0 = BRIEFING_END - timedelta(hours=3)  # 07:00 in Huế, on an hour boundary
+MIDNIGHT = 17 * 3600  # seconds after T0: 00:00 in Huế, 17:00 UTC
 WARD, COMMUNE = "19753", "19867"
 
 
@@ -56,7 +57,7 @@ def from_raw(store: Store, width: int) -> list[tuple]:
 
 
 def assert_rollups_match_raw(store: Store) -> None:
-    for table, width in ((rollup_5m, FIVE_MIN_MS), (rollup_1h, HOUR_MS)):
+    for table, width in ((rollup_5m, FIVE_MIN_MS), (rollup_1h, HOUR_MS), (rollup_1d, DAY_MS)):
         got, want = stored(store, table), from_raw(store, width)
         assert len(got) == len(want), table.name
         for g, w in zip(got, want, strict=True):
@@ -64,10 +65,10 @@ def assert_rollups_match_raw(store: Store) -> None:
             assert g[3] == pytest.approx(w[3]), table.name
 
 
-def counter_history(seed: int, polls: int = 160) -> list[ProbeResult]:
+def counter_history(seed: int, polls: int = 160, start: float = 0.0) -> list[ProbeResult]:
     """Two centres, a counter with resets and a gauge, every 15 s, with gaps."""
     rnd = random.Random(seed)
-    out, value, t = [], 0.0, 0.0
+    out, value, t = [], 0.0, start
     for _ in range(polls):
         t += rnd.choice([15, 15, 15, 15, 90, 900])  # a missed poll, a long gap
         value = 0.0 if rnd.random() < 0.05 else value + rnd.randint(0, 4)
@@ -147,18 +148,84 @@ def test_series_picks_resolution_and_says_which_when_range_grows_or_ages(databas
             assert (used, got["count"].sum()) == (expected, samples_counted)
 
 
+# -- daily roll-ups (local days in Huế) ---------------------------------------------------
+
+
+def across_midnights(seed: int, polls: int, hours_before: int = 3) -> list[ProbeResult]:
+    """`counter_history` starting `hours_before` local midnight (17:00 UTC)."""
+    return counter_history(seed, polls, start=MIDNIGHT - hours_before * 3600)
+
+
+def test_daily_rollup_matches_raw_across_local_midnight_when_batches_replay_or_interleave(hue):
+    history = across_midnights(6, polls=220)
+    for i in range(0, 120, 6):  # in time order, three polls of each centre per batch
+        hue.write(history[i:i + 6])
+    assert hue.write(history[60:180]) > 0  # an overlap: stored and new samples mixed
+    rest = history[180:]  # then newer samples out of order, interleaving in their buckets
+    hue.write(rest[2::4] + rest[3::4])
+    hue.write(rest[0::4] + rest[1::4])
+    assert_rollups_match_raw(hue)
+    assert {r[1] for r in stored(hue, rollup_1d)} == {to_ms(at(MIDNIGHT)) - DAY_MS,
+                                                      to_ms(at(MIDNIGHT))}
+
+
+def test_daily_buckets_split_at_17_utc_which_is_local_midnight(hue):
+    hue.write([poll(WARD, MIDNIGHT - 1, otp_sent_total=5.0)])  # 23:59:59 in Huế
+    hue.write([poll(WARD, MIDNIGHT, otp_sent_total=7.0)])  # 00:00:00 the next day
+    days = [(r[1], r[2], r[7]) for r in stored(hue, rollup_1d)]  # ts, n, first_value
+    assert days == [(to_ms(at(MIDNIGHT)) - DAY_MS, 1, 5.0), (to_ms(at(MIDNIGHT)), 1, 7.0)]
+    for resolution in ("1h", "1d"):  # the day before is the baseline: 5 → 7
+        got = hue.increases(["otp_sent_total"], at(MIDNIGHT), at(MIDNIGHT + 60),
+                            resolution=resolution, zero_start=True)
+        assert got["increase"].to_list() == [2.0]
+
+
+def _by_series(frame) -> dict:
+    """{(centre, metric, label, column): value} of a one-row-per-series frame."""
+    return {(*row[:3], i): v for row in frame.iter_rows() for i, v in enumerate(row[3:])}
+
+
+@pytest.mark.parametrize("zero_start", [False, True])
+def test_daily_increases_and_totals_equal_hourly_and_raw_over_whole_local_days(hue, zero_start):
+    history = across_midnights(7, polls=1500, hours_before=6)  # about three days
+    second = MIDNIGHT + 86_400
+    # No sample in the two hours before the second midnight: no baseline for that day.
+    hue.write([r for r in history if not at(second - 7200) <= datetime.fromtimestamp(
+        r.ts, at(0).tzinfo) < at(second)])
+    names = ["otp_sent_total", "sync_lag_seconds"]
+    periods = [(MIDNIGHT, second), (second, second + 86_400), (MIDNIGHT, second + 86_400)]
+    for lo, hi in periods:
+        start, end = at(lo), at(hi) - timedelta(milliseconds=1)
+        daily = hue.increases(names[:1], start, end, resolution="1d", zero_start=zero_start)
+        hourly = hue.increases(names[:1], start, end, resolution="1h", zero_start=zero_start)
+        raw = increase(hue.samples(names[:1], start - timedelta(hours=1), end),
+                       start - timedelta(milliseconds=1), zero_start=zero_start)
+        assert daily.height == 2
+        assert _by_series(daily) == pytest.approx(_by_series(hourly))
+        assert _by_series(daily) == pytest.approx(_by_series(raw))
+        totals = {res: hue.totals(names, start, end, resolution=res) for res in ("1h", "1d")}
+        assert totals["1d"].height == 3
+        assert _by_series(totals["1d"]) == pytest.approx(_by_series(totals["1h"]))
+    days, used = hue.series(names, at(MIDNIGHT), at(second + 86_399), [WARD], resolution="1d")
+    raw = hue.samples("sync_lag_seconds", at(MIDNIGHT), at(second) - timedelta(milliseconds=1),
+                      [WARD])
+    assert used == "1d" and days.filter(days["metric"] == "sync_lag_seconds")[
+        "count"].to_list()[0] == raw.height
+
+
 # -- retention --------------------------------------------------------------------------
 
 
 def counts(store: Store) -> dict[str, int]:
     with store.engine.connect() as conn:
         return {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
-                for t in ("polls", "samples", "rollup_5m", "rollup_1h")}
+                for t in ("polls", "samples", "rollup_5m", "rollup_1h", "rollup_1d")}
 
 
 def test_prune_deletes_before_cutoff_and_keeps_row_exactly_at_it(hue):
+    # Days are kept 3 days 7 hours: the cut-off falls on a local midnight (17:00 UTC).
     retention = RetentionSettings(raw_days=1, rollup_5m_days=2, rollup_1h_days=3,
-                                  batch_rows=100)
+                                  rollup_1d_days=3 + 7 / 24, batch_rows=100)
     hue.write([poll(c, s, up=1.0) for s in range(0, 4 * 86_400, 1800) for c in (WARD, COMMUNE)])
     now = at(4 * 86_400)
     Pruner(hue.engine, retention, clock=now.timestamp).run()
@@ -168,12 +235,34 @@ def test_prune_deletes_before_cutoff_and_keeps_row_exactly_at_it(hue):
         assert oldest("polls") == oldest("samples") == to_ms(now - timedelta(days=1))
         assert oldest("rollup_5m") == to_ms(now - timedelta(days=2))  # roll-ups outlive raw
         assert oldest("rollup_1h") == to_ms(now - timedelta(days=3))
+        assert oldest("rollup_1d") == to_ms(at(MIDNIGHT)) == to_ms(
+            now - timedelta(days=3, hours=7))
     got = counts(hue)
     assert got["polls"] == 2 * 48 and got["samples"] == 2 * 48  # 24 h, ends inclusive
     assert got["rollup_5m"] == 2 * 96 and got["rollup_1h"] == 2 * 72
+    assert got["rollup_1d"] == 2 * 4  # the local day at the cut-off and the three after it
     # Nothing left to delete: a second pass is a no-op.
     again = Pruner(hue.engine, retention, clock=now.timestamp).run()
-    assert again == {"polls": 0, "samples": 0, "rollup_5m": 0, "rollup_1h": 0, "complete": True}
+    assert again == {"polls": 0, "samples": 0, "series_latest": 0, "rollup_5m": 0,
+                     "rollup_1h": 0, "rollup_1d": 0, "complete": True}
+
+
+def test_prune_drops_current_row_with_its_last_raw_sample_so_live_latest_stays_exact(database):
+    now = at(4 * 86_400)
+    with database.open(clock=lambda: now) as store:
+        store.sync_centres(hue_centres())
+        store.write([poll(WARD, s, up=1.0) for s in range(0, 4 * 86_400, 1800)])
+        store.write([poll(COMMUNE, s, up=0.0) for s in range(0, 3600, 900)])  # then silent
+        Pruner(store.engine, RetentionSettings(raw_days=1), clock=now.timestamp).run()
+        with store.engine.connect() as conn:
+            current = conn.execute(sa.text(
+                "SELECT c.centre_id, l.ts FROM series_latest l JOIN series c "
+                "ON c.id = l.series_id")).all()
+        assert [tuple(r) for r in current] == [(WARD, to_ms(now) - 1_800_000)]
+        week = timedelta(days=7)
+        live = store.latest(lookback=week)
+        assert live.equals(store.latest(at=now, lookback=week))
+        assert live["centre_id"].to_list() == [WARD]
 
 
 def test_prune_resumes_when_budget_runs_out(hue):
@@ -206,15 +295,23 @@ def test_retention_observer_prunes_at_most_every_interval(database):
         observer.last_result = None
         observer.after_cycle(None, {}, 0.0)
         assert (observer.last_result is not None) is runs
-    assert observer.last_result == {"polls": 0, "samples": 0, "rollup_5m": 0, "rollup_1h": 0,
+    assert observer.last_result == {"polls": 0, "samples": 0, "series_latest": 0,
+                                    "rollup_5m": 0, "rollup_1h": 0, "rollup_1d": 0,
                                     "complete": True}
 
 
 def test_retention_keep_follows_settings():
-    got = keep(RetentionSettings(raw_days=2, rollup_5m_days=30, rollup_1h_days=400))
-    assert got == {"raw": timedelta(days=2), "5m": timedelta(days=30), "1h": timedelta(days=400)}
+    got = keep(RetentionSettings(raw_days=2, rollup_5m_days=30, rollup_1h_days=400,
+                                 rollup_1d_days=800))
+    assert got == {"raw": timedelta(days=2), "5m": timedelta(days=30),
+                   "1h": timedelta(days=400), "1d": timedelta(days=800)}
+    assert keep(RetentionSettings())["1d"] == timedelta(days=1825)
     with pytest.raises(ValueError, match="raw_days <= rollup_5m_days"):
         RetentionSettings(raw_days=100)
+    with pytest.raises(ValueError, match="rollup_1h_days <= rollup_1d_days"):
+        RetentionSettings(rollup_1d_days=700)  # shorter than the hourly 730
+    with pytest.raises(ValueError, match="greater than 0"):
+        RetentionSettings(rollup_1d_days=0)
 
 
 # -- schema and ingest -------------------------------------------------------------------
@@ -243,6 +340,79 @@ def test_migration_fills_rollups_from_existing_samples_when_upgrading(database):
         engine.dispose()
     with database.open() as store:
         assert len(stored(store, rollup_5m)) > len(stored(store, rollup_1h)) > 0
+        assert_rollups_match_raw(store)
+
+
+def _answers(store: Store, start: datetime, days: int) -> dict:
+    """What the dashboard reads from the two version-7 tables, as comparable values."""
+    end = start + timedelta(days=days) - timedelta(milliseconds=1)
+    week = timedelta(days=7)
+    return {
+        "latest": store.latest(lookback=week).rows(),
+        "latest_at": store.latest(at=start + timedelta(days=days), lookback=week).rows(),
+        "increases": store.increases(["otp_sent_total"], start, end, resolution="1d",
+                                     zero_start=True).rows(),
+        "totals": store.totals(["otp_sent_total", "sync_lag_seconds"], start, end,
+                               resolution="1d").rows(),
+    }
+
+
+def test_migration_to_7_fills_daily_and_current_state_as_fresh_writes_would(database,
+                                                                           monkeypatch,
+                                                                           tmp_path):
+    from metrics import schema
+    from metrics.schema import SCHEMA_VERSION, current_version, meta, metadata, series_latest
+
+    monkeypatch.setattr(schema, "V7_SERIES_CHUNK", 2)  # the 3 series in two chunks
+    now = at(5 * 86_400)
+    history = across_midnights(8, polls=1500, hours_before=6)  # three days, resets, gaps
+    with database.open(clock=lambda: now) as store:
+        store.sync_centres(hue_centres())
+        store.write(history[:1800])
+        store.write(history[1200:])  # an overlap: the replay path
+        fresh = {"1d": stored(store, rollup_1d), "answers": _answers(store, at(MIDNIGHT), 3)}
+        with store.engine.connect() as conn:
+            fresh["latest"] = [tuple(r) for r in conn.execute(
+                sa.select(series_latest).order_by(series_latest.c.series_id))]
+    assert len(fresh["1d"]) == 3 * 4 and len(fresh["latest"]) == 3
+    # Back to version 6: drop every table a version-6 database does not have.
+    old = dialects.create_engine(f"sqlite:///{tmp_path / 'v6.db'}")
+    try:
+        migrate(old, target=6)
+        v6_tables = set(sa.inspect(old).get_table_names())
+    finally:
+        old.dispose()
+    assert {"rollup_1h", "samples"} <= v6_tables and "rollup_1d" not in v6_tables
+    engine = database.engine()
+    try:
+        with engine.begin() as conn:
+            for table in reversed(metadata.sorted_tables):
+                if table.name not in v6_tables:
+                    table.drop(conn)
+            conn.execute(meta.update().values(value="6"))
+        with engine.connect() as conn:
+            assert current_version(conn) == 6
+            assert not sa.inspect(conn).has_table("series_latest")
+    finally:
+        engine.dispose()
+    with database.open(clock=lambda: now) as store:  # migrates on open
+        with store.engine.connect() as conn:
+            assert current_version(conn) == SCHEMA_VERSION
+            latest = [tuple(r) for r in conn.execute(
+                sa.select(series_latest).order_by(series_latest.c.series_id))]
+        assert latest == fresh["latest"]
+        migrated = stored(store, rollup_1d)
+        assert [r[:3] + r[4:10] for r in migrated] == [  # all but the sums: exactly
+            r[:3] + r[4:10] for r in fresh["1d"]]
+        assert migrated == [pytest.approx(r) for r in fresh["1d"]]  # sums up to rounding
+        answers = _answers(store, at(MIDNIGHT), 3)
+        assert answers["latest"] == fresh["answers"]["latest"]
+        assert answers["latest_at"] == fresh["answers"]["latest_at"]
+        for key in ("increases", "totals"):
+            assert answers[key] == [pytest.approx(r) for r in fresh["answers"][key]]
+        assert_rollups_match_raw(store)
+        # … and it goes on as a fresh store would: later writes merge into migrated days.
+        store.write(counter_history(9, polls=40, start=4 * 86_400))
         assert_rollups_match_raw(store)
 
 

@@ -28,6 +28,7 @@ from tests.fixtures.personas import (
     LAGGING,
     UNREACHABLE,
     healthy_ward,
+    seed,
     unreachable_mountain_commune,
 )
 
@@ -283,6 +284,65 @@ def test_store_latest_filters_centres_and_metrics_when_given(store, hue):
         (ids[2], "up", 1.0),
     ]
     assert store.latest(centre_ids=[], at=at(0)).is_empty()
+
+
+# -- the current state (series_latest): live `latest` -------------------------------
+
+
+def current_rows(store: Store) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT series_id, ts, value FROM series_latest ORDER BY series_id"))]
+
+
+def newest_samples(store: Store) -> list[tuple]:
+    """What the current-state table must hold: each series' newest stored sample."""
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT s.series_id, s.ts, s.value FROM samples s WHERE s.ts = "
+            "(SELECT max(x.ts) FROM samples x WHERE x.series_id = s.series_id) "
+            "ORDER BY s.series_id"))]
+
+
+def live_equals_seeks(database, now: datetime, **kwargs) -> pl.DataFrame:
+    """`latest` live (clock at `now`: the current-state table) is the seek-per-series
+    answer at `now`, row for row; returns it."""
+    with database.open(clock=lambda: now) as live:
+        got = live.latest(**kwargs)
+        assert got.equals(live.latest(at=now, **kwargs)), now
+    return got
+
+
+def test_store_latest_live_equals_seeks_when_writes_replay_or_arrive_late(database, store, hue):
+    def ward(minute: float, lag: float) -> ProbeResult:
+        return result(WARD, minute, sync_lag_seconds=lag, system_state=minute % 3)
+
+    store.write([ward(0, 0.0), result(COMMUNE, 0, sync_lag_seconds=7.0)])
+    store.write([ward(10, 10.0)])
+    store.write([ward(10, 10.0), ward(5, 5.0)])  # a replay with a late, older poll …
+    store.write([ward(3, 3.0)])  # … and a late one alone: neither moves latest back
+    # A replay of the newest poll with another value, beside a new poll: samples keeps the
+    # first value, so must the current state.
+    assert store.write([ward(10, 99.0), result(COMMUNE, 0.5, sync_lag_seconds=7.0)]) == 3
+    assert current_rows(store) == newest_samples(store)
+    got = live_equals_seeks(database, at(12), metrics=["sync_lag_seconds"])
+    assert got.select("centre_id", "ts", "value").rows() == [(WARD, at(10), 10.0),
+                                                             (COMMUNE, at(0.5), 7.0)]
+    # A clock behind the data (seeks for those series), at the window's edges, filtered.
+    for minute in (-1, 0, 4, 5, 9, 10, 59, 60, 69, 70, 71):
+        live_equals_seeks(database, at(minute))
+        live_equals_seeks(database, at(minute), centre_ids=[COMMUNE], metrics=["up"],
+                          lookback=timedelta(minutes=7))
+    assert live_equals_seeks(database, at(30), centre_ids=[]).is_empty()
+
+
+def test_store_latest_live_equals_seeks_for_the_whole_seeded_fleet(database, hue):
+    with database.open() as db:
+        seeded = seed(db, hue, hours=2, step_s=600, end=at(0))
+        assert current_rows(db) == newest_samples(db)
+    for when in (at(0), at(-30), at(45), seeded.start + timedelta(minutes=1)):
+        got = live_equals_seeks(database, when)
+        assert got.height > 40 * 10 or when < at(0)
 
 
 def test_store_samples_filters_time_range_inclusively_and_by_centre(store, hue):

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from metrics import history_plan as hp
-from metrics.rollups import BUCKET_COLUMNS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
 
 NOW = 1_795_660_812.0  # 2026-11-26 02:40:12 UTC
 
@@ -61,7 +61,7 @@ def _samples(seed: int) -> list[tuple[int, int, float]]:
     return rows
 
 
-@pytest.mark.parametrize("width", [FIVE_MIN_MS, HOUR_MS])
+@pytest.mark.parametrize("width", [FIVE_MIN_MS, HOUR_MS, DAY_MS])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_aggregate_frame_equals_the_stores_aggregate_rows(width, seed):
     rows = _samples(seed)
@@ -71,6 +71,30 @@ def test_aggregate_frame_equals_the_stores_aggregate_rows(width, seed):
     assert bulk.columns == list(BUCKET_COLUMNS)
     assert len(bulk) == len(expected)
     for got, want in zip(bulk.iter_rows(), expected, strict=True):
+        assert got == pytest.approx(want)
+
+
+def _day_rows(seed: int) -> list[tuple[int, int, float]]:
+    """`_samples` moved to 15:00 UTC, so their three hours hold a local midnight (17:00)."""
+    return [(sid, ts + 15 * HOUR_MS, v) for sid, ts, v in _samples(seed)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_merge_frames_of_time_ordered_parts_equals_the_aggregate_of_all(seed):
+    rows = _day_rows(seed)
+    cut = rows[0][1] + 100 * 60_000  # everything before 16:40 UTC, then the rest
+    older = [r for r in rows if r[1] < cut]
+    newer = [r for r in rows if r[1] >= cut]
+
+    def frame(part: list[tuple]) -> pl.DataFrame:
+        return hp.aggregate_frame(
+            pl.DataFrame(part, schema=["series_id", "ts", "value"], orient="row"), DAY_MS)
+
+    merged = hp.merge_frames(frame(older), frame(newer))
+    expected = aggregate_rows(rows, DAY_MS)
+    assert len(expected) == 4  # two series, each in two local days
+    assert merged.columns == list(BUCKET_COLUMNS) and len(merged) == len(expected)
+    for got, want in zip(merged.iter_rows(), expected, strict=True):
         assert got == pytest.approx(want)
 
 

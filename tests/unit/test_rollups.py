@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 
 from metrics.queries import increase
 from metrics.rollups import (
+    DAY_MS,
     DEFAULT_KEEP,
     FIVE_MIN_MS,
     HOUR_MS,
+    LOCAL_OFFSET_MS,
     READ_SCHEMA,
     Bucket,
     aggregate,
+    bucket_start,
     choose_resolution,
     combine,
     finish,
@@ -100,6 +104,40 @@ def test_combine_of_five_minute_buckets_equals_hourly_aggregate(seed):
         assert got.inc == pytest.approx(expected.inc)
 
 
+def test_day_bucket_starts_at_local_midnight_which_is_17_utc():
+    midnight = int(datetime(2025, 7, 3, 17, 0, tzinfo=UTC).timestamp() * 1000)
+    local = datetime.fromtimestamp(midnight / 1000, ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert (local.day, local.hour, local.minute) == (4, 0, 0)
+    assert bucket_start(midnight, DAY_MS) == midnight
+    assert bucket_start(midnight + DAY_MS - 1, DAY_MS) == midnight
+    assert bucket_start(midnight - 1, DAY_MS) == midnight - DAY_MS  # 23:59:59.999 local
+    # Five minutes and hours stay the UTC ones (seven hours are whole hours).
+    assert bucket_start(T0 + 1234, HOUR_MS) == T0
+    assert bucket_start(T0 + FIVE_MIN_MS + 1, FIVE_MIN_MS) == T0 + FIVE_MIN_MS
+
+
+@pytest.mark.parametrize("year", [1976, 1990, 2000, 2025, 2040])
+def test_local_offset_is_the_time_zone_database_s_for_asia_ho_chi_minh(year):
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    for month in (1, 7):  # no daylight saving: the same in winter and summer
+        offset = zone.utcoffset(datetime(year, month, 15, 12))
+        assert offset == timedelta(milliseconds=LOCAL_OFFSET_MS)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_combine_of_hourly_buckets_equals_daily_aggregate_across_local_midnight(seed):
+    rows = [(sid, ts + 15 * HOUR_MS, v) for sid, ts, v in _random_rows(seed, 900)]
+    daily = aggregate(rows, DAY_MS)
+    assert len(daily) >= 2  # from 18:00 UTC, past 17:00 UTC the next day
+    hourly = aggregate(rows, HOUR_MS)
+    for (sid, day), expected in daily.items():
+        parts = [b for (s, ts), b in hourly.items() if s == sid and day <= ts < day + DAY_MS]
+        got = combine(parts)
+        assert got._replace(total=0, inc=0) == expected._replace(total=0, inc=0)
+        assert got.total == pytest.approx(expected.total)
+        assert got.inc == pytest.approx(expected.inc)
+
+
 def _read_frame(buckets: dict[tuple[int, int], Bucket], metric: str) -> pl.DataFrame:
     return pl.DataFrame(
         [("19753", metric, "", ts, b.n, b.total, b.lo, b.hi, b.first_value, b.last_value, b.inc)
@@ -158,6 +196,8 @@ def test_choose_resolution_falls_back_when_finer_rows_expired():
 
 def test_choose_resolution_takes_explicit_and_refuses_unknown():
     assert choose_resolution(NOW - timedelta(days=30), NOW, NOW, requested="raw") == "raw"
+    assert choose_resolution(NOW - timedelta(days=30), NOW, NOW, requested="1d") == "1d"
+    assert choose_resolution(NOW - timedelta(days=3000), NOW, NOW) == "1h"  # never 1d itself
     with pytest.raises(ValueError, match="resolution"):
         choose_resolution(NOW - timedelta(hours=1), NOW, NOW, requested="10m")
     with pytest.raises(ValueError, match="before it starts"):
