@@ -146,7 +146,8 @@ def collect(
     own_store = store is None
     spool = _open_spool(c, shard, provinces) if own_store and c.spool_dir else None
     writer = SpoolingWriter(_store_opener(settings.store.url, centres), spool, store,
-                            on_open=(lambda s: keeper.attach(s.engine)) if keeper else None)
+                            on_open=(lambda s: keeper.attach(s.engine)) if keeper else None,
+                            name=_home_name(shard, provinces) or "")
     summary: dict[str, Any] = summarise([], 0, 0.0)
     try:
         if not own_store:
@@ -211,13 +212,21 @@ def _store_opener(url: str, centres: Sequence[Centre]) -> Callable[[], Any]:
     return open_store
 
 
+def _home_name(shard: Shard | None, provinces: Sequence[int] | None) -> str | None:
+    """The collector's name for --shard/--provinces (its spool sub-folder, its gaps'
+    `collector`), e.g. "shard-1of2-p46"; None without either."""
+    if shard is None and not provinces:
+        return None
+    name = f"shard-{shard.index}of{shard.count}" if shard else "shard-1of1"
+    if provinces:
+        name += "-p" + "-".join(str(p) for p in sorted(provinces))
+    return name
+
+
 def _open_spool(c: Any, shard: Shard | None, provinces: Sequence[int] | None) -> Spool:
     """The spool of this collector: one sub-folder per --shard/--provinces."""
     folder = Path(c.spool_dir)
-    if shard is not None or provinces:
-        name = f"shard-{shard.index}of{shard.count}" if shard else "shard-1of1"
-        if provinces:
-            name += "-p" + "-".join(str(p) for p in sorted(provinces))
+    if (name := _home_name(shard, provinces)) is not None:
         folder = folder / name
     return Spool(folder, c.spool_max_bytes)
 

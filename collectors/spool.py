@@ -13,7 +13,9 @@ and everything already spooled is kept. Why the newest: the spool then holds one
 stretch from the start of the outage (the moments worth explaining afterwards), nothing
 written to disk is ever deleted unreplayed, and once the database is back the collector's
 fresh polls show the present anyway. A file that cannot be read back is moved to
-`corrupt/` with an error naming it; the rest replay.
+`corrupt/` with an error naming it; the rest replay. Each refused cycle is also remembered
+in the folder (`collectors/droplog.py`) and becomes a row of `collection_gaps` once the
+database is back, so the loss shows on the dashboard with its reason.
 
 `SpoolingWriter` puts the store and the spool together for `ioc collect`.
 """
@@ -34,7 +36,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason, Sample
+from collectors.droplog import DropLog
+from collectors.gaps import Drop, merge
 from config import logs
+from metrics import gaps
 
 log = logging.getLogger("ioc.collector")
 
@@ -206,13 +211,17 @@ class Spool:
         """Spool one cycle; None, with an error line and the drop counted, past the bound."""
         path = self.try_put(results)
         if path is None:
-            self.counters.dropped_cycles += 1
-            self.counters.dropped_results += len(results)
-            logs.event(log, "spool_full", logging.ERROR, dir=str(self.dir), bytes=self.bytes,
-                       max_bytes=self.max_bytes, dropped_results=len(results),
-                       dropped_cycles_total=self.counters.dropped_cycles,
-                       why="the spool keeps the oldest cycles; this newest one is lost")
+            self.refused(results)
         return path
+
+    def refused(self, results: Sequence[ProbeResult]) -> None:
+        """Count a cycle `try_put` refused, with its `spool_full` error line."""
+        self.counters.dropped_cycles += 1
+        self.counters.dropped_results += len(results)
+        logs.event(log, "spool_full", logging.ERROR, dir=str(self.dir), bytes=self.bytes,
+                   max_bytes=self.max_bytes, dropped_results=len(results),
+                   dropped_cycles_total=self.counters.dropped_cycles,
+                   why="the spool keeps the oldest cycles; this newest one is lost")
 
     def read(self, path: Path) -> list[ProbeResult]:
         return decode(path.read_bytes(), str(path))
@@ -275,14 +284,24 @@ class SpoolingWriter:
     `budget_s`) and goes to the spool's tail itself, so the store receives the cycles in
     the order they were polled; only if the spool is full while the database is up is a
     cycle written straight away (out of order, never lost).
+
+    A cycle the spool refuses is remembered on disk first (`DropLog`, before its error
+    line); once the database answers, the remembered cycles are written as gaps of
+    collector `name` (`metrics.gaps.record`) and only then forgotten.
     """
 
     def __init__(self, open_store: Callable[[], Any], spool: Spool | None,
-                 store: Any = None, on_open: Callable[[Any], None] | None = None):
+                 store: Any = None, on_open: Callable[[Any], None] | None = None,
+                 name: str = "", clock: Callable[[], float] = time.time):
         self.open_store = open_store
         self.spool = spool
         self.store = store
         self.on_open = on_open
+        self.name = name
+        self.drops = DropLog(spool.dir) if spool is not None else None
+        self.run = f"{int(clock() * 1000):013d}-{os.getpid()}"  # this process, for the gaps
+        self.seq = 0  # cycles written (or spooled, or dropped) by this process
+        self.clock = clock
         self.last: dict[str, Any] = {}  # what the last write did, for the cycle's log line
         self.open_error: Exception | None = None
 
@@ -306,10 +325,12 @@ class SpoolingWriter:
         """Write (or spool) one cycle; the samples newly stored by this call (replays
         included). Raises a database error only when there is no spool to keep it."""
         self.last = {}
+        self.seq += 1
         if not self.ensure_store():
             return self._spool(results, None)
         written = 0
         try:
+            self._record_gaps()
             if self.spool is not None and len(self.spool):
                 replayed, written = self.spool.replay(self.store.write, budget_s)
                 self.last["replayed"] = replayed
@@ -328,13 +349,44 @@ class SpoolingWriter:
             raise exc or self.open_error or RuntimeError("the database is unreachable")
         if exc is not None:
             log.warning("database write failed (%s); spooling to %s", _brief(exc), self.spool.dir)
-        if self.spool.put(results) is not None:
+        if self.spool.try_put(results) is not None:
             self.last["spooled"] = len(results)
         else:
+            self._remember_drop(results)  # on disk before the drop is logged
+            self.spool.refused(results)
             self.last["dropped"] = len(results)
         self.last["spool_files"] = len(self.spool)
         self.last["spool_bytes"] = self.spool.bytes
         return 0
+
+    def _remember_drop(self, results: list[ProbeResult]) -> None:
+        assert self.spool is not None and self.drops is not None
+        times = [round(r.ts * 1000) for r in results] or [round(self.clock() * 1000)]
+        drop = Drop(run=self.run, seq=self.seq, start_ms=min(times), end_ms=max(times),
+                    centres=tuple(sorted({r.centre_id for r in results})), polls=len(results),
+                    spool_bytes=self.spool.bytes, max_bytes=self.spool.max_bytes)
+        try:
+            self.drops.add(drop)
+        except OSError as exc:  # e.g. the disk itself is full: the loss is still logged
+            log.error("spool: cannot remember the dropped cycle in %s (%s); it will not "
+                      "show as a gap", self.drops.path, exc)
+
+    def _record_gaps(self) -> None:
+        """Write the remembered dropped cycles as gaps, then forget them (the database
+        raising leaves them for the next cycle; writing them twice changes nothing)."""
+        if self.drops is None or not self.drops.pending:
+            return
+        found = merge(self.drops.read())
+        gaps.record(self.store.engine, self.name, found)
+        try:
+            self.drops.clear()
+        except OSError as exc:  # recorded already; the next cycle records them again, once
+            log.error("spool: cannot delete %s (%s)", self.drops.path, exc)
+        self.last["gaps"] = len(found)
+        for g in found:
+            logs.event(log, "collection_gap", logging.WARNING, collector=self.name,
+                       start_ms=g.start_ms, end_ms=g.end_ms, cycles=g.cycles,
+                       centres=len(g.centres), reason=g.reason, **g.detail)
 
 
 def _brief(exc: BaseException) -> str:

@@ -15,7 +15,17 @@ import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import commune_charts as charts
-from dashboard import components, data, data_commune, fmt, i18n, search, signin
+from dashboard import (
+    components,
+    data,
+    data_commune,
+    data_gaps,
+    fmt,
+    gaps_view,
+    i18n,
+    search,
+    signin,
+)
 from metrics import drilldown as d
 
 PICK_KEY = "commune.pick"
@@ -186,12 +196,14 @@ def render_dossiers(view: data_commune.CommuneView, span: tuple) -> None:
                           lang), "c-mix")
 
 
-def render_timeline(view: data_commune.CommuneView) -> None:
+def render_timeline(view: data_commune.CommuneView, lost: pl.DataFrame) -> None:
+    """Outages, alerts, acknowledgements and collection gaps (`lost`), newest first."""
     st.subheader(tr("commune.section.timeline"))
-    if view.timeline.is_empty():
+    timeline = gaps_view.with_gaps(view.timeline, lost, tr)
+    if timeline.is_empty():
         st.caption(tr("commune.timeline.none"))
         return
-    st.dataframe(charts.timeline_table(view.timeline, tr, tz), hide_index=True)
+    st.dataframe(charts.timeline_table(timeline, tr, tz), hide_index=True)
 
 
 def page() -> None:
@@ -225,6 +237,7 @@ def page() -> None:
         start, end, every = window
         view = data_commune.commune_view(cfg, centre, start, end, every, now,
                                          scope=who.scope)
+        lost = data_gaps.centre_gaps(cfg, centre["id"], start, end, scope=who.scope)
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("commune.no_db", error=type(exc).__name__))
         return
@@ -245,7 +258,7 @@ def page() -> None:
         render_charts(view)
     else:
         st.info(tr("commune.no_data"))
-    render_timeline(view)
+    render_timeline(view, lost)
 
 
 page()

@@ -99,6 +99,29 @@ def reconcile_cycles(cycles: Sequence[dict[str, Any]], stored_polls: int, stored
     return problems
 
 
+def reconcile_gaps(cycles: Sequence[dict[str, Any]], gaps: Sequence[dict[str, Any]],
+                   kills: int, slack_ms: float) -> list[str]:
+    """The collector's dropped cycles against the `collection_gaps` rows.
+
+    Every cycle line logged as dropped lies in a gap (the line comes after the cycle's
+    polls, within `slack_ms` of the gap's last one), and the gaps hold exactly those
+    cycles, plus at most one per SIGKILL (remembered on disk, killed before its line).
+    """
+    dropped = [c for c in cycles if "dropped" in c]
+    held = sum(g["cycles"] for g in gaps)
+    problems = []
+    if not len(dropped) <= held <= len(dropped) + kills:
+        problems.append(f"{len(dropped)} cycles logged as dropped, the store's gaps hold "
+                        f"{held} (at most {kills} more allowed, one per SIGKILL)")
+    for c in dropped:
+        at = c["at"] * 1000
+        if not any(g["start_ts"] <= at <= g["end_ts"] + slack_ms for g in gaps):
+            problems.append(f"dropped cycle {c.get('cycle')} at {c['at']} is in no gap: {gaps}")
+    if wrong := {g["reason"] for g in gaps} - {"spool_full"}:
+        problems.append(f"gaps with another reason than spool_full: {sorted(wrong)}")
+    return problems
+
+
 def events(log_text: str, name: str) -> list[dict[str, Any]]:
     """The structured `name` events of a log, as plain (`{"event": …}`) or prefixed text
     lines (`ERROR ioc.collector: {"event": …}`)."""

@@ -115,7 +115,11 @@ def _draw(rng: random.Random, ids: list[str], chaos_s: float, interval_s: float,
     for n, length in enumerate((long_s, short_s)):
         at = free(length, 4 * interval_s, "db", low=4.0)
         busy["db"].append((at, at + length))
-        steps += [Step(at, "cut_db"), Step(at + length - 0.3, "snapshot_spool"),
+        # The long cut lasts at least until a cycle is dropped at the bound (`overflow`):
+        # on a loaded machine a restarted collector may take seconds to start cycling.
+        steps += [Step(at, "cut_db"),
+                  Step(at + length - 0.3, "snapshot_spool", params={"overflow": 1.0} if n == 0
+                       else {}),
                   Step(at + length, "restore_db")]
         if n == 0:
             steps.append(Step(at + length / 2, "look_no_db"))

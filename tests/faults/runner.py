@@ -161,8 +161,22 @@ class Chaos:
             self.db.drop_connections()
 
     def snapshot_spool(self, step: Step) -> None:
+        if step.params.get("overflow"):
+            self._await_overflow()
         n = len(self.rec.spool_snapshots)
         self.rec.spool_snapshots.append(spool_keys(self.p.spool_dir, self.tmp / f"snap{n}"))
+
+    def _await_overflow(self, most_s: float = 60.0) -> None:
+        """Keep the database cut until the collector has dropped a cycle at the spool's
+        bound (at most `most_s` longer; the check after the chaos reports a miss)."""
+        start = time.monotonic()
+        while time.monotonic() - start < most_s:
+            if any("dropped" in c for c in self.p.cycles()):
+                break
+            time.sleep(0.2)
+        if (waited := time.monotonic() - start) > 0.5:
+            self.rec.log.append(f"  the long cut held {waited:.1f} s longer, until the "
+                                "spool overflowed")
 
     def checkpoint(self, step: Step) -> None:
         self.rec.checkpoints.append(store_keys(self.engine))

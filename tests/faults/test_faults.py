@@ -282,11 +282,24 @@ def test_the_product_loses_nothing_repeats_nothing_and_shows_every_failure_under
     if not dropped or len(full) != len(dropped):
         problems.append(f"the long cut must overflow the spool, reported per dropped cycle: "
                         f"{len(dropped)} cycles dropped, {len(full)} spool_full lines")
+    # … and shown: one `collection_gaps` row per dropped stretch, named on the wall and
+    # listed on a centre's page with its reason.
+    lost = rows(engine, "SELECT start_ts, end_ts, cycles, reason FROM collection_gaps")
+    problems += checks.reconcile_gaps(cycles, lost, len(product.collector.kills),
+                                      slack_ms=2_000 * KNOBS.interval_s)
+    if dropped and tr("gaps.reason.spool_full") not in wall.everything():
+        problems.append(f"the wall does not name the dropped cycles' reason:\n"
+                        f"{wall.everything()[-2000:]}")
+    gap_kind = tr("commune.kind.gap")
+    if dropped and not any(r.get(tr("commune.timeline.kind")) == gap_kind
+                           for page in commune.values() for r in timeline_rows(page)):
+        problems.append("no commune page of the closing round lists the collection gap")
     if list(product.spool_dir.glob("corrupt/*")):
         problems.append("spool files moved to corrupt/")
     print(f"  store: {len(polls)} polls, {len(samples)} samples; "
           f"{len(cycles)} cycles logged over {product.collector.starts} collector starts "
           f"({len(product.collector.kills)} SIGKILLs); "
-          f"{sum('spooled' in c for c in cycles)} spooled, {len(dropped)} dropped at the bound; "
+          f"{sum('spooled' in c for c in cycles)} spooled, {len(dropped)} dropped at the bound "
+          f"({len(lost)} gaps recorded); "
           f"{len(rec.spool_snapshots)} spool snapshots, {len(rec.checkpoints)} checkpoints")
     assert not problems, f"seed {run_seed}:\n" + "\n".join(problems)

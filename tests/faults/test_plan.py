@@ -10,7 +10,12 @@ import pytest
 from collectors.simulator.faults import FAULTS
 from config.registry import fleet
 from metrics.notifiers.base import AlertItem, Message
-from tests.faults.checks import Arrival, reconcile_cycles, reconcile_notifications
+from tests.faults.checks import (
+    Arrival,
+    reconcile_cycles,
+    reconcile_gaps,
+    reconcile_notifications,
+)
 from tests.faults.plan import chaos_plan, final_faults
 from tests.faults.product import Knobs
 
@@ -107,3 +112,15 @@ def test_cycles_reconcile_and_catch_silent_loss():
     assert "lost silently" in reconcile_cycles(cycles, 80, 300, kills=0, centres=40)[0]
     assert "more than" in reconcile_cycles(cycles, 160, 300, kills=0, centres=40)[0]
     assert "samples" in reconcile_cycles(cycles, 120, 250, kills=0, centres=40)[0]
+
+
+def test_reconcile_gaps_wants_every_dropped_cycle_in_a_gap_and_no_gap_cycle_unlogged():
+    cycles = [{"cycle": 1, "at": 10.0, "centres": 40}, {"cycle": 2, "at": 12.0, "dropped": 40},
+              {"cycle": 3, "at": 14.0, "dropped": 40}]
+    gap = {"start_ts": 10_100, "end_ts": 13_500, "cycles": 2, "reason": "spool_full"}
+    assert reconcile_gaps(cycles, [gap], kills=0, slack_ms=4_000) == []
+    assert reconcile_gaps(cycles, [{**gap, "cycles": 3}], kills=1, slack_ms=4_000) == []
+    assert "hold 3" in reconcile_gaps(cycles, [{**gap, "cycles": 3}], 0, 4_000)[0]
+    assert "hold 0" in reconcile_gaps(cycles, [], 0, 4_000)[0]
+    assert "in no gap" in reconcile_gaps(cycles, [{**gap, "end_ts": 11_000}], 0, 1_000)[0]
+    assert "another reason" in reconcile_gaps(cycles, [{**gap, "reason": "x"}], 0, 4_000)[0]
