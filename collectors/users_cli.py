@@ -1,10 +1,12 @@
-"""`ioc users add|passwd|remove|list` and `ioc kiosk create|list|revoke`.
+"""`ioc users add|passwd|remove|list|sessions|signout` and `ioc kiosk create|list|revoke`.
 
 Passwords are read from a prompt (twice, not echoed) on a terminal, else from
 the first line of standard input; they are never printed, logged or passed
 on the command line. Every change is written to the audit log as
 `cli:<os user>` (a change still happens when the database is down; a warning
-says the audit row is missing). docs/security.md.
+says the audit row is missing). `passwd` and `remove` also end the user's
+dashboard sessions (metrics/web_sessions.py); `signout` ends one user's or
+everyone's. docs/security.md.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rm = us.add_parser("remove", help="remove an account")
     rm.add_argument("username")
     us.add_parser("list", help="list accounts (never hashes)")
+    us.add_parser("sessions", help="list live dashboard sign-in sessions")
+    so = us.add_parser("signout", help="end a user's dashboard sessions (or everyone's)")
+    who = so.add_mutually_exclusive_group(required=True)
+    who.add_argument("username", nargs="?")
+    who.add_argument("--all", action="store_true", help="every user's sessions")
 
     k = sub.add_parser("kiosk", help="read-only wall-display links (?kiosk=<token>)")
     ks = k.add_subparsers(dest="action", required=True)
@@ -103,10 +110,53 @@ def _audit(settings: Settings, action: str, target: str, detail: str = "") -> No
               file=sys.stderr)
 
 
+def _end_sessions(settings: Settings, username: str | None, *,
+                  audit_none: bool = True) -> int | None:
+    """End `username`'s live dashboard sessions (everyone's when None) and audit it (when
+    none was live, only if `audit_none`); how many ended, or None when the database could
+    not be reached (a warning says so)."""
+    from metrics import audit, web_sessions
+    from metrics.store import Store
+
+    actor = f"cli:{getpass.getuser()}"
+    try:
+        with Store.open(settings.store.url) as store:
+            ended = (web_sessions.revoke_all(store, by=actor) if username is None
+                     else web_sessions.revoke_user(store, username, by=actor))
+            if ended or audit_none:
+                audit.record(store, "sessions_end", actor=actor, role="admin",
+                             target=username or "*", detail=f"{ended} ended")
+    except Exception as exc:  # the account change stands; its new stamp ends them anyway
+        print(f"ioc users: warning: sessions not ended ({type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        return None
+    return ended
+
+
+def _sessions(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics import web_sessions
+    from metrics.store import Store
+
+    if args.action == "signout":
+        name = None if args.all else args.username.strip().lower()
+        ended = _end_sessions(settings, name)
+        if ended is None:
+            return 1
+        print(f"ioc users signout: {ended} session(s) of {name or 'every user'} ended")
+        return 0
+    with Store.open(settings.store.url) as store:
+        for r in web_sessions.active(store).iter_rows(named=True):
+            times = (f"{r[k]:%Y-%m-%d %H:%M}Z" for k in ("created_at", "expires_at", "last_seen"))
+            print("\t".join([str(r["id"]), r["username"], r["role"], r["scope"], *times]))
+    return 0
+
+
 def run_users(args: argparse.Namespace, settings: Settings, stdin: TextIO | None = None) -> int:
     from config.loader import ConfigError
 
     stdin = stdin or sys.stdin
+    if args.action in ("sessions", "signout"):
+        return _sessions(args, settings)
     path = Path(args.file) if args.file else users_path(settings.dashboard.users_file,
                                                         args.config)
     try:
@@ -129,6 +179,10 @@ def run_users(args: argparse.Namespace, settings: Settings, stdin: TextIO | None
     save_users(path, users)
     _audit(settings, action, name, detail)
     print(f"ioc users {args.action}: {name} ({path})")
+    if action in ("user_passwd", "user_remove"):
+        ended = _end_sessions(settings, name, audit_none=False)
+        if ended:
+            print(f"ioc users {args.action}: {ended} dashboard session(s) of {name} ended")
     return 0
 
 

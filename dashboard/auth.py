@@ -11,13 +11,17 @@ sees is their `Scope` (metrics/scope.py), applied in every query.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.users import ClaimRule, OidcSettings, UsersFile, dummy_hash, verify_password
 from metrics.scope import Scope
+
+if TYPE_CHECKING:
+    from metrics.web_sessions import WebSession
 
 VIEW, ACT, ADMIN = "view", "act", "admin"
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -103,6 +107,25 @@ def still_valid(users: UsersFile, who: Principal) -> bool:
     entry = users.users.get(who.username)
     return (entry is not None and not entry.disabled and entry.role == who.role
             and Scope.parse(entry.scope) == who.scope)
+
+
+def credential_stamp(password_hash: str) -> str:
+    """What a web session remembers of the password it was opened with (hex SHA-256 of the
+    argon2 hash): a new password gives a new stamp, which ends the older sessions."""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
+
+
+def resume(users: UsersFile, session: WebSession, now_ms: int) -> Principal | None:
+    """The principal a stored sign-in session stands for, or None when it has ended
+    (expired, revoked) or its account has since been removed or disabled, changed role or
+    scope (`still_valid`), or changed password."""
+    if not session.live(now_ms):
+        return None
+    entry = users.users.get(session.username)
+    if entry is None or credential_stamp(entry.password_hash) != session.credential_stamp:
+        return None
+    who = Principal(session.username, session.role, session.scope, LOCAL, entry.name)
+    return who if still_valid(users, who) else None
 
 
 def _claim_matches(claim: Any, value: str) -> bool:

@@ -1,4 +1,5 @@
-"""`ioc dashboard`: run `streamlit run dashboard/app.py` as a child process with our flags.
+"""`ioc dashboard`: run `streamlit run dashboard/server.py` (the app and its sign-in cookie
+route) as a child process with our flags.
 
 The child gets the settings' database URL (IOC_DB_URL) and the config file
 (IOC_CONFIG), so it reads the same data the caller means. SIGINT and SIGTERM
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from config.settings import Settings
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent / "server.py"  # st.App of app.py, plus one route
 LOGGING_FLAG = "--ioc-logging"  # a script argument: set up config/logs.py in the app's process
 
 
@@ -55,13 +56,19 @@ def run(settings: Settings, port: int, config_path: str | None = None, *,
                             env=child_env(settings, config_path))
     print(f"ioc dashboard: http://{address or 'localhost'}:{port}", flush=True)
 
+    asked: set[int] = set()
+
     def forward(signum: int, _frame: object) -> None:
+        asked.add(signum)
         if proc.poll() is None:
             proc.send_signal(signum)
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return proc.wait()
+        code = proc.wait()
+        # uvicorn (st.App) ends by re-raising the stop signal it handled: asked to stop and
+        # stopped is a clean exit, as a service manager expects.
+        return 0 if code < 0 and -code in asked else code
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)

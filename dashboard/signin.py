@@ -21,7 +21,7 @@ from streamlit.errors import StreamlitAPIException
 from config.loader import ConfigError
 from config.settings import Settings
 from config.users import UsersFile, load_users, users_path
-from dashboard import auth, components, data, i18n
+from dashboard import auth, components, data, i18n, web_session
 from dashboard.i18n import Tr
 from metrics import audit, kiosk
 from metrics.scope import NATIONAL_SCOPE, Scope
@@ -138,8 +138,15 @@ def _local(cfg: Settings, who: auth.Principal | None, tr: Tr) -> auth.Principal:
         st.error(tr("auth.users_bad", error="; ".join(map(str, exc.problems[:3]))))
         st.stop()
     if who is not None and who.method == auth.LOCAL and auth.still_valid(accounts, who):
-        return who
+        if web_session.still_current(cfg, accounts, who):
+            web_session.render_cookie_script()
+            return who
+        st.session_state[FLASH] = tr("auth.session_ended")
+    if (resumed := web_session.resume(cfg, accounts)) is not None:
+        st.session_state.pop(FLASH, None)
+        return resumed  # the cookie of an earlier sign-in: a reload or another tab
     st.session_state.pop(WHO_KEY, None)
+    web_session.render_cookie_script()  # clears the cookie after a sign-out
     remember_destination()
     _local_form(cfg, accounts, tr)
     st.stop()
@@ -173,7 +180,9 @@ def _local_form(cfg: Settings, accounts: UsersFile, tr: Tr) -> None:
         st.error(tr("auth.failed"))
         return
     limiter.success(name)
-    _audit(cfg, "sign_in", actor=who.username, role=who.role, detail=f"local · {who.scope}")
+    session = web_session.start(cfg, who, accounts)
+    _audit(cfg, "sign_in", actor=who.username, role=who.role, detail=f"local · {who.scope}",
+           target="" if session is None else f"session:{session.id}")
     st.session_state[WHO_KEY] = who
     st.rerun()
 
@@ -228,10 +237,15 @@ def render_account(cfg: Settings, who: auth.Principal | None, tr: Tr) -> None:
     st.sidebar.text(tr("auth.signed_in", name=who.shown_name, role=tr(f"auth.role.{who.role}"),
                        scope=scope_text(who.scope, tr)))
     if st.sidebar.button(tr("auth.sign_out"), key="signout"):
-        _audit(cfg, "sign_out", actor=who.username, role=who.role, detail=who.method)
+        ended = web_session.end(cfg, by=who.username) if who.method == auth.LOCAL else None
+        _audit(cfg, "sign_out", actor=who.username, role=who.role, detail=who.method,
+               target="" if ended is None else f"session:{ended.id}")
         st.session_state.pop(WHO_KEY, None)
         st.session_state.pop(OIDC_AUDITED, None)
         if who.method == auth.OIDC:
+            # The browser leaves for the provider's sign-out. Stop, not rerun: a rerun
+            # clears the messages not yet sent, which can drop that redirect.
             st.logout()
+            st.stop()
         st.session_state[FLASH] = tr("auth.signed_out")
         st.rerun()

@@ -23,6 +23,7 @@ from metrics.store import Store, to_ms
 ACTIONS = frozenset({
     "sign_in", "sign_out", "acknowledge", "unacknowledge", "silence", "cancel_silence",
     "kiosk_create", "kiosk_revoke", "user_add", "user_passwd", "user_remove",
+    "sessions_end",
 })
 MAX_TEXT = 500  # characters kept of actor, target and detail (they can carry typed input)
 TIME = pl.Datetime("ms", "UTC")

@@ -20,6 +20,8 @@ VI: dict[str, str] = {
     "auth.forbidden": "Tài khoản của bạn không được mở trang này.",
     "auth.signed_in": "{name} · {role} · {scope}",
     "auth.signed_out": "Đã đăng xuất.",
+    "auth.session_ended": "Phiên đăng nhập đã hết hạn hoặc đã bị kết thúc; mời đăng "
+                          "nhập lại.",
     "auth.sign_out": "Đăng xuất",
     "auth.role.leader": "Lãnh đạo (chỉ xem)",
     "auth.role.ioc_staff": "Cán bộ IOC",
@@ -81,6 +83,8 @@ EN: dict[str, str] = {
     "auth.forbidden": "Your account may not open this page.",
     "auth.signed_in": "{name} · {role} · {scope}",
     "auth.signed_out": "Signed out.",
+    "auth.session_ended": "Your sign-in session expired or was ended; please sign "
+                          "in again.",
     "auth.sign_out": "Sign out",
     "auth.role.leader": "Leader (read-only)",
     "auth.role.ioc_staff": "IOC staff",

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
 from config.users import UserEntry, UsersFile, hash_password, save_users
-from metrics import audit, kiosk
+from metrics import audit, kiosk, web_sessions
 from metrics.scope import province
 from metrics.store import Store
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, PASSWORD, two_provinces, write_users
@@ -116,6 +116,30 @@ def test_sign_out_returns_to_the_form(app):
     at.sidebar.button(key="signout").click().run()
     assert at.title[0].value == "Đăng nhập"
     assert any("Đã đăng xuất" in i.value for i in at.info)
+
+
+def test_a_sign_in_stores_a_session_that_the_cli_or_signing_out_ends(app, world, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setenv("IOC_DASHBOARD__USERS_FILE", str(write_users(
+        tmp_path / "u.yaml", [("phien", "tech", "province:46")])))
+
+    def live() -> list[int]:
+        with Store.open(world[0]) as db:
+            found = web_sessions.active(db)
+        return found.filter(found["username"] == "phien")["id"].to_list()
+
+    at = sign_in(app(), "phien")
+    assert at.title[0].value != "Đăng nhập" and len(live()) == 1
+    with Store.open(world[0]) as db:
+        assert audit.entries(db, actions=["sign_in"])["target"][0] == f"session:{live()[0]}"
+        web_sessions.revoke_user(db, "phien", by="cli:test")  # as `ioc users signout` does
+    at.run()  # the next run of the open tab
+    assert at.title[0].value == "Đăng nhập"
+    assert any("Phiên đăng nhập đã hết hạn" in i.value for i in at.info)
+    at = sign_in(at, "phien")
+    assert at.title[0].value != "Đăng nhập" and len(live()) == 1
+    at.sidebar.button(key="signout").click().run()
+    assert at.title[0].value == "Đăng nhập" and live() == []
 
 
 @pytest.mark.parametrize("name", PAGES)

@@ -28,13 +28,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served_dashboard(env_extra: dict[str, str]) -> Iterator[str]:
-    """`ioc dashboard` with `env_extra` on top of this environment, once it answers its
-    health check (60 s at most); its URL. Stopped (its whole process group) afterwards."""
-    port = free_port()
+def served_dashboard(env_extra: dict[str, str], *, port: int | None = None,
+                     cwd: Path = ROOT) -> Iterator[str]:
+    """`ioc dashboard` with `env_extra` on top of this environment, run in `cwd` (where
+    Streamlit looks for .streamlit/secrets.toml) on `port` (default a free one), once it
+    answers its health check (60 s at most); its URL. Stopped (its whole process group)
+    afterwards."""
+    port = port or free_port()
     env = dict(os.environ, **env_extra)
     proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", "dashboard", "--port",
-                             str(port)], cwd=ROOT, env=env, start_new_session=True,
+                             str(port)], cwd=cwd, env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 60

@@ -61,7 +61,7 @@ def test_sign_in_form_then_hostile_names_render_as_text_in_chromium(dashboard):
             page.wait_for_timeout(1500)
             wall_text = page.inner_text("body")
             wall = page.evaluate(FROM_DATA)
-            # In-app navigation keeps the session (a reload is a new session: sign in again).
+            # In-app navigation keeps the session (reloads too: test_session_browser.py).
             page.get_by_role("link", name="Cảnh báo").first.click()
             page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
             page.wait_for_timeout(1000)

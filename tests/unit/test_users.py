@@ -190,3 +190,45 @@ def test_demo_accounts_are_not_made_when_the_site_has_its_own(tmp_path):
     assert not (tmp_path / "demo.yaml").exists()
     off = load_settings(env={"IOC_DASHBOARD__AUTH": "none"})
     assert demo_users.prepare(off, None, tmp_path / "demo.yaml")[0] == {}
+
+
+def test_users_cli_ends_dashboard_sessions_on_passwd_remove_and_signout(cli, tmp_path):
+    import time
+
+    from metrics import web_sessions
+    from metrics.scope import province
+
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    for name in ("lan", "minh"):
+        assert cli("add", name, "--role", "tech", "--scope", "province:46",
+                   stdin="first-password-1\n")[0] == 0
+
+    def sign_in(name: str) -> str:
+        with Store.open(url) as db:
+            return web_sessions.create(db, username=name, role="tech", scope=province(46),
+                                       credential_stamp="x" * 64, hours=12)[1]
+
+    def live(token: str) -> bool:
+        with Store.open(url) as db:
+            return web_sessions.find(db, token).live(int(time.time() * 1000))
+
+    lan, minh = sign_in("lan"), sign_in("minh")
+    code, out, _ = cli("sessions")
+    assert code == 0 and "lan\ttech\tprovince:46" in out and "minh" in out
+    code, out, _ = cli("passwd", "lan", stdin="second-password-2\n")
+    assert code == 0 and "1 dashboard session(s) of lan ended" in out
+    assert not live(lan) and live(minh)
+    code, out, _ = cli("signout", "minh")
+    assert code == 0 and "1 session(s) of minh ended" in out and not live(minh)
+    again = sign_in("minh")
+    assert cli("remove", "minh")[0] == 0 and not live(again)
+    newest = sign_in("lan")
+    code, out, _ = cli("signout", "--all")
+    assert code == 0 and "1 session(s) of every user ended" in out and not live(newest)
+    assert cli("sessions")[1] == ""
+    with Store.open(url) as db:
+        ended = audit.entries(db, actions=["sessions_end"])
+    assert ended["target"].to_list() == ["*", "minh", "minh", "lan"]
+    assert cli("passwd", "lan", stdin="third-password-3\n")[0] == 0  # none live: no row
+    with Store.open(url) as db:
+        assert audit.entries(db, actions=["sessions_end"]).height == 4

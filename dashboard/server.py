@@ -1,0 +1,21 @@
+"""What `ioc dashboard` serves: the Streamlit app (dashboard/app.py) and the sign-in cookie's
+route (dashboard/session_cookie.py), as one `st.App` run by `streamlit run` under uvicorn.
+
+Streamlit's own routes (the websocket, health, static files, st.login's) are unchanged;
+the one extra route sets and clears the HttpOnly session cookie. Running
+`streamlit run dashboard/app.py` directly still works, without that route: local
+sign-ins then last only as long as the browser tab's Streamlit session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit import config
+
+from dashboard import session_cookie
+
+APP = Path(__file__).resolve().parent / "app.py"
+
+app = st.App(APP, routes=session_cookie.routes(config.get_option("server.baseUrlPath") or ""))
