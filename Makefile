@@ -28,7 +28,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 venv: $(STAMP)
 
 # System packages the tests need (root here; apt-get when missing): Debian's chromium for
-# the browser tests, systemd's systemd-analyze for the unit files in docs/operations.md.
+# the browser tests, systemd's systemd-analyze for the unit files in docs/operations.md,
+# Node.js for the OIDC test's identity provider (npm oidc-provider, pinned).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
@@ -38,6 +39,13 @@ browser:
 	  echo "Installing Debian's systemd (systemd-analyze checks the units in docs/operations.md)"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq systemd >/dev/null; }
+	@# A real OpenID provider (npm oidc-provider, pinned by its lock file) for the OIDC sign-in test.
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's nodejs and npm (the OIDC test's identity provider)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	@[ tests/browser/oidc/node_modules/.package-lock.json -nt tests/browser/oidc/package-lock.json ] || \
+	  (cd tests/browser/oidc && npm ci --no-audit --no-fund --loglevel=error)
 
 demo: $(STAMP)
 	$(VENV)/bin/ioc demo
@@ -65,4 +73,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache tests/browser/oidc/node_modules
