@@ -214,18 +214,21 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
         return data_briefing.briefing_view(cfg, datetime.now(UTC), scope=scope).centres.height
 
     def alerts_page() -> int:
+        """30 days: the counts, open alerts, filters' choices and time to recover, and
+        the first page of the history (paged in SQL), as the page shows them."""
         now = datetime.now(UTC)
-        found = alert_stats.board(data_alerts.history(url, now - timedelta(days=30), now,
-                                                      scope=scope), now)
+        start = now - timedelta(days=30)
+        period = data_alerts.summary(url, start, now, scope=scope)
+        shown, total = data_alerts.history_page(url, start, now, scope=scope)
         outbox = data_alerts.failed_deliveries(url, scope=scope)
-        parts = alert_stats.split(found)
+        parts = alert_stats.split(alert_stats.board(period.open, now))
         for part, cols in ((parts["active"], alerts_view.ALERT_COLUMNS),
                            (parts["acknowledged"], alerts_view.ACKED_COLUMNS),
-                           (found, alerts_view.RESOLVED_COLUMNS)):
+                           (alert_stats.timing(shown, now), alerts_view.RESOLVED_COLUMNS)):
             alerts_view.alerts_table(part, tr, tz, cols)
-        alerts_view.ttr_table(alert_stats.time_to_recover(found), {}, tr)
+        alerts_view.ttr_table(period.ttr, {k: v for k, v in period.centres.items() if v}, tr)
         alerts_view.failed_table(outbox, tr, tz)
-        return found.height
+        return total
 
     pages: dict[str, Callable[[], int]] = {"wall": wall(None)}
     if national:

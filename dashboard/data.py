@@ -9,7 +9,10 @@ data is one query for the whole fleet, never one per centre or per tile.
 Scope: every loader takes the viewer's scope (metrics/scope.py; its text is
 part of the cache key) and passes the scope's centre ids (and provinces, for
 alerts) to every Store and `alerts_read` call, so rows outside it are never
-read. The centres registry is read whole and cut to the scope right away.
+read. A page narrowed to one province (the wall's `?province=`, a playlist
+item) passes that province too: the queries then take only the province's
+centres within the scope (an intersection, never wider), and the province is
+part of the cache key. The centres registry is read whole and cut right away.
 """
 
 from __future__ import annotations
@@ -69,11 +72,17 @@ def newest_ms(url: str) -> int | None:
     return None if newest is None else to_ms(newest)
 
 
-def scoped_centres(db: Store, scope_key: str) -> tuple[Scope, pl.DataFrame, list[str] | None]:
-    """(the scope, its centres, the ids to pass to Store reads: None for the whole country)."""
+def scoped_centres(db: Store, scope_key: str, province: int | None = None
+                   ) -> tuple[Scope, pl.DataFrame, list[str] | None]:
+    """(the scope, its centres, the ids to pass to Store reads: None for the whole country).
+
+    `province`: only that province's centres within the scope (none when the scope
+    does not cover it)."""
     sc = Scope.parse(scope_key)
     centres = sc.filter_centres(db.centres())
-    return sc, centres, sc.query_ids(centres)
+    if province is not None:
+        centres = centres.filter(pl.col("province_code") == province)
+    return sc, centres, sc.query_ids(centres, province)
 
 
 class WallFrames(NamedTuple):
@@ -85,8 +94,9 @@ class WallFrames(NamedTuple):
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
-                at_ms: int | None, scope_key: str) -> WallFrames:
-    """Four queries for the scope's fleet; `freshness_ms` is only the cache key.
+                at_ms: int | None, scope_key: str, province: int | None = None) -> WallFrames:
+    """Four queries for the scope's fleet (or its part in `province`); `freshness_ms` is
+    only the cache key.
 
     Today's counters are summed per series in the database from the hourly roll-ups
     (`Store.increases`: local midnight is a whole UTC hour, and the current hour's
@@ -94,7 +104,7 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
     the day's samples (a national day is ~16 M of them at a 15 s interval).
     """
     db = store(url)
-    _sc, centres, ids = scoped_centres(db, scope_key)
+    _sc, centres, ids = scoped_centres(db, scope_key, province)
     at = None if at_ms is None else from_ms(at_ms)
     end = at or datetime.now(UTC)
     day_start = from_ms(day_start_ms)
@@ -136,32 +146,27 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     """Load (cached) and compute the wall at `now`; `replay` reads the data as of `now`.
 
     `scope`: what the viewer may see (only that is read). `province`: only that
-    province's centres (a national deployment's drill-in or a playlist item);
-    None: all of the scope.
+    province's centres within the scope (a national deployment's drill-in or a
+    playlist item), and only they are read; None: all of the scope.
     """
     url = cfg.store.url
     dash = cfg.dashboard
     freshness = newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
     frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
-                         str(scope))
-    centres = frames.centres
-    if province is not None:
-        centres = centres.filter(pl.col("province_code") == province)
-    status = q.centre_status(centres, frames.polls, frames.gauges, now, dash.stale_after_s)
+                         str(scope), province)
+    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
+                             dash.stale_after_s)
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
         # Live, the end is the data's own newest time, so the key changes with the data only.
         end_ms = to_ms(now) if replay or freshness is None else freshness
         status = q.attach_down_since(status, down_runs(url, freshness, down, end_ms))
-    today = frames.today
-    if province is not None:
-        today = today.filter(pl.col("centre_id").is_in(centres["id"].implode()))
-    polls = frames.polls.filter(pl.col("centre_id").is_in(centres["id"].implode()))
+    polls = frames.polls  # the frames hold only the centres shown
     newest = polls["ts"].max() if polls.height else None
     stale = newest is None or (now - newest).total_seconds() > dash.stale_after_s
     return WallView(now=now, newest=newest, stale=stale, status=status,
-                    kpis=q.kpis(status, q.totals(today)),
+                    kpis=q.kpis(status, q.totals(frames.today)),
                     lagging=q.lagging(status, limit=status.height),
                     provinces=geo.province_summary(status))
 
@@ -174,11 +179,12 @@ def alerts_version(url: str) -> tuple[int, int, int]:
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def firing_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
-                  scope_key: str) -> pl.DataFrame:
-    """The scope's alerts firing now (or, replaying, at `at_ms`), with centre names; one query."""
+                  scope_key: str, province: int | None = None) -> pl.DataFrame:
+    """The scope's alerts (or those of its part in `province`) firing now (or, replaying,
+    at `at_ms`), with centre names; one query."""
     db = store(url)
-    sc, centres, ids = scoped_centres(db, scope_key)
-    within = {"centre_ids": ids, "provinces": sc.query_provinces()}
+    sc, centres, ids = scoped_centres(db, scope_key, province)
+    within = {"centre_ids": ids, "provinces": sc.query_provinces(province)}
     if at_ms is None:
         now = datetime.now(UTC)
         found = alerts_read.alerts(db, now - ALERT_LOOKBACK, now, states=["firing"], **within)
@@ -192,9 +198,9 @@ def firing_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
 
 def wall_alerts(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
                 province: int | None = None) -> pl.DataFrame:
-    """The wall's active alerts (`alert_stats.board` order) in `scope`, or in one province."""
+    """The wall's active alerts (`alert_stats.board` order) in `scope`, or in its part in
+    one province (only that is read)."""
     url = cfg.store.url
-    found = firing_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope))
-    if province is not None:
-        found = found.filter(pl.col("province_code") == province)
+    found = firing_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope),
+                          province)
     return alert_stats.board(found, now)

@@ -3,24 +3,30 @@
 Frames are `st.cache_data` keyed on the alert tables' freshness
 (`data.alerts_version`): every session shares one read per change, and an
 acknowledgement shows at the next rerun. One query per kind for the whole
-fleet, never one per centre. Every read is cut to the viewer's scope in SQL
-(`data.scoped_centres`); the outbox of notifications is not per centre, so
-only a national scope reads it.
+fleet, never one per centre. The history is filtered, ordered and paged in
+SQL, and the counts and time to recover are aggregated there (a national
+month is 100,000 alerts): only one page of rows is ever read. Every read is
+cut to the viewer's scope in SQL (`data.scoped_centres`); the outbox of
+notifications is not per centre, so only a national scope reads it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 import polars as pl
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
-from metrics import alerts_read
+from metrics import alert_stats, alerts_read
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+
+PAGE_ROWS = 100  # history rows per page
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,22 +39,77 @@ def alerts_config() -> AlertsConfig:
     return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))))
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
-def _history(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
-             scope_key: str) -> pl.DataFrame:
-    db = store(url)
-    sc, centres, ids = scoped_centres(db, scope_key)
-    found = alerts_read.alerts(db, from_ms(start_ms), from_ms(end_ms), centre_ids=ids,
-                               provinces=sc.query_provinces())
+class AlertsSummary(NamedTuple):
+    """What the alerts page shows of a period besides its history pages."""
+
+    overview: alerts_read.Overview  # counts per list, the filters' choices, counts per filter
+    open: pl.DataFrame  # open alerts (firing, pending) with centre names, newest first
+    centres: dict[str, str | None]  # centre id -> name, centres with an alert in the period
+    ttr: pl.DataFrame  # alerts_read.time_to_recover
+
+
+def _within(url: str, scope_key: str) -> tuple[dict, pl.DataFrame]:
+    """The scope's Store/alerts_read keyword arguments, and its centres."""
+    sc, centres, ids = scoped_centres(store(url), scope_key)
+    return {"centre_ids": ids, "provinces": sc.query_provinces()}, centres
+
+
+def _named(found: pl.DataFrame, centres: pl.DataFrame) -> pl.DataFrame:
     names = centres.select(pl.col("id").alias("centre_id"), pl.col("name").alias("centre"))
-    return found.join(names, on="centre_id", how="left")
+    return found.join(names, on="centre_id", how="left", maintain_order="left")
 
 
-def history(url: str, start: datetime, end: datetime, *, scope: Scope) -> pl.DataFrame:
-    """The scope's alerts alive in [start, end] with centre names (open ones always)."""
-    # Minute-rounded bounds so the cache key does not change on every rerun.
-    return _history(url, alerts_version(url), to_ms(start) // 60_000 * 60_000,
-                    -(-to_ms(end) // 60_000) * 60_000, str(scope))
+def _bounds(start: datetime, end: datetime) -> tuple[int, int]:
+    """Minute-rounded bounds (ms), so the cache key does not change on every rerun."""
+    return to_ms(start) // 60_000 * 60_000, -(-to_ms(end) // 60_000) * 60_000
+
+
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
+def _summary(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
+             scope_key: str) -> AlertsSummary:
+    db = store(url)
+    within, centres = _within(url, scope_key)
+    start, end = from_ms(start_ms), from_ms(end_ms)
+    seen = alerts_read.overview(db, start, end, **within)
+    names = dict(centres.select("id", "name").iter_rows())
+    return AlertsSummary(
+        overview=seen,
+        open=_named(alerts_read.alerts(db, start, end, states=list(alert_stats.ACTIVE),
+                                       **within), centres),
+        centres={c: names.get(c) for c in seen.centre_ids},
+        ttr=alerts_read.time_to_recover(db, start, end, **within))
+
+
+def summary(url: str, start: datetime, end: datetime, *, scope: Scope) -> AlertsSummary:
+    """The scope's alerts alive in [start, end]: counts per list, the open ones, the
+    filters' choices and time to recover, all counted and summarised in the database."""
+    return _summary(url, alerts_version(url), *_bounds(start, end), str(scope))
+
+
+@st.cache_data(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _page(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
+          scope_key: str, chosen: tuple[tuple[str, ...], ...], page: int,
+          rows: int) -> pl.DataFrame:
+    within, centres = _within(url, scope_key)
+    found = alerts_read.history_page(
+        store(url), from_ms(start_ms), from_ms(end_ms), limit=rows, offset=(page - 1) * rows,
+        chosen=alerts_read.HistoryFilter(*(c or None for c in chosen)), **within)
+    return _named(found, centres)
+
+
+def history_page(url: str, start: datetime, end: datetime, *, scope: Scope, page: int = 1,
+                 rows: int = PAGE_ROWS, severities: Sequence[str] = (),
+                 rules: Sequence[str] = (), centres: Sequence[str] = (),
+                 states: Sequence[str] = ()) -> tuple[pl.DataFrame, int]:
+    """(page `page` (from 1) of the scope's alerts alive in [start, end] that match the
+    filters, in `alert_stats.board` order with centre names; how many match in all).
+    Filtered, ordered and paged in the database, counted from `summary`'s groups; an
+    empty filter keeps all."""
+    chosen = tuple(tuple(sorted(c)) for c in (severities, rules, centres, states))
+    version, bounds = alerts_version(url), _bounds(start, end)
+    total = _summary(url, version, *bounds, str(scope)).overview.matching(
+        alerts_read.HistoryFilter(*(c or None for c in chosen)))
+    return _page(url, version, *bounds, str(scope), chosen, max(1, page), rows), total
 
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=8, show_spinner=False)

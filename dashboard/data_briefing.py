@@ -16,7 +16,7 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, fmt
-from metrics import alerts_read
+from metrics import alerts_read, polls_read
 from metrics import briefing as br
 from metrics import queries as q
 from metrics.scope import Scope
@@ -26,7 +26,7 @@ from metrics.store import from_ms, to_ms
 class BriefingFrames(NamedTuple):
     centres: pl.DataFrame
     counters: pl.DataFrame  # today's counter increases per series (Store.increases)
-    polls: pl.DataFrame  # every poll since the previous briefing
+    polls: pl.DataFrame  # every poll since the previous briefing of centres with a failed one
     latest_polls: pl.DataFrame  # newest poll per centre at the moment
     gauges: pl.DataFrame  # newest status gauges at the moment
     alerts: pl.DataFrame  # alerts alive since the previous briefing
@@ -35,7 +35,11 @@ class BriefingFrames(NamedTuple):
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms: int,
                     previous_ms: int, scope_key: str) -> BriefingFrames:
-    """Six queries for the scope's fleet; `freshness_ms` is only the cache key."""
+    """Seven queries for the scope's fleet; `freshness_ms` is only the cache key.
+
+    Incidents are runs of failed polls: only the centres with a failed poll since the
+    previous briefing have their polls read (`polls_read.failed_centres`), not the
+    whole fleet's (a national day's is ~1 M polls, nearly all answered)."""
     db = data.store(url)
     sc, centres, ids = data.scoped_centres(db, scope_key)
     at, previous = from_ms(at_ms), from_ms(previous_ms)
@@ -43,7 +47,8 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
     return BriefingFrames(
         centres=centres,
         counters=_today(db, ids, day_start, at, freshness_ms),
-        polls=db.polls(previous, at, centre_ids=ids),
+        polls=db.polls(previous, at,
+                       centre_ids=polls_read.failed_centres(db, previous, at, ids)),
         latest_polls=db.latest_polls(centre_ids=ids, at=at),
         gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
                          lookback=data.GAUGE_LOOKBACK),

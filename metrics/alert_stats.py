@@ -24,17 +24,22 @@ def active_at(alerts: pl.DataFrame, at: datetime) -> pl.DataFrame:
     return alerts.filter(fired & open_then)
 
 
-def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
-    """Alerts most urgent first (critical, then oldest), with `since` (firing, else pending)
-    and `duration_s` until resolution or `now`."""
+def timing(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """`alerts` in their order with `since` (firing, else pending) and `duration_s` until
+    resolution or `now` (a page already in board order, `alerts_read.history_page`)."""
     since = pl.coalesce("firing_since", "pending_since")
     end = pl.coalesce(pl.col("resolved_at"), pl.lit(now).cast(alerts.schema["pending_since"]))
     return (alerts.with_columns(since.alias("since"))
             .with_columns(((end - pl.col("since")).dt.total_milliseconds() / 1000)
-                          .alias("duration_s"),
-                          pl.col("severity").replace_strict(SEVERITY_ORDER, default=9,
-                                                            return_dtype=pl.Int64).alias("_rank"))
-            .sort(["_rank", "since"]).drop("_rank"))
+                          .alias("duration_s")))
+
+
+def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
+    """Alerts most urgent first (critical, then oldest; ties keep their order), with
+    `since` (firing, else pending) and `duration_s` until resolution or `now`."""
+    rank = pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int64)
+    return (timing(alerts, now).with_columns(rank.alias("_rank"))
+            .sort(["_rank", "since"], maintain_order=True).drop("_rank"))
 
 
 def critical_provinces(alerts: pl.DataFrame) -> tuple[bool, set[int]]:

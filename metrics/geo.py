@@ -9,6 +9,8 @@ province grid and table only.
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 import polars as pl
@@ -76,11 +78,24 @@ def province_outlines(points: pl.DataFrame, pad_deg: float = 0.04) -> dict:
     """A GeoJSON FeatureCollection with one polygon per province: the hull of its located
     centres pushed out by `pad_deg` from their middle. Not the legal boundary (no boundary
     data ships with the product): a frame that shows where the province's centres lie.
-    `points` needs province_code, lat, lon; provinces with under three centres are left out."""
+    `points` needs province_code, lat, lon; provinces with under three centres are left out.
+
+    The outlines follow from the centres' coordinates only, which change when the site
+    file does, not with each refresh: they are built once per set of coordinates (a
+    small cache keyed on them) and each call gets its own copy."""
+    located = (points.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+               .select("province_code", "lat", "lon"))
+    return copy.deepcopy(_outlines(tuple(located.iter_rows()), pad_deg))
+
+
+@functools.lru_cache(maxsize=16)
+def _outlines(located: tuple[tuple[int, float, float], ...], pad_deg: float) -> dict:
+    by_province: dict[int, list[tuple[float, float]]] = {}
+    for code, lat, lon in located:  # in order of first appearance, as group_by kept it
+        by_province.setdefault(code, []).append((lon, lat))
     features = []
-    located = points.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
-    for (code,), part in located.group_by(["province_code"], maintain_order=True):
-        hull = convex_hull(list(zip(part["lon"].to_list(), part["lat"].to_list(), strict=True)))
+    for code, part in by_province.items():
+        hull = convex_hull(part)
         if len(hull) < 3:
             continue
         cx = sum(x for x, _ in hull) / len(hull)

@@ -81,19 +81,26 @@ class Scope:
             return centres.filter(pl.col("id") == self.centre)
         return centres
 
-    def query_ids(self, centres: pl.DataFrame) -> list[str] | None:
+    def query_ids(self, centres: pl.DataFrame, province: int | None = None) -> list[str] | None:
         """The centre ids to pass to a Store read: None (no filter) for the whole country,
-        else this scope's ids among `centres` (maybe none: then every read returns nothing)."""
-        if self.kind == NATIONAL:
+        else this scope's ids among `centres` (maybe none: then every read returns nothing).
+        `province`: only that province's centres within the scope (an intersection: a
+        page narrowed to a province outside the scope reads nothing)."""
+        if self.kind == NATIONAL and province is None:
             return None
-        return self.filter_centres(centres)["id"].to_list()
+        mine = self.filter_centres(centres)
+        if province is not None:
+            mine = mine.filter(pl.col("province_code") == province)
+        return mine["id"].to_list()
 
-    def query_provinces(self) -> list[int] | None:
+    def query_provinces(self, province: int | None = None) -> list[int] | None:
         """Provinces whose province-wide alerts (no centre) this scope sees: None for all,
-        [] for a commune officer (only their centre's alerts)."""
+        [] for a commune officer (only their centre's alerts). `province`: only that one,
+        and only if the scope covers it (never widened)."""
         if self.kind == NATIONAL:
-            return None
-        return [self.province] if self.kind == PROVINCE else []
+            return None if province is None else [province]
+        mine = [self.province] if self.kind == PROVINCE else []
+        return mine if province is None else [p for p in mine if p == province]
 
     def filter_rows(self, frame: pl.DataFrame, centre_col: str = "centre_id",
                     province_col: str = "province_code") -> pl.DataFrame:

@@ -1,11 +1,12 @@
 """The alerts page (tech teams): active, acknowledged and resolved alerts, history with
-filters, time to recover per centre, failed notification deliveries.
+filters and pages, time to recover per centre, failed notification deliveries.
 
 Acknowledge and silence appear only when the signed-in person's role allows
 them (`auth.may_act` over config/alerts.yaml `permissions`), never for a
 leader and never in kiosk mode; the wall display never has them. Everything
 shown is within the person's scope. The alert engine writes the tables; this
-page reads them and calls the engine's actions (which audit them).
+page reads them and calls the engine's actions (which audit them). The history is
+filtered and paged in the database (`data_alerts.history_page`): one page is read.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from metrics.store import to_ms
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 SILENCE_HOURS = (1, 4, 24)
 FLASH = "alerts-done"  # one message after an action's rerun (popped when shown)
+PAGE = "alerts-page"  # the history page shown (from 1)
+PAGE_OF = "alerts-page-of"  # the period and filters that page belongs to
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -44,6 +47,7 @@ choice = st.segmented_control(tr("alerts.range"), [*RANGES, "custom"], default="
                               format_func=lambda k: tr(f"alerts.range.{k}"),
                               key="alerts-range") or "24h"
 start, end = now - RANGES.get(choice, RANGES["24h"]), now
+period_key: tuple = (choice,)  # what the history's page belongs to (not the moving clock)
 if choice == "custom":
     today = fmt.local(now, tz).date()
     a, b = st.columns(2)
@@ -54,14 +58,20 @@ if choice == "custom":
         st.stop()
     start = fmt.parse_local(first.isoformat(), tz)  # local midnight of the first day
     end = min(now, fmt.parse_local((last + timedelta(days=1)).isoformat(), tz))
+    period_key = (choice, first.isoformat(), last.isoformat())
 
-try:
-    found = alert_stats.board(data_alerts.history(url, start, end, scope=who.scope), now)
-    outbox = data_alerts.failed_deliveries(url, scope=who.scope)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+def no_db(exc: Exception) -> None:
     st.error(tr("alerts.no_db", error=type(exc).__name__))
     st.stop()
-lists = alert_stats.split(found)
+
+
+try:
+    period = data_alerts.summary(url, start, end, scope=who.scope)
+    outbox = data_alerts.failed_deliveries(url, scope=who.scope)
+except (sa.exc.SQLAlchemyError, OSError) as exc:
+    no_db(exc)
+lists = alert_stats.split(alert_stats.board(period.open, now))
+counts = period.overview.counts
 
 
 def act(open_alerts: list[dict]) -> None:
@@ -122,14 +132,14 @@ def act(open_alerts: list[dict]) -> None:
 
 
 active, acked = lists["active"], lists["acknowledged"]
-st.subheader(tr("alerts.active", n=active.height))
+st.subheader(tr("alerts.active", n=counts["active"]))
 if active.is_empty():
     st.success(tr("alerts.active.none"))
 else:
     st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS), hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
 
-st.subheader(tr("alerts.acked", n=acked.height))
+st.subheader(tr("alerts.acked", n=counts["acknowledged"]))
 if acked.is_empty():
     st.caption(tr("alerts.acked.none"))
 else:
@@ -137,31 +147,50 @@ else:
 
 st.subheader(tr("alerts.history"))
 cols = st.columns(4)
-severities = cols[0].multiselect(tr("alerts.filter.severity"),
-                                 sorted(set(found["severity"].to_list()),
-                                        key=lambda s: alert_stats.SEVERITY_ORDER.get(s, 9)),
+severities = cols[0].multiselect(tr("alerts.filter.severity"), period.overview.severities,
                                  format_func=lambda s: components.severity_text(s, tr),
                                  placeholder=tr("common.all"))
-rules = cols[1].multiselect(tr("alerts.filter.rule"), sorted(set(found["rule"].to_list())),
+rules = cols[1].multiselect(tr("alerts.filter.rule"), period.overview.rules,
                             placeholder=tr("common.all"))
-names = dict(zip(found["centre_id"].to_list(), found["centre"].to_list(), strict=True))
-centres = cols[2].multiselect(tr("alerts.filter.centre"),
-                              sorted(c for c in names if c is not None),
+names = period.centres
+centres = cols[2].multiselect(tr("alerts.filter.centre"), list(names),
                               format_func=lambda c: names.get(c) or c,
                               placeholder=tr("common.all"))
 states = cols[3].multiselect(tr("alerts.filter.state"), ["firing", "pending", "resolved"],
                              format_func=lambda s: tr(f"alerts.state.{s}"),
                              placeholder=tr("common.all"))
-shown = alert_stats.filter_history(found, severities=severities, rules=rules,
-                                   centre_ids=centres, states=states)
+chosen = {"severities": severities, "rules": rules, "centres": centres, "states": states}
+# Another period or filter starts again at the first page.
+page_of = (*period_key, *(tuple(sorted(v)) for v in chosen.values()))
+if st.session_state.get(PAGE_OF) != page_of:
+    st.session_state[PAGE_OF], st.session_state[PAGE] = page_of, 1
+table = st.container()
+try:
+    shown, total = data_alerts.history_page(url, start, end, scope=who.scope,
+                                            page=st.session_state.get(PAGE, 1), **chosen)
+    pages = max(1, -(-total // data_alerts.PAGE_ROWS))
+    if st.session_state.get(PAGE, 1) > pages:  # fewer rows than when the page was chosen
+        st.session_state[PAGE] = pages
+        shown, total = data_alerts.history_page(url, start, end, scope=who.scope, page=pages,
+                                                **chosen)
+except (sa.exc.SQLAlchemyError, OSError) as exc:
+    no_db(exc)
 if shown.is_empty():
-    st.caption(tr("alerts.history.none"))
+    table.caption(tr("alerts.history.none"))
 else:
-    st.dataframe(av.alerts_table(shown, tr, tz, av.RESOLVED_COLUMNS), hide_index=True)
-st.caption(tr("alerts.resolved", n=lists["resolved"].height))
+    table.dataframe(av.alerts_table(alert_stats.timing(shown, now), tr, tz,
+                                    av.RESOLVED_COLUMNS), hide_index=True)
+if pages > 1:
+    nav, where = st.columns([1, 4], vertical_alignment="bottom")
+    page = nav.number_input(tr("alerts.page"), min_value=1, max_value=pages, step=1, key=PAGE)
+    first_row = (page - 1) * data_alerts.PAGE_ROWS + 1
+    where.caption(tr("alerts.page.shown", first=fmt.number(first_row, tr.lang),
+                     last=fmt.number(first_row + shown.height - 1, tr.lang),
+                     n=fmt.number(total, tr.lang), pages=fmt.number(pages, tr.lang)))
+st.caption(tr("alerts.resolved", n=counts["resolved"]))
 
 st.subheader(tr("alerts.ttr"))
-ttr = alert_stats.time_to_recover(found)
+ttr = period.ttr
 if ttr.is_empty():
     st.caption(tr("alerts.ttr.none"))
 else:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.registry import provinces
-from dashboard import components, data, fmt, i18n, signin
+from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin
 from dashboard import playlist as pl_
 from metrics import alert_stats
 
@@ -113,13 +113,16 @@ def live() -> None:
     replay = replay_at is not None
     province, choice = chosen_province, None
     try:
-        board = data.wall_alerts(cfg, now, scope=scope, replay=replay)
+        # A playlist picks its view from the whole scope's alerts; one province reads its own.
+        board = data.wall_alerts(cfg, now, scope=scope, replay=replay,
+                                 province=None if views else province)
         if views:
             any_critical, critical_in = alert_stats.critical_provinces(board)
             choice = pl_.choose(views, now, every_s, lambda v: any_critical if v.province is None
                                 else v.province in critical_in)
             province = choice.view.province
         view = data.wall_view(cfg, now, scope=scope, replay=replay, province=province)
+        lost = data_gaps.wall_gaps(cfg, now, scope=scope, replay=replay, province=province)
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("wall.no_db", error=type(exc).__name__))
         return
@@ -143,6 +146,7 @@ def live() -> None:
         if replay_at:
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
         components.render_freshness(view.newest, view.stale, now, tr, tz)
+    gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.held:
         st.error(tr("wall2.playlist.held"))
     if choice is not None and choice.view.kind == pl_.ALERTS:

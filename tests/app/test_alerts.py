@@ -122,3 +122,32 @@ def test_alerts_page_shows_no_controls_in_kiosk_mode(alert_store, page):
     at = page(alert_store[0], "tech", kiosk="1")
     assert not at.exception
     assert not at.button and not at.sidebar.radio
+
+
+def test_alerts_page_pages_a_long_history_and_starts_again_on_a_new_filter(alert_store, page):
+    url, _ids, centres = alert_store
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Store.open(url) as db:
+        for i in range(130):  # 4 + 130 alerts in the last 24 h: two pages of 100
+            add_alert(db, centre_id=centres[2 + i % 30].id, province_code=46,
+                      severity="info", state="resolved", rule="otp_slow",
+                      start=now - timedelta(hours=20, minutes=i), fired_after=timedelta(0),
+                      resolved_after=timedelta(minutes=5))
+    at = page(url, "leader")
+    assert not at.exception
+    history = _frames(at)[2]
+    assert len(history) == 100 and list(history["Mức"][:2]) == ["NGHIÊM TRỌNG"] * 2
+    assert any("Cảnh báo 1–100 trong 134 · 2 trang" in c.value for c in at.caption)
+    assert "Đã khắc phục trong khoảng đã chọn (132)" in [c.value for c in at.caption]
+    at.number_input(key="alerts-page").set_value(2).run()
+    assert not at.exception
+    second = _frames(at)[2]
+    assert len(second) == 34 and set(second["Quy tắc"]) == {"otp_slow"}
+    assert not set(second["Mã"]) & set(history["Mã"])
+    assert any("Cảnh báo 101–134 trong 134" in c.value for c in at.caption)
+    at.multiselect[1].set_value(["otp_slow"]).run()  # a new filter: back to the first page
+    assert at.number_input(key="alerts-page").value == 1
+    assert len(_frames(at)[2]) == 100
+    at.multiselect[1].set_value([])
+    at.multiselect[0].set_value(["critical"]).run()  # one page: no page control at all
+    assert len(_frames(at)[2]) == 2 and not at.number_input

@@ -22,6 +22,7 @@ from dashboard import (
     report,
 )
 from metrics import lagging
+from metrics import queries as q
 from metrics.scope import commune, national, province
 from metrics.store import Store, to_ms
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, two_provinces
@@ -53,17 +54,105 @@ def test_wall_frames_read_only_the_scopes_centres(world):
             assert set(frame["centre_id"]) <= expected and frame.height
 
 
+READS = ("latest_polls", "latest", "increases", "samples", "polls", "totals", "series")
+
+
+@pytest.fixture
+def reads(world, monkeypatch):
+    """The centre ids each read of the dashboard's (real, SQLite) Store was given: a spy
+    that records the argument and calls the Store's own method."""
+    db = data.store(world[0].store.url)
+    seen: list[tuple[str, list[str] | None]] = []
+    for name in READS:
+        method = getattr(db, name)
+
+        def spy(*args, _name=name, _method=method, **kwargs):
+            seen.append((_name, kwargs.get("centre_ids")))
+            return _method(*args, **kwargs)
+        monkeypatch.setattr(db, name, spy)
+    data.wall_frames.clear()
+    data.firing_alerts.clear()
+    data.down_runs.clear()
+    yield seen
+    data.wall_frames.clear()
+
+
+def test_a_province_wall_reads_only_that_province(world, reads):
+    cfg, both = world
+    url, day = cfg.store.url, to_ms(fmt.local_midnight(BRIEFING_END, TZ))
+    f = data.wall_frames(url, None, day, to_ms(BRIEFING_END), "national", 46)
+    assert set(f.centres["id"]) == set(both.ours)
+    assert {name for name, _ in reads} == {"latest_polls", "latest", "increases"}
+    assert all(sorted(ids) == sorted(both.ours) for _, ids in reads)  # never None (all)
+    for frame in (f.polls, f.gauges, f.today):
+        assert set(frame["centre_id"]) <= set(both.ours) and frame.height
+    reads.clear()
+    view = data.wall_view(cfg, BRIEFING_END, scope=national(), replay=True, province=46)
+    board = data.wall_alerts(cfg, BRIEFING_END, scope=national(), replay=True, province=46)
+    assert set(view.status["id"]) == set(both.ours) and view.provinces["province_code"] \
+        .to_list() == [46]
+    assert set(board["province_code"]) == {46} and board.height == 1
+    assert reads and all(ids is not None and set(ids) <= set(both.ours) for _, ids in reads)
+
+
+def test_a_province_narrows_a_scope_and_never_widens_it(world, reads):
+    cfg = world[0]
+    url, day, at = cfg.store.url, to_ms(fmt.local_midnight(BRIEFING_END, TZ)), \
+        to_ms(BRIEFING_END)
+    other = data.wall_frames(url, None, day, at, "province:46", 1)  # not the user's province
+    assert other.centres.is_empty() and other.polls.is_empty() and other.today.is_empty()
+    assert all(ids == [] for _, ids in reads)
+    mine = data.wall_frames(url, None, day, at, f"commune:{OFFICER_CENTRE}", 46)
+    assert set(mine.centres["id"]) == {OFFICER_CENTRE}
+    assert set(mine.polls["centre_id"]) == {OFFICER_CENTRE}
+    assert data.wall_alerts(cfg, BRIEFING_END, scope=province(46), replay=True,
+                            province=1).is_empty()
+
+
+def test_a_province_wall_shows_what_the_national_wall_shows_for_it(world):
+    cfg, both = world
+    url, dash = cfg.store.url, cfg.dashboard
+    narrowed = data.wall_view(cfg, BRIEFING_END, scope=national(), replay=True, province=46)
+    # the former way: the whole country's frames, cut to the province afterwards
+    whole = data.wall_frames(url, data.newest_ms(url),
+                             to_ms(fmt.local_midnight(BRIEFING_END, TZ)), to_ms(BRIEFING_END),
+                             "national")
+    centres = whole.centres.filter(pl.col("province_code") == 46)
+    status = q.centre_status(centres, whole.polls, whole.gauges, BRIEFING_END,
+                             dash.stale_after_s)
+    today = whole.today.filter(pl.col("centre_id").is_in(both.ours))
+    polls = whole.polls.filter(pl.col("centre_id").is_in(both.ours))
+    assert narrowed.status.drop("down_since", "since_window_start").equals(
+        status.drop("down_since", "since_window_start"))
+    assert narrowed.newest == polls["ts"].max()
+    assert narrowed.kpis == q.kpis(status, q.totals(today))
+    assert narrowed.kpis.received and narrowed.status.height == 40
+    national_board = data.wall_alerts(cfg, BRIEFING_END, scope=national(), replay=True)
+    assert data.wall_alerts(cfg, BRIEFING_END, scope=national(), replay=True,
+                            province=46).equals(
+        national_board.filter(pl.col("province_code") == 46))
+
+
 def test_alert_loaders_read_only_the_scopes_alerts(world):
-    cfg, _ = world
+    cfg, both = world
     url = cfg.store.url
     ours = data.wall_alerts(cfg, BRIEFING_END, scope=province(46), replay=True)
     assert set(ours["province_code"]) == {46} and ours.height == 1
     everyone = data.wall_alerts(cfg, BRIEFING_END, scope=national(), replay=True)
     assert set(everyone["province_code"]) == {1, 46}
-    hist = data_alerts.history(url, BRIEFING_END - timedelta(hours=3), BRIEFING_END,
-                               scope=province(46))
-    assert set(hist["province_code"]) == {46}
+    start = BRIEFING_END - timedelta(hours=3)
+    hist, total = data_alerts.history_page(url, start, BRIEFING_END, scope=province(46))
+    assert set(hist["province_code"]) == {46} and total == hist.height
     assert not any(LEAK in (s or "") for s in hist["summary"])
+    everyone_hist = data_alerts.history_page(url, start, BRIEFING_END, scope=national())[0]
+    theirs = everyone_hist.filter(pl.col("province_code") == 1)["centre_id"].drop_nulls()
+    theirs = theirs.to_list()
+    assert theirs and data_alerts.history_page(url, start, BRIEFING_END, scope=province(46),
+                                               centres=theirs)[1] == 0
+    period = data_alerts.summary(url, start, BRIEFING_END, scope=province(46))
+    assert set(period.open["province_code"]) == {46}
+    assert not any(LEAK in (n or "") for n in period.centres.values())
+    assert period.centres and set(period.centres) <= set(both.ours)
     assert data_alerts.failed_deliveries(url, scope=province(46)) is None
     assert data_alerts.failed_deliveries(url, scope=national()) is not None
 

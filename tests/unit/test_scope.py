@@ -43,6 +43,19 @@ def test_scope_query_provinces_gives_province_wide_alerts_to_province_staff_only
     assert commune("19753").query_provinces() == []
 
 
+def test_scope_narrowed_to_a_province_intersects_and_never_widens():
+    assert national().query_ids(CENTRES, province=46) == ["19753", "19760"]
+    assert national().query_ids(CENTRES, province=1) == ["00004"]
+    assert province(46).query_ids(CENTRES, province=46) == ["19753", "19760"]
+    assert province(46).query_ids(CENTRES, province=1) == []  # another province: nothing
+    assert commune("19760").query_ids(CENTRES, province=46) == ["19760"]
+    assert commune("19760").query_ids(CENTRES, province=1) == []
+    assert national().query_provinces(province=46) == [46]
+    assert province(46).query_provinces(province=46) == [46]
+    assert province(46).query_provinces(province=1) == []
+    assert commune("19753").query_provinces(province=46) == []
+
+
 def test_scope_covers_and_filters_rows_of_its_own_province_or_centre():
     alerts = pl.DataFrame({"centre_id": ["19753", None, "00004", None],
                            "province_code": [46, 46, 1, 1]})

@@ -199,3 +199,15 @@ def test_province_outlines_frame_each_province_with_three_or_more_located_centre
                                               pl.Series("id", list("abcdef"))),
                           {s: s for s in (OK, DEGRADED, DOWN, STALE, NO_DATA)}, list("ABCDEF"))
     assert [layer.type for layer in fig.layout.map.layers] == ["fill", "fill", "line"]
+
+
+def test_province_outlines_are_built_once_per_set_of_coordinates():
+    points = pl.DataFrame({"province_code": [46, 46, 46], "lat": [16.0, 16.0, 16.4],
+                           "lon": [107.0, 107.4, 107.2], "status": [OK, DOWN, OK]})
+    geo._outlines.cache_clear()
+    first = geo.province_outlines(points)
+    first["features"].clear()  # each call has its own copy
+    again = geo.province_outlines(points.with_columns(pl.lit(DOWN).alias("status")))
+    assert len(again["features"]) == 1 and geo._outlines.cache_info().hits == 1
+    moved = geo.province_outlines(points.with_columns(pl.col("lat") + 1))
+    assert moved != again and geo._outlines.cache_info().misses == 2

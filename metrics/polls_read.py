@@ -1,0 +1,32 @@
+"""Which centres had a failed poll in a time window: one aggregate over the polls table.
+
+The briefing's incidents are runs of failed polls, so only those centres' polls
+need reading (`Store.polls(…, centre_ids=…)`): between two conferences a
+national fleet polls hundreds of thousands of times, nearly all answered. A
+skipped poll (the collector never got to the centre) is a failed poll here, as
+it is in `metrics.briefing.incidents`. Reads only; the Store writes the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from metrics import schema as t
+from metrics.store import Store, to_ms
+
+
+def failed_centres(store: Store, start: datetime, end: datetime,
+                   centre_ids: Sequence[str] | None = None) -> list[str]:
+    """The centres (among `centre_ids`; None: all) with a failed poll at start <= ts <= end,
+    sorted; one query, returning one row per such centre."""
+    p = t.polls
+    stmt = (sa.select(p.c.centre_id).distinct()
+            .where(p.c.ts >= to_ms(start), p.c.ts <= to_ms(end), p.c.ok.is_(False))
+            .order_by(p.c.centre_id))
+    if centre_ids is not None:
+        stmt = stmt.where(p.c.centre_id.in_(list(centre_ids)))
+    with store.engine.connect() as conn:
+        return [row[0] for row in conn.execute(stmt)]
