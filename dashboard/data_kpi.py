@@ -81,20 +81,49 @@ def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
                         resolution=rollups.HOUR, zero_start=True)
 
 
+@st.cache_data(ttl=data.CACHE_TTL_S, max_entries=64, show_spinner=False)
+def _whole_days_increases(url: str, start_ms: int, end_ms: int,
+                          scope_key: str) -> pl.DataFrame:
+    """Counter increases of the scope over the closed local days [start, end), summed in
+    the database from the daily roll-up (one row per series and day there, one per series
+    here). Closed days no longer change, so the cache needs no freshness key."""
+    db = data.store(url)
+    ids = data.scoped_centres(db, scope_key)[2]
+    return db.increases(list(kpi.INPUTS), from_ms(start_ms), from_ms(end_ms - 1),
+                        centre_ids=ids, resolution=rollups.DAY, zero_start=True)
+
+
+def whole_local_day(a: datetime, b: datetime, tz: str) -> bool:
+    """Whether [a, b) is one whole local day that the daily roll-up holds as one bucket
+    (its days are Asia/Ho_Chi_Minh's: any zone at UTC+7 on both ends)."""
+    zone = ZoneInfo(tz)
+    offset = timedelta(milliseconds=rollups.LOCAL_OFFSET_MS)
+    return (a.astimezone(zone).utcoffset() == offset == b.astimezone(zone).utcoffset()
+            and rollups.bucket_start(to_ms(a), rollups.DAY_MS) == to_ms(a)
+            and to_ms(b) - to_ms(a) == rollups.DAY_MS)
+
+
 def kpi_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
                   scope_key: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(centres, counter increases over [start, end]) of the scope: one roll-up query per
-    local day, each cached (closed days for good), summed per series. A month is ~720
-    hourly rows a series in the database and one row a series per day here; raw samples
-    (172,800 a series a month, kept only 7 days) are never read."""
+    """(centres, counter increases over [start, end]) of the scope, summed per series.
+
+    The run of closed whole local days is one daily roll-up query (a month is ~30 rows a
+    series in the database); a partial first day and today read the hourly roll-ups,
+    one cached query each (today keyed on freshness). Raw samples are never read."""
     db = data.store(url)
     centres = data.scoped_centres(db, scope_key)[1]
     chunks = drilldown.day_chunks(from_ms(start_ms), from_ms(end_ms), tz)
-    parts = []
+    parts, days = [], []
     for i, (a, b) in enumerate(chunks):
         last = i == len(chunks) - 1
+        if not last and whole_local_day(a, b, tz):
+            days.append((a, b))
+            continue
         parts.append(_chunk_increases(url, freshness_ms if last else None, to_ms(a), to_ms(b),
                                       not last, scope_key))
+    if days:
+        parts.append(_whole_days_increases(url, to_ms(days[0][0]), to_ms(days[-1][1]),
+                                           scope_key))
     inc = (pl.concat(parts).group_by("centre_id", "metric", "label", maintain_order=True)
            .agg(pl.col("increase").sum()))
     return centres, inc
