@@ -4,7 +4,6 @@ and the history is read through the roll-ups, never as a page's raw samples."""
 from __future__ import annotations
 
 import argparse
-
 from datetime import UTC, datetime, timedelta
 
 from config.loader import load_settings
