@@ -28,7 +28,7 @@ import streamlit as st
 from config.loader import load_settings
 from config.settings import Settings
 from dashboard import fmt
-from metrics import alert_stats, alerts_read, geo
+from metrics import alert_stats, alerts_read, geo, rollups
 from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import Store, from_ms, to_ms
@@ -114,7 +114,9 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
         gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
                          lookback=GAUGE_LOOKBACK),
         today=db.increases(q.TODAY_COUNTERS, day_start, end, centre_ids=ids,
-                           resolution="1h", zero_start=True),
+                           resolution=rollups.DAY if rollups.day_answers(
+                               day_start_ms, to_ms(end), freshness_ms) else rollups.HOUR,
+                           zero_start=True),
     )
 
 

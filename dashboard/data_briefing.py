@@ -16,7 +16,7 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, fmt
-from metrics import alerts_read, polls_read
+from metrics import alerts_read, polls_read, rollups
 from metrics import briefing as br
 from metrics import queries as q
 from metrics.scope import Scope
@@ -63,12 +63,14 @@ LIVE_WITHIN_MS = 60_000  # `at` is a minute: polls within it are still "now"
 def _today(db, ids: list[str] | None, day_start: datetime, at: datetime,
            freshness_ms: int | None) -> pl.DataFrame:
     """Today's counter increases per series up to `at` (a minute). Live (no poll after
-    that minute): summed in the database from the hourly roll-ups, whose newest bucket
-    ends at the newest poll. Replaying an earlier moment: from the raw samples up to `at`,
-    since the bucket holding `at` also holds the minutes after it."""
+    that minute): summed in the database from the daily roll-up (the hourly ones where
+    days are not Asia/Ho_Chi_Minh's), whose newest bucket ends at the newest poll.
+    Replaying an earlier moment: from the raw samples up to `at`, since the bucket
+    holding `at` also holds the minutes after it."""
     if freshness_ms is None or freshness_ms < to_ms(at) + LIVE_WITHIN_MS:
+        day = rollups.day_answers(to_ms(day_start), to_ms(at), freshness_ms, LIVE_WITHIN_MS)
         return db.increases(br.COUNTER_METRICS, day_start, at, centre_ids=ids,
-                            resolution="1h", zero_start=True)
+                            resolution=rollups.DAY if day else rollups.HOUR, zero_start=True)
     samples = db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
                          centre_ids=ids)
     return q.increase(samples, day_start, zero_start=True)

@@ -60,11 +60,11 @@ def _closed_chunk_increases(url: str, start_ms: int, end_ms: int,
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def _live_chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
                           scope_key: str) -> pl.DataFrame:
-    return _load_chunk_increases(url, start_ms, end_ms, False, scope_key)
+    return _load_chunk_increases(url, start_ms, end_ms, False, scope_key, freshness_ms)
 
 
 def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
-                          scope_key: str) -> pl.DataFrame:
+                          scope_key: str, newest_ms: int | None = None) -> pl.DataFrame:
     """Counter increases of the scope over one local day (or less), summed in the database
     from the hourly roll-ups (`Store.increases`; local days are whole UTC hours here, and
     the current hour's bucket is kept up to date on ingest). A closed day is cached
@@ -72,13 +72,16 @@ def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
     The chunk starts at local midnight, on a bucket boundary, when the centres' counters
     restart: a series without a baseline bucket just before it counts from 0
     (`zero_start`), as `queries.increase(zero_start=True)` does.
-    A closed chunk ends before `end_ms`; the last one at it."""
+    A closed chunk ends before `end_ms`; the last one at it. A chunk that the daily
+    roll-up answers exactly (`rollups.day_answers`: today up to the newest poll) reads
+    that, one row a series."""
     db = data.store(url)
     ids = data.scoped_centres(db, scope_key)[2]
-    start, end = from_ms(start_ms), from_ms(end_ms)
-    return db.increases(list(kpi.INPUTS), start, end - timedelta(milliseconds=1)
-                        if closed else end, centre_ids=ids,
-                        resolution=rollups.HOUR, zero_start=True)
+    start = from_ms(start_ms)
+    last = end_ms - 1 if closed else end_ms
+    day = rollups.day_answers(start_ms, last, newest_ms)
+    return db.increases(list(kpi.INPUTS), start, from_ms(last), centre_ids=ids,
+                        resolution=rollups.DAY if day else rollups.HOUR, zero_start=True)
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=64, show_spinner=False)

@@ -107,6 +107,17 @@ def bucket_start(ts: int, width: int) -> int:
     return ts - (ts + LOCAL_OFFSET_MS) % width
 
 
+def day_answers(start_ms: int, end_ms: int, newest_ms: int | None, slack_ms: int = 0) -> bool:
+    """Whether the one daily bucket starting at `start_ms` answers [start, end] exactly:
+    `start_ms` is a local midnight and the day holds nothing after `end_ms` (the range
+    covers the whole day, or reaches the newest data, within `slack_ms`). Reading today's
+    counters from it is one row a series instead of one per hour."""
+    if bucket_start(start_ms, DAY_MS) != start_ms or end_ms >= start_ms + 2 * DAY_MS:
+        return False
+    return end_ms >= start_ms + DAY_MS - 1 or (
+        newest_ms is not None and end_ms + slack_ms >= newest_ms)
+
+
 def aggregate_rows(rows: Iterable[tuple[int, int, float]], width: int) -> list[tuple]:
     """Bucket rows (BUCKET_COLUMNS order, key order) of (series_id, ts, value) rows sorted
     by series then time. Samples with the same (series, ts) must not repeat."""

@@ -111,6 +111,7 @@ alerts = sa.Table(
     sa.Index("ix_alerts_state", "state"),
     sa.Index("ix_alerts_fp", "fingerprint"),
     sa.Index("ix_alerts_pending_since", "pending_since"),
+    sa.Index("ix_alerts_centre_pending", "centre_id", "pending_since"),  # version 10
 )
 
 # Everything that happened to an alert, for its timeline and the audit trail.
@@ -197,6 +198,12 @@ rollup_1h = _rollup("rollup_1h", metadata)
 # Version 7: one bucket per series and local day in Asia/Ho_Chi_Minh (starts 17:00 UTC),
 # the KPI periods' sums (metrics/rollups.py).
 rollup_1d = _rollup("rollup_1d", metadata)
+# Version 10 (PostgreSQL): the daily reads (KPI periods, today's counters) walk each
+# series' days from this index alone (an index-only scan), instead of one heap page per
+# row: days are written in time order, so a series' days lie on as many pages.
+DAILY_COVER = ("inc_within", "first_value", "last_value", "last_ts")
+sa.Index("ix_rollup_1d_cover", rollup_1d.c.series_id, rollup_1d.c.ts,
+         postgresql_include=list(DAILY_COVER)).ddl_if(dialect="postgresql")
 
 # --- Current state (version 7; metrics/current.py keeps it in Store.write). The newest
 # stored sample of each series: the live `Store.latest` reads it instead of one seek per
@@ -604,6 +611,17 @@ def _v9_web_sessions(conn: Connection) -> None:
     md.create_all(conn)
 
 
+def _v10_read_indexes(conn: Connection) -> None:
+    """Version 10: a covering index for the daily reads (PostgreSQL) and alerts by centre
+    and time (a province's alert history)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text(
+            "CREATE INDEX IF NOT EXISTS ix_rollup_1d_cover ON rollup_1d (series_id, ts) "
+            f"INCLUDE ({', '.join(DAILY_COVER)})"))
+    conn.execute(sa.text(
+        "CREATE INDEX IF NOT EXISTS ix_alerts_centre_pending ON alerts (centre_id, pending_since)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
@@ -614,6 +632,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v7_daily_and_current,
     _v8_collection_gaps,
     _v9_web_sessions,
+    _v10_read_indexes,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

@@ -443,3 +443,19 @@ def test_seeded_store_holds_every_persona_when_seeded(seeded_store):
     slow = set(lag.filter(pl.col("value") > 3600)["centre_id"])
     assert slow == set(seeded.ids(LAGGING))
     assert seeded.store.centres()["lat"].null_count() == 0
+
+
+def test_read_indexes_exist_when_created_fresh_or_migrated_from_version_9(database):
+    engine = database.engine()
+    try:
+        assert migrate(engine, target=9) == 9
+    finally:
+        engine.dispose()
+    with database.open() as store:
+        names = {ix["name"] for table in ("rollup_1d", "alerts")
+                 for ix in sa.inspect(store.engine).get_indexes(table)}
+        assert "ix_alerts_centre_pending" in names
+        assert ("ix_rollup_1d_cover" in names) == (store.dialect == "postgresql")
+        if store.dialect == "postgresql":
+            with store.engine.connect() as conn:  # JIT off on every connection
+                assert conn.execute(sa.text("SHOW jit")).scalar_one() == "off"
