@@ -397,7 +397,7 @@ def read(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: in
             sa.select(*keys, *_columns(table.c, resolution))
             .select_from(series.join(table, table.c.series_id == series.c.id))
             .where(table.c.ts >= lo, table.c.ts <= end_ms), metrics)
-    rows = list(conn.execute(stmt))
+    rows = conn.execute(stmt).all()  # one fetchall, not a fetch per row
     if wanted := [m for m in metrics if m in counters]:
         joined, x = dialects.newest_join(conn.dialect.name, series, series.c.id, table,
                                          "series_id", None, lo - 1)
