@@ -72,7 +72,7 @@ def _time(fn: Callable[[], int], clear: Callable[[], None], log: ReadLog,
 
 
 # Store reads noted per page, and the resolution each reads (None: the call says).
-READS = {"samples": "raw", "series": None, "increases": None, "totals": None,
+READS = {"samples": "raw", "series": None, "increases": None, "totals": None, "gauge_means": None,
          "latest": "raw (newest)",
          "latest_polls": "raw (newest)", "polls": "raw"}
 
@@ -92,7 +92,7 @@ class ReadLog:
             got = fn(*args, **kwargs)
             if self.on:
                 frame, used = got if name == "series" else (got, resolution)
-                if name in ("increases", "totals"):
+                if name in ("increases", "totals", "gauge_means"):
                     used = kwargs.get("resolution")
                 start, end = _span(name, args, kwargs)
                 self.calls.append({
@@ -111,7 +111,7 @@ class ReadLog:
 
 
 def _span(name: str, args: tuple, kwargs: dict) -> tuple[datetime | None, datetime | None]:
-    if name in ("samples", "series", "increases", "totals"):
+    if name in ("samples", "series", "increases", "totals", "gauge_means"):
         return args[1], args[2]
     if name == "polls":
         return args[0], args[1]

@@ -109,8 +109,8 @@ def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms:
     """The province median per bucket of the compared gauges in one chunk (one roll-up
     query for the province's centres)."""
     a, b = _bounds(a_ms, b_ms, last)
-    rolled, _ = data.store(url).series(d.COMPARED, a, b, centre_ids=list(centre_ids),
-                                       resolution=resolution_for(every_s))
+    rolled = data.store(url).gauge_means(d.COMPARED, a, b, centre_ids=list(centre_ids),
+                                         resolution=resolution_for(every_s))
     return d.province_median(d.rollup_gauges(rolled, timedelta(seconds=every_s), tz))
 
 

@@ -297,6 +297,20 @@ class Store:
             got = rollups.read(conn, used, names, to_ms(start), to_ms(end), centre_ids, counters)
         return got, used
 
+    def gauge_means(
+        self,
+        metrics: Sequence[str],
+        start: datetime,
+        end: datetime,
+        centre_ids: Sequence[str] | None = None,
+        resolution: str = "1h",
+    ) -> pl.DataFrame:
+        """Per roll-up bucket ("5m" or "1h") of `metrics` over [start, end]: centre_id,
+        metric, ts, count, mean — the part of `series` that comparing centres needs."""
+        with self._engine.connect() as conn:
+            return rollups.gauge_means(conn, resolution, list(metrics), to_ms(start),
+                                       to_ms(end), centre_ids)
+
     def increases(
         self,
         metrics: Sequence[str],

@@ -437,3 +437,35 @@ def test_bulk_insert_copy_path_equals_plain_insert_when_rows_repeat(database):
                 results.append(
                     [tuple(r) for r in conn.execute(sa.select(samples).order_by(samples.c.ts))])
     assert results[0] == results[1] == rows
+
+
+def test_gauge_means_equal_the_series_read_bucket_for_bucket(database):
+    """The narrow read for comparing centres gives each bucket's count and mean exactly as
+    `Store.series` does."""
+    from datetime import UTC, datetime, timedelta
+
+    from collectors.base import ProbeResult, Sample
+
+    end = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    results = [ProbeResult(cid, (end - timedelta(minutes=5 * i)).timestamp(), True, 0.1, None,
+                           "", 200, [Sample("up", float(i % 3 != 0)),
+                                     Sample("probe_duration_seconds", 0.1 * (i % 7))])
+               for i in range(60) for cid in ("19753", "19774")]
+    with database.open() as store:
+        from tests.conftest import hue_centres
+        store.sync_centres(hue_centres())
+        store.write(results)
+        start = end - timedelta(hours=4)
+        for res in ("5m", "1h"):
+            wide, used = store.series(["up", "probe_duration_seconds"], start, end,
+                                      centre_ids=["19753", "19774"], resolution=res)
+            narrow = store.gauge_means(["up", "probe_duration_seconds"], start, end,
+                                       centre_ids=["19753", "19774"], resolution=res)
+            key = ["centre_id", "metric", "ts"]
+            assert used == res and narrow.height == wide.height > 0
+            joined = wide.select(*key, "count", "mean").join(narrow, on=key, suffix="_n")
+            assert joined.height == wide.height
+            assert (joined["count"] == joined["count_n"]).all()
+            assert ((joined["mean"] - joined["mean_n"]).abs() < 1e-9).all()
+            one = store.gauge_means(["up"], start, end, centre_ids=["19753"], resolution=res)
+            assert set(one["centre_id"]) == {"19753"} and set(one["metric"]) == {"up"}
