@@ -27,7 +27,8 @@ NAME = "dropped.jsonl"
 _FIELDS = ("run", "seq", "start_ms", "end_ms", "polls", "spool_bytes", "max_bytes")
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a new, renamed or removed file) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -98,7 +99,7 @@ class DropLog:
         finally:
             os.close(fd)
         if created:
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         self._previous = drop.centres
 
     def read(self) -> list[Drop]:
@@ -110,5 +111,5 @@ class DropLog:
     def clear(self) -> None:
         """The database has every gap: forget them."""
         self.path.unlink(missing_ok=True)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         self._previous = None

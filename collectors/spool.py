@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason, Sample
-from collectors.droplog import DropLog
+from collectors.droplog import DropLog, fsync_dir
 from collectors.gaps import Drop, merge
 from config import logs
 from metrics import gaps
@@ -126,14 +126,6 @@ def decode(data: bytes, name: str) -> list[ProbeResult]:
 
 # --- the files --------------------------------------------------------------------------
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all: temporary file, fsync, rename, fsync dir."""
     tmp = path.with_name(TMP + path.name)
@@ -142,7 +134,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 @dataclass
