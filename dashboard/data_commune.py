@@ -21,7 +21,7 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data
-from metrics import alerts_read, rollups
+from metrics import alerts_read, polls_read, rollups
 from metrics import drilldown as d
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
@@ -111,7 +111,8 @@ def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms:
     a, b = _bounds(a_ms, b_ms, last)
     rolled = data.store(url).gauge_means(d.COMPARED, a, b, centre_ids=list(centre_ids),
                                          resolution=resolution_for(every_s))
-    return d.province_median(d.rollup_gauges(rolled, timedelta(seconds=every_s), tz))
+    width = timedelta(milliseconds=rollups.WIDTH_MS[resolution_for(every_s)])
+    return d.province_median(d.rollup_gauges_at(rolled, timedelta(seconds=every_s), width, tz))
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
@@ -125,7 +126,7 @@ def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: s
     db = data.store(url)
     start, end = from_ms(start_ms), from_ms(end_ms)
     ids = [centre_id]
-    runs = d.outages(db.polls(start, end, centre_ids=ids))
+    runs = d.outages(polls_read.outcomes(db, start, end, centre_ids=ids))
     alerts = alerts_read.alerts(db, start, end, centre_ids=ids)
     events = alerts_read.alert_events(db, start, end, centre_ids=ids)
     states = db.latest(centre_ids=ids, metrics=d.STATE_METRICS, at=end, lookback=STATE_LOOKBACK)

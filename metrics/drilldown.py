@@ -134,6 +134,19 @@ def rollup_gauges(rolled: pl.DataFrame, every: timedelta, tz: str) -> pl.DataFra
             .sort("centre_id", "metric", "bucket"))
 
 
+def rollup_gauges_at(rolled: pl.DataFrame, every: timedelta, width: timedelta,
+                     tz: str) -> pl.DataFrame:
+    """`rollup_gauges` of roll-up buckets `width` wide; when the chart's bucket is the
+    roll-up's own (and `tz` is whole hours from UTC, as Asia/Ho_Chi_Minh is), each bucket
+    is already the mean, so the frame is only relabelled (no grouping, no sort)."""
+    offset = datetime.now(ZoneInfo(tz)).utcoffset() or timedelta(0)
+    if every != width or offset % width:
+        return rollup_gauges(rolled, every, tz)
+    return rolled.select("centre_id", "metric",
+                         pl.col("ts").dt.convert_time_zone(tz).alias("bucket"),
+                         pl.col("mean").alias("value"))
+
+
 def rollup_increase(rolled: pl.DataFrame, every: timedelta, tz: str) -> pl.DataFrame:
     """`bucket_increase` from roll-up buckets (`Store.series` frames of counters): their
     increases summed per local bucket. Columns: centre_id, metric, label, bucket, increase."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import polars as pl
 import sqlalchemy as sa
 
 from metrics import schema as t
@@ -30,3 +31,27 @@ def failed_centres(store: Store, start: datetime, end: datetime,
         stmt = stmt.where(p.c.centre_id.in_(list(centre_ids)))
     with store.engine.connect() as conn:
         return [row[0] for row in conn.execute(stmt)]
+
+
+OUTCOME_SCHEMA = {"centre_id": pl.String, "ts": pl.Int64, "ok": pl.Boolean,
+                  "reason": pl.String, "detail": pl.String}
+
+
+def outcomes(store: Store, start: datetime, end: datetime,
+             centre_ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """Each poll at start <= ts <= end as (centre_id, ts, ok, reason, detail), reason and
+    detail only for failed polls: what `drilldown.outages` reads, in fewer bytes than
+    `Store.polls` (a month of one centre at 15 s is 172,800 polls, nearly all answered)."""
+    p = t.polls
+    failed = sa.not_(p.c.ok)
+    stmt = (sa.select(p.c.centre_id, p.c.ts, p.c.ok,
+                      sa.case((failed, p.c.reason), else_=sa.null()),
+                      sa.case((failed, p.c.detail), else_=sa.null()))
+            .where(p.c.ts >= to_ms(start), p.c.ts <= to_ms(end))
+            .order_by(p.c.centre_id, p.c.ts))
+    if centre_ids is not None:
+        stmt = stmt.where(p.c.centre_id.in_(list(centre_ids)))
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    frame = pl.DataFrame(rows, schema=OUTCOME_SCHEMA, orient="row")
+    return frame.with_columns(pl.col("ts").cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"))

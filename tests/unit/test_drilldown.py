@@ -189,3 +189,27 @@ def test_custom_window_covers_whole_local_days_and_refuses_bad_ranges():
         d.custom_window(date(2025, 7, 3), date(2025, 7, 1), now, TZ)
     with pytest.raises(ValueError, match="at most 31 days"):
         d.custom_window(date(2025, 5, 1), date(2025, 7, 3), now, TZ)
+
+
+def test_rollup_gauges_at_the_rollups_own_width_equals_the_grouped_means():
+    from datetime import UTC, datetime, timedelta
+
+    import polars as pl
+
+    from metrics.drilldown import province_median, rollup_gauges, rollup_gauges_at
+
+    t0 = datetime(2026, 11, 20, 3, tzinfo=UTC)
+    rolled = pl.DataFrame({
+        "centre_id": ["a", "a", "b", "b", "c"],
+        "metric": ["up"] * 5,
+        "ts": [t0, t0 + timedelta(hours=1), t0, t0 + timedelta(hours=1), t0],
+        "count": [240, 200, 240, 10, 120],
+        "mean": [1.0, 0.5, 0.25, 0.0, 0.75],
+    }).with_columns(pl.col("ts").dt.cast_time_unit("ms"))
+    hour = timedelta(hours=1)
+    tz = "Asia/Ho_Chi_Minh"
+    fast = province_median(rollup_gauges_at(rolled, hour, hour, tz))
+    slow = province_median(rollup_gauges(rolled, hour, tz))
+    assert fast.to_dicts() == slow.to_dicts() and fast.height == 2
+    # a chart bucket wider than the roll-up's still groups
+    assert rollup_gauges_at(rolled, 2 * hour, hour, tz).height == 3
