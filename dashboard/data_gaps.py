@@ -27,9 +27,7 @@ def _gaps(url: str, freshness_ms: int | None, start_ms: int, end_ms: int, scope_
           province: int | None, centre_id: str | None) -> pl.DataFrame:
     """Gaps overlapping [start, end] in the scope (and `province`, or one centre)."""
     db = data.store(url)
-    _sc, centres, ids = data.scoped_centres(db, scope_key)
-    if province is not None:
-        ids = centres.filter(pl.col("province_code") == province)["id"].to_list()
+    _sc, centres, ids = data.scoped_centres(db, scope_key, province)
     if centre_id is not None:
         ids = [centre_id] if centre_id in set(centres["id"]) else []
     return gaps.between(db.engine, from_ms(start_ms), from_ms(end_ms), ids)

@@ -97,13 +97,12 @@ def _whole_days_increases(url: str, start_ms: int, end_ms: int,
 
 
 def whole_local_day(a: datetime, b: datetime, tz: str) -> bool:
-    """Whether [a, b) is one whole local day that the daily roll-up holds as one bucket
-    (its days are Asia/Ho_Chi_Minh's: any zone at UTC+7 on both ends)."""
-    zone = ZoneInfo(tz)
+    """Whether [a, b) is one whole local day of `tz` that the daily roll-up holds as one
+    bucket (its days are Asia/Ho_Chi_Minh's: any zone at UTC+7 at `a`)."""
     offset = timedelta(milliseconds=rollups.LOCAL_OFFSET_MS)
-    return (a.astimezone(zone).utcoffset() == offset == b.astimezone(zone).utcoffset()
-            and rollups.bucket_start(to_ms(a), rollups.DAY_MS) == to_ms(a)
-            and to_ms(b) - to_ms(a) == rollups.DAY_MS)
+    return (a.astimezone(ZoneInfo(tz)).utcoffset() == offset
+            and to_ms(b) - to_ms(a) == rollups.DAY_MS
+            and rollups.day_answers(to_ms(a), to_ms(b) - 1, None))
 
 
 def kpi_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,

@@ -112,9 +112,9 @@ def day_answers(start_ms: int, end_ms: int, newest_ms: int | None, slack_ms: int
     `start_ms` is a local midnight and the day holds nothing after `end_ms` (the range
     covers the whole day, or reaches the newest data, within `slack_ms`). Reading today's
     counters from it is one row a series instead of one per hour."""
-    if bucket_start(start_ms, DAY_MS) != start_ms or end_ms >= start_ms + 2 * DAY_MS:
-        return False
-    return end_ms >= start_ms + DAY_MS - 1 or (
+    if bucket_start(start_ms, DAY_MS) != start_ms or end_ms >= start_ms + DAY_MS:
+        return False  # not from a local midnight, or reaching into the next day's bucket
+    return end_ms == start_ms + DAY_MS - 1 or (
         newest_ms is not None and end_ms + slack_ms >= newest_ms)
 
 

@@ -174,7 +174,7 @@ class Store:
 
     def _rows(self, stmt: sa.Select) -> list[sa.Row]:
         with self._engine.connect() as conn:
-            return list(conn.execute(stmt).all())  # one fetchall
+            return conn.execute(stmt).all()  # one fetchall, not a fetch per row
 
     def newest_ts(self) -> datetime | None:
         """The newest poll time, or None when nothing was ever written."""
