@@ -33,6 +33,10 @@ def command(port: int, address: str | None = None, log_level: str = "INFO") -> l
            "--logger.hideWelcomeMessage", "true",
            "--server.fileWatcherType", "none",
            "--server.runOnSave", "false",
+           # Streamlit runs a full gc.collect(2) after every script run; under 50 walls it
+           # took a third of the process's CPU (py-spy), holding the GIL for every other
+           # session. Python's own generational collector still runs (docs/benchmarks.md).
+           "--runner.postScriptGC", "false",
            "--theme.base", "dark"]
     if address:
         cmd += ["--server.address", address]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.loader import load_settings
-from dashboard.launch import child_env
+from dashboard.launch import child_env, command
 
 
 def test_child_env_limits_malloc_arenas_unless_the_environment_says_otherwise():
@@ -11,3 +11,18 @@ def test_child_env_limits_malloc_arenas_unless_the_environment_says_otherwise():
     env = child_env(settings, None, base={"PATH": "/usr/bin"})
     assert env["MALLOC_ARENA_MAX"] == "2" and env["IOC_DB_URL"] == "sqlite:///x.db"
     assert child_env(settings, None, base={"MALLOC_ARENA_MAX": "8"})["MALLOC_ARENA_MAX"] == "8"
+
+
+def test_every_streamlit_option_in_the_command_is_one_streamlit_knows():
+    from streamlit import config
+
+    known = config.get_config_options()
+    cmd = command(8501, "127.0.0.1", "INFO")
+    flags = [a[2:] for a in cmd[:cmd.index("--")] if a.startswith("--")]
+    assert flags and all(f in known for f in flags), [f for f in flags if f not in known]
+
+
+def test_the_dashboard_skips_streamlits_full_collection_after_every_run():
+    # A gc.collect(2) per script run was a third of the CPU under 50 walls (docs/benchmarks.md).
+    cmd = command(8501)
+    assert cmd[cmd.index("--runner.postScriptGC") + 1] == "false"
