@@ -166,14 +166,14 @@ def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, tile_url: s
     return fig, notes
 
 
-def render_map(status: pl.DataFrame, tr: Tr, now: datetime, tz: str,
-               tile_url: str | None, *, metric: str = "status",
-               selectable: bool = True) -> tuple[str, str] | None:
-    """The status map; centres without coordinates are listed under it.
+def render_map(built: tuple[Any, list[str]], *, selectable: bool = True
+               ) -> tuple[str, str] | None:
+    """The status map and its notes (`map_figure`'s), centres without coordinates listed
+    under it.
 
     Returns what a click selected (`maps.selection_target`), when `selectable`.
     """
-    fig, notes = map_figure(status, tr, now, tz, tile_url, metric)
+    fig, notes = built
     event = st.plotly_chart(fig, key="wall-map", config=MAP_CONFIG,
                             on_select="rerun" if selectable else "ignore",
                             selection_mode="points")
@@ -208,10 +208,10 @@ def short_province(name: str) -> str:
     return name
 
 
-def render_provinces(summary: pl.DataFrame, tr: Tr, *, selectable: bool = True
-                     ) -> tuple[str, str] | None:
-    """The national view's province grid; returns a clicked province, when `selectable`."""
-    event = st.plotly_chart(province_figure(summary, tr), key="wall-provinces",
+def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str, str] | None:
+    """The national view's province grid (`province_figure`'s); returns a clicked
+    province, when `selectable`."""
+    event = st.plotly_chart(fig, key="wall-provinces",
                             config={"displayModeBar": False},
                             on_select="rerun" if selectable else "ignore",
                             selection_mode="points")

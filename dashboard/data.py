@@ -17,6 +17,7 @@ part of the cache key. The centres registry is read whole and cut right away.
 
 from __future__ import annotations
 
+import itertools
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -90,9 +91,15 @@ class WallFrames(NamedTuple):
     polls: pl.DataFrame  # newest poll per centre
     gauges: pl.DataFrame  # newest sample per status gauge series
     today: pl.DataFrame  # per series: increase of today's counters since local midnight
+    load: int  # which load this is (unique in the process): part of a computed wall's key
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
+_loads = itertools.count(1)
+
+
+# A resource, not data: every session gets the same (immutable) frames, not a copy
+# unpickled per page run. No caller changes a frame in place.
+@st.cache_resource(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
 def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
                 at_ms: int | None, scope_key: str, province: int | None = None) -> WallFrames:
     """Four queries for the scope's fleet (or its part in `province`); `freshness_ms` is
@@ -117,6 +124,7 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
                            resolution=rollups.DAY if rollups.day_answers(
                                day_start_ms, to_ms(end), freshness_ms) else rollups.HOUR,
                            zero_start=True),
+        load=next(_loads),
     )
 
 
@@ -132,10 +140,11 @@ def down_runs(url: str, freshness_ms: int | None, centre_ids: tuple[str, ...],
 
 @dataclass(frozen=True)
 class WallView:
-    """Everything the wall shows at one moment."""
+    """Everything the wall shows for one state of the data (shared by the sessions showing
+    it: nothing in it may be changed)."""
 
-    now: datetime  # the moment shown: the clock, or the replayed `at`
-    newest: datetime | None  # newest poll at or before `now`
+    key: tuple  # identifies this state: the same key, the same view (`wall_view`)
+    newest: datetime | None  # newest poll at or before the moment shown
     stale: bool  # newest poll older than stale_after_s (or none at all)
     status: pl.DataFrame  # queries.centre_status rows with down_since
     kpis: q.Kpis
@@ -150,6 +159,11 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     `scope`: what the viewer may see (only that is read). `province`: only that
     province's centres within the scope (a national deployment's drill-in or a
     playlist item), and only they are read; None: all of the scope.
+
+    The view is computed once per state and shared: given the frames, `now` changes
+    it only by which polls are older than `now - stale_after_s`, and as `now` moves
+    that set only grows, so its size pins it down exactly. Fifty walls refreshing at
+    random moments then cost one computation per collection cycle, not fifty.
     """
     url = cfg.store.url
     dash = cfg.dashboard
@@ -157,18 +171,30 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     day_start = fmt.local_midnight(now, dash.timezone)
     frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
                          str(scope), province)
-    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
-                             dash.stale_after_s)
+    stale_before = now.astimezone(UTC) - timedelta(seconds=dash.stale_after_s)
+    older = int((frames.polls["ts"] < stale_before).sum()) if frames.polls.height else 0
+    # Live, "down since" reads up to the data's own newest time (the key changes with the
+    # data only); replaying, up to the moment replayed.
+    end_ms = to_ms(now) if replay or freshness is None else freshness
+    key = (url, frames.load, older, dash.stale_after_s, end_ms)
+    return _computed_wall(key, _frames=frames, _now=now, _freshness=freshness)
+
+
+@st.cache_resource(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _computed_wall(key: tuple, *, _frames: WallFrames, _now: datetime,
+                   _freshness: int | None) -> WallView:
+    """The wall for `key` (`wall_view`'s), computed from `_frames` at `_now`."""
+    url, _load, _older, stale_after_s, end_ms = key
+    status = q.centre_status(_frames.centres, _frames.polls, _frames.gauges, _now,
+                             stale_after_s)
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
-        # Live, the end is the data's own newest time, so the key changes with the data only.
-        end_ms = to_ms(now) if replay or freshness is None else freshness
-        status = q.attach_down_since(status, down_runs(url, freshness, down, end_ms))
-    polls = frames.polls  # the frames hold only the centres shown
+        status = q.attach_down_since(status, down_runs(url, _freshness, down, end_ms))
+    polls = _frames.polls  # the frames hold only the centres shown
     newest = polls["ts"].max() if polls.height else None
-    stale = newest is None or (now - newest).total_seconds() > dash.stale_after_s
-    return WallView(now=now, newest=newest, stale=stale, status=status,
-                    kpis=q.kpis(status, q.totals(frames.today)),
+    stale = newest is None or (_now - newest).total_seconds() > stale_after_s
+    return WallView(key=key, newest=newest, stale=stale, status=status,
+                    kpis=q.kpis(status, q.totals(_frames.today)),
                     lagging=q.lagging(status, limit=status.height),
                     provinces=geo.province_summary(status))
 

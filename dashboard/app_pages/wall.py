@@ -19,6 +19,7 @@ import streamlit as st
 from config.registry import provinces
 from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin
 from dashboard import playlist as pl_
+from dashboard import shared_figures as figures
 from metrics import alert_stats
 
 cfg = data.settings()
@@ -90,17 +91,20 @@ def show_view(view: data.WallView, now: datetime, province: int | None, board) -
     whole_country = national and province is None
     with left:
         if whole_country:
-            follow(components.render_provinces(view.provinces, tr, selectable=not kiosk))
+            follow(components.render_provinces(figures.province_figure(view, tr.lang), tr,
+                                               selectable=not kiosk))
         else:
-            follow(components.render_map(view.status, tr, now, tz, dash.tile_url,
-                                         metric=metric, selectable=not kiosk))
+            follow(components.render_map(figures.map_figure(view, tr.lang, now, tz,
+                                                            dash.tile_url, metric),
+                                         selectable=not kiosk))
     with right:
         components.render_alert_board(board, tr, now, tz, shown=4)
         components.render_lagging(view.lagging, tr, now, tz, shown=4 if kiosk else 6)
     if whole_country and not kiosk and view.provinces["located"].sum():
         st.caption(tr("wall2.prov.located", n=int((view.provinces["located"] > 0).sum())))
-        follow(components.render_map(view.status, tr, now, tz, dash.tile_url,
-                                     metric=metric, selectable=True))
+        follow(components.render_map(figures.map_figure(view, tr.lang, now, tz,
+                                                        dash.tile_url, metric),
+                                     selectable=True))
 
 
 @st.fragment(run_every=refresh_s)
