@@ -1,10 +1,13 @@
 """The dashboard's only cached loaders: settings, the Store, and the frames each page reads.
 
 The Store is a `st.cache_resource` (one engine per database URL for every
-session). Frames are `st.cache_data`, keyed on the database URL and the data's
-freshness (the newest poll time), so every session shares one result per
-collection cycle and nothing is re-read while no new poll arrived. Each kind of
-data is one query for the whole fleet, never one per centre or per tile.
+session). Frames are keyed on the database URL and the data's freshness (the
+newest poll time), so every session shares one result per collection cycle and
+nothing is re-read while no new poll arrived: `st.cache_data` (a copy per
+caller), except the wall's frames and its computed view, which every wall reads
+on every refresh and which are shared as they are (`st.cache_resource`; nothing
+changes them). Each kind of data is one query for the whole fleet, never one
+per centre or per tile.
 
 Scope: every loader takes the viewer's scope (metrics/scope.py; its text is
 part of the cache key) and passes the scope's centre ids (and provinces, for
