@@ -174,6 +174,8 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
 
     def clear() -> None:
         st.cache_data.clear()
+        data.wall_frames.clear()  # a resource (shared frames); the computed wall's key has
+        # the frames' load in it, so it is computed afresh too. The Store stays.
 
     def wall(prov: int | None) -> Callable[[], int]:
         def page() -> int:
