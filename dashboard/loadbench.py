@@ -26,15 +26,17 @@ import asyncio
 import math
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from collectors.demo import Child, child_env, stop_all, wait_http
@@ -602,6 +604,7 @@ def run_load_bench(args: argparse.Namespace, settings: Settings) -> dict:
                              "and the password in $IOC_LOAD_PASSWORD")
         if args.auth == "kiosk" and not token:
             raise ValueError("ioc bench load --auth kiosk needs --kiosk-token")
+    previous = _stop_on_sigterm()
     try:
         if product is not None:
             base = product.start()
@@ -621,11 +624,25 @@ def run_load_bench(args: argparse.Namespace, settings: Settings) -> dict:
         elapsed = time.monotonic() - started
         client_after = os.times()
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if product is not None:
             product.stop()
     client_cpu = (client_after.user + client_after.system - client_before.user
                   - client_before.system) / elapsed * 100
     return report(args, base, product, tally, sampler, elapsed, client_cpu)
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM stops the run as Ctrl-C does (so the product started here is stopped too);
+    the previous handler, or None off the main thread (where none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def report(args: argparse.Namespace, base: str, product: Product | None, tally: Tally,

@@ -108,8 +108,14 @@ class Session:
                 await self.ws.close()
         if self.reader is not None:
             self.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await self.reader
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # the caller itself is being cancelled (Ctrl-C): do not swallow it
+            except Exception:  # the reader's own failure was recorded by _close
+                pass
 
     def set_widget(self, key: str, **value: object) -> bool:
         """Give the widget with user `key` a value (e.g. string_value="…") for the next runs."""

@@ -69,3 +69,26 @@ def test_protocol_helpers():
     assert widget_id_key("$$ID-3f2a9c-finder-search-box") == "finder-search-box"
     assert widget_id_key("$$ID-3f2a9c-None") is None
     assert widget_id_key("plain-id") is None
+
+
+def test_closing_a_tab_while_the_bench_is_cancelled_lets_the_cancellation_through():
+    # Ctrl-C cancels every session; one that was closing its tab must stop, not swallow it
+    # and reconnect until the run's end.
+    import asyncio
+
+    from dashboard.stclient import Session
+
+    async def main() -> tuple[bool, bool]:
+        tab = Session("http://127.0.0.1:9")
+        tab.reader = asyncio.create_task(asyncio.sleep(3600))
+        closing = asyncio.create_task(tab.close())
+        quiet = Session("http://127.0.0.1:9")
+        quiet.reader = asyncio.create_task(asyncio.sleep(3600))
+        await asyncio.sleep(0)
+        closing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await closing
+        await quiet.close()  # a plain close still ends quietly, its reader cancelled
+        return closing.cancelled(), quiet.reader.cancelled()
+
+    assert asyncio.run(main()) == (True, True)
