@@ -35,7 +35,7 @@ def command(port: int, address: str | None = None, log_level: str = "INFO") -> l
            "--server.runOnSave", "false",
            # Streamlit runs a full gc.collect(2) after every script run; under 50 walls it
            # took a third of the process's CPU (py-spy), holding the GIL for every other
-           # session. Python's own generational collector still runs (docs/benchmarks.md).
+           # session. dashboard/gc_pacer.py collects once a minute instead.
            "--runner.postScriptGC", "false",
            "--theme.base", "dark"]
     if address:

@@ -1,0 +1,45 @@
+"""A full garbage collection once a minute in the dashboard process, off the page runs.
+
+Streamlit's own (`runner.postScriptGC`) collects after every script run: under 50 walls
+that was a third of the process's CPU, holding the GIL for every session, so `ioc
+dashboard` turns it off. With no full collection but Python's own thresholds, the
+dashboard's RSS grew 30 MB/h over a one-hour soak; this thread bounds how long cyclic
+garbage can wait to one minute, for about a tenth of a percent of a core
+(docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import streamlit as st
+
+EVERY_S = 60.0
+
+
+class Pacer:
+    """A daemon thread that runs `gc.collect()` every `every_s` seconds until stopped."""
+
+    def __init__(self, every_s: float = EVERY_S):
+        self.every_s = every_s
+        self.runs = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ioc-gc-pacer", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            gc.collect()
+            self.runs += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join()
+
+
+@st.cache_resource(show_spinner=False)
+def start() -> Pacer:
+    """The process's one pacer, started on the first page run."""
+    pacer = Pacer()
+    pacer.thread.start()
+    return pacer
