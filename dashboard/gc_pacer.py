@@ -3,8 +3,9 @@
 Streamlit's own (`runner.postScriptGC`) collects after every script run: under 50 walls
 that was a third of the process's CPU, holding the GIL for every session, so `ioc
 dashboard` turns it off. With no full collection but Python's own thresholds, the
-dashboard's RSS grew 30 MB/h over a one-hour soak; this thread bounds how long cyclic
-garbage can wait to one minute, for about a tenth of a percent of a core
+dashboard's RSS grew 30 MB/h over a one-hour soak. This thread bounds how long cyclic
+garbage can wait to one minute, for about a tenth of a percent of a core; a 40-minute soak
+with it still grew (38 MB/h), so that growth is not only uncollected garbage
 (docs/benchmarks.md).
 """
 
