@@ -152,6 +152,7 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
         data_kpi,
         i18n,
     )
+    from dashboard import shared_figures as figures
     from metrics import alert_stats
     from metrics import drilldown as d
 
@@ -174,8 +175,8 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
 
     def clear() -> None:
         st.cache_data.clear()
-        data.wall_frames.clear()  # a resource (shared frames); the computed wall's key has
-        # the frames' load in it, so it is computed afresh too. The Store stays.
+        data.wall_frames.clear()  # a resource (shared frames); the computed wall's and its
+        # figures' keys hold the frames' load, so they are built afresh too. The Store stays.
 
     def wall(prov: int | None) -> Callable[[], int]:
         def page() -> int:
@@ -183,8 +184,8 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
             view = data.wall_view(cfg, now, scope=scope, province=prov)
             board = data.wall_alerts(cfg, now, scope=scope, province=prov)
             if national and prov is None:
-                components.province_figure(view.provinces, tr)
-            components.map_figure(view.status, tr, now, tz, None)
+                figures.province_figure(view, tr.lang)
+            figures.map_figure(view, tr.lang, now, tz, None, "status")
             components.lagging_table(view.lagging.head(components.LAGGING_ROWS), tr, now, tz)
             components.alert_board_table(board.head(4), tr, now, tz)
             return view.status.height
