@@ -14,9 +14,10 @@ collector and dashboard over a scratch SQLite store with `--days` of
 backfilled history, as `ioc demo` does — and stops it all afterwards.
 
 The dashboard process (the one listening on the URL's port, or `--pid`) is
-sampled every `--sample-s` from /proc: CPU % (of one core) and RSS, with the
-RSS slope per hour after a warm-up (the first fifth of the run). `--soak 3600`
-is the one-hour memory check.
+sampled every `--sample-s` from /proc: CPU % (of one core), RSS and its anonymous
+part (the heaps; the rest is mapped files), each with its slope per hour after a
+warm-up (the first fifth of the run) and over the second half. `--soak 3600` is
+the one-hour memory check.
 """
 
 from __future__ import annotations
@@ -117,12 +118,18 @@ def parse_stat(text: str) -> tuple[int, int]:
     return int(fields[11]), int(fields[12])
 
 
-def parse_rss_kb(status: str) -> int:
-    """VmRSS in kB from the text of /proc/<pid>/status."""
+def parse_rss_kb(status: str) -> tuple[int, int]:
+    """(VmRSS, RssAnon) in kB from the text of /proc/<pid>/status. RssAnon is the part no
+    file backs (the heaps); the rest is mapped files, such as the libraries' code pages."""
+    found: dict[str, int] = {}
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise ValueError("no VmRSS line in /proc/<pid>/status (a zombie or kernel thread?)")
+        key = line.split(":", 1)[0]
+        if key in ("VmRSS", "RssAnon"):
+            found[key] = int(line.split()[1])
+    if len(found) < 2:
+        raise ValueError("no VmRSS or RssAnon line in /proc/<pid>/status "
+                         "(a zombie or kernel thread?)")
+    return found["VmRSS"], found["RssAnon"]
 
 
 def listening_inodes(table: str, port: int) -> set[str]:
@@ -183,12 +190,12 @@ class ProcSampler:
 
     def sample(self) -> dict:
         now, ticks = time.monotonic(), self._cpu_ticks()
-        rss_kb = parse_rss_kb(Path(f"/proc/{self.pid}/status").read_text())
+        rss_kb, anon_kb = parse_rss_kb(Path(f"/proc/{self.pid}/status").read_text())
         then, before = self._last
         self._last = (now, ticks)
         row = {"t_s": round(now - self.started, 1),
                "cpu_pct": round((ticks - before) / self.tick / max(now - then, 1e-6) * 100, 1),
-               "rss_mb": round(rss_kb / 1024, 1)}
+               "rss_mb": round(rss_kb / 1024, 1), "anon_mb": round(anon_kb / 1024, 1)}
         self.samples.append(row)
         return row
 
@@ -197,17 +204,29 @@ class ProcSampler:
         if not rows:
             return {"pid": self.pid, "samples": 0}
         cpu = [r["cpu_pct"] for r in rows]
-        rss = [r["rss_mb"] for r in rows]
-        warm = rows[0]["t_s"] + WARMUP_FRACTION * (rows[-1]["t_s"] - rows[0]["t_s"])
-        slope = slope_per_hour([(r["t_s"], r["rss_mb"]) for r in rows if r["t_s"] >= warm])
+        first, last = rows[0]["t_s"], rows[-1]["t_s"]
+        warm = first + WARMUP_FRACTION * (last - first)
+        half = first + (last - first) / 2
         return {"pid": self.pid, "samples": len(rows),
                 "cpu_pct": {"mean": round(statistics.fmean(cpu), 1), "max": max(cpu)},
-                "rss_mb": {"start": rss[0], "end": rss[-1], "max": max(rss),
-                           "slope_mb_per_h": None if slope is None else round(slope, 1),
-                           "slope_from_s": round(warm, 1)},
-                "timeline_columns": ["t_s", "cpu_pct", "rss_mb"],
-                "timeline": [[r["t_s"], r["cpu_pct"], r["rss_mb"]]
+                "rss_mb": memory_summary(rows, "rss_mb", warm, half),
+                "anon_mb": memory_summary(rows, "anon_mb", warm, half),
+                "timeline_columns": ["t_s", "cpu_pct", "rss_mb", "anon_mb"],
+                "timeline": [[r["t_s"], r["cpu_pct"], r["rss_mb"], r["anon_mb"]]
                              for r in thin(rows, TIMELINE_POINTS)]}
+
+
+def memory_summary(rows: list[dict], column: str, warm_s: float, half_s: float) -> dict:
+    """Start, end, max and the fitted slope of `column` after the warm-up and over the
+    second half of the run (a growth that slows down is filling something bounded)."""
+    def slope(from_s: float) -> float | None:
+        fitted = slope_per_hour([(r["t_s"], r[column]) for r in rows if r["t_s"] >= from_s])
+        return None if fitted is None else round(fitted, 1)
+
+    values = [r[column] for r in rows]
+    return {"start": values[0], "end": values[-1], "max": max(values),
+            "slope_mb_per_h": slope(warm_s), "slope_from_s": round(warm_s, 1),
+            "slope_second_half_mb_per_h": slope(half_s)}
 
 
 # ---------------------------------------------------------------- the sessions

@@ -46,6 +46,7 @@ def test_load_bench_drives_walls_and_staff_and_reports():
     server = out["server"]
     assert server["samples"] >= 5
     assert server["rss_mb"]["start"] > 0 and server["rss_mb"]["max"] > 0
+    assert 0 < server["anon_mb"]["max"] <= server["rss_mb"]["max"]
     assert server["cpu_pct"]["max"] > 0
     assert out["history"]["samples"] > 0
     assert 14 <= out["duration_s"] < 60

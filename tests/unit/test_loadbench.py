@@ -6,6 +6,7 @@ import pytest
 
 from dashboard.loadbench import (
     listening_inodes,
+    memory_summary,
     parse_rss_kb,
     parse_stat,
     percentiles,
@@ -30,12 +31,26 @@ def test_slope_per_hour_of_a_line_and_of_too_few_points():
     assert slope_per_hour([(0, 1), (1, 2)]) is None
 
 
+def test_memory_summary_fits_after_the_warm_up_and_over_the_second_half():
+    # Grows 60 MB/h for the first half hour, then stays: a bound being filled.
+    rows = [{"t_s": t, "rss_mb": 100 + min(t, 1800) / 60} for t in range(0, 3601, 5)]
+    got = memory_summary(rows, "rss_mb", warm_s=720, half_s=1800)
+    assert (got["start"], got["end"], got["max"]) == (100, 130, 130)
+    assert got["slope_from_s"] == 720 and 0 < got["slope_mb_per_h"] < 60
+    assert got["slope_second_half_mb_per_h"] == 0
+    assert memory_summary(rows[:2], "rss_mb", 0, 0)["slope_mb_per_h"] is None
+
+
 def test_proc_parsing():
     stat = "4242 (python -m (odd) name) S 1 4242 4242 0 -1 4194560 9 0 0 0 731 88 0 0 20 0"
     assert parse_stat(stat) == (731, 88)
-    assert parse_rss_kb("Name:\tpython\nVmRSS:\t  123456 kB\nThreads:\t9\n") == 123456
+    status = ("Name:\tpython\nVmRSS:\t  123456 kB\nRssAnon:\t   80000 kB\n"
+              "RssFile:\t   43456 kB\nThreads:\t9\n")
+    assert parse_rss_kb(status) == (123456, 80000)
     with pytest.raises(ValueError, match="VmRSS"):
         parse_rss_kb("Name:\tkworker\n")
+    with pytest.raises(ValueError, match="RssAnon"):
+        parse_rss_kb("VmRSS:\t  123456 kB\n")
     table = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid"
              "  timeout inode\n"
              "   0: 0100007F:BB8D 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
