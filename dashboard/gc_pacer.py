@@ -4,9 +4,9 @@ Streamlit's own (`runner.postScriptGC`) collects after every script run: under 5
 that was a third of the process's CPU, holding the GIL for every session, so `ioc
 dashboard` turns it off. With no full collection but Python's own thresholds, the
 dashboard's RSS grew 30 MB/h over a one-hour soak. This thread bounds how long cyclic
-garbage can wait to one minute, for about a tenth of a percent of a core; a 40-minute soak
-with it still grew (38 MB/h), so that growth is not only uncollected garbage
-(docs/benchmarks.md).
+garbage can wait to one minute, for about a tenth of a percent of a core. Soaks with it
+grew alike (31-41 MB/h) while the Python heap stayed flat, so that growth is not garbage
+but native memory (docs/benchmarks.md, "Memory over an hour").
 """
 
 from __future__ import annotations
