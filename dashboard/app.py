@@ -15,7 +15,7 @@ import pandas  # noqa: F401  (imported once up front: concurrent first imports f
 import streamlit as st
 
 from config import logs
-from dashboard import auth, components, data, gc_pacer, i18n, signin
+from dashboard import auth, components, data, i18n, signin
 from dashboard.launch import LOGGING_FLAG
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -25,7 +25,6 @@ URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "
 st.set_page_config(page_title="IOC · PVHCC", layout="wide",
                    initial_sidebar_state="collapsed")
 cfg = data.settings()
-gc_pacer.start()  # one full collection a minute (Streamlit's after every run is off)
 if LOGGING_FLAG in sys.argv and not logs.configured():  # under `ioc dashboard`, not AppTest
     logs.configure(cfg.logging)
 # A wall display (?kiosk=…) gets no sidebar, menu or control at all.

@@ -14,8 +14,6 @@ from __future__ import annotations
 import gc
 import threading
 
-import streamlit as st
-
 EVERY_S = 60.0
 
 
@@ -38,9 +36,16 @@ class Pacer:
         self.thread.join()
 
 
-@st.cache_resource(show_spinner=False)
+_lock = threading.Lock()
+_pacer: Pacer | None = None
+
+
 def start() -> Pacer:
-    """The process's one pacer, started on the first page run."""
-    pacer = Pacer()
-    pacer.thread.start()
-    return pacer
+    """The process's one running pacer, started on the first call (by the server's
+    lifespan, dashboard/server.py)."""
+    global _pacer
+    with _lock:
+        if _pacer is None or not _pacer.thread.is_alive():
+            _pacer = Pacer()
+            _pacer.thread.start()
+        return _pacer

@@ -9,13 +9,26 @@ sign-ins then last only as long as the browser tab's Streamlit session.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 from streamlit import config
 
-from dashboard import session_cookie
+from dashboard import gc_pacer, session_cookie
 
 APP = Path(__file__).resolve().parent / "app.py"
 
-app = st.App(APP, routes=session_cookie.routes(config.get_option("server.baseUrlPath") or ""))
+
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """Once per server process: the full collection a minute that stands in for Streamlit's
+    after every run, which `ioc dashboard` turns off (dashboard/gc_pacer.py)."""
+    gc_pacer.start()
+    yield
+
+
+app = st.App(APP, routes=session_cookie.routes(config.get_option("server.baseUrlPath") or ""),
+             lifespan=lifespan)

@@ -3,6 +3,7 @@ until stopped; one per process."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
 import time
@@ -41,4 +42,22 @@ def test_one_pacer_per_process_at_a_minute():
         assert first.every_s == 60.0
     finally:
         first.stop()
-        gc_pacer.start.clear()
+
+
+def test_the_servers_lifespan_starts_the_pacer():
+    from dashboard import server
+
+    before = gc_pacer._pacer
+    if before is not None:
+        before.stop()
+
+    async def serve() -> gc_pacer.Pacer | None:
+        async with server.lifespan(server.app):
+            return gc_pacer._pacer
+
+    pacer = asyncio.run(serve())
+    try:
+        assert pacer is not None and pacer is not before and pacer.thread.is_alive()
+    finally:
+        if pacer is not None:
+            pacer.stop()
