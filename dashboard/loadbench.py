@@ -132,6 +132,15 @@ def parse_rss_kb(status: str) -> tuple[int, int]:
     return found["VmRSS"], found["RssAnon"]
 
 
+def allocator_in(maps: str) -> str:
+    """Which malloc a process runs on, from the text of /proc/<pid>/maps: a preloaded
+    jemalloc or tcmalloc shows as a mapped library, else it is glibc's."""
+    for name in ("jemalloc", "tcmalloc"):
+        if f"/lib{name}" in maps:
+            return name
+    return "glibc"
+
+
 def listening_inodes(table: str, port: int) -> set[str]:
     """Socket inodes listening on `port` in the text of /proc/net/tcp or tcp6."""
     found = set()
@@ -207,7 +216,11 @@ class ProcSampler:
         first, last = rows[0]["t_s"], rows[-1]["t_s"]
         warm = first + WARMUP_FRACTION * (last - first)
         half = first + (last - first) / 2
-        return {"pid": self.pid, "samples": len(rows),
+        try:
+            allocator = allocator_in(Path(f"/proc/{self.pid}/maps").read_text())
+        except OSError:
+            allocator = None  # the process has gone
+        return {"pid": self.pid, "samples": len(rows), "allocator": allocator,
                 "cpu_pct": {"mean": round(statistics.fmean(cpu), 1), "max": max(cpu)},
                 "rss_mb": memory_summary(rows, "rss_mb", warm, half),
                 "anon_mb": memory_summary(rows, "anon_mb", warm, half),

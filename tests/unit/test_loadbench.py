@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.loadbench import (
+    allocator_in,
     listening_inodes,
     memory_summary,
     parse_rss_kb,
@@ -39,6 +40,18 @@ def test_memory_summary_fits_after_the_warm_up_and_over_the_second_half():
     assert got["slope_from_s"] == 720 and 0 < got["slope_mb_per_h"] < 60
     assert got["slope_second_half_mb_per_h"] == 0
     assert memory_summary(rows[:2], "rss_mb", 0, 0)["slope_mb_per_h"] is None
+
+
+def test_allocator_in_reads_the_preloaded_malloc_from_the_memory_maps():
+    libc = ("7f1c2a000000-7f1c2a028000 r--p 00000000 fe:01 1234 "
+            "/usr/lib/x86_64-linux-gnu/libc.so.6\n")
+    jemalloc = ("7f1c29c00000-7f1c29c0c000 r--p 00000000 fe:01 99 "
+                "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n")
+    assert allocator_in(libc) == "glibc"
+    assert allocator_in(libc + jemalloc) == "jemalloc"
+    # polars bundles its own, prefixed jemalloc inside its own library: still glibc's malloc
+    polars = "7f1c20000000-7f1c28000000 r-xp 00000000 fe:01 7 /x/polars/polars.abi3.so\n"
+    assert allocator_in(libc + polars) == "glibc"
 
 
 def test_proc_parsing():
