@@ -193,6 +193,7 @@ class ProcSampler:
         self.samples: list[dict] = []
         self.started = time.monotonic()
         self._last = (self.started, self._cpu_ticks())
+        self.allocator = allocator_in(Path(f"/proc/{pid}/maps").read_text())
 
     def _cpu_ticks(self) -> int:
         return sum(parse_stat(Path(f"/proc/{self.pid}/stat").read_text()))
@@ -211,16 +212,12 @@ class ProcSampler:
     def summary(self) -> dict:
         rows = self.samples
         if not rows:
-            return {"pid": self.pid, "samples": 0}
+            return {"pid": self.pid, "samples": 0, "allocator": self.allocator}
         cpu = [r["cpu_pct"] for r in rows]
         first, last = rows[0]["t_s"], rows[-1]["t_s"]
         warm = first + WARMUP_FRACTION * (last - first)
         half = first + (last - first) / 2
-        try:
-            allocator = allocator_in(Path(f"/proc/{self.pid}/maps").read_text())
-        except OSError:
-            allocator = None  # the process has gone
-        return {"pid": self.pid, "samples": len(rows), "allocator": allocator,
+        return {"pid": self.pid, "samples": len(rows), "allocator": self.allocator,
                 "cpu_pct": {"mean": round(statistics.fmean(cpu), 1), "max": max(cpu)},
                 "rss_mb": memory_summary(rows, "rss_mb", warm, half),
                 "anon_mb": memory_summary(rows, "anon_mb", warm, half),
@@ -454,8 +451,8 @@ async def _staff_step(s: Session, step: int, plan: Plan, rng: random.Random) -> 
     return await s.run("finder_search")
 
 
-async def _drive(plan: Plan, sampler: ProcSampler | None, sample_s: float) -> Tally:
-    tally = Tally()
+async def _drive(plan: Plan, sampler: ProcSampler | None, sample_s: float,
+                 tally: Tally) -> None:
     rng = random.Random(plan.seed)
     total = plan.walls + plan.staff
     tasks = []
@@ -481,7 +478,6 @@ async def _drive(plan: Plan, sampler: ProcSampler | None, sample_s: float) -> Ta
     if sampler is not None:
         tasks.append(sample())
     await asyncio.gather(*tasks)
-    return tally
 
 
 # ---------------------------------------------------------------- the product, when asked
@@ -650,9 +646,16 @@ def run_load_bench(args: argparse.Namespace, settings: Settings) -> dict:
         plan = Plan(base, time.monotonic() + duration, args.walls, args.staff, ramp,
                     wall_query(args.wall_query, args.auth, token),
                     _centres(settings, args.config), args.auth, user, password, args.seed)
+        print(f"ioc bench load: {args.walls} walls and {args.staff} staff on {base} for "
+              f"{duration:g} s (Ctrl-C stops early and still reports)", file=sys.stderr,
+              flush=True)
         client_before = os.times()
         started = time.monotonic()
-        tally = asyncio.run(_drive(plan, sampler, args.sample_s))
+        tally, interrupted = Tally(), False
+        try:
+            asyncio.run(_drive(plan, sampler, args.sample_s, tally))
+        except KeyboardInterrupt:
+            interrupted = True  # report what was measured up to here
         elapsed = time.monotonic() - started
         client_after = os.times()
     finally:
@@ -662,7 +665,7 @@ def run_load_bench(args: argparse.Namespace, settings: Settings) -> dict:
             product.stop()
     client_cpu = (client_after.user + client_after.system - client_before.user
                   - client_before.system) / elapsed * 100
-    return report(args, base, product, tally, sampler, elapsed, client_cpu)
+    return report(args, base, product, tally, sampler, elapsed, client_cpu, interrupted)
 
 
 def _stop_on_sigterm() -> Any:
@@ -678,8 +681,10 @@ def _stop_on_sigterm() -> Any:
 
 
 def report(args: argparse.Namespace, base: str, product: Product | None, tally: Tally,
-           sampler: ProcSampler | None, elapsed: float, client_cpu: float) -> dict:
-    """The JSON: sessions, latency per page kind, errors, server CPU and RSS over time."""
+           sampler: ProcSampler | None, elapsed: float, client_cpu: float,
+           interrupted: bool = False) -> dict:
+    """The JSON: sessions, latency per page kind, errors, server CPU and RSS over time;
+    `interrupted` when Ctrl-C or SIGTERM ended the run before its time."""
     names = [f"wall-{i + 1}" for i in range(args.walls)] + [
         f"staff-{j + 1}" for j in range(args.staff)]
     counts = [tally.updates.get(n, 0) for n in names]
@@ -692,6 +697,7 @@ def report(args: argparse.Namespace, base: str, product: Product | None, tally: 
                      "updates_min": min(counts), "updates_max": max(counts)},
         "auth": args.auth,
         "duration_s": round(elapsed, 1),
+        "interrupted": interrupted,
         "latency": {k: percentiles(tally.latencies[k]) for k in PAGE_KINDS
                     if k in tally.latencies},
         "errors": {"total": sum(tally.errors.values()), "by_kind": tally.errors,

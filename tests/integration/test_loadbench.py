@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -50,3 +52,36 @@ def test_load_bench_drives_walls_and_staff_and_reports():
     assert server["cpu_pct"]["max"] > 0
     assert out["history"]["samples"] > 0
     assert 14 <= out["duration_s"] < 60
+    assert out["interrupted"] is False
+    assert server["allocator"] == "jemalloc"  # make's runtime target installs libjemalloc2
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_run_still_reports_what_it_measured(signum):
+    # An hour's soak stopped after 40 minutes must not lose its 40 minutes of figures.
+    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_DASHBOARD__STALE_AFTER_S="3600")
+    env.pop("IOC_DB_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collectors.cli", "bench", "load", "--walls", "2", "--staff",
+         "0", "--duration", "600", "--ramp", "1", "--days", "0.05", "--sample-s", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for line in proc.stderr:  # the line printed once the product is up and load begins
+            seen.append(line)
+            if line.startswith("ioc bench load: 2 walls and 0 staff"):
+                break
+        else:
+            pytest.fail("no start line on stderr: " + "".join(seen)[-3000:])
+        time.sleep(8)  # a wall's first load and a refresh or two
+        proc.send_signal(signum)
+        out_text, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    out = json.loads(out_text)
+    assert out["interrupted"] is True and out["duration_s"] < 600
+    assert out["latency"]["wall_load"]["n"] == 2
+    assert out["server"]["samples"] >= 3
