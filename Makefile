@@ -12,7 +12,7 @@ PYTHON_312 := $(shell for c in python3.14 python3.13 python3.12 python3 \
 	  command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	  && { command -v $$c; break; }; done)
 
-.PHONY: demo test test-faults bench lint venv runtime browser clean
+.PHONY: demo test test-faults bench lint venv browser clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@if [ -z "$(PYTHON_312)" ]; then \
@@ -26,14 +26,6 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
-
-# System packages the product runs on: Debian's libjemalloc2, the dashboard's malloc
-# (dashboard.allocator; its memory stays flat over days of wall refreshes, docs/benchmarks.md).
-runtime:
-	@ldconfig -p 2>/dev/null | grep -q 'libjemalloc\.so\.2' || { \
-	  echo "Installing Debian's libjemalloc2 (the dashboard's malloc)"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libjemalloc2 >/dev/null; }
 
 # System packages the tests need (root here; apt-get when missing): Debian's chromium for
 # the browser tests, systemd's systemd-analyze for the unit files in docs/operations.md,
@@ -55,18 +47,18 @@ browser:
 	@[ tests/browser/oidc/node_modules/.package-lock.json -nt tests/browser/oidc/package-lock.json ] || \
 	  (cd tests/browser/oidc && npm ci --no-audit --no-fund --loglevel=error)
 
-demo: $(STAMP) runtime
+demo: $(STAMP)
 	$(VENV)/bin/ioc demo
 
-test: $(STAMP) runtime browser
+test: $(STAMP) browser
 	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q
 
 # The fault-injection suite alone (docs/faults.md): real processes under seeded chaos,
 # ~90 s; also part of `make test`.
-test-faults: $(STAMP) runtime browser
+test-faults: $(STAMP) browser
 	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q -m faults tests/faults
 
-bench: $(STAMP) runtime
+bench: $(STAMP)
 	$(VENV)/bin/ioc bench collect
 	$(VENV)/bin/ioc bench collect --fleet national
 	$(VENV)/bin/ioc bench collect --fleet national --hang-fraction 0.1

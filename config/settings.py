@@ -169,10 +169,6 @@ class DashboardSettings(Strict):
         = Field(default=("08:00", "14:00"), min_length=1)
     # The finder's rules for a lagging commune (dashboard/app_pages/finder.py).
     lagging: tuple[LaggingRule, ...] = DEFAULT_LAGGING
-    # The dashboard process's malloc (dashboard/launch.py): jemalloc (Debian's libjemalloc2,
-    # preloaded) keeps its memory flat over days of wall refreshes where glibc's grew
-    # (docs/benchmarks.md); system: glibc's, with 2 arenas. Without the library, glibc's.
-    allocator: Literal["jemalloc", "system"] = "jemalloc"
 
 
 class Settings(Strict):
