@@ -193,7 +193,10 @@ class ProcSampler:
         self.samples: list[dict] = []
         self.started = time.monotonic()
         self._last = (self.started, self._cpu_ticks())
-        self.allocator = allocator_in(Path(f"/proc/{pid}/maps").read_text())
+        try:
+            self.allocator: str | None = allocator_in(Path(f"/proc/{pid}/maps").read_text())
+        except OSError:  # another user's process (--pid): its maps need ptrace rights
+            self.allocator = None
 
     def _cpu_ticks(self) -> int:
         return sum(parse_stat(Path(f"/proc/{self.pid}/stat").read_text()))
