@@ -1,10 +1,14 @@
 """Cached loaders for the commune drill-down (dashboard/app_pages/commune.py).
 
-Each kind of data is one query for the centre (or, for the province median,
-one for the province's centres) for the closed local days of the range together
-and one for the current day. The closed days are cached without the freshness
-key, so a new poll re-reads only the current day, which is keyed on
-`data.newest_ms`.
+Each kind of data is at most three queries for the centre (or, for the province
+median, for the province's centres), one per `drilldown.cache_chunks` chunk: the
+rest of the range's first local day (HEAD), the whole closed local days after it
+(CLOSED) and the current day (LIVE). Only LIVE is keyed on `data.newest_ms`, so a
+new poll re-reads only the current day. CLOSED's key is the same all day, so a
+range that moves with the clock (its start is on a 5-minute to hourly bucket) keeps
+hitting it; HEAD's key moves with the start and lives for `data.LIVE_TTL_S`.
+Every cache here is bounded in time and entries: under a steady load the memory
+they hold stops growing within `CLOSED_TTL_S`.
 The charts read the roll-ups (5-minute buckets for 6 h and 24 h, hourly for
 longer), never raw samples; only bucketed frames are cached.
 Scope: only the viewer's centres can be found or opened (`commune_view`
@@ -26,7 +30,8 @@ from metrics import drilldown as d
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
-CACHE_TTL_S = 3600  # closed days do not change; the ttl only bounds memory
+CLOSED_TTL_S = 600  # closed days do not change: the ttl bounds memory to recent views
+CLOSED_MAX = 128  # whole-days chunks kept (~0.1 MB each for 30 days of one centre)
 STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at all
 MS = timedelta(milliseconds=1)
 
@@ -49,18 +54,27 @@ def resolution_for(every_s: int) -> str:
     return rollups.HOUR if every_s >= 3600 else rollups.FIVE_MIN
 
 
-def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool, every_s: int,
+def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, kind: str, every_s: int,
                   tz: str, freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`_load_centre_chunk`, cached: a closed day for an hour, the chunk ending now (keyed
-    on freshness) for `data.LIVE_TTL_S`."""
-    if last:
+    """`_load_centre_chunk`, cached by chunk kind (`drilldown.cache_chunks`): whole closed
+    days for `CLOSED_TTL_S`, the first day's rest and the chunk ending now (keyed on
+    freshness) for `data.LIVE_TTL_S`."""
+    if kind == d.LIVE:
         return _centre_chunk_live(url, centre_id, a_ms, b_ms, every_s, tz, freshness_ms)
+    if kind == d.HEAD:
+        return _centre_chunk_head(url, centre_id, a_ms, b_ms, every_s, tz)
     return _centre_chunk_closed(url, centre_id, a_ms, b_ms, every_s, tz)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+@st.cache_data(ttl=CLOSED_TTL_S, max_entries=CLOSED_MAX, show_spinner=False)
 def _centre_chunk_closed(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
                          tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _centre_chunk_head(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
+                       tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
 
 
@@ -84,17 +98,25 @@ def _load_centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: boo
             d.rollup_increase(counters, d.HOUR, tz))
 
 
-def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, last: bool,
+def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, kind: str,
                     every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
     """`_load_province_chunk`, cached like `_centre_chunk`."""
-    if last:
+    if kind == d.LIVE:
         return _province_chunk_live(url, centre_ids, a_ms, b_ms, every_s, tz, freshness_ms)
+    if kind == d.HEAD:
+        return _province_chunk_head(url, centre_ids, a_ms, b_ms, every_s, tz)
     return _province_chunk_closed(url, centre_ids, a_ms, b_ms, every_s, tz)
 
 
-@st.cache_data(ttl=CACHE_TTL_S, max_entries=512, show_spinner=False)
+@st.cache_data(ttl=CLOSED_TTL_S, max_entries=CLOSED_MAX, show_spinner=False)
 def _province_chunk_closed(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
                            every_s: int, tz: str) -> pl.DataFrame:
+    return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _province_chunk_head(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
+                         every_s: int, tz: str) -> pl.DataFrame:
     return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
 
 
@@ -179,18 +201,14 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
     freshness = data.newest_ms(url)
     fleet = centres(url, freshness, str(scope))
     province_ids = tuple(fleet.filter(pl.col("province_code") == centre["province_code"])["id"])
-    chunks = d.day_chunks(start, end, tz)
-    if len(chunks) > 2:  # the closed days as one chunk: 3 queries for 30 days, not 90
-        chunks = [(chunks[0][0], chunks[-2][1]), chunks[-1]]
     every_s = int(every.total_seconds())
     gauges, hourly, median = [], [], []
-    for i, (a, b) in enumerate(chunks):
-        last = i == len(chunks) - 1
-        key = freshness if last else None
-        g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), last, every_s, tz, key)
+    for a, b, kind in d.cache_chunks(start, end, tz):
+        key = freshness if kind == d.LIVE else None
+        g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), kind, every_s, tz, key)
         gauges.append(g)
         hourly.append(h)
-        median.append(_province_chunk(url, province_ids, to_ms(a), to_ms(b), last, every_s,
+        median.append(_province_chunk(url, province_ids, to_ms(a), to_ms(b), kind, every_s,
                                       tz, key))
     g_all, h_all, m_all = pl.concat(gauges), pl.concat(hourly), pl.concat(median)
     runs, alerts, events, states, poll = _events(url, freshness, data.alerts_version(url),

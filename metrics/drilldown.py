@@ -81,6 +81,29 @@ def day_chunks(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, 
         a = b
 
 
+HEAD, CLOSED, LIVE = "head", "closed", "live"
+
+
+def cache_chunks(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, datetime, str]]:
+    """[start, end] as at most three (a, b, kind) chunks that loaders cache apart, so a cache
+    key holds as long as its data does: HEAD, the first local day from `start` when `start`
+    is not a local midnight (its key moves with `start`); CLOSED, the whole local days after
+    it up to today's midnight (a key that holds all day); LIVE, today up to `end` inclusive.
+    A range within one local day is one LIVE chunk."""
+    days = day_chunks(start, end, tz)
+    if len(days) == 1:
+        return [(start, end, LIVE)]
+    out: list[tuple[datetime, datetime, str]] = []
+    whole = days[:-1]
+    if start != floor_to(start, DAY, tz):
+        out.append((*days[0], HEAD))
+        whole = days[1:-1]
+    if whole:
+        out.append((whole[0][0], whole[-1][1], CLOSED))
+    out.append((*days[-1], LIVE))
+    return out
+
+
 def _bucket(every: timedelta, tz: str) -> pl.Expr:
     local = pl.col("ts").dt.convert_time_zone(tz)
     return (local.dt.truncate("1d") if every >= DAY

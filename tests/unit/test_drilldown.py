@@ -172,6 +172,46 @@ def test_day_chunks_split_at_local_midnight_when_range_spans_days():
             for a, b in chunks] == [("01 03", "01 17"), ("01 17", "02 17"), ("02 17", "03 03")]
 
 
+def _utc_chunks(chunks):
+    return [(a.astimezone(UTC).strftime("%d %H:%M"), b.astimezone(UTC).strftime("%d %H:%M"), k)
+            for a, b, k in chunks]
+
+
+def test_cache_chunks_split_head_closed_days_and_today_when_start_is_mid_day():
+    start = datetime(2025, 6, 26, 3, 0, tzinfo=UTC)  # 10:00 on 26 June, Huế
+    end = datetime(2025, 7, 3, 3, 7, tzinfo=UTC)
+    assert _utc_chunks(d.cache_chunks(start, end, TZ)) == [
+        ("26 03:00", "26 17:00", d.HEAD), ("26 17:00", "02 17:00", d.CLOSED),
+        ("02 17:00", "03 03:07", d.LIVE)]
+
+
+def test_cache_chunks_keep_the_closed_key_while_start_moves_within_its_first_day():
+    end = datetime(2025, 7, 3, 3, 7, tzinfo=UTC)
+    keys = {d.cache_chunks(datetime(2025, 6, 26, h, 0, tzinfo=UTC), end, TZ)[1][:2]
+            for h in (0, 5, 12, 16)}
+    assert len(keys) == 1
+
+
+def test_cache_chunks_have_no_head_when_start_is_local_midnight():
+    start = datetime(2025, 6, 30, 17, 0, tzinfo=UTC)  # 00:00 on 1 July, Huế
+    end = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
+    assert _utc_chunks(d.cache_chunks(start, end, TZ)) == [
+        ("30 17:00", "02 17:00", d.CLOSED), ("02 17:00", "03 03:00", d.LIVE)]
+
+
+def test_cache_chunks_have_no_closed_days_when_range_spans_only_yesterday_and_today():
+    start = datetime(2025, 7, 2, 3, 0, tzinfo=UTC)
+    end = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
+    assert _utc_chunks(d.cache_chunks(start, end, TZ)) == [
+        ("02 03:00", "02 17:00", d.HEAD), ("02 17:00", "03 03:00", d.LIVE)]
+
+
+def test_cache_chunks_are_one_live_chunk_within_one_local_day():
+    start = datetime(2025, 7, 2, 18, 0, tzinfo=UTC)
+    end = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
+    assert d.cache_chunks(start, end, TZ) == [(start, end, d.LIVE)]
+
+
 def test_window_starts_on_a_bucket_boundary_when_preset_is_chosen():
     end = datetime(2025, 7, 3, 3, 7, 31, tzinfo=UTC)
     start, stop, every = d.window(end, "24h", TZ)
