@@ -30,7 +30,8 @@ from websockets.asyncio.client import ClientConnection, connect
 FINISHED = ForwardMsg.ScriptFinishedStatus
 OK_STATUSES = {FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 MAX_MESSAGE = 256 * 1024 * 1024  # the server's own default limit (server.maxMessageSize)
-HASHES_KEPT = 2000  # cached message hashes reported back, as the browser's cache does
+HASHES_KEPT = 2000  # at most this many cached message hashes reported back
+MAX_MESSAGE_AGE = 2  # Streamlit's global.maxCachedMessageAge, until new_session says otherwise
 
 
 class ProtocolError(Exception):
@@ -72,6 +73,39 @@ def widget_id_key(widget_id: str) -> str | None:
     return key if sep and key not in ("", "None") else None
 
 
+class MessageCache:
+    """The browser's cache of big messages, as Streamlit's frontend keeps it: a message's
+    hash is reported back with every rerun (so the server sends a reference, not the
+    message) until `max_age` successful script runs have finished since the message was
+    last received or referred to. Keeping every hash instead would make the server hold an
+    ever longer list for each session, which no browser sends."""
+
+    def __init__(self, max_age: int = MAX_MESSAGE_AGE, most: int = HASHES_KEPT):
+        self.max_age = max_age
+        self.most = most
+        self.runs = 0  # successful script runs finished so far
+        self._last_used: dict[str, int] = {}  # hash -> run count at last use (oldest first)
+
+    def use(self, message_hash: str) -> None:
+        """A cacheable message, or a reference to one, arrived."""
+        self._last_used.pop(message_hash, None)
+        self._last_used[message_hash] = self.runs
+        if len(self._last_used) > self.most:
+            self._last_used.pop(next(iter(self._last_used)))
+
+    def run_finished(self) -> None:
+        """A script run finished successfully: messages unused for too long are dropped."""
+        self.runs += 1
+        while self._last_used:
+            oldest, used = next(iter(self._last_used.items()))
+            if self.runs - used <= self.max_age:
+                break
+            del self._last_used[oldest]
+
+    def hashes(self) -> list[str]:
+        return list(self._last_used)
+
+
 class Session:
     """One browser tab on the dashboard: a websocket and the state the frontend keeps."""
 
@@ -89,7 +123,7 @@ class Session:
         self.elements: dict[str, tuple[str, object]] = {}  # widget id -> (kind, proto)
         self.query = ""  # the page's query string, sent with every rerun as the browser does
         self.widget_values: dict[str, WidgetState] = {}  # widget id -> value we set
-        self.hashes: dict[str, None] = {}  # cacheable messages seen (insertion-ordered)
+        self.cache = MessageCache()
         self.bytes_in = 0
         self.closed_reason: str | None = None
         self._finished: asyncio.Future | None = None
@@ -148,7 +182,7 @@ class Session:
             else:
                 state.page_script_hash = self.page_script_hash
             state.widget_states.widgets.extend(self.widget_values.values())
-            state.cached_message_hashes.extend(self.hashes)
+            state.cached_message_hashes.extend(self.cache.hashes())
             state.context_info.timezone = "Asia/Ho_Chi_Minh"
             state.context_info.timezone_offset = -420
             state.context_info.locale = "vi-VN"
@@ -195,13 +229,14 @@ class Session:
 
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
-        if msg.hash and msg.metadata.cacheable:
-            self.hashes[msg.hash] = None
-            if len(self.hashes) > HASHES_KEPT:
-                self.hashes.pop(next(iter(self.hashes)))
+        if kind == "ref_hash":
+            self.cache.use(msg.ref_hash)
+        elif msg.hash and msg.metadata.cacheable:
+            self.cache.use(msg.hash)
         run = self._run
         if kind == "new_session":
             ns = msg.new_session
+            self.cache.max_age = ns.config.max_cached_message_age or MAX_MESSAGE_AGE
             self.session_id = ns.initialize.session_id or self.session_id
             self.page_script_hash = ns.page_script_hash
             self.pages.update({p.url_pathname: p.page_script_hash for p in ns.app_pages})
@@ -225,7 +260,11 @@ class Session:
         elif kind == "page_not_found":
             if run is not None:
                 run.exceptions.append(f"page not found: {msg.page_not_found.page_name!r}")
-        elif kind == "script_finished" and self._finished and not self._finished.done():
+        elif kind == "script_finished":
+            if msg.script_finished in OK_STATUSES:
+                self.cache.run_finished()
+            if self._finished is None or self._finished.done():
+                return
             status = msg.script_finished
             if status != FINISHED.FINISHED_EARLY_FOR_RERUN:  # the rerun it gave way to follows
                 self._finished.set_result(FINISHED.Name(status))
