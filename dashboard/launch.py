@@ -52,8 +52,8 @@ def child_env(settings: Settings, config_path: str | None,
     env.setdefault("PYTHONUNBUFFERED", "1")
     # Two glibc malloc arenas instead of 8 per core: Streamlit runs every session's script
     # in its own thread, and with an arena per thread the freed memory stayed fragmented
-    # (one-hour soak, 50 walls: RSS grew 17.5 MB/h; with 2 arenas 5.8 MB/h, flat within
-    # its noise; docs/benchmarks.md). A value in the environment wins.
+    # (one-hour soak, 50 walls: RSS grew 17.5 MB/h, with 2 arenas 5.8 MB/h; later soaks
+    # and what else was tried: docs/benchmarks.md). A value in the environment wins.
     env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
 
