@@ -31,7 +31,7 @@ from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
 CLOSED_TTL_S = 600  # closed days do not change: the ttl bounds memory to recent views
-CLOSED_MAX = 128  # whole-days chunks kept (~0.1 MB each for 30 days of one centre)
+CLOSED_MAX = 128  # whole-days chunks kept (~30 kB each on average in the load soaks)
 STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at all
 MS = timedelta(milliseconds=1)
 
