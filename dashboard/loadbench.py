@@ -51,6 +51,7 @@ RECONNECT_S = 2.0
 KEPT_ERRORS = 20  # error messages kept in the JSON (all are counted)
 TIMELINE_POINTS = 120  # server samples shown in the JSON (evenly thinned)
 WARMUP_FRACTION = 0.2  # RSS slope: leave out the first fifth of the run
+WINDOWS = 6  # RSS mean and max per sixth of the run (10 minutes of a one-hour soak)
 PAGE_KINDS = ("wall_load", "wall_refresh", "commune", "commune_range", "finder",
               "finder_search", "sign_in_form", "sign_in")
 
@@ -231,7 +232,8 @@ class ProcSampler:
 
 def memory_summary(rows: list[dict], column: str, warm_s: float, half_s: float) -> dict:
     """Start, end, max and the fitted slope of `column` after the warm-up and over the
-    second half of the run (a growth that slows down is filling something bounded)."""
+    second half of the run (a growth that slows down is filling something bounded), and
+    its mean and max per window (`windows`)."""
     def slope(from_s: float) -> float | None:
         fitted = slope_per_hour([(r["t_s"], r[column]) for r in rows if r["t_s"] >= from_s])
         return None if fitted is None else round(fitted, 1)
@@ -239,7 +241,29 @@ def memory_summary(rows: list[dict], column: str, warm_s: float, half_s: float) 
     values = [r[column] for r in rows]
     return {"start": values[0], "end": values[-1], "max": max(values),
             "slope_mb_per_h": slope(warm_s), "slope_from_s": round(warm_s, 1),
-            "slope_second_half_mb_per_h": slope(half_s)}
+            "slope_second_half_mb_per_h": slope(half_s),
+            "windows": windows([(r["t_s"], r[column]) for r in rows], WINDOWS)}
+
+
+def windows(points: Sequence[tuple[float, float]], count: int) -> dict:
+    """Mean and max of (seconds, value) points in `count` equal windows of the run's time.
+
+    Sampled RSS swings by several MB with the page runs in flight; window means show
+    whether it still climbs or has levelled off better than one fitted line does. A window
+    with no sample (a stalled sampler) is left out.
+    """
+    if not points:
+        return {"length_s": 0, "from_s": [], "mean": [], "max": []}
+    first, last = points[0][0], points[-1][0]
+    length = (last - first) / count or 1.0
+    groups: dict[int, list[float]] = {}
+    for t, value in points:
+        groups.setdefault(min(int((t - first) / length), count - 1), []).append(value)
+    order = sorted(groups)
+    return {"length_s": round(length, 1),
+            "from_s": [round(first + i * length, 1) for i in order],
+            "mean": [round(statistics.fmean(groups[i]), 1) for i in order],
+            "max": [max(groups[i]) for i in order]}
 
 
 # ---------------------------------------------------------------- the sessions

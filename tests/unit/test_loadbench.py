@@ -14,6 +14,7 @@ from dashboard.loadbench import (
     slope_per_hour,
     thin,
     wall_query,
+    windows,
 )
 from dashboard.stclient import stream_url, widget_id_key
 
@@ -40,6 +41,18 @@ def test_memory_summary_fits_after_the_warm_up_and_over_the_second_half():
     assert got["slope_from_s"] == 720 and 0 < got["slope_mb_per_h"] < 60
     assert got["slope_second_half_mb_per_h"] == 0
     assert memory_summary(rows[:2], "rss_mb", 0, 0)["slope_mb_per_h"] is None
+    assert got["windows"]["mean"][3:] == [130, 130, 130]  # levelled off after half an hour
+    assert got["windows"]["mean"][0] < got["windows"]["mean"][1] < got["windows"]["mean"][2]
+
+
+def test_windows_give_mean_and_max_per_equal_slice_of_the_run():
+    points = [(0, 10.0), (5, 12.0), (10, 20.0), (15, 22.0), (20, 30.0)]
+    assert windows(points, 2) == {"length_s": 10.0, "from_s": [0, 10.0],
+                                  "mean": [11.0, 24.0], "max": [12.0, 30.0]}
+    # a sampler that stalled leaves a window empty: it is left out, not shown as zero
+    gap = [(0, 1.0), (1, 1.0), (9, 3.0), (10, 3.0)]
+    assert windows(gap, 5)["from_s"] == [0, 8.0] and windows(gap, 5)["mean"] == [1.0, 3.0]
+    assert windows([], 6)["mean"] == [] and windows([(0, 4.0)], 6)["max"] == [4.0]
 
 
 def test_allocator_in_reads_the_preloaded_malloc_from_the_memory_maps():
