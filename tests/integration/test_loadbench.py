@@ -56,6 +56,13 @@ def test_load_bench_drives_walls_and_staff_and_reports():
     assert server["allocator"] == "glibc"  # ioc dashboard runs on glibc malloc, 2 arenas
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """Ctrl-C's SIGINT at its default in the child, as a shell's foreground command has it:
+    a test run started in the background (`make test &`) inherits it ignored, and Python
+    then keeps ignoring it, as `nohup`ed jobs should."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_run_still_reports_what_it_measured(signum):
     # An hour's soak stopped after 40 minutes must not lose its 40 minutes of figures.
@@ -64,7 +71,8 @@ def test_a_stopped_run_still_reports_what_it_measured(signum):
     proc = subprocess.Popen(
         [sys.executable, "-m", "collectors.cli", "bench", "load", "--walls", "2", "--staff",
          "0", "--duration", "600", "--ramp", "1", "--days", "0.05", "--sample-s", "1"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_sigint_as_in_a_terminal)
     try:
         seen = []
         for line in proc.stderr:  # the line printed once the product is up and load begins
