@@ -234,15 +234,16 @@ def memory_summary(rows: list[dict], column: str, warm_s: float, half_s: float) 
     """Start, end, max and the fitted slope of `column` after the warm-up and over the
     second half of the run (a growth that slows down is filling something bounded), and
     its mean and max per window (`windows`)."""
+    points = [(r["t_s"], r[column]) for r in rows]
+
     def slope(from_s: float) -> float | None:
-        fitted = slope_per_hour([(r["t_s"], r[column]) for r in rows if r["t_s"] >= from_s])
+        fitted = slope_per_hour([p for p in points if p[0] >= from_s])
         return None if fitted is None else round(fitted, 1)
 
-    values = [r[column] for r in rows]
+    values = [value for _, value in points]
     return {"start": values[0], "end": values[-1], "max": max(values),
             "slope_mb_per_h": slope(warm_s), "slope_from_s": round(warm_s, 1),
-            "slope_second_half_mb_per_h": slope(half_s),
-            "windows": windows([(r["t_s"], r[column]) for r in rows], WINDOWS)}
+            "slope_second_half_mb_per_h": slope(half_s), "windows": windows(points, WINDOWS)}
 
 
 def windows(points: Sequence[tuple[float, float]], count: int) -> dict:
