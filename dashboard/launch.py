@@ -50,11 +50,14 @@ def child_env(settings: Settings, config_path: str | None,
     if config_path:
         env["IOC_CONFIG"] = str(Path(config_path).resolve())
     env.setdefault("PYTHONUNBUFFERED", "1")
-    # Two glibc malloc arenas instead of 8 per core: Streamlit runs every session's script
-    # in its own thread, and with an arena per thread the freed memory stayed fragmented
-    # (one-hour soak, 50 walls: RSS grew 17.5 MB/h, with 2 arenas 5.8 MB/h; later soaks
-    # and what else was tried: docs/benchmarks.md). A value in the environment wins.
-    env.setdefault("MALLOC_ARENA_MAX", "2")
+    # One glibc malloc arena instead of 8 per core: Streamlit runs every session's script
+    # in its own thread, and each arena keeps its own freed memory, fragmented. Two-hour
+    # soaks at 50 walls + 5 staff (on two machines of the same kind): 2 arenas 309 -> 337
+    # MB, 1 arena 298 -> 320 MB, both still climbing ~8.5 MB/h; side by side, 1 and 2
+    # arenas gave the same latency and CPU (docs/benchmarks.md, soaks W and B). polars
+    # allocates with its own jemalloc, so its threads do not queue on this arena. A value
+    # in the environment wins.
+    env.setdefault("MALLOC_ARENA_MAX", "1")
     return env
 
 

@@ -142,6 +142,17 @@ def allocator_in(maps: str) -> str:
     return "glibc"
 
 
+def malloc_settings_in(environ: bytes) -> dict[str, str]:
+    """glibc malloc's settings (`MALLOC_*`, `GLIBC_TUNABLES`) from the bytes of
+    /proc/<pid>/environ, the environment the process started with."""
+    found = {}
+    for entry in environ.split(b"\0"):
+        name, sep, value = entry.decode(errors="replace").partition("=")
+        if sep and (name.startswith("MALLOC_") or name == "GLIBC_TUNABLES"):
+            found[name] = value
+    return dict(sorted(found.items()))
+
+
 def listening_inodes(table: str, port: int) -> set[str]:
     """Socket inodes listening on `port` in the text of /proc/net/tcp or tcp6."""
     found = set()
@@ -196,8 +207,10 @@ class ProcSampler:
         self._last = (self.started, self._cpu_ticks())
         try:
             self.allocator: str | None = allocator_in(Path(f"/proc/{pid}/maps").read_text())
+            self.malloc: dict[str, str] | None = malloc_settings_in(
+                Path(f"/proc/{pid}/environ").read_bytes())
         except OSError:  # another user's process (--pid): its maps need ptrace rights
-            self.allocator = None
+            self.allocator = self.malloc = None
 
     def _cpu_ticks(self) -> int:
         return sum(parse_stat(Path(f"/proc/{self.pid}/stat").read_text()))
@@ -216,12 +229,14 @@ class ProcSampler:
     def summary(self) -> dict:
         rows = self.samples
         if not rows:
-            return {"pid": self.pid, "samples": 0, "allocator": self.allocator}
+            return {"pid": self.pid, "samples": 0, "allocator": self.allocator,
+                    "malloc_settings": self.malloc}
         cpu = [r["cpu_pct"] for r in rows]
         first, last = rows[0]["t_s"], rows[-1]["t_s"]
         warm = first + WARMUP_FRACTION * (last - first)
         half = first + (last - first) / 2
         return {"pid": self.pid, "samples": len(rows), "allocator": self.allocator,
+                "malloc_settings": self.malloc,
                 "cpu_pct": {"mean": round(statistics.fmean(cpu), 1), "max": max(cpu)},
                 "rss_mb": memory_summary(rows, "rss_mb", warm, half),
                 "anon_mb": memory_summary(rows, "anon_mb", warm, half),

@@ -53,7 +53,9 @@ def test_load_bench_drives_walls_and_staff_and_reports():
     assert out["history"]["samples"] > 0
     assert 14 <= out["duration_s"] < 60
     assert out["interrupted"] is False
-    assert server["allocator"] == "glibc"  # ioc dashboard runs on glibc malloc, 2 arenas
+    assert server["allocator"] == "glibc"  # ioc dashboard runs on glibc malloc, one arena
+    assert server["malloc_settings"]["MALLOC_ARENA_MAX"] == os.environ.get("MALLOC_ARENA_MAX",
+                                                                           "1")
 
 
 def _sigint_as_in_a_terminal() -> None:

@@ -7,6 +7,7 @@ import pytest
 from dashboard.loadbench import (
     allocator_in,
     listening_inodes,
+    malloc_settings_in,
     memory_summary,
     parse_rss_kb,
     parse_stat,
@@ -65,6 +66,16 @@ def test_allocator_in_reads_the_preloaded_malloc_from_the_memory_maps():
     # polars bundles its own, prefixed jemalloc inside its own library: still glibc's malloc
     polars = "7f1c20000000-7f1c28000000 r-xp 00000000 fe:01 7 /x/polars/polars.abi3.so\n"
     assert allocator_in(libc + polars) == "glibc"
+
+
+def test_malloc_settings_in_reads_glibcs_settings_from_the_start_environment():
+    environ = (b"PATH=/usr/bin\0MALLOC_ARENA_MAX=1\0GLIBC_TUNABLES=glibc.malloc.trim_threshold="
+               b"131072\0_RJEM_MALLOC_CONF=dirty_decay_ms:500\0MALLOC_MMAP_THRESHOLD_=65536\0"
+               b"NOT_MALLOC_ARENA_MAX=9\0MALLOC_BROKEN\0")
+    assert malloc_settings_in(environ) == {
+        "GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072", "MALLOC_ARENA_MAX": "1",
+        "MALLOC_MMAP_THRESHOLD_": "65536"}
+    assert malloc_settings_in(b"") == {} and malloc_settings_in(b"\xff=\0") == {}
 
 
 def test_proc_parsing():
