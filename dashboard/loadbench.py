@@ -209,7 +209,7 @@ class ProcSampler:
             self.allocator: str | None = allocator_in(Path(f"/proc/{pid}/maps").read_text())
             self.malloc: dict[str, str] | None = malloc_settings_in(
                 Path(f"/proc/{pid}/environ").read_bytes())
-        except OSError:  # another user's process (--pid): its maps need ptrace rights
+        except OSError:  # another user's process (--pid): maps and environ need ptrace rights
             self.allocator = self.malloc = None
 
     def _cpu_ticks(self) -> int:
