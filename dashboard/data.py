@@ -76,6 +76,12 @@ def newest_ms(url: str) -> int | None:
     return None if newest is None else to_ms(newest)
 
 
+@st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
+def late_writes(url: str) -> int:
+    """The store's late-writes count (`metrics.settled`): the cache key of settled history."""
+    return store(url).late_writes()
+
+
 def scoped_centres(db: Store, scope_key: str, province: int | None = None
                    ) -> tuple[Scope, pl.DataFrame, list[str] | None]:
     """(the scope, its centres, the ids to pass to Store reads: None for the whole country).

@@ -1,14 +1,17 @@
 """Cached loaders for the commune drill-down (dashboard/app_pages/commune.py).
 
-Each kind of data is at most three queries for the centre (or, for the province
+Each kind of data is at most four queries for the centre (or, for the province
 median, for the province's centres), one per `drilldown.cache_chunks` chunk: the
-rest of the range's first local day (HEAD), the whole closed local days after it
-(CLOSED) and the current day (LIVE). Only LIVE is keyed on `data.newest_ms`, so a
-new poll re-reads only the current day. CLOSED's key is the same all day, so a
-range that moves with the clock (its start is on a 5-minute to hourly bucket) keeps
-hitting it; HEAD's key moves with the start and lives for `data.LIVE_TTL_S`.
-Every cache here is bounded in time and entries: under a steady load the memory
-they hold stops growing within `CLOSED_TTL_S`.
+rest of the range's first local day or hour (HEAD), whole local days (CLOSED),
+today's settled hours (SETTLED, before `metrics.settled.settled_before`) and the
+last hour or so (LIVE). Only LIVE is keyed on `data.newest_ms`, so a new poll
+re-reads at most about 70 minutes; the others are keyed on the store's late-writes
+count (`data.late_writes`), so a replayed spool or a backfill makes them re-read.
+CLOSED's key holds all day and SETTLED's for an hour, so a range that moves with
+the clock (its start is on a 5-minute to hourly bucket) keeps hitting them; HEAD's
+moves with the start and lives for `data.LIVE_TTL_S`. Every cache here is bounded
+in time and entries: under a steady load the memory they hold stops growing within
+`CLOSED_TTL_S`.
 The charts read the roll-ups (5-minute buckets for 6 h and 24 h, hourly for
 longer), never raw samples; only bucketed frames are cached.
 Scope: only the viewer's centres can be found or opened (`commune_view`
@@ -18,20 +21,20 @@ refuses any other), and the province median is over the scope's centres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
 
 from config.settings import Settings
 from dashboard import data
-from metrics import alerts_read, polls_read, rollups
+from metrics import alerts_read, polls_read, rollups, settled
 from metrics import drilldown as d
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
-CLOSED_TTL_S = 600  # closed days do not change: the ttl bounds memory to recent views
-CLOSED_MAX = 128  # whole-days chunks kept (~30 kB each on average in the load soaks)
+CLOSED_TTL_S = 600  # settled history changes only with the key: the ttl bounds memory
+CLOSED_MAX = 128  # whole-days and settled-hours chunks kept (tens of kB each)
 STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at all
 MS = timedelta(milliseconds=1)
 
@@ -55,32 +58,33 @@ def resolution_for(every_s: int) -> str:
 
 
 def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, kind: str, every_s: int,
-                  tz: str, freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`_load_centre_chunk`, cached by chunk kind (`drilldown.cache_chunks`): whole closed
-    days for `CLOSED_TTL_S`, the first day's rest and the chunk ending now (keyed on
-    freshness) for `data.LIVE_TTL_S`."""
+                  tz: str, key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`_load_centre_chunk`, cached by chunk kind (`drilldown.cache_chunks`): whole days
+    and settled hours for `CLOSED_TTL_S`, a first day's or hour's rest and the chunk
+    ending now for `data.LIVE_TTL_S`. `key` is only a cache key: the data's freshness
+    for LIVE, the store's late-writes count for the others."""
     if kind == d.LIVE:
-        return _centre_chunk_live(url, centre_id, a_ms, b_ms, every_s, tz, freshness_ms)
+        return _centre_chunk_live(url, centre_id, a_ms, b_ms, every_s, tz, key)
     if kind == d.HEAD:
-        return _centre_chunk_head(url, centre_id, a_ms, b_ms, every_s, tz)
-    return _centre_chunk_closed(url, centre_id, a_ms, b_ms, every_s, tz)
+        return _centre_chunk_head(url, centre_id, a_ms, b_ms, every_s, tz, key)
+    return _centre_chunk_closed(url, centre_id, a_ms, b_ms, every_s, tz, key)
 
 
 @st.cache_data(ttl=CLOSED_TTL_S, max_entries=CLOSED_MAX, show_spinner=False)
 def _centre_chunk_closed(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
-                         tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+                         tz: str, key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _centre_chunk_head(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
-                       tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       tz: str, key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _centre_chunk_live(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int, tz: str,
-                       freshness_ms: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     return _load_centre_chunk(url, centre_id, a_ms, b_ms, True, every_s, tz)
 
 
@@ -99,30 +103,30 @@ def _load_centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: boo
 
 
 def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int, kind: str,
-                    every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
+                    every_s: int, tz: str, key: int | None) -> pl.DataFrame:
     """`_load_province_chunk`, cached like `_centre_chunk`."""
     if kind == d.LIVE:
-        return _province_chunk_live(url, centre_ids, a_ms, b_ms, every_s, tz, freshness_ms)
+        return _province_chunk_live(url, centre_ids, a_ms, b_ms, every_s, tz, key)
     if kind == d.HEAD:
-        return _province_chunk_head(url, centre_ids, a_ms, b_ms, every_s, tz)
-    return _province_chunk_closed(url, centre_ids, a_ms, b_ms, every_s, tz)
+        return _province_chunk_head(url, centre_ids, a_ms, b_ms, every_s, tz, key)
+    return _province_chunk_closed(url, centre_ids, a_ms, b_ms, every_s, tz, key)
 
 
 @st.cache_data(ttl=CLOSED_TTL_S, max_entries=CLOSED_MAX, show_spinner=False)
 def _province_chunk_closed(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
-                           every_s: int, tz: str) -> pl.DataFrame:
+                           every_s: int, tz: str, key: int | None) -> pl.DataFrame:
     return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _province_chunk_head(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
-                         every_s: int, tz: str) -> pl.DataFrame:
+                         every_s: int, tz: str, key: int | None) -> pl.DataFrame:
     return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _province_chunk_live(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
-                         every_s: int, tz: str, freshness_ms: int | None) -> pl.DataFrame:
+                         every_s: int, tz: str, key: int | None) -> pl.DataFrame:
     return _load_province_chunk(url, centre_ids, a_ms, b_ms, True, every_s, tz)
 
 
@@ -199,12 +203,14 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
         raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
     url, tz = cfg.store.url, cfg.dashboard.timezone
     freshness = data.newest_ms(url)
+    late = data.late_writes(url)  # read before any chunk: a later late write changes it
     fleet = centres(url, freshness, str(scope))
     province_ids = tuple(fleet.filter(pl.col("province_code") == centre["province_code"])["id"])
     every_s = int(every.total_seconds())
+    cut = settled.settled_before(min(end, now, datetime.now(UTC)))  # never past the clock
     gauges, hourly, median = [], [], []
-    for a, b, kind in d.cache_chunks(start, end, tz):
-        key = freshness if kind == d.LIVE else None
+    for a, b, kind in d.cache_chunks(start, end, tz, cut):
+        key = freshness if kind == d.LIVE else late
         g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), kind, every_s, tz, key)
         gauges.append(g)
         hourly.append(h)

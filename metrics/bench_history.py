@@ -36,7 +36,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from config.registry import Centre
-from metrics import dialects
+from metrics import dialects, settled
 from metrics import history_plan as hp
 from metrics import schema as t
 from metrics.catalogue import METRICS, PROCEDURES
@@ -190,6 +190,7 @@ def _write(engine: sa.Engine, parts: dict[str, pl.DataFrame], counts: dict[str, 
             for table, frame in parts.items():
                 _copy(conn, table, frame)
                 counts[table] += frame.height
+            settled.bump(conn)  # history written after the fact: readers' caches re-read
 
 
 def _prepare(url: str | None, schema: str | None, fleet: str, days: float,

@@ -81,26 +81,39 @@ def day_chunks(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, 
         a = b
 
 
-HEAD, CLOSED, LIVE = "head", "closed", "live"
+HEAD, CLOSED, SETTLED, LIVE = "head", "closed", "settled", "live"
 
 
-def cache_chunks(start: datetime, end: datetime, tz: str) -> list[tuple[datetime, datetime, str]]:
-    """[start, end] as at most three (a, b, kind) chunks that loaders cache apart, so a cache
-    key holds as long as its data does: HEAD, the first local day from `start` when `start`
-    is not a local midnight (its key moves with `start`); CLOSED, the whole local days after
-    it up to today's midnight (a key that holds all day); LIVE, today up to `end` inclusive.
-    A range within one local day is one LIVE chunk."""
-    days = day_chunks(start, end, tz)
-    if len(days) == 1:
-        return [(start, end, LIVE)]
+def cache_chunks(start: datetime, end: datetime, tz: str,
+                 settled: datetime | None = None) -> list[tuple[datetime, datetime, str]]:
+    """[start, end] as at most four (a, b, kind) chunks that loaders cache apart, so a cache
+    key holds as long as its data does. History before `settled` (an hour boundary,
+    `metrics.settled.settled_before`; default: today's local midnight) no longer changes
+    but by a late write; after it, every new poll changes it. In time order:
+    HEAD, the rest of the first local day from `start`, or of its first hour, when `start`
+    is not on one (its key moves with `start`); CLOSED, whole local days; SETTLED, the
+    whole hours of the day `settled` falls in (a key that holds for an hour); LIVE, from
+    `settled` (or `start`, if later) to `end` inclusive."""
+    cut = floor_to(end, DAY, tz) if settled is None else settled
+    cut = min(max(cut, start), end)
     out: list[tuple[datetime, datetime, str]] = []
-    whole = days[:-1]
-    if start != floor_to(start, DAY, tz):
-        out.append((*days[0], HEAD))
-        whole = days[1:-1]
-    if whole:
-        out.append((whole[0][0], whole[-1][1], CLOSED))
-    out.append((*days[-1], LIVE))
+    a = start
+    day = floor_to(start, DAY, tz)
+    if day != start and day + DAY <= cut:
+        out.append((start, day + DAY, HEAD))
+        a = day + DAY
+    last_midnight = floor_to(cut, DAY, tz)
+    if last_midnight > a:
+        out.append((a, last_midnight, CLOSED))
+        a = last_midnight
+    hour = floor_to(a, HOUR, tz)
+    first_hour = a if hour == a else hour + HOUR
+    if first_hour < cut:
+        if first_hour > a:
+            out.append((a, first_hour, HEAD))
+        out.append((first_hour, cut, SETTLED))
+        a = cut
+    out.append((a, end, LIVE))
     return out
 
 

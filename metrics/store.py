@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from collectors.base import ProbeResult
 from config.registry import Centre
-from metrics import current, dialects, rollups
+from metrics import current, dialects, rollups, settled
 from metrics.catalogue import METRICS, is_counter
 from metrics.records import (
     CENTRE_SCHEMA,
@@ -119,6 +119,8 @@ class Store:
                 rollups.maintain(conn, rows, written)  # 5-min, hourly, daily: same transaction
                 if written:
                     current.update(conn, rows)  # each series' newest sample
+                    if settled.is_late(min(r[1] for r in rows), to_ms(self._clock())):
+                        settled.bump(conn)  # readers' caches of settled hours must re-read
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
         return written
@@ -180,6 +182,12 @@ class Store:
         """The newest poll time, or None when nothing was ever written."""
         newest = self._rows(sa.select(sa.func.max(polls.c.ts)))[0][0]
         return None if newest is None else from_ms(int(newest))
+
+    def late_writes(self) -> int:
+        """How many writes stored samples older than `settled.LATE_AFTER` (a cache key for
+        settled history: it changes when a late write changes it)."""
+        with self._engine.connect() as conn:
+            return settled.version(conn)
 
     def centres(self) -> pl.DataFrame:
         """Every stored centre, by id."""

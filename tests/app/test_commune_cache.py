@@ -4,21 +4,25 @@ charts are the same as when everything is read afresh (SQLite store, loaders cal
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 import streamlit as st
 
+from collectors.base import Sample
 from config.loader import load_settings
 from dashboard import data_commune
+from metrics import settled
 from metrics.scope import national
-from metrics.store import Store, from_ms
+from metrics.store import Store, from_ms, to_ms
 from tests.conftest import hue_centres
-from tests.fixtures.personas import BRIEFING_END, seed
+from tests.fixtures.personas import BRIEFING_END, healthy_ward, seed
 
 PHU_XUAN = "19753"
 EVERY = timedelta(hours=1)
+TZ = "Asia/Ho_Chi_Minh"
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +79,89 @@ def test_commune_charts_are_the_same_from_cache_as_read_afresh(cfg, reads):
     buckets = cached.gauges.filter(pl.col("metric") == "up")["bucket"]
     # every hour from 12:00 on 30 June to the end's bucket, 10:00 on 3 July, once
     assert buckets.n_unique() == buckets.len() == 71
+
+
+# -- today's settled hours ------------------------------------------------------------
+
+DAY_EVERY = timedelta(minutes=15)  # the 24-hour preset's bucket
+
+
+@pytest.fixture
+def today_cfg(tmp_path):
+    """Settings over a SQLite store with Huế's centres polled every 15 min for 26 hours."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with Store.open(url, clock=lambda: BRIEFING_END) as db:
+        seed(db, hue_centres(), hours=26, step_s=900, end=BRIEFING_END)
+    return load_settings(env={"IOC_DB_URL": url})
+
+
+def day_view(cfg, end):
+    centre = data_commune.find_centre(cfg, PHU_XUAN, scope=national())
+    return data_commune.commune_view(cfg, centre, end - timedelta(hours=24), end, DAY_EVERY,
+                                     end, scope=national())
+
+
+def write_poll(cfg, ts, clock, value=None):
+    """One poll of the ward at `ts`, written by a store whose clock says `clock`."""
+    polled = healthy_ward(PHU_XUAN, ts.timestamp())
+    if value is not None:
+        polled = replace(polled, samples=[
+            Sample(s.metric, value) if s.metric == "sync_lag_seconds" else s
+            for s in polled.samples])
+    with Store.open(cfg.store.url, clock=lambda: clock) as db:
+        db.write([polled])
+
+
+def fresh_keys():
+    """What the next page run sees as new: a poll (freshness) or a late write."""
+    data_commune.data.newest_ms.clear()
+    data_commune.data.late_writes.clear()
+
+
+def test_a_new_poll_rereads_only_the_last_hour_or_so(today_cfg, reads):
+    first = day_view(today_cfg, BRIEFING_END)
+    later = BRIEFING_END + timedelta(minutes=5)
+    write_poll(today_cfg, later, clock=later)  # on time
+    fresh_keys()
+    second = day_view(today_cfg, later)
+    live = [(a, b) for a, b, last in reads if last]
+    midnight = datetime(2025, 7, 2, 17, 0, tzinfo=UTC)  # 00:00 on 3 July, Huế
+    settled_hours = [(a, b) for a, b, last in reads if a == midnight]
+    assert len(live) == 2 and all(b - a <= timedelta(minutes=70) for a, b in live), reads
+    assert settled_hours == [(midnight, midnight + timedelta(hours=9))], reads  # read once
+    assert second.last_poll == later and first.last_poll == BRIEFING_END
+
+
+def test_a_late_write_into_a_settled_hour_is_shown_on_the_next_run(today_cfg, reads):
+    early = BRIEFING_END - timedelta(hours=5, minutes=2)  # 04:58 today: a settled hour
+    bucket = early.replace(minute=45)
+
+    def lag_at_bucket():
+        shown = day_view(today_cfg, BRIEFING_END).gauges.filter(
+            (pl.col("metric") == "sync_lag_seconds")
+            & (pl.col("bucket").dt.convert_time_zone("UTC")
+               == pl.lit(bucket).dt.cast_time_unit("ms")))
+        return shown["value"][0]
+
+    before = lag_at_bucket()
+    write_poll(today_cfg, early, clock=BRIEFING_END, value=99_999.0)  # a replayed spool
+    assert lag_at_bucket() == before  # keys not yet re-read (2 s), as other sessions would
+    fresh_keys()
+    assert lag_at_bucket() > before  # the late write changed the key: the hour is re-read
+
+
+def test_split_chunks_give_what_one_read_of_the_range_gives(today_cfg, reads):
+    end = BRIEFING_END
+    shown = day_view(today_cfg, end)
+    assert {k for _, _, k in data_commune.d.cache_chunks(
+        end - timedelta(hours=24), end, TZ, settled.settled_before(end))} == {
+        data_commune.d.HEAD, data_commune.d.SETTLED, data_commune.d.LIVE}
+    start = end - timedelta(hours=24)
+    gauges, hourly = data_commune._load_centre_chunk(
+        today_cfg.store.url, PHU_XUAN, to_ms(start), to_ms(end), True, 900, TZ)
+    whole = data_commune.d.fill_gaps(gauges.drop("centre_id"), DAY_EVERY, start, end, TZ,
+                                     ["metric"])
+    assert shown.gauges.equals(whole)
+    by = ["metric", "label", "bucket"]
+    assert shown.hourly.sort(by).equals(hourly.sort(by))
+    assert shown.hourly["increase"].sum() > 0

@@ -459,3 +459,23 @@ def test_read_indexes_exist_when_created_fresh_or_migrated_from_version_9(databa
         if store.dialect == "postgresql":
             with store.engine.connect() as conn:  # JIT off on every connection
                 assert conn.execute(sa.text("SHOW jit")).scalar_one() == "off"
+
+
+def test_store_counts_late_writes_and_only_those(database, hue):
+    """A write is late when its oldest sample is more than `settled.LATE_AFTER` older than
+    the store's clock: a replayed spool, a backfill. On-time writes and rows already
+    stored leave the count alone; it survives reopening (it lives in `meta`)."""
+    with database.open(clock=lambda: at(2)) as db:
+        assert db.late_writes() == 0
+        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # a minute old: on time
+        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # the same again: nothing new
+        assert db.late_writes() == 0
+    with database.open(clock=lambda: at(30)) as db:
+        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # 29 min late, but stored already
+        assert db.late_writes() == 0
+        db.write([result(WARD, 20, sync_lag_seconds=40.0)])  # 10 min old: late
+        db.write([result(COMMUNE, 29, sync_lag_seconds=5.0),
+                  result(COMMUNE, 10, sync_lag_seconds=9.0)])  # one old row is enough
+        assert db.late_writes() == 2
+    with database.open() as db:
+        assert db.late_writes() == 2

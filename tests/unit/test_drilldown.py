@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 
 import polars as pl
 import pytest
@@ -210,6 +211,52 @@ def test_cache_chunks_are_one_live_chunk_within_one_local_day():
     start = datetime(2025, 7, 2, 18, 0, tzinfo=UTC)
     end = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
     assert d.cache_chunks(start, end, TZ) == [(start, end, d.LIVE)]
+
+
+def test_cache_chunks_split_today_at_the_settled_hour():
+    start = datetime(2025, 7, 2, 3, 0, tzinfo=UTC)  # 24 h: 10:00 yesterday, Huế
+    end = datetime(2025, 7, 3, 13, 7, tzinfo=UTC)  # 20:07 today
+    settled = datetime(2025, 7, 3, 12, 0, tzinfo=UTC)  # 19:00
+    assert _utc_chunks(d.cache_chunks(start, end, TZ, settled)) == [
+        ("02 03:00", "02 17:00", d.HEAD), ("02 17:00", "03 12:00", d.SETTLED),
+        ("03 12:00", "03 13:07", d.LIVE)]
+
+
+def test_cache_chunks_within_one_day_cut_the_head_at_the_first_whole_hour():
+    start = datetime(2025, 7, 3, 7, 5, tzinfo=UTC)  # 6 h: 14:05 today
+    end = datetime(2025, 7, 3, 13, 5, tzinfo=UTC)
+    settled = datetime(2025, 7, 3, 12, 0, tzinfo=UTC)
+    assert _utc_chunks(d.cache_chunks(start, end, TZ, settled)) == [
+        ("03 07:05", "03 08:00", d.HEAD), ("03 08:00", "03 12:00", d.SETTLED),
+        ("03 12:00", "03 13:05", d.LIVE)]
+
+
+def test_cache_chunks_leave_yesterday_live_until_it_is_settled():
+    start = datetime(2025, 7, 2, 0, 0, tzinfo=UTC)  # 07:00 yesterday
+    end = datetime(2025, 7, 3, 17, 4, tzinfo=UTC)  # 00:04 today: 23:00 is the settled hour
+    settled = datetime(2025, 7, 3, 16, 0, tzinfo=UTC)
+    assert _utc_chunks(d.cache_chunks(start, end, TZ, settled)) == [
+        ("02 00:00", "02 17:00", d.HEAD), ("02 17:00", "03 16:00", d.SETTLED),
+        ("03 16:00", "03 17:04", d.LIVE)]
+
+
+def test_cache_chunks_are_one_live_chunk_when_nothing_is_settled():
+    start = datetime(2025, 7, 3, 12, 30, tzinfo=UTC)
+    end = datetime(2025, 7, 3, 13, 5, tzinfo=UTC)
+    for settled in (datetime(2025, 7, 3, 12, 0, tzinfo=UTC),
+                    datetime(2025, 7, 3, 13, 0, tzinfo=UTC)):  # start's own hour: no whole one
+        assert d.cache_chunks(start, end, TZ, settled) == [(start, end, d.LIVE)]
+
+
+def test_cache_chunks_cover_the_range_once_in_order():
+    end = datetime(2025, 7, 3, 13, 7, tzinfo=UTC)
+    for hours_back in (1, 5.5, 6, 23, 24, 30, 24 * 7, 24 * 30 + 0.25):
+        start = end - timedelta(hours=hours_back)
+        for settled_h in (8, 12, 13):
+            chunks = d.cache_chunks(start, end, TZ, end.replace(hour=settled_h, minute=0))
+            assert chunks[0][0] == start and chunks[-1][1] == end
+            assert all(b == a2 for (_, b, _), (a2, _, _) in pairwise(chunks))
+            assert all(a < b for a, b, _ in chunks[:-1]) and chunks[-1][2] == d.LIVE
 
 
 def test_window_starts_on_a_bucket_boundary_when_preset_is_chosen():
