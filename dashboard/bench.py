@@ -6,7 +6,7 @@ generated first with `ioc bench history`'s defaults when it does not exist.
 Per page it times the same functions the page calls: `cold_ms` (first call in
 the process), `warm_ms` (median of N with every Streamlit data cache cleared:
 a restarted dashboard), `new_poll_ms` (median of N, each after one new poll is
-written: entries keyed on the data's freshness miss, closed days stay cached;
+written: entries keyed on the data's freshness miss, settled history stays cached;
 what each collection cycle costs), `cached_ms` (median of N served from the
 caches, as other sessions are). Writing those polls adds one poll of one
 centre per run to the history store. Each page also lists the store reads it made on its cold
