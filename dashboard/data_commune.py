@@ -3,10 +3,10 @@
 Each kind of data is at most four queries for the centre (or, for the province
 median, for the province's centres), one per `drilldown.cache_chunks` chunk: the
 rest of the range's first local day or hour (HEAD), whole local days (CLOSED),
-today's settled hours (SETTLED, before `metrics.settled.settled_before`) and the
-last hour or so (LIVE). Only LIVE is keyed on `data.newest_ms`, so a new poll
-re-reads at most about 70 minutes; the others are keyed on the store's late-writes
-count (`data.late_writes`), so a replayed spool or a backfill makes them re-read.
+today's settled hours (SETTLED, before `metrics.settled.settled_before` of the
+newest poll) and the last hour or so (LIVE). Only LIVE is keyed on `data.newest_ms`,
+so a new poll re-reads at most about 70 minutes; the others are keyed on the store's
+late-writes count (`data.late_writes`), so a backfill into them makes them re-read.
 CLOSED's key holds all day and SETTLED's for an hour, so a range that moves with
 the clock (its start is on a 5-minute to hourly bucket) keeps hitting them; HEAD's
 moves with the start and lives for `data.LIVE_TTL_S`. Every cache here is bounded
@@ -21,7 +21,7 @@ refuses any other), and the province median is over the scope's centres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -207,7 +207,8 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
     fleet = centres(url, freshness, str(scope))
     province_ids = tuple(fleet.filter(pl.col("province_code") == centre["province_code"])["id"])
     every_s = int(every.total_seconds())
-    cut = settled.settled_before(min(end, now, datetime.now(UTC)))  # never past the clock
+    # Settled: hours well before the newest poll seen (before any chunk is read).
+    cut = start if freshness is None else settled.settled_before(min(end, from_ms(freshness)))
     gauges, hourly, median = [], [], []
     for a, b, kind in d.cache_chunks(start, end, tz, cut):
         key = freshness if kind == d.LIVE else late

@@ -1,16 +1,19 @@
 """When stored history stops changing, and a counter that says when it changed anyway.
 
-A poll's samples are written seconds after they were taken, so the hours before the
-last few minutes are settled: readers may cache them. Any write that stores a sample
-more than `LATE_AFTER` older than the writer's clock (a spool replayed after a
-database cut, a backfill, a benchmark history) bumps the `late_writes` counter in
-`meta`, in the same transaction as the samples. A reader caches the settled part of
-a range (before `settled_before`) under the counter's value, read before the data:
-a late write then changes the key, and the next read sees it.
-
-`settled_before` leaves twice `LATE_AFTER`, so a write not counted as late (its
-samples at most `LATE_AFTER` old by the writer's clock) cannot land in a settled
-hour unless the writer's and reader's clocks differ by more than `LATE_AFTER`.
+Time here is the data's own: the newest stored poll, not any host's clock, so a
+collector and a dashboard on different hosts need not agree on the time. Polls are
+written in time order, seconds after they were taken, so history more than a few
+minutes before the newest poll is settled: readers may cache it. Any write that
+stores a sample more than `LATE_AFTER` older than the newest poll already stored (a
+spool replayed after a database cut, a backfill into a live store, a collector whose
+clock runs behind another's) bumps the `late_writes` counter in `meta`, in the same
+transaction as the samples. A reader caches history before `settled_before(newest)`
+under the counter's value, both read before the data: a late write then changes the
+key, and the next read sees it. A write that is not late holds samples at most
+`LATE_AFTER` older than the newest poll it saw, which is no older than any the
+reader saw (SQLite serialises writes; on PostgreSQL it holds unless a write's
+transaction stays open for more than `LATE_AFTER`), so it cannot land in an hour
+that `settled_before` leaves twice `LATE_AFTER` back.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ KEY = "late_writes"
 HOUR = timedelta(hours=1)
 
 
-def is_late(oldest_ts_ms: int, now_ms: int) -> bool:
-    """Whether a write whose oldest sample is at `oldest_ts_ms` is late at `now_ms`."""
-    return oldest_ts_ms < now_ms - LATE_AFTER_MS
+def is_late(oldest_ts_ms: int, newest_poll_ms: int | None) -> bool:
+    """Whether a write whose oldest sample is at `oldest_ts_ms` is late, the newest poll
+    already stored being at `newest_poll_ms` (None: nothing stored, nothing is late)."""
+    return newest_poll_ms is not None and oldest_ts_ms < newest_poll_ms - LATE_AFTER_MS
 
 
-def settled_before(when: datetime) -> datetime:
+def settled_before(newest: datetime) -> datetime:
     """The hour boundary (UTC; local hours are the same in Asia/Ho_Chi_Minh) before which
-    stored history is settled at `when`: `when` less twice `LATE_AFTER`, floored to the hour."""
-    earlier = when - 2 * LATE_AFTER
+    stored history is settled when the newest stored poll is at `newest` (or earlier):
+    `newest` less twice `LATE_AFTER`, floored to the hour."""
+    earlier = newest - 2 * LATE_AFTER
     return earlier.replace(minute=0, second=0, microsecond=0)
 
 

@@ -108,6 +108,7 @@ class Store:
         with self._write_lock:
             with self._begin_write() as conn:
                 self._check_centres(conn, {r[0] for r in poll_rows})
+                newest = conn.execute(sa.select(sa.func.max(polls.c.ts))).scalar_one()
                 new_ids = self._resolve_series(conn, {k for k, _, _ in sample_keys})
                 ids = self._series_ids | new_ids if new_ids else self._series_ids
                 dialects.bulk_insert_ignore(conn, polls, POLL_COLUMNS, poll_rows)
@@ -119,7 +120,7 @@ class Store:
                 rollups.maintain(conn, rows, written)  # 5-min, hourly, daily: same transaction
                 if written:
                     current.update(conn, rows)  # each series' newest sample
-                    if settled.is_late(min(r[1] for r in rows), to_ms(self._clock())):
+                    if settled.is_late(min(r[1] for r in rows), newest):
                         settled.bump(conn)  # readers' caches of settled hours must re-read
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
@@ -184,8 +185,8 @@ class Store:
         return None if newest is None else from_ms(int(newest))
 
     def late_writes(self) -> int:
-        """How many writes stored samples older than `settled.LATE_AFTER` (a cache key for
-        settled history: it changes when a late write changes it)."""
+        """How many writes stored samples more than `settled.LATE_AFTER` older than the
+        newest poll (a cache key for settled history: a late write changes it)."""
         with self._engine.connect() as conn:
             return settled.version(conn)
 

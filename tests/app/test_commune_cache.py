@@ -90,7 +90,7 @@ DAY_EVERY = timedelta(minutes=15)  # the 24-hour preset's bucket
 def today_cfg(tmp_path):
     """Settings over a SQLite store with Huế's centres polled every 15 min for 26 hours."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    with Store.open(url, clock=lambda: BRIEFING_END) as db:
+    with Store.open(url) as db:
         seed(db, hue_centres(), hours=26, step_s=900, end=BRIEFING_END)
     return load_settings(env={"IOC_DB_URL": url})
 
@@ -101,14 +101,14 @@ def day_view(cfg, end):
                                      end, scope=national())
 
 
-def write_poll(cfg, ts, clock, value=None):
-    """One poll of the ward at `ts`, written by a store whose clock says `clock`."""
+def write_poll(cfg, ts, value=None):
+    """One poll of the ward at `ts` (its sync lag `value`, if given)."""
     polled = healthy_ward(PHU_XUAN, ts.timestamp())
     if value is not None:
         polled = replace(polled, samples=[
             Sample(s.metric, value) if s.metric == "sync_lag_seconds" else s
             for s in polled.samples])
-    with Store.open(cfg.store.url, clock=lambda: clock) as db:
+    with Store.open(cfg.store.url) as db:
         db.write([polled])
 
 
@@ -121,7 +121,7 @@ def fresh_keys():
 def test_a_new_poll_rereads_only_the_last_hour_or_so(today_cfg, reads):
     first = day_view(today_cfg, BRIEFING_END)
     later = BRIEFING_END + timedelta(minutes=5)
-    write_poll(today_cfg, later, clock=later)  # on time
+    write_poll(today_cfg, later)  # on time
     fresh_keys()
     second = day_view(today_cfg, later)
     live = [(a, b) for a, b, last in reads if last]
@@ -144,7 +144,7 @@ def test_a_late_write_into_a_settled_hour_is_shown_on_the_next_run(today_cfg, re
         return shown["value"][0]
 
     before = lag_at_bucket()
-    write_poll(today_cfg, early, clock=BRIEFING_END, value=99_999.0)  # a replayed spool
+    write_poll(today_cfg, early, value=99_999.0)  # 5 h behind the newest poll: late
     assert lag_at_bucket() == before  # keys not yet re-read (2 s), as other sessions would
     fresh_keys()
     assert lag_at_bucket() > before  # the late write changed the key: the hour is re-read

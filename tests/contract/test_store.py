@@ -461,21 +461,21 @@ def test_read_indexes_exist_when_created_fresh_or_migrated_from_version_9(databa
                 assert conn.execute(sa.text("SHOW jit")).scalar_one() == "off"
 
 
-def test_store_counts_late_writes_and_only_those(database, hue):
+def test_store_counts_late_writes_and_only_those(database, hue, store):
     """A write is late when its oldest sample is more than `settled.LATE_AFTER` older than
-    the store's clock: a replayed spool, a backfill. On-time writes and rows already
-    stored leave the count alone; it survives reopening (it lives in `meta`)."""
-    with database.open(clock=lambda: at(2)) as db:
-        assert db.late_writes() == 0
-        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # a minute old: on time
-        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # the same again: nothing new
-        assert db.late_writes() == 0
-    with database.open(clock=lambda: at(30)) as db:
-        db.write([result(WARD, 1, sync_lag_seconds=30.0)])  # 29 min late, but stored already
-        assert db.late_writes() == 0
-        db.write([result(WARD, 20, sync_lag_seconds=40.0)])  # 10 min old: late
-        db.write([result(COMMUNE, 29, sync_lag_seconds=5.0),
-                  result(COMMUNE, 10, sync_lag_seconds=9.0)])  # one old row is enough
-        assert db.late_writes() == 2
-    with database.open() as db:
+    the newest poll already stored (a replayed spool, a backfill into a live store), by
+    the data's time, whatever the clock. On-time writes and rows already stored leave the
+    count alone; it survives reopening (it lives in `meta`)."""
+    assert store.late_writes() == 0
+    store.write([result(WARD, 10, sync_lag_seconds=30.0)])  # the first: nothing to be late for
+    store.write([result(WARD, 20, sync_lag_seconds=30.0)])  # newer
+    store.write([result(COMMUNE, 16, sync_lag_seconds=5.0)])  # 4 min behind the newest: on time
+    store.write([result(WARD, 10, sync_lag_seconds=30.0)])  # stored already: nothing new
+    assert store.late_writes() == 0
+    store.write([result(COMMUNE, 14, sync_lag_seconds=9.0)])  # 6 min behind: late
+    store.write([result(WARD, 29, sync_lag_seconds=5.0),
+                 result(WARD, 12, sync_lag_seconds=9.0)])  # one old row is enough
+    assert store.late_writes() == 2
+    with database.open(clock=lambda: at(10_000)) as db:  # a clock far ahead changes nothing
+        db.write([result(COMMUNE, 30, sync_lag_seconds=5.0)])
         assert db.late_writes() == 2
