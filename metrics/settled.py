@@ -5,8 +5,9 @@ collector and a dashboard on different hosts need not agree on the time. Polls a
 written in time order, seconds after they were taken, so history more than a few
 minutes before the newest poll is settled: readers may cache it. Any write that
 stores a sample more than `LATE_AFTER` older than the newest poll already stored (a
-spool replayed after a database cut, a backfill into a live store, a collector whose
-clock runs behind another's) bumps the `late_writes` counter in `meta`, in the same
+spool replayed after newer polls went in, a backfill into a live store, a collector
+whose clock runs behind another's; a spool replayed before any newer poll only extends
+the live end, which is not cached as settled) bumps the `late_writes` counter in `meta`, in the same
 transaction as the samples. A reader caches history before `settled_before(newest)`
 under the counter's value, both read before the data: a late write then changes the
 key, and the next read sees it. A write that is not late holds samples at most

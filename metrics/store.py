@@ -41,6 +41,7 @@ from metrics.records import (
 from metrics.schema import centres, migrate, polls, samples, series
 
 IN_CHUNK = 500  # ids per IN (…) when resolving series
+NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first poll
 
 
 class Store:
@@ -108,7 +109,7 @@ class Store:
         with self._write_lock:
             with self._begin_write() as conn:
                 self._check_centres(conn, {r[0] for r in poll_rows})
-                newest = conn.execute(sa.select(sa.func.max(polls.c.ts))).scalar_one()
+                newest = conn.execute(NEWEST_POLL).scalar_one()  # before this write's polls
                 new_ids = self._resolve_series(conn, {k for k, _, _ in sample_keys})
                 ids = self._series_ids | new_ids if new_ids else self._series_ids
                 dialects.bulk_insert_ignore(conn, polls, POLL_COLUMNS, poll_rows)
@@ -181,7 +182,7 @@ class Store:
 
     def newest_ts(self) -> datetime | None:
         """The newest poll time, or None when nothing was ever written."""
-        newest = self._rows(sa.select(sa.func.max(polls.c.ts)))[0][0]
+        newest = self._rows(NEWEST_POLL)[0][0]
         return None if newest is None else from_ms(int(newest))
 
     def late_writes(self) -> int:

@@ -463,7 +463,7 @@ def test_read_indexes_exist_when_created_fresh_or_migrated_from_version_9(databa
 
 def test_store_counts_late_writes_and_only_those(database, hue, store):
     """A write is late when its oldest sample is more than `settled.LATE_AFTER` older than
-    the newest poll already stored (a replayed spool, a backfill into a live store), by
+    the newest poll already stored (a spool replayed after newer polls, a backfill), by
     the data's time, whatever the clock. On-time writes and rows already stored leave the
     count alone; it survives reopening (it lives in `meta`)."""
     assert store.late_writes() == 0
