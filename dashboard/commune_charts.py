@@ -30,59 +30,56 @@ def _local(col: pl.Series) -> list[datetime]:
     return col.dt.replace_time_zone(None).to_list()
 
 
-def _layout(fig: go.Figure, title: str, unit: str, lang: str, start: datetime,
-            end: datetime, tz: str) -> go.Figure:
+def _layout(title: str, unit: str, lang: str, start: datetime, end: datetime,
+            tz: str) -> dict:
+    """The time charts' layout: title, unit, the range's local times, Vietnamese separators."""
     x0 = start.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     x1 = end.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
-    fig.update_layout(
-        title={"text": html.escape(title), "font": {"size": 15}}, height=HEIGHT,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10}, hovermode="x unified",
-        separators=",." if lang == "vi" else ".,",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-        yaxis={"title": {"text": unit}, "rangemode": "tozero"},
-        xaxis={"range": [x0, x1], "tickformat": TICKS, "hoverformat": HOVER_TIME})
-    return fig
+    return {"title": {"text": html.escape(title), "font": {"size": 15}}, "height": HEIGHT,
+            "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "hovermode": "x unified",
+            "separators": _separators(lang),
+            "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1,
+                       "xanchor": "right"},
+            "yaxis": {"title": {"text": unit}, "rangemode": "tozero"},
+            "xaxis": {"range": [x0, x1], "tickformat": TICKS, "hoverformat": HOVER_TIME}}
+
+
+def _separators(lang: str) -> str:
+    return ",." if lang == "vi" else ".,"
 
 
 def line_chart(series: Sequence[tuple[str, pl.DataFrame, str, bool]], title: str, unit: str,
                lang: str, start: datetime, end: datetime, tz: str,
                scale: float = 1.0) -> go.Figure:
     """Lines from (name, frame with bucket/value, colour, dashed) items; value × `scale`."""
-    fig = go.Figure()
-    for name, frame, colour, dashed in series:
-        if frame.is_empty():
-            continue
-        values = [None if v is None else v * scale for v in frame["value"].to_list()]
-        fig.add_trace(go.Scatter(
-            x=_local(frame["bucket"]), y=values, name=html.escape(name), mode="lines",
-            connectgaps=False, line={"color": colour, "dash": "dash" if dashed else "solid",
-                                     "width": 2}))
-    return _layout(fig, title, unit, lang, start, end, tz)
+    traces = [go.Scatter(x=_local(frame["bucket"]),
+                         y=[None if v is None else v * scale for v in frame["value"].to_list()],
+                         name=html.escape(name), mode="lines", connectgaps=False,
+                         line={"color": colour, "dash": "dash" if dashed else "solid",
+                               "width": 2})
+              for name, frame, colour, dashed in series if not frame.is_empty()]
+    return go.Figure(data=traces, layout=_layout(title, unit, lang, start, end, tz))
 
 
 def bar_chart(series: Sequence[tuple[str, pl.DataFrame, str]], title: str, unit: str,
               lang: str, start: datetime, end: datetime, tz: str) -> go.Figure:
     """Grouped bars from (name, frame with bucket/increase, colour) items."""
-    fig = go.Figure()
-    for name, frame, colour in series:
-        if frame.is_empty():
-            continue
-        fig.add_trace(go.Bar(x=_local(frame["bucket"]), y=frame["increase"].to_list(),
-                             name=html.escape(name), marker_color=colour))
-    fig.update_layout(barmode="group")
-    return _layout(fig, title, unit, lang, start, end, tz)
+    traces = [go.Bar(x=_local(frame["bucket"]), y=frame["increase"].to_list(),
+                     name=html.escape(name), marker={"color": colour})
+              for name, frame, colour in series if not frame.is_empty()]
+    return go.Figure(data=traces, layout={**_layout(title, unit, lang, start, end, tz),
+                                          "barmode": "group"})
 
 
 def mix_chart(labels: Sequence[str], values: Sequence[float], title: str,
               lang: str) -> go.Figure:
     """Horizontal bars: dossiers received per procedure, largest on top."""
-    fig = go.Figure(go.Bar(x=list(values)[::-1], y=[html.escape(s) for s in labels][::-1],
-                           orientation="h", marker_color=COLOURS["received"]))
-    fig.update_layout(title={"text": html.escape(title), "font": {"size": 15}},
-                      height=max(HEIGHT, 40 + 28 * len(labels)),
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      separators=",." if lang == "vi" else ".,")
-    return fig
+    bar = go.Bar(x=list(values)[::-1], y=[html.escape(s) for s in labels][::-1],
+                 orientation="h", marker={"color": COLOURS["received"]})
+    return go.Figure(data=[bar], layout={
+        "title": {"text": html.escape(title), "font": {"size": 15}},
+        "height": max(HEIGHT, 40 + 28 * len(labels)),
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "separators": _separators(lang)})
 
 
 def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:

@@ -8,6 +8,7 @@ never skip, when the server is unreachable: a green run means both backends.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import uuid
@@ -95,6 +96,23 @@ def database(request: pytest.FixtureRequest, tmp_path) -> Iterator[Database]:
 def store(database: Database) -> Iterator[Store]:
     with database.open() as opened:
         yield opened
+
+
+def classes_made(build: Callable[[], object]) -> int:
+    """How many Python classes `build()` creates (the collector held off, so classes
+    made and dropped in between are counted too)."""
+
+    def classes() -> int:
+        return sum(1 for o in gc.get_objects() if isinstance(o, type))
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = classes()
+        build()
+        return classes() - before
+    finally:
+        gc.enable()
 
 
 def hue_centres():
