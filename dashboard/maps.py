@@ -61,13 +61,11 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
     it; stale and never-polled centres stay grey: an old value is no value.
     Each point's customdata is its centre id (`selection_target`).
     """
-    fig = go.Figure()
     indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String))
-    if metric is not None:
-        _metric_traces(fig, indexed, labels, metric, metric_label)
+    traces = [] if metric is None else _metric_traces(indexed, labels, metric, metric_label)
     for status in DRAW_ORDER if metric is None else (STALE, NO_DATA):
         part = indexed.filter(pl.col("status") == status)
-        fig.add_trace(go.Scattermap(
+        traces.append(go.Scattermap(
             lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers",
             marker={"size": 22 if status in (DOWN, DEGRADED) else 17,
                     "color": STATUS_COLOURS[status], "opacity": 0.95},
@@ -90,26 +88,25 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
     if points.height:
         centre = {"lat": (lat.min() + lat.max()) / 2, "lon": (lon.min() + lon.max()) / 2}
         zoom = _zoom(lat.max() - lat.min(), lon.max() - lon.min())
-    fig.update_layout(
-        map={"style": "white-bg", "layers": layers, "center": centre, "zoom": zoom},
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor=BACKGROUND, uirevision="wall", clickmode="event+select",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0.01, "xanchor": "left",
-                "x": 0.01, "bgcolor": "rgba(19,26,34,0.85)",
-                "font": {"size": 18, "color": "#f2f5f7"}},
-        hoverlabel={"font": {"size": 18}})
-    return fig
+    return go.Figure(data=traces, layout={
+        "map": {"style": "white-bg", "layers": layers, "center": centre, "zoom": zoom},
+        "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "paper_bgcolor": BACKGROUND, "uirevision": "wall", "clickmode": "event+select",
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 0.01, "xanchor": "left",
+                   "x": 0.01, "bgcolor": "rgba(19,26,34,0.85)",
+                   "font": {"size": 18, "color": "#f2f5f7"}},
+        "hoverlabel": {"font": {"size": 18}}})
 
 
-def _metric_traces(fig: go.Figure, points: pl.DataFrame, labels: dict[str, str], metric: str,
-                   metric_label: str) -> None:
+def _metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
+                   metric_label: str) -> list[go.Scattermap]:
     """Fresh centres coloured and sized by `metric`; fresh ones without a value in grey."""
     fresh = points.filter(pl.col("status").is_in([OK, DEGRADED, DOWN]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
     top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
     sizes = [12 + 20 * min(1.0, float(v) / top) for v in values.to_list()] if top else []
-    fig.add_trace(go.Scattermap(
+    traces = [go.Scattermap(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers",
         marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
                 "cmin": 0, "cmax": top, "opacity": 0.95,
@@ -117,14 +114,15 @@ def _metric_traces(fig: go.Figure, points: pl.DataFrame, labels: dict[str, str],
                              "tickfont": {"size": 14, "color": "#f2f5f7"}, "x": 0.98}},
         name=f"{metric_label} ({valued.height})", text=valued["hover"].to_list(),
         customdata=valued["id"].to_list(), hovertemplate="%{text}<extra></extra>",
-        showlegend=True))
+        showlegend=True)]
     missing = fresh.filter(pl.col(metric).is_null())
     if missing.height:
-        fig.add_trace(go.Scattermap(
+        traces.append(go.Scattermap(
             lat=missing["lat"].to_list(), lon=missing["lon"].to_list(), mode="markers",
             marker={"size": 14, "color": STATUS_COLOURS[NO_DATA]},
             name=f"{labels[NO_DATA]} ({missing.height})", text=missing["hover"].to_list(),
             customdata=missing["id"].to_list(), hovertemplate="%{text}<extra></extra>"))
+    return traces
 
 
 def province_grid(summary: pl.DataFrame, labels: dict[str, str], tile_text: list[str],
@@ -140,28 +138,27 @@ def province_grid(summary: pl.DataFrame, labels: dict[str, str], tile_text: list
     xs = [i % columns for i in range(n)]
     ys = [rows - 1 - i // columns for i in range(n)]
     states = summary["state"].to_list()
-    fig = go.Figure(go.Scatter(
+    traces = [go.Scatter(
         x=xs, y=ys, mode="markers+text", text=tile_text,
         textfont={"size": 15, "color": "#0b1016"},
         marker={"symbol": "square", "size": 96, "color": [STATUS_COLOURS[s] for s in states],
                 "line": {"width": 0}},
         customdata=[f"province:{c}" for c in summary["province_code"].to_list()],
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
-    for state in DRAW_ORDER:  # legend entries only
-        count = states.count(state)
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers",
-                                 marker={"symbol": "square", "size": 18,
-                                         "color": STATUS_COLOURS[state]},
-                                 name=f"{labels[state]} ({count})"))
-    fig.update_layout(
-        height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor=BACKGROUND,
-        plot_bgcolor=BACKGROUND, uirevision="provinces", clickmode="event+select",
-        xaxis={"visible": False, "range": [-0.6, columns - 0.4], "fixedrange": True},
-        yaxis={"visible": False, "range": [-0.6, rows - 0.4], "fixedrange": True},
-        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0,
-                "font": {"size": 18, "color": "#f2f5f7"}},
-        hoverlabel={"font": {"size": 18}})
-    return fig
+        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False)]
+    traces += [go.Scatter(x=[None], y=[None], mode="markers",  # legend entries only
+                          marker={"symbol": "square", "size": 18,
+                                  "color": STATUS_COLOURS[state]},
+                          name=f"{labels[state]} ({states.count(state)})")
+               for state in DRAW_ORDER]
+    return go.Figure(data=traces, layout={
+        "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "paper_bgcolor": BACKGROUND, "plot_bgcolor": BACKGROUND, "uirevision": "provinces",
+        "clickmode": "event+select",
+        "xaxis": {"visible": False, "range": [-0.6, columns - 0.4], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-0.6, rows - 0.4], "fixedrange": True},
+        "legend": {"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0,
+                   "font": {"size": 18, "color": "#f2f5f7"}},
+        "hoverlabel": {"font": {"size": 18}}})
 
 
 def selection_target(event: object) -> tuple[str, str] | None:

@@ -12,6 +12,7 @@ from dashboard import maps
 from dashboard import playlist as pl_
 from metrics import alert_stats, geo
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
+from tests.conftest import classes_made
 
 T0 = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)
 TIME = pl.Datetime("ms", "UTC")
@@ -120,6 +121,26 @@ def test_status_map_points_carry_centre_ids_for_the_drill_down():
                                metric_label="lag")
     valued = coloured.data[0]
     assert list(valued.customdata) == ["a"]  # the down centre has no value: grey, not 0
+
+
+def test_map_and_grid_are_built_making_almost_no_classes():
+    """Figures are built in one constructor call: a layout set afterwards makes plotly
+    define a class per key path (tests/unit/test_commune_charts.py), 524 for these three.
+    Built at once, only names with an underscore are parsed (`paper_bgcolor`,
+    `plot_bgcolor`: two classes each)."""
+    points = pl.DataFrame({"id": ["a", "b"], "lat": [16.0, 16.1], "lon": [107.0, 107.1],
+                           "status": [OK, DOWN], "sync_lag_s": [10.0, None],
+                           "province_code": [46, 46]})
+    labels = {s: s for s in (OK, DEGRADED, DOWN, STALE, NO_DATA)}
+    summary = pl.DataFrame({"province_code": [46, 1], "state": [OK, DOWN]})
+
+    def wall() -> None:
+        maps.status_map(points, labels, ["A", "B"], tile_url="http://tiles.local/{z}/{x}/{y}")
+        maps.status_map(points, labels, ["A", "B"], metric="sync_lag_s", metric_label="lag")
+        maps.province_grid(summary, labels, ["Huế", "Hà Nội"], ["Huế", "Hà Nội"])
+
+    wall()
+    assert classes_made(wall) <= 8
 
 
 def _alerts(rows):
