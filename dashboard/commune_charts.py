@@ -32,7 +32,7 @@ def _local(col: pl.Series) -> list[datetime]:
 
 def _layout(title: str, unit: str, lang: str, start: datetime, end: datetime,
             tz: str) -> dict:
-    """The time charts' layout: title, unit, the range's local times, Vietnamese separators."""
+    """The time charts' layout: title, unit, the range in local time, the language's separators."""
     x0 = start.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     x1 = end.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     return {"title": {"text": html.escape(title), "font": {"size": 15}}, "height": HEIGHT,
