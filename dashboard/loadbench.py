@@ -143,12 +143,14 @@ def allocator_in(maps: str) -> str:
 
 
 def malloc_settings_in(environ: bytes) -> dict[str, str]:
-    """glibc malloc's settings (`MALLOC_*`, `GLIBC_TUNABLES`) from the bytes of
-    /proc/<pid>/environ, the environment the process started with."""
+    """The allocators' settings (glibc's `MALLOC_*` and `GLIBC_TUNABLES`, polars' jemalloc's
+    `_RJEM_MALLOC_CONF`) from the bytes of /proc/<pid>/environ, the environment the process
+    started with. glibc 2.36 cuts `GLIBC_TUNABLES` there after the first tunable it parsed;
+    the others still apply."""
     found = {}
     for entry in environ.split(b"\0"):
         name, sep, value = entry.decode(errors="replace").partition("=")
-        if sep and (name.startswith("MALLOC_") or name == "GLIBC_TUNABLES"):
+        if sep and (name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "_RJEM_MALLOC_CONF")):
             found[name] = value
     return dict(sorted(found.items()))
 

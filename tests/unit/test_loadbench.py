@@ -68,13 +68,13 @@ def test_allocator_in_reads_the_preloaded_malloc_from_the_memory_maps():
     assert allocator_in(libc + polars) == "glibc"
 
 
-def test_malloc_settings_in_reads_glibcs_settings_from_the_start_environment():
+def test_malloc_settings_in_reads_the_allocators_settings_from_the_start_environment():
     environ = (b"PATH=/usr/bin\0MALLOC_ARENA_MAX=1\0GLIBC_TUNABLES=glibc.malloc.trim_threshold="
                b"131072\0_RJEM_MALLOC_CONF=dirty_decay_ms:500\0MALLOC_MMAP_THRESHOLD_=65536\0"
-               b"NOT_MALLOC_ARENA_MAX=9\0MALLOC_BROKEN\0")
+               b"NOT_MALLOC_ARENA_MAX=9\0MALLOC_BROKEN\0RJEM_MALLOC_CONF=x\0")
     assert malloc_settings_in(environ) == {
         "GLIBC_TUNABLES": "glibc.malloc.trim_threshold=131072", "MALLOC_ARENA_MAX": "1",
-        "MALLOC_MMAP_THRESHOLD_": "65536"}
+        "MALLOC_MMAP_THRESHOLD_": "65536", "_RJEM_MALLOC_CONF": "dirty_decay_ms:500"}
     assert malloc_settings_in(b"") == {} and malloc_settings_in(b"\xff=\0") == {}
 
 
