@@ -7,27 +7,41 @@ dashboard's RSS grew 30 MB/h over a one-hour soak. This thread bounds how long c
 garbage can wait to one minute, for about a tenth of a percent of a core. Soaks with it
 grew alike (31-41 MB/h) while the Python heap stayed flat, so that growth is not garbage
 but native memory (docs/benchmarks.md, "Memory over an hour").
+
+Each minute it also drops the compute locks Streamlit's caches keep for every key they ever
+computed (dashboard/cache_locks.py), before collecting.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import threading
+
+from dashboard import cache_locks
+
+log = logging.getLogger(__name__)
 
 EVERY_S = 60.0
 
 
 class Pacer:
-    """A daemon thread that runs `gc.collect()` every `every_s` seconds until stopped."""
+    """A daemon thread that prunes the caches' compute locks and runs `gc.collect()` every
+    `every_s` seconds until stopped."""
 
     def __init__(self, every_s: float = EVERY_S):
         self.every_s = every_s
         self.runs = 0
+        self.locks_pruned = 0
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="ioc-gc-pacer", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
+            try:
+                self.locks_pruned += cache_locks.prune() or 0
+            except Exception:  # housekeeping must not stop the collections
+                log.exception("pruning Streamlit's cache locks failed")
             gc.collect()
             self.runs += 1
 
