@@ -12,7 +12,7 @@ poll, so every poll adds keys. Under `ioc bench load` (50 walls + 5 staff) that 
 sessions still wait for it; a session that fetched a lock a moment before it was dropped
 still uses it, and one more session may then compute the same value once. The cached values
 themselves are untouched. It reads Streamlit's private attributes (the version is pinned in
-requirements.txt); if they are missing it does nothing and says so.
+requirements.txt); if they are missing it does nothing and says so, once.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
+_warned = False  # whether prune() has said that it cannot work here
 
 
 def function_caches() -> list[Any] | None:
@@ -59,7 +60,10 @@ def prune() -> int | None:
     caches = function_caches()
     if caches is None or not all(hasattr(c, "_value_locks") and hasattr(c, "_value_locks_lock")
                                  for c in caches):
-        log.warning("Streamlit's caches are not laid out as in 1.67: their compute locks "
-                    "are not pruned")
+        global _warned
+        if not _warned:  # once: the pacer asks every minute
+            log.warning("Streamlit's caches are not laid out as in 1.67: their compute locks "
+                        "are not pruned")
+            _warned = True
         return None
     return sum(prune_cache(c) for c in caches)

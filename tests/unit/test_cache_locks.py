@@ -65,3 +65,11 @@ def test_the_pacer_prunes_each_round():
     pacer.stop()
     assert pacer.locks_pruned >= 50 and _locks_total() == 0
     assert not any(t.name == "ioc-gc-pacer" and t is pacer.thread for t in threading.enumerate())
+
+
+def test_unknown_internals_are_reported_once(monkeypatch, caplog):
+    monkeypatch.setattr(cache_locks, "function_caches", lambda: None)
+    monkeypatch.setattr(cache_locks, "_warned", False)
+    with caplog.at_level("WARNING", logger="dashboard.cache_locks"):
+        assert cache_locks.prune() is None and cache_locks.prune() is None
+    assert len([r for r in caplog.records if "not pruned" in r.getMessage()]) == 1
