@@ -67,6 +67,15 @@ class Proc:
             self.kills.append(time.time())
             self.proc.wait(10)
 
+    def terminate(self, timeout_s: float = 30) -> int | None:
+        """SIGTERM the main process only, as a service manager stops it, and wait: it
+        finishes (and logs) the cycle in hand and exits. The exit code (None: not running)."""
+        if not self.alive:
+            return None
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout_s)
+
     def stop(self, timeout_s: float = 20) -> int | None:
         """SIGTERM the whole group, then SIGKILL it if it lingers; the exit code."""
         if self.proc is None:

@@ -247,6 +247,13 @@ def test_the_product_loses_nothing_repeats_nothing_and_shows_every_failure_under
                             f"({reason or rule_of(kind)}):\n{page.everything()[-1500:]}")
     problems += check_chaos_faults(product, engine, rec)
 
+    # From here on the store and the collector's log are compared: stop the collector first
+    # (as a service manager does), or a cycle written between reading the one and the
+    # other counts as lost.
+    if (code := product.collector.terminate()) != 0:
+        problems.append(f"the collector did not stop cleanly on SIGTERM (exit code {code}):\n"
+                        f"{product.collector.tail()}")
+
     # Notifications: exactly once each, across the collector's restarts; none forgotten.
     outbox = [(r["id"], r["state"], r["payload"]) for r in rows(
         engine, "SELECT id, state, payload FROM notifications ORDER BY id")]
