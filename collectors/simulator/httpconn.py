@@ -75,6 +75,15 @@ def parse(buf: bytearray) -> Request | None:
     return Request(method, target.partition("?")[0], headers, body, keep)
 
 
+def phrase(status: int) -> str:
+    """The reason phrase of `status`; empty for a code with none registered (e.g. 576), which
+    HTTP/1.1 allows: the `http_5xx` fault may send any code from 500 to 599."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def head(status: int, ctype: str, length: int, keep_alive: bool) -> bytes:
     conn = (
         f"Connection: keep-alive\r\nKeep-Alive: timeout={int(IDLE_TIMEOUT_S)}\r\n"
@@ -82,7 +91,7 @@ def head(status: int, ctype: str, length: int, keep_alive: bool) -> bytes:
         else "Connection: close\r\n"
     )
     return (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nServer: pvhcc-sim\r\n"
+        f"HTTP/1.1 {status} {phrase(status)}\r\nServer: pvhcc-sim\r\n"
         f"Content-Type: {ctype}\r\nContent-Length: {length}\r\n{conn}\r\n"
     ).encode()
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 BRIEFING = datetime(2025, 7, 3, 3, 0, tzinfo=UTC).timestamp()  # 10:00 in Asia/Ho_Chi_Minh
 HUE = fleet("hue")
 IDS = [c.id for c in HUE]
-SOFT_DOWN, SLOW_OK = IDS[7], IDS[8]
+SOFT_DOWN, SLOW_OK = IDS[8], IDS[9]
 
 
 @pytest.fixture
@@ -68,6 +68,7 @@ FAULTS = [
     ("refuse", {}, Reason.REFUSED, None),
     ("hang", {}, Reason.TIMEOUT, None),
     ("http_5xx", {"status": 502}, Reason.HTTP_STATUS, 502),
+    ("http_5xx", {"status": 576}, Reason.HTTP_STATUS, 576),  # a code with no phrase
     ("malformed", {}, Reason.BAD_PAYLOAD, 200),
     ("oversized", {"bytes": 2_000_000}, Reason.TOO_LARGE, 200),
     ("slow", {"delay_s": 5}, Reason.TIMEOUT, None),

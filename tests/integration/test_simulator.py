@@ -138,7 +138,8 @@ def test_simulator_answers_again_when_a_fault_expires(sim):
     assert sim.faults() == []
 
 
-@pytest.mark.parametrize(("params", "status"), [({}, 503), ({"status": 502}, 502)])
+@pytest.mark.parametrize(("params", "status"), [({}, 503), ({"status": 502}, 502),
+                                                 ({"status": 576}, 576)])  # no phrase
 def test_simulator_answers_5xx_when_http_5xx_is_injected(sim, params, status):
     sim.inject([WARD], "http_5xx", 30, **params)
     assert get(sim.base_url(WARD) + "/status").status_code == status
