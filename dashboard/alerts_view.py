@@ -10,7 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import alert_text, fmt
 from dashboard.i18n import Tr
 
 ALERT_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start", "duration")
@@ -42,11 +42,11 @@ def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...]
     for row in board.iter_rows(named=True):
         cell = {
             "id": str(row["id"]),
-            "severity": _word(tr, "wall2.severity", row["severity"]),
+            "severity": alert_text.severity(row["severity"], tr),
             "state": _word(tr, "alerts.state", row["state"]),
             "centre": row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"),
-            "rule": row["rule"],
-            "summary": row["summary"],
+            "rule": alert_text.rule_name(row["rule"], tr),
+            "summary": alert_text.summary(row, tr),
             "start": _time(row["since"], tz),
             "resolved": _time(row["resolved_at"], tz),
             "duration": fmt.duration(row["duration_s"], lang),
@@ -91,5 +91,6 @@ def failed_table(outbox: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
 def option_label(row: dict, tr: Tr) -> str:
     """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"."""
     centre = row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
-    summary = row["summary"] if len(row["summary"]) <= 80 else row["summary"][:79] + "…"
-    return f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"
+    said = alert_text.summary(row, tr)
+    summary = said if len(said) <= 80 else said[:79] + "…"
+    return f"#{row['id']} · {alert_text.severity(row['severity'], tr)} · {centre} · {summary}"

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import fmt, i18n
+from dashboard import alert_text, fmt, i18n
 from dashboard.i18n import Tr
 
 HEIGHT = 290
@@ -92,9 +92,17 @@ def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
     columns = [tr(f"commune.timeline.{k}") for k in keys]
     rows = []
     for r in timeline.iter_rows(named=True):
-        what = r["what"] or ""
-        if r["kind"] == "outage" and f"reason.{what}" in i18n.VI:
-            what = tr(f"reason.{what}")
+        what, detail = r["what"] or "", r["detail"] or ""
+        if r["kind"] == "outage":
+            what = tr(f"reason.{what}") if f"reason.{what}" in i18n.VI else what
+            detail = alert_text.poll_detail(detail, tr)
+        elif r["kind"] == "alert":
+            detail = alert_text.summary({"rule": what, "summary": detail,
+                                         "facts": r.get("facts")}, tr)
+            what = alert_text.rule_name(what, tr)
+        elif r["kind"] != "gap":
+            detail = alert_text.event_detail(r["kind"], detail, tr, tz)
+            what = alert_text.rule_name(what, tr)
         end = tr("commune.timeline.ongoing") if r["ongoing"] else (
             fmt.date_time(r["end"], tz) if r["end"] is not None else "")
         severity = r["severity"] or ""
@@ -103,6 +111,6 @@ def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
         rows.append(dict(zip(columns, (
             fmt.date_time(r["start"], tz) if r["start"] is not None else "", end,
             fmt.duration(r["duration_s"], tr.lang) if r["duration_s"] is not None else "",
-            tr(f"commune.kind.{r['kind']}"), severity, what, r["detail"] or "",
+            tr(f"commune.kind.{r['kind']}"), severity, what, detail,
             r["actor"] or ""), strict=True)))
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, i18n, maps
+from dashboard import alert_text, fmt, i18n, maps
 from dashboard.i18n import Tr
 from metrics import queries as q
 
@@ -228,7 +228,7 @@ def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl
     rows = [dict(zip([tr(k) for k in keys], (
         md_text(severity_text(row["severity"], tr)),
         md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
-        md_text(row["summary"]),
+        md_text(alert_text.summary(row, tr)),
         _when(row["since"], now, tz),
         fmt.duration(row["duration_s"], lang)), strict=True))
         for row in board.iter_rows(named=True)]

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
-from dashboard import data, fmt
+from dashboard import alert_text, data, fmt
 from dashboard.i18n import Tr
 from metrics import audit, kiosk
 
@@ -27,8 +27,10 @@ def audit_table(url: str, tr: Tr, tz: str, actions: list[str] | None = None) -> 
     found = audit.entries(data.store(url), actions=actions or None, limit=ROWS)
     keys = ("time", "actor", "role", "action", "ok", "target", "detail")
     cols = [tr(f"audit.col.{k}") for k in keys]
-    rows = [dict(zip(cols, (_when(r["ts"], tz), r["actor"], r["role"], r["action"],
-                            "✓" if r["ok"] else "✗", r["target"], r["detail"]), strict=True))
+    rows = [dict(zip(cols, (_when(r["ts"], tz), r["actor"], alert_text.role_name(r["role"], tr),
+                            alert_text.audit_action(r["action"], tr), "✓" if r["ok"] else "✗",
+                            r["target"], alert_text.audit_detail(r["action"], r["detail"], tr,
+                                                                 tz)), strict=True))
             for r in found.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=dict.fromkeys(cols, pl.String))
 

@@ -1,5 +1,5 @@
 """The finder's table as people read it: localised headings, numbers in display units,
-each row's broken rules in plain words, and the CSV export (pure)."""
+each row's broken rules in plain words, and the CSV and Excel exports (pure)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ from urllib.parse import urlencode
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import fmt, xlsx
 from dashboard.i18n import Tr
 from metrics import lagging
 from metrics import queries as q
 from metrics.lagging import Rule
 
-BOM = "\ufeff"  # lets Excel read the CSV as UTF-8 (Vietnamese names intact)
 SHOWN_METRICS = ("on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
                  "overdue", "unsynced")
 DIGITS = {"on_time_rate_today": 1, "availability_24h": 1, "sync_lag_s": 0, "otp_p95_s": 0,
@@ -76,6 +75,19 @@ def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataF
     return out.with_columns(pl.Series(tr("finder.col.broken"), broken, pl.String))
 
 
+def screen_table(table: pl.DataFrame, tr: Tr) -> pl.DataFrame:
+    """`display_table` for st.dataframe: its numbers written for the page's language."""
+    return fmt.texts(table, tr.lang, {metric_heading(m, tr): DIGITS[m] for m in SHOWN_METRICS})
+
+
+def xlsx_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
+    """The table (without its link column) as an Excel workbook, numbers as numbers."""
+    return xlsx.workbook({tr("finder.title"): table.drop(tr("finder.col.link"))},
+                         dict.fromkeys((metric_heading(m, tr) for m in SHOWN_METRICS),
+                                       "decimal"))
+
+
 def csv_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
     """The table (without its link column) as UTF-8 CSV with a byte-order mark."""
-    return (BOM + table.drop(tr("finder.col.link")).write_csv()).encode("utf-8")
+    return fmt.csv_bytes(table.drop(tr("finder.col.link")), tr.lang,
+                         {metric_heading(m, tr): DIGITS[m] for m in SHOWN_METRICS})

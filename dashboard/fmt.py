@@ -8,7 +8,9 @@ Pure functions: the caller passes `now`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -103,3 +105,85 @@ def parse_local(text: str, tz: str = LOCAL_TZ) -> datetime:
     """
     when = datetime.fromisoformat(text.strip())
     return when if when.tzinfo is not None else when.replace(tzinfo=ZoneInfo(tz))
+
+
+def parse_number(text: str, lang: str = "vi") -> float:
+    """A number as a person types it: "1.234,5" or "92,5" (vi), "1,234.5" (en); a plain
+    "92.5" is read too. ValueError when `text` is not a number (the caller says where)."""
+    raw = text.strip().replace(" ", "").replace("\u00a0", "").rstrip("%")
+    group, decimal = (".", ",") if lang == "vi" else (",", ".")
+    if lang == "vi" and "," not in raw and raw.count(".") == 1 and \
+            len(raw.split(".")[1]) != 3:
+        decimal, group = ".", ","  # "92.5": a dot decimal typed out of habit
+    if decimal in raw and raw.count(decimal) > 1:
+        raise ValueError(f"not a number: {text!r}")
+    head, _, tail = raw.partition(decimal)
+    if group in head:
+        parts = head.split(group)
+        if not parts[0] or any(len(p) != 3 for p in parts[1:]):
+            raise ValueError(f"not a number: {text!r}")
+        head = "".join(parts)
+    if group in tail:
+        raise ValueError(f"not a number: {text!r}")
+    return float(f"{head}.{tail}" if tail else head)
+
+
+def texts(frame: Any, lang: str, digits: Mapping[str, int],
+          percents: Mapping[str, int] | None = None) -> Any:
+    """A polars frame for the screen: the columns in `digits` as numbers written for
+    `lang` with that many decimals ("1.234,5"), those in `percents` (ratios) as "95,1 %";
+    null → "—". Streamlit's tables write numbers only the English way (its formats are
+    printf and the browser's locale), so numbers reach them as text; exports keep numbers."""
+    import polars as pl
+
+    def show(name: str, write: Any) -> Any:
+        return (pl.col(name).map_elements(write, return_dtype=pl.String, skip_nulls=True)
+                .fill_null(DASH))
+
+    return frame.with_columns(
+        *(show(n, lambda v, d=d: number(v, lang, d)) for n, d in digits.items()
+          if n in frame.columns),
+        *(show(n, lambda v, d=d: percent(v, lang, d)) for n, d in (percents or {}).items()
+          if n in frame.columns))
+
+
+# Spreadsheet number formats (Excel codes: "," groups and "." marks decimals in the code;
+# Excel shows them with the reader's own separators, 1.234,5 on a Vietnamese system).
+XLSX_FORMATS = {"count": "#,##0", "decimal": "#,##0.0", "percent": "0.0%"}
+
+
+CSV_DELIMITER = {"vi": ";", "en": ","}  # a decimal comma needs another field separator
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_bytes(frame: Any, lang: str, digits: Mapping[str, int] | None = None) -> bytes:
+    """A polars frame as CSV for a spreadsheet, UTF-8 with a byte-order mark (Excel then
+    keeps the diacritics). Vietnamese: fields separated by ";" and numbers with a decimal
+    comma and no grouping ("1234,5"), as a Vietnamese-locale Excel reads them back as
+    numbers; English: "," and "1234.5". `digits` fixes a numeric column's decimals
+    (default: integers as they are, other numbers to 4 places). Text a spreadsheet would
+    run as a formula (=, +, -, @ …) is prefixed with '."""
+    import csv
+    import io
+
+    decimal = "," if lang == "vi" else "."
+    numeric = {n for n, t in frame.schema.items() if t.is_numeric()}
+
+    def cell(name: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if name in numeric:
+            places = (digits or {}).get(name, 0 if isinstance(value, int) else 4)
+            text = f"{value:.{places}f}"
+            if places and name not in (digits or {}):
+                text = text.rstrip("0").rstrip(".")
+            return text.replace(".", decimal)
+        text = str(value)
+        return "'" + text if text[:1] in _FORMULA else text
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=CSV_DELIMITER.get(lang, ","), lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    writer.writerows([cell(n, v) for n, v in zip(frame.columns, row, strict=True)]
+                     for row in frame.iter_rows())
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

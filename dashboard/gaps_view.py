@@ -76,7 +76,7 @@ def timeline_rows(found: pl.DataFrame, tr: Tr) -> pl.DataFrame:
     rows = [{"start": g["start"], "end": g["end"],
              "duration_s": ((g["end"] - g["start"]).total_seconds() or None),
              "kind": "gap", "severity": "warning", "what": reason(g["reason"], tr),
-             "detail": detail(g, tr), "actor": None, "ongoing": False}
+             "detail": detail(g, tr), "actor": None, "ongoing": False, "facts": None}
             for g in found.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=TIMELINE_SCHEMA)
 

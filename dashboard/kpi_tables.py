@@ -50,6 +50,14 @@ def group_text(g: kpi.Group, tr: Tr) -> str:
     return f"{fnum(round(g.points, 1), tr.lang, 1)}/{fnum(g.max_points, tr.lang)}"
 
 
+def centre_screen(wide: pl.DataFrame, cards: dict[str, kpi.Scorecard], tr: Tr
+                  ) -> pl.DataFrame:
+    """`centre_table` for st.dataframe: received and total points written for the language
+    (the rows keep the lowest-total-first order)."""
+    return fmt.texts(centre_table(wide, cards, tr), tr.lang,
+                     {tr("kpi.col.received"): 0, tr("kpi.col.total"): 1})
+
+
 def centre_table(wide: pl.DataFrame, cards: dict[str, kpi.Scorecard], tr: Tr) -> pl.DataFrame:
     """One row per centre: name, dossiers received, total points (number, for sorting; null
     when no data), each group "x/max" and each indicator's result; lowest total first."""

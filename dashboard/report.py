@@ -8,21 +8,18 @@ spreadsheet would run as a formula.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import alert_text, fmt, xlsx
 from dashboard.i18n import Tr
 from metrics import briefing as br
 
 COMMUNE_KINDS = {"xã", "phường", "đặc khu"}
 COUNT_COLUMNS = ("received", "resolved", "on_time", "late", "returned")
-BOM = "\ufeff"
 
 
 def in_text(name: str, kind: str | None, lang: str) -> str:
@@ -139,6 +136,25 @@ def centre_table(b: br.Briefing, tr: Tr) -> pl.DataFrame:
             .rename({"name": tr("briefing.col.centre"), **cols}))
 
 
+def centre_screen(b: br.Briefing, tr: Tr) -> pl.DataFrame:
+    """`centre_table` for st.dataframe: counts and the rate written for the language."""
+    return fmt.texts(centre_table(b, tr), tr.lang,
+                     {tr(f"briefing.col.{c}"): 0 for c in COUNT_COLUMNS},
+                     {tr("briefing.col.on_time_rate"): 1})
+
+
+def xlsx_bytes(b: br.Briefing, tr: Tr, tz: str) -> bytes:
+    """The briefing as an Excel workbook: the per-centre figures (numbers, the rate as a
+    percentage), then the centres needing attention, incidents and alerts."""
+    prev = fmt.date_time(b.previous, tz)
+    return xlsx.workbook({
+        tr("briefing.sec.centres"): centre_table(b, tr),
+        tr("briefing.sec.attention"): attention_table(b, tr, tz),
+        tr("briefing.sec.incidents", prev=prev): incident_table(b, tr, tz),
+        tr("briefing.sec.alerts", prev=prev): alert_table(b, tr, tz),
+    }, {tr("briefing.col.on_time_rate"): "percent"})
+
+
 def incident_table(b: br.Briefing, tr: Tr, tz: str) -> pl.DataFrame:
     """Incidents as text: centre, start ("before HH:MM" when it began earlier), end, duration,
     cause (reason and the poll's detail, plain text)."""
@@ -150,18 +166,19 @@ def incident_table(b: br.Briefing, tr: Tr, tz: str) -> pl.DataFrame:
             "start": tr("briefing.before", t=start) if r["from_before"] else start,
             "end": tr("briefing.ongoing") if r["ongoing"] else _when(r["end"], b, tz),
             "duration": fmt.duration(r["duration_s"], tr.lang),
-            "cause": f"{_reason(r['reason'], tr)} — {r['detail']}" if r["detail"]
-            else _reason(r["reason"], tr),
+            "cause": f"{_reason(r['reason'], tr)} — {alert_text.poll_detail(r['detail'], tr)}"
+            if r["detail"] else _reason(r["reason"], tr),
         })
     return _texts(rows, ("centre", "start", "end", "duration", "cause"), tr)
 
 
 def alert_table(b: br.Briefing, tr: Tr, tz: str) -> pl.DataFrame:
     rows = [{
-        "severity": r["severity"], "centre": r["name"] or tr("briefing.province_wide"),
-        "summary": r["summary"], "start": _when(r["start"], b, tz),
+        "severity": alert_text.severity(r["severity"], tr),
+        "centre": r["name"] or tr("briefing.province_wide"),
+        "summary": alert_text.summary(r, tr), "start": _when(r["start"], b, tz),
         "end": _when(r["end"], b, tz) if r["end"] else tr("briefing.ongoing"),
-        "duration": fmt.duration(r["duration_s"], tr.lang), "cause": r["cause"],
+        "duration": fmt.duration(r["duration_s"], tr.lang), "cause": alert_text.cause(r, tr),
     } for r in b.alerts.iter_rows(named=True)]
     return _texts(rows, ("severity", "centre", "summary", "start", "end", "duration", "cause"),
                   tr)
@@ -179,20 +196,9 @@ def _texts(rows: list[dict[str, Any]], keys: tuple[str, ...], tr: Tr) -> pl.Data
     return pl.DataFrame([{names[k]: r[k] for k in keys} for r in rows], schema=schema)
 
 
-def _cell(value: Any) -> str:
-    """A CSV cell; text a spreadsheet would evaluate (=, +, -, @ …) is quoted with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_bytes(b: br.Briefing, tr: Tr) -> bytes:
-    """The per-centre figures as CSV, UTF-8 with a BOM (Excel then reads Vietnamese right)."""
-    table = centre_table(b, tr).with_columns(pl.col(tr("briefing.col.on_time_rate")).round(4))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    writer.writerows([_cell(v) for v in row] for row in table.iter_rows())
-    return (BOM + out.getvalue()).encode("utf-8")
+    """The per-centre figures as CSV for the page's language (`fmt.csv_bytes`)."""
+    return fmt.csv_bytes(centre_table(b, tr), tr.lang, {tr("briefing.col.on_time_rate"): 4})
 
 
 CSS = """

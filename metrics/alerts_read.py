@@ -28,7 +28,7 @@ ALERT_SCHEMA: dict[str, pl.DataType] = {
     "summary": pl.String, "cause": pl.String, "value": pl.Float64, "state": pl.String,
     "pending_since": TIME, "firing_since": TIME, "resolved_at": TIME, "last_eval": TIME,
     "last_notified": TIME, "acked_by": pl.String, "acked_at": TIME, "ack_note": pl.String,
-    "inhibited_by": pl.String,
+    "inhibited_by": pl.String, "facts": pl.String,
 }
 EVENT_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64, "alert_id": pl.Int64, "ts": TIME, "kind": pl.String, "actor": pl.String,

@@ -140,7 +140,8 @@ def incidents(polls: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> pl
 
 ALERT_COLUMNS = {"centre_id": pl.String, "name": pl.String, "severity": pl.String,
                  "rule": pl.String, "summary": pl.String, "cause": pl.String,
-                 "state": pl.String, "start": TS, "end": TS, "duration_s": pl.Float64}
+                 "state": pl.String, "start": TS, "end": TS, "duration_s": pl.Float64,
+                 "facts": pl.String}
 
 
 def alert_rows(alerts: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> pl.DataFrame:
@@ -157,6 +158,7 @@ def alert_rows(alerts: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> 
         "centre_id", "name", "severity", "rule", "summary", "cause", "state",
         pl.col("firing_since").alias("start"), pl.col("resolved_at").alias("end"),
         ((stop - pl.col("firing_since")).dt.total_milliseconds() / 1000).alias("duration_s"),
+        pl.col("facts") if "facts" in fired.columns else pl.lit(None, pl.String).alias("facts"),
     ).cast(ALERT_COLUMNS).sort("start")
 
 

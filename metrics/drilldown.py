@@ -319,7 +319,7 @@ def component_states(latest: pl.DataFrame, poll: pl.DataFrame, now: datetime,
 TIMELINE_SCHEMA = {"start": pl.Datetime("ms", "UTC"), "end": pl.Datetime("ms", "UTC"),
                    "duration_s": pl.Float64, "kind": pl.String, "severity": pl.String,
                    "what": pl.String, "detail": pl.String, "actor": pl.String,
-                   "ongoing": pl.Boolean}
+                   "ongoing": pl.Boolean, "facts": pl.String}
 SHOWN_EVENTS = ("acknowledged", "unacknowledged", "silenced")
 
 
@@ -328,8 +328,8 @@ def timeline(outage_runs: pl.DataFrame, alerts: pl.DataFrame,
     """Outages, alerts and acknowledgements of one centre in one list, newest first.
 
     kind: "outage" (what = poll failure reason), "alert" (what = rule, detail =
-    summary, end = resolved time) or an event kind from SHOWN_EVENTS (actor =
-    who, detail = their note). Text is the stored text, untrusted: show it as
+    summary, facts = the figures behind it, end = resolved time) or an event kind from
+    SHOWN_EVENTS (actor = who, detail = their note). Text is the stored text, untrusted: show it as
     plain text. Empty alert frames (no alerting tables in use) are fine.
     """
     parts = [pl.DataFrame(schema=TIMELINE_SCHEMA)]
@@ -337,7 +337,8 @@ def timeline(outage_runs: pl.DataFrame, alerts: pl.DataFrame,
         parts.append(outage_runs.select(
             "start", "end", "duration_s", pl.lit("outage").alias("kind"),
             pl.lit("critical").alias("severity"), pl.col("reason").alias("what"), "detail",
-            pl.lit(None, pl.String).alias("actor"), "ongoing"))
+            pl.lit(None, pl.String).alias("actor"), "ongoing",
+            pl.lit(None, pl.String).alias("facts")))
     if not alerts.is_empty():
         start = pl.coalesce("firing_since", "pending_since")
         parts.append(alerts.select(
@@ -346,14 +347,16 @@ def timeline(outage_runs: pl.DataFrame, alerts: pl.DataFrame,
             .alias("duration_s"),
             pl.lit("alert").alias("kind"), "severity", pl.col("rule").alias("what"),
             pl.col("summary").alias("detail"), pl.col("acked_by").alias("actor"),
-            pl.col("resolved_at").is_null().alias("ongoing")))
+            pl.col("resolved_at").is_null().alias("ongoing"),
+            pl.col("facts") if "facts" in alerts.columns
+            else pl.lit(None, pl.String).alias("facts")))
     if not events.is_empty():
         shown = events.filter(pl.col("kind").is_in(SHOWN_EVENTS))
         parts.append(shown.select(
             pl.col("ts").alias("start"), pl.lit(None, pl.Datetime("ms", "UTC")).alias("end"),
             pl.lit(None, pl.Float64).alias("duration_s"), "kind", "severity",
             pl.col("rule").alias("what"), "detail", "actor",
-            pl.lit(False).alias("ongoing")))
+            pl.lit(False).alias("ongoing"), pl.lit(None, pl.String).alias("facts")))
     return (pl.concat([p.cast(TIMELINE_SCHEMA) for p in parts])
             .sort("start", descending=True, nulls_last=True))
 

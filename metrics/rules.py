@@ -1,14 +1,16 @@
 """Pure rule evaluation: one rule over a window of store data at a moment → hits.
 
 `evaluate(rule, window, now_ms)` returns an `Evaluation`: the alert instances whose
-condition holds (`hits`, each with a fingerprint, identifying labels, a value, a cause
-and the rendered Vietnamese summary) and every fingerprint whose state the data shows
+condition holds (`hits`, each with a fingerprint, identifying labels, a value, a cause,
+the rendered Vietnamese summary and the structured `facts` both are made from, so a
+reader can word them again in any language) and every fingerprint whose state the data shows
 (`observed`). A fingerprint neither hit nor observed (no data about it) keeps its
 state: a gap in collection is not a recovery. No I/O; times are int ms UTC.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,6 +67,9 @@ class Hit:
     summary: str
     centre_id: str | None = None
     province_code: int | None = None
+    # What the summary and cause say, as values: the condition's kind, the figures
+    # (value, threshold, metric, reason, counts, windows in minutes) — JSON-safe.
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,16 @@ def _poll_cause(reason: str | None, detail: str | None) -> str:
     return f"{words} ({detail})" if detail else words
 
 
+def _json_safe(value: Any) -> Any:
+    """A fact as JSON can hold it: NaN and infinities become None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
          centre_id: str | None = None, province_code: int | None = None,
-         **extra: Any) -> Hit:
+         facts: Mapping[str, Any] | None = None, **extra: Any) -> Hit:
     base = info.fields(centre_id, province_code)
     code = base["province_code"]
     code = code if isinstance(code, int) else province_code
@@ -120,7 +132,10 @@ def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
     if code is not None:
         labels["province_code"] = str(code)
     fp = fingerprint(rule.name, centre_id, None if centre_id else province_code)
-    return Hit(fp, labels, value, cause, rule.summary.format(**fields), centre_id, code)
+    known = {"kind": rule.condition.kind, "value": value, "centre_name": base["centre_name"],
+             "province_name": base["province_name"], **extra, **(facts or {})}
+    return Hit(fp, labels, value, cause, rule.summary.format(**fields), centre_id, code,
+               {k: _json_safe(v) for k, v in known.items()})
 
 
 def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centres) -> Evaluation:
@@ -148,7 +163,8 @@ def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centre
         if failures >= c.count:
             cause = _poll_cause(*first) if first else "failed"
             hits.append(_hit(rule, info, float(failures), cause, centre_id=cid,
-                             failures=failures, reason=first[0] if first else ""))
+                             failures=failures, reason=first[0] if first else "",
+                             facts={"detail": first[1] if first else ""}))
             observed.add(fp)
         elif oks_in_row >= c.recover_after:
             observed.add(fp)
@@ -204,7 +220,7 @@ def _series(frame: pl.DataFrame, metric: str, label: str | None, since: int | No
 def _threshold(rule: Rule, c: Threshold, w: Window, now: int, info: _Centres) -> Evaluation:
     values = _series(w.latest, c.metric, c.label, now - int(c.window_s * 1000))
     hits = [_hit(rule, info, v, f"{c.metric} = {v:g} ({c.op} {c.value:g})", centre_id=cid,
-                 threshold=c.value)
+                 threshold=c.value, facts={"metric": c.metric, "op": c.op})
             for cid, v in sorted(values.items()) if OPS[c.op](v, c.value)]
     return Evaluation(rule.name, tuple(hits),
                       frozenset(fingerprint(rule.name, cid) for cid in values))
@@ -221,7 +237,9 @@ def _growth(rule: Rule, c: Growth, w: Window, now: int, info: _Centres) -> Evalu
             hits.append(_hit(rule, info, grew,
                              f"{c.metric}: {before[cid]:g} → {newest[cid]:g} in "
                              f"{c.window_s / 60:g} min", centre_id=cid, increase=grew,
-                             window_min=c.window_s / 60))
+                             window_min=c.window_s / 60,
+                             facts={"metric": c.metric, "before": before[cid],
+                                    "after": newest[cid]}))
     return Evaluation(rule.name, tuple(hits), frozenset(observed))
 
 
@@ -238,7 +256,9 @@ def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluat
             cause = (f"no poll answered or failed since {silent_ms / 1000:.0f} s" if last
                      else f"no poll in the last {c.lookback_s / 3600:g} h")
             hits.append(_hit(rule, info, silent_ms / 1000, cause, centre_id=cid,
-                             silent_min=silent_ms / 60_000))
+                             silent_min=silent_ms / 60_000,
+                             facts={"ever": last is not None,
+                                    "lookback_h": c.lookback_s / 3600}))
     return Evaluation(rule.name, tuple(hits),
                       frozenset(fingerprint(rule.name, cid) for cid in info.rows))
 
@@ -292,7 +312,8 @@ def _burn_rate(rule: Rule, c: BurnRate, w: Window, now: int, info: _Centres) -> 
                      f"SLO {c.slo:.2%})")
             hits.append(_hit(rule, info, long_rate, cause, centre_id=centre, province_code=code,
                              long_rate=long_rate, short_rate=short_rate, factor=pair.factor,
-                             long_min=pair.long_s / 60, short_min=pair.short_s / 60))
+                             long_min=pair.long_s / 60, short_min=pair.short_s / 60,
+                             facts={"slo": c.slo}))
     return Evaluation(rule.name, tuple(hits), frozenset(observed))
 
 

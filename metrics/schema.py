@@ -108,6 +108,9 @@ alerts = sa.Table(
     sa.Column("acked_at", sa.BigInteger),
     sa.Column("ack_note", sa.Text),
     sa.Column("inhibited_by", sa.Text),  # fingerprint of the alert that mutes this one
+    # Version 11: JSON of the figures the summary and cause were made from (rules.Hit.facts),
+    # so the dashboard words them in the reader's language; NULL on older rows.
+    sa.Column("facts", sa.Text),
     sa.Index("ix_alerts_state", "state"),
     sa.Index("ix_alerts_fp", "fingerprint"),
     sa.Index("ix_alerts_pending_since", "pending_since"),
@@ -323,8 +326,15 @@ def _v3_alerting(conn: Connection) -> None:
     is a new migration step, and this one must then spell out its own copy.
     """
     md = sa.MetaData()
-    for table in (alerts, alert_events, silences, notifications):
+    for table in (alert_events, silences, notifications):
         table.to_metadata(md)
+    # alerts as at version 3: its columns without those later steps add (facts, version 11).
+    later = {"facts"}
+    sa.Table("alerts", md,
+             *(sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable,
+                         autoincrement=c.autoincrement)
+               for c in alerts.columns if c.name not in later),
+             *(sa.Index(i.name, *(c.name for c in i.columns)) for i in alerts.indexes))
     md.create_all(conn)
 
 
@@ -622,6 +632,11 @@ def _v10_read_indexes(conn: Connection) -> None:
         "CREATE INDEX IF NOT EXISTS ix_alerts_centre_pending ON alerts (centre_id, pending_since)"))
 
 
+def _v11_alert_facts(conn: Connection) -> None:
+    """Version 11: alerts.facts, the structured figures behind an alert's words."""
+    conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN facts TEXT"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
@@ -633,6 +648,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v8_collection_gaps,
     _v9_web_sessions,
     _v10_read_indexes,
+    _v11_alert_facts,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.loader import ConfigError
+from dashboard import alert_text, auth, components, data, data_alerts, fmt, i18n, signin
 from dashboard import alerts_view as av
-from dashboard import auth, components, data, data_alerts, fmt, i18n, signin
 from metrics import alert_stats
 from metrics.alerts import actions
 from metrics.store import to_ms
@@ -93,13 +93,15 @@ def act(open_alerts: list[dict]) -> None:
     rows = {row["id"]: row for row in open_alerts}
     with st.form("alerts-act", border=True):
         alert_id = st.selectbox(tr("alerts.act.pick"), list(rows),
-                                format_func=lambda i: av.option_label(rows[i], tr))
+                                format_func=lambda i: av.option_label(rows[i], tr),
+                                placeholder=tr("common.choose"))
         # Signed in: the person is known. Without sign-in (auth: none) they say who they are.
         user = who.username if who.method != auth.NONE else st.text_input(
             tr("alerts.act.user"), max_chars=80)
         note = st.text_input(tr("alerts.act.note"), max_chars=300)
         hours = st.selectbox(tr("alerts.act.silence_for"), SILENCE_HOURS,
-                             format_func=lambda n: tr("alerts.act.hours", n=n))
+                             format_func=lambda n: tr("alerts.act.hours", n=n),
+                             placeholder=tr("common.choose"))
         left, right = st.columns(2)
         ack = left.form_submit_button(tr("alerts.act.ack"), disabled=not may_ack,
                                       type="primary", key="alerts-ack")
@@ -151,6 +153,7 @@ severities = cols[0].multiselect(tr("alerts.filter.severity"), period.overview.s
                                  format_func=lambda s: components.severity_text(s, tr),
                                  placeholder=tr("common.all"))
 rules = cols[1].multiselect(tr("alerts.filter.rule"), period.overview.rules,
+                            format_func=lambda r: alert_text.rule_name(r, tr),
                             placeholder=tr("common.all"))
 names = period.centres
 centres = cols[2].multiselect(tr("alerts.filter.centre"), list(names),

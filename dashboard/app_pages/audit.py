@@ -11,7 +11,7 @@ import contextlib
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import auth, components, data, data_audit, i18n, signin
+from dashboard import alert_text, auth, components, data, data_audit, i18n, signin
 from metrics import audit, kiosk
 
 cfg = data.settings()
@@ -27,6 +27,7 @@ st.title(tr("audit.title"))
 if flash := st.session_state.pop("audit-done", None):
     st.success(flash)
 chosen = st.multiselect(tr("audit.filter"), sorted(audit.ACTIONS), key="audit-actions",
+                        format_func=lambda a: alert_text.audit_action(a, tr),
                         placeholder=tr("common.all"))
 try:
     table = data_audit.audit_table(url, tr, tz, chosen)
@@ -48,7 +49,7 @@ else:
     st.dataframe(links, hide_index=True)
 if active:
     with st.form("audit-revoke", border=True):
-        link_id = st.selectbox(tr("audit.kiosk.pick"), active)
+        link_id = st.selectbox(tr("audit.kiosk.pick"), active, placeholder=tr("common.choose"))
         revoke = st.form_submit_button(tr("audit.kiosk.revoke"))
     if revoke and link_id is not None:
         # KeyError: revoked meanwhile (by the CLI or another admin); the table shows it.

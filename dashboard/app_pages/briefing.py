@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_briefing, fmt, i18n, report, signin
+from dashboard import components, data, data_briefing, fmt, i18n, report, signin, xlsx
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -52,13 +52,16 @@ if b.centres.is_empty():
 st.caption(tr("briefing.caption", t=fmt.clock(b.at, tz), date=fmt.date(b.at, tz),
               prev=fmt.date_time(b.previous, tz)))
 stamp = fmt.local(b.at, tz).strftime("%Y-%m-%d-%H%M")
-exports = st.columns([1, 1, 3])
+exports = st.columns([1, 1, 1, 2])
 exports[0].download_button(
     tr("briefing.export_html"), report.html_report(b, tr, tz, cfg.deployment.name),
     file_name=f"giao-ban-{stamp}.html", mime="text/html", key="briefing-html")
 exports[1].download_button(
     tr("briefing.export_csv"), report.csv_bytes(b, tr), file_name=f"giao-ban-{stamp}.csv",
     mime="text/csv", key="briefing-csv")
+exports[2].download_button(
+    tr("common.export_xlsx"), report.xlsx_bytes(b, tr, tz), file_name=f"giao-ban-{stamp}.xlsx",
+    mime=xlsx.MIME, key="briefing-xlsx")
 
 tiles = st.columns(5)
 for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
@@ -73,8 +76,9 @@ for col, key, frame in ((top_left, "top_received", b.top_received),
                         (top_right, "top_resolved", b.top_resolved)):
     col.markdown(f"**{tr(f'briefing.{key}')}**")
     count = "briefing.col.received" if key == "top_received" else "briefing.col.resolved"
-    col.dataframe(frame.select(pl.col("name").alias(tr("briefing.col.centre")),
-                               pl.col("value").alias(tr(count))), hide_index=True)
+    col.dataframe(fmt.texts(frame.select(pl.col("name").alias(tr("briefing.col.centre")),
+                                         pl.col("value").alias(tr(count))),
+                            lang, {tr(count): 0}), hide_index=True)
 
 prev = fmt.date_time(b.previous, tz)
 sections = (("briefing.sec.attention", report.attention_table(b, tr, tz)),
@@ -88,6 +92,4 @@ for key, table in sections:
         st.dataframe(table, hide_index=True)
 
 st.subheader(tr("briefing.sec.centres"))
-rate = tr("briefing.col.on_time_rate")
-st.dataframe(report.centre_table(b, tr), hide_index=True, column_config={
-    rate: st.column_config.NumberColumn(rate, format="percent")})
+st.dataframe(report.centre_screen(b, tr), hide_index=True)

@@ -14,14 +14,24 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_finder, finder_view, fmt, i18n, search, signin
+from dashboard import (
+    components,
+    data,
+    data_finder,
+    finder_view,
+    fmt,
+    i18n,
+    search,
+    signin,
+    xlsx,
+)
 from metrics import lagging
 
 cfg = data.settings()
 dash = cfg.dashboard
 tz = dash.timezone
 tr = i18n.text(components.current_language(dash.language))
-who = signin.require()  # the table and its CSV hold only centres in who.scope
+who = signin.require()  # the table and its exports hold only centres in who.scope
 
 
 def edit_rules(defaults: list[lagging.Rule]) -> list[lagging.Rule]:
@@ -34,10 +44,17 @@ def edit_rules(defaults: list[lagging.Rule]) -> list[lagging.Rule]:
             enabled = on.checkbox(tr("finder.rule_on"), value=True, key=f"finder.on.{i}")
             label = (f"{finder_view.rule_name(rule, tr)} {tr(f'finder.{rule.comparison}')} "
                      f"({tr(f'finder.unit.{rule.metric}')})")
-            shown = value.number_input(label, min_value=0.0,
-                                       value=float(lagging.to_display(rule.metric,
-                                                                      rule.threshold)),
-                                       key=f"finder.threshold.{i}")
+            # Text, not st.number_input: that one writes and reads only "92.5", never "92,5".
+            default = fmt.number(lagging.to_display(rule.metric, rule.threshold), tr.lang,
+                                 finder_view.DIGITS[rule.metric])
+            typed = value.text_input(label, value=default, key=f"finder.threshold.{i}")
+            try:
+                shown = fmt.parse_number(typed, tr.lang)
+                if shown < 0:
+                    raise ValueError(typed)
+            except ValueError:
+                st.error(tr("common.bad_number", label=label, value=components.md_text(typed)))
+                shown = float(lagging.to_display(rule.metric, rule.threshold))
             if enabled:
                 rules.append(lagging.Rule(rule.metric, rule.comparison,
                                           lagging.from_display(rule.metric, shown), rule.label))
@@ -96,11 +113,16 @@ def page() -> None:
         return
     shown = finder_view.display_table(rows, rules, tr)
     link = tr("finder.col.link")
-    st.dataframe(shown, hide_index=True, key="finder.table", column_config={
-        link: st.column_config.LinkColumn(link, display_text=tr("finder.col.open"))})
-    st.download_button(tr("finder.export"), finder_view.csv_bytes(shown, tr),
-                       file_name=tr("finder.file", date=fmt.local(now, tz).strftime("%Y-%m-%d")),
-                       mime="text/csv", on_click="ignore")
+    st.dataframe(finder_view.screen_table(shown, tr), hide_index=True, key="finder.table",
+                 column_config={
+                     link: st.column_config.LinkColumn(link, display_text=tr("finder.col.open"))})
+    name = tr("finder.file", date=fmt.local(now, tz).strftime("%Y-%m-%d"))
+    csv_col, xlsx_col, _ = st.columns([1, 1, 3])
+    csv_col.download_button(tr("finder.export"), finder_view.csv_bytes(shown, tr),
+                            file_name=name, mime="text/csv", on_click="ignore")
+    xlsx_col.download_button(tr("common.export_xlsx"), finder_view.xlsx_bytes(shown, tr),
+                             file_name=name.removesuffix(".csv") + ".xlsx", mime=xlsx.MIME,
+                             on_click="ignore")
 
 
 page()

@@ -80,10 +80,10 @@ with st.expander(tr("kpi.not_measured")):
     st.text(tr("kpi.not_measured_text"))
 
 st.subheader(tr("kpi.communes"))
-st.dataframe(kpi_tables.centre_table(view.centres, view.centre_cards, tr), hide_index=True)
+st.dataframe(kpi_tables.centre_screen(view.centres, view.centre_cards, tr), hide_index=True)
 names = dict(zip(view.centres["id"].to_list(), view.centres["name"].to_list(), strict=True))
 chosen = st.selectbox(tr("kpi.pick_centre"), list(names), format_func=names.__getitem__,
-                      index=None, key="kpi-centre")
+                      index=None, key="kpi-centre", placeholder=tr("common.choose"))
 if chosen is not None:
     card = view.centre_cards[chosen]
     st.dataframe(kpi_tables.indicator_table(card, tr), hide_index=True)

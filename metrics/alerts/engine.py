@@ -334,7 +334,7 @@ def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.Al
         sa.and_(a.c.last_notified.is_not(None), a.c.last_notified < a.c.resolved_at),
     )).order_by(a.c.id)).mappings().all()
     return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
-                          id=r["id"]) for r in rows]
+                          id=r["id"], facts=json.loads(r["facts"] or "{}")) for r in rows]
 
 
 def _save_alerts(conn: Connection, before: list[lc.AlertState],
@@ -343,7 +343,9 @@ def _save_alerts(conn: Connection, before: list[lc.AlertState],
     a = t.alerts
     ids = []
     for i, s in enumerate(after):
-        row = {f: getattr(s, f) for f in _FIELDS} | {"labels": lc.labels_json(s.labels)}
+        row = {f: getattr(s, f) for f in _FIELDS} | {
+            "labels": lc.labels_json(s.labels),
+            "facts": json.dumps(dict(s.facts), ensure_ascii=False, sort_keys=True)}
         if s.id is None:
             ids.append(conn.execute(a.insert().values(**row).returning(a.c.id)).scalar_one())
         else:

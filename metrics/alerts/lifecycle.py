@@ -49,6 +49,7 @@ class AlertState:
     ack_note: str | None = None
     inhibited_by: str | None = None
     id: int | None = None
+    facts: Mapping[str, object] = field(default_factory=dict)  # `Hit.facts`, for rewording
 
 
 @dataclass(frozen=True)
@@ -120,13 +121,13 @@ def advance(cfg: AlertsConfig, alerts: Sequence[AlertState], evaluations: Iterab
             if i is None:
                 a = AlertState(hit.fingerprint, rule.name, rule.severity, hit.centre_id,
                                hit.province_code, alert_labels(rule, hit), hit.summary,
-                               hit.cause, hit.value, "pending", now, now)
+                               hit.cause, hit.value, "pending", now, now, facts=hit.facts)
                 out.append(a)
                 i = open_by_fp[hit.fingerprint] = len(out) - 1
                 events.append(Event(i, "pending", hit.cause))
             else:
                 out[i] = replace(out[i], summary=hit.summary, cause=hit.cause, value=hit.value,
-                                 last_eval=now)
+                                 facts=hit.facts, last_eval=now)
             a = out[i]
             if a.state == "pending" and now - a.pending_since >= rule.for_s * 1000:
                 out[i] = replace(a, state="firing", firing_since=now)

@@ -205,7 +205,8 @@ def test_kiosk_link_shows_the_wall_read_only_until_revoked(app, world):
 def test_audit_page_is_for_national_admins_and_lists_sign_ins(app):
     at = open_page(sign_in(app(), "admin"), "audit")
     log = at.dataframe[0].value
-    assert "sign_in" in set(log["Sự kiện"]) and "admin" in set(log["Người thực hiện"])
+    assert "Đăng nhập" in set(log["Sự kiện"]) and "admin" in set(log["Người thực hiện"])
+    assert "sign_in" not in set(log["Sự kiện"])  # the action in words, not its identifier
     at = sign_in(app(), "tech46")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/audit.py")  # not in this person's navigation at all

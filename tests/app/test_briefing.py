@@ -56,7 +56,7 @@ def test_briefing_states_the_huế_10_00_summary_in_vietnamese(seeded_store, pag
     attention = next(f for f in frames if list(f.columns) == ["Trung tâm", "Lý do"])
     assert "ngừng hoạt động" in attention["Lý do"].iloc[0]
     centres = frames[-1]
-    assert centres["Tiếp nhận"].iloc[-1] == received  # the total row
+    assert centres["Tiếp nhận"].iloc[-1] == fmt.number(received)  # the total row, "1.132"
 
 
 def test_briefing_moment_picker_changes_the_figures(seeded_store, page):

@@ -92,9 +92,15 @@ def test_finder_follows_thresholds_changed_in_the_page(seeded_url, finder):
     lagging_id = sorted(c for c, p in personas.items() if p == LAGGING)[0]
     at = finder(url, at=BRIEFING_AT)
     assert "Trễ đồng bộ" in by_id(at)[lagging_id]
-    at.number_input(key=f"finder.threshold.{SYNC_RULE}").set_value(200.0).run()  # minutes
-    assert "Trễ đồng bộ" not in by_id(at)[lagging_id]
-    at.number_input(key=f"finder.threshold.{SYNC_RULE}").set_value(30.0).run()
+    # Thresholds are typed the Vietnamese way (st.number_input knows only "200.5").
+    box = f"finder.threshold.{SYNC_RULE}"
+    assert at.text_input(key=box).value == "30"
+    at.text_input(key=box).input("200,5").run()  # minutes
+    assert "Trễ đồng bộ" not in by_id(at)[lagging_id] and not at.error
+    at.text_input(key=box).input("hai trăm").run()
+    assert "«hai trăm» không phải là số" in at.error[0].value
+    assert "Trễ đồng bộ" in by_id(at)[lagging_id]  # the configured threshold meanwhile
+    at.text_input(key=box).input("30").run()
     at.checkbox(key=f"finder.on.{SYNC_RULE}").uncheck().run()
     assert "Trễ đồng bộ" not in by_id(at)[lagging_id]
     assert "OTP p95" in by_id(at)[lagging_id]

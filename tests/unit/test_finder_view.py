@@ -37,8 +37,9 @@ def test_csv_starts_with_a_bom_and_keeps_vietnamese_when_exported():
     tr = i18n.text("vi")
     data = finder_view.csv_bytes(finder_view.display_table(table(), RULES, tr), tr)
     assert data.startswith(b"\xef\xbb\xbf")
-    reader = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    reader = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert reader[0]["Trung tâm"] == "Xã Bình Điền"
+    assert reader[0]["Tỉ lệ đúng hạn hôm nay (%)"] == "75,0"  # a decimal comma
     assert "Chi tiết" not in reader[0]  # the link column is for the screen only
 
 

@@ -60,10 +60,12 @@ def test_report_html_escapes_a_hostile_centre_name_and_prints_cleanly():
 def test_report_csv_is_utf8_with_bom_and_defuses_formulas():
     data = report.csv_bytes(day.briefing("=HYPERLINK(\"http://x\")"), VI)
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    # Vietnamese: ";" between fields, a decimal comma (Excel in a Vietnamese locale).
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Trung tâm", "Tiếp nhận", "Đã giải quyết", "Đúng hạn", "Trễ hạn",
                        "Trả lại", "Tỉ lệ đúng hạn"]
     assert rows[-1][:3] == ["Tổng cộng", "1283", "382"]
+    assert all("." not in r[-1] for r in rows[1:]) and any("," in r[-1] for r in rows[1:])
     names = [r[0] for r in rows[1:]]
     assert "'=HYPERLINK(\"http://x\")" in names
     assert "Phường Phú Xuân" not in names
