@@ -9,7 +9,9 @@ own data, within the principal's scope, and runs on its own too.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas  # noqa: F401  (imported once up front: concurrent first imports from sessions race)
 import streamlit as st
@@ -36,6 +38,15 @@ signin.render_account(cfg, who, tr)
 pages = {name: st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
                       **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
          for name in auth.pages_for(who)}
+# A path naming no page this person may open (a stale link, a renamed page, a page of
+# another role) gets a page of its own saying so in the page's language, instead of
+# Streamlit's English "Page not found" dialog.
+asked = urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
+base = str(st.get_option("server.baseUrlPath") or "").strip("/").rsplit("/", 1)[-1]
+if asked and asked != base and asked not in {URL_PATHS[n] for n in pages}:
+    pages["not_found"] = st.Page(partial(components.render_not_found, tr, asked, pages["wall"]),
+                                 title=tr("common.not_found.title"), url_path=asked,
+                                 visibility="hidden")
 page = st.navigation(list(pages.values()), position="hidden" if who.kiosk else "top")
 if (asked := signin.pop_destination()) is not None:  # just signed in: go where the link led
     path, query = asked

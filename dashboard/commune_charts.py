@@ -85,8 +85,9 @@ def mix_chart(labels: Sequence[str], values: Sequence[float], title: str,
 def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
     """`drilldown.timeline` rows as plain display text, with the page language's headings.
 
-    Stored text (alert summaries, notes, failure details) is shown as it is, as
-    dataframe cells: never rendered as markdown or HTML.
+    Alerts, failure details and events are worded for the language (`alert_text`); stored
+    text (notes, a centre's own error words) is shown as it is, as dataframe cells: never
+    rendered as markdown or HTML.
     """
     keys = ("start", "end", "duration", "kind", "severity", "what", "detail", "actor")
     columns = [tr(f"commune.timeline.{k}") for k in keys]

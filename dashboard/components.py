@@ -284,6 +284,12 @@ def _render_capped(rows: pl.DataFrame, shown: int, tr: Tr, words: str,
         st.caption(tr(f"{words}.more", n=rows.height - shown))
 
 
+def render_not_found(tr: Tr, path: str, home: Any) -> None:
+    """The page for a URL path that names no page this person may open; a link home."""
+    st.warning(tr("common.not_found", path=md_text(path)))
+    st.page_link(home, label=tr("common.not_found.home"))
+
+
 LANG_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 LANG_KEY = "lang"
 

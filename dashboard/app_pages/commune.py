@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import commune_charts as charts
 from dashboard import (
+    alert_text,
     components,
     data,
     data_commune,
@@ -251,7 +252,7 @@ def page() -> None:
         if view.last_poll_reason:
             line += f": {tr(f'reason.{view.last_poll_reason}')}"
             if view.last_poll_detail:
-                line += f" ({view.last_poll_detail[:200]})"
+                line += f" ({alert_text.poll_detail(view.last_poll_detail[:200], tr)})"
         st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
     if view.has_data:

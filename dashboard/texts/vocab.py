@@ -206,6 +206,7 @@ VI: dict[str, str] = {
     "common.not_found": "Không có trang «{path}», hoặc tài khoản này không được mở trang "
                         "đó. Hãy chọn một trang trong thanh điều hướng.",
     "common.not_found.home": "Về màn hình tổng quan",
+    "common.not_found.title": "Không tìm thấy trang",
     "common.export_xlsx": "Tải Excel (.xlsx)",
     "common.bad_number": "{label}: «{value}» không phải là số (viết như 1.234,5)",
 }
@@ -275,6 +276,7 @@ EN: dict[str, str] = {
     "common.not_found": "There is no page «{path}», or this account may not open it. "
                         "Pick a page in the navigation bar.",
     "common.not_found.home": "Back to the overview wall",
+    "common.not_found.title": "No such page",
     "common.export_xlsx": "Download Excel (.xlsx)",
     "common.bad_number": "{label}: «{value}» is not a number (write 1,234.5)",
 }
