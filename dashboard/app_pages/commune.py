@@ -14,7 +14,6 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import commune_charts as charts
 from dashboard import (
     alert_text,
     components,
@@ -27,6 +26,7 @@ from dashboard import (
     search,
     signin,
 )
+from dashboard import commune_charts as charts
 from metrics import drilldown as d
 
 PICK_KEY = "commune.pick"

@@ -5,8 +5,8 @@ re-probe, slow OTP, hours of sync lag) and the alerts the real engine raised fro
 own English, a rule's or metric's identifier, a poll detail in English, an epoch
 millisecond time or a number with a dot decimal. English mode words the alerts in English.
 
-Text is read from the page body and from the dataframes' cells (Streamlit's grid keeps
-an accessible copy of the cells it draws). Screenshots: artifacts/vi-<role>-<page>.png.
+Text is read from the page body, the dataframes' cells (Streamlit's grid keeps an
+accessible copy of the cells it draws) and the placeholders of empty inputs and pickers. Screenshots: artifacts/vi-<role>-<page>.png.
 """
 
 from __future__ import annotations
@@ -38,9 +38,14 @@ ENGLISH = ("warning", "critical", "choose an option", "page not found",
 DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+)+(?![\d])")
 THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 EPOCH_MS = re.compile(r"(?<!\d)1\d{12}(?!\d)")
-GRID_CELLS = """() => [...document.querySelectorAll(
-    '[data-testid="stDataFrame"] table th, [data-testid="stDataFrame"] table td')]
-    .map(e => e.textContent).join('\\n')"""
+# Besides the body's text: the grids' cells and what empty inputs and pickers show.
+UNSEEN_TEXT = """() => [
+  ...[...document.querySelectorAll(
+      '[data-testid="stDataFrame"] table th, [data-testid="stDataFrame"] table td')]
+     .map(e => e.textContent),
+  ...[...document.querySelectorAll('[placeholder], [aria-placeholder]')]
+     .map(e => e.getAttribute('placeholder') || e.getAttribute('aria-placeholder')),
+].join('\\n')"""
 
 
 def dot_decimals(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
@@ -92,7 +97,7 @@ def read(page: Page, url: str, ready: str, shot: str) -> str:
     page.wait_for_timeout(2500)  # the last elements and the grids' cells
     page.screenshot(path=str(ARTIFACTS / f"{shot}.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
-    return page.inner_text("body") + "\n" + page.evaluate(GRID_CELLS)
+    return page.inner_text("body") + "\n" + page.evaluate(UNSEEN_TEXT)
 
 
 def pages(base: str, down: str) -> dict[str, tuple[str, str]]:
