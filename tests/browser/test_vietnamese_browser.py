@@ -6,7 +6,8 @@ own English, a rule's or metric's identifier, a poll detail in English, an epoch
 millisecond time or a number with a dot decimal. English mode words the alerts in English.
 
 Text is read from the page body, the dataframes' cells (Streamlit's grid keeps an
-accessible copy of the cells it draws) and the placeholders of empty inputs and pickers. Screenshots: artifacts/vi-<role>-<page>.png.
+accessible copy of the cells it draws) and the placeholders of empty inputs and pickers.
+Screenshots: artifacts/vi-<role>-<page>.png.
 """
 
 from __future__ import annotations
