@@ -81,6 +81,7 @@ def test_briefing_exports_html_and_csv(seeded_store, page):
     # The files' contents are tested on report.html_report / csv_bytes (tests/unit/test_report.py).
     assert buttons["Tải báo cáo in được (HTML)"].endswith(".html")
     assert buttons["Tải số liệu (CSV)"].endswith(".csv")
+    assert buttons["Tải Excel (.xlsx)"].endswith(".xlsx")  # next to the CSV (test_exports.py)
 
 
 def test_briefing_speaks_english(seeded_store, page):

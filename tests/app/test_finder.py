@@ -71,7 +71,8 @@ def test_finder_says_which_rules_each_centre_breaks_at_the_briefing(seeded_url, 
     assert table["Chi tiết"].iloc[0] == f"commune?centre={table['Mã'].iloc[0]}&lang=vi"
     assert "trung tâm vi phạm ít nhất một quy tắc · đang hiện 40" in " ".join(
         c.value for c in at.caption)
-    assert at.get("download_button")
+    labels = {b.label for b in at.get("download_button")}
+    assert {"Tải CSV", "Tải Excel (.xlsx)"} <= labels, labels
 
 
 def test_finder_filters_by_type_name_and_lagging_when_filters_are_set(seeded_url, finder):
