@@ -45,7 +45,7 @@ def _layout(title: str, unit: str, lang: str, start: datetime, end: datetime,
 
 
 def _separators(lang: str) -> str:
-    return ",." if lang == "vi" else ".,"
+    return fmt.plotly_separators(lang)
 
 
 def line_chart(series: Sequence[tuple[str, pl.DataFrame, str, bool]], title: str, unit: str,

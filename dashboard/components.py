@@ -155,7 +155,8 @@ def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, tile_url: s
     labels = {s: tr(f"status.{s}") for s in q.STATUSES}
     column = MAP_METRICS.get(metric)
     fig = maps.status_map(points, labels, hover_texts(points, tr, now, tz), tile_url=tile_url,
-                          metric=column, metric_label=tr(f"wall2.metric.{metric}"))
+                          metric=column, metric_label=tr(f"wall2.metric.{metric}"),
+                          separators=fmt.plotly_separators(tr.lang))
     notes = []
     if points.height and points["coords_approximate"].any():
         notes.append(tr("map.approx"))

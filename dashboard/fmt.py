@@ -147,6 +147,11 @@ def texts(frame: Any, lang: str, digits: Mapping[str, int],
           if n in frame.columns))
 
 
+def plotly_separators(lang: str) -> str:
+    """Plotly's `layout.separators` for `lang`: decimal mark, then thousands mark."""
+    return ",." if lang == "vi" else ".,"
+
+
 # Spreadsheet number formats (Excel codes: "," groups and "." marks decimals in the code;
 # Excel shows them with the reader's own separators, 1.234,5 on a Vietnamese system).
 XLSX_FORMATS = {"count": "#,##0", "decimal": "#,##0.0", "percent": "0.0%"}

@@ -51,7 +51,8 @@ def _zoom(lat_span: float, lon_span: float) -> float:
 
 def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
                *, tile_url: str | None = None, height: int = 600,
-               metric: str | None = None, metric_label: str = "") -> go.Figure:
+               metric: str | None = None, metric_label: str = "",
+               separators: str = ",.") -> go.Figure:
     """Centres as large markers coloured by status; one trace per status (its legend entry).
 
     `points`: rows with id, lat, lon and status (and `metric`'s column when
@@ -59,7 +60,8 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
     the page's language. With `metric`, centres with fresh data are coloured
     by that column's value (a colour bar titled `metric_label`) and sized by
     it; stale and never-polled centres stay grey: an old value is no value.
-    Each point's customdata is its centre id (`selection_target`).
+    Each point's customdata is its centre id (`selection_target`). `separators`: the
+    language's decimal and thousands marks (`fmt.plotly_separators`), for the colour bar.
     """
     indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String))
     traces = [] if metric is None else _metric_traces(indexed, labels, metric, metric_label)
@@ -92,6 +94,7 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
         "map": {"style": "white-bg", "layers": layers, "center": centre, "zoom": zoom},
         "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
         "paper_bgcolor": BACKGROUND, "uirevision": "wall", "clickmode": "event+select",
+        "separators": separators,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 0.01, "xanchor": "left",
                    "x": 0.01, "bgcolor": "rgba(19,26,34,0.85)",
                    "font": {"size": 18, "color": "#f2f5f7"}},
@@ -111,7 +114,8 @@ def _metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
         marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
                 "cmin": 0, "cmax": top, "opacity": 0.95,
                 "colorbar": {"title": {"text": metric_label, "font": {"size": 16}},
-                             "tickfont": {"size": 14, "color": "#f2f5f7"}, "x": 0.98}},
+                             "tickfont": {"size": 14, "color": "#f2f5f7"}, "x": 0.98,
+                             "exponentformat": "none"}},  # 10.800, not "10.8k"
         name=f"{metric_label} ({valued.height})", text=valued["hover"].to_list(),
         customdata=valued["id"].to_list(), hovertemplate="%{text}<extra></extra>",
         showlegend=True)]
