@@ -24,9 +24,11 @@ from config.loader import (
     config_path,
     validate_model,
 )
+from config.settings import CollectorSettings
 from metrics.catalogue import METRICS
 
 DEFAULT_ALERTS = CONFIG_DIR / "alerts.yaml"
+DEFAULT_INTERVAL_S: float = CollectorSettings.model_fields["interval_s"].default
 Severity = Literal["critical", "warning", "info"]
 Op = Literal[">", ">=", "<", "<=", "=="]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -47,13 +49,17 @@ def _known_metric(name: str) -> str:
 
 
 class FailedPolls(Strict):
-    """A centre's newest polls all failed: `count` in a row (a failure confirmed by an
-    immediate re-probe counts as two). Resolves after `recover_after` ok polls in a row."""
+    """A centre's newest polls all failed: `count` in a row. A failure confirmed by the
+    collector's re-probe counts as `count`, and so does a poll in which the centre's own
+    system reports itself down (`system_state` 0, "soft down") when `system_down` is on.
+    Fewer failures than `count` make the alert pending (not yet firing). Resolves after
+    `recover_after` good polls in a row."""
 
     kind: Literal["failed_polls"]
     count: int = Field(default=2, ge=1, le=20)
     recover_after: int = Field(default=1, ge=1, le=20)
     window_s: float = Field(default=120, gt=0, le=3600)  # how far back polls are read
+    system_down: bool = True
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"failures", "reason"})
 
@@ -93,20 +99,27 @@ class Growth(Strict):
 
 
 class Stale(Strict):
-    """A centre the collector has not observed (no poll other than `skipped`) for `after_s`."""
+    """A centre the collector has not observed (no poll other than `skipped`) for `after_s`
+    (default: `after_intervals` collection intervals). The dashboard calls a centre's data
+    stale by the same threshold. A centre never observed in `lookback_s` has no data yet:
+    that is not a stale centre."""
 
     kind: Literal["stale"]
-    after_s: float = Field(gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0, le=86_400)
+    after_intervals: float = Field(default=2, gt=0, le=1000)
     lookback_s: float = Field(default=86_400, gt=0, le=7 * 86_400)
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_min"})
 
 
 class CollectorSilent(Strict):
-    """Dead-man's switch: no poll of any centre stored for `after_s`."""
+    """Dead-man's switch: no poll of any centre stored for `after_s` (default:
+    `after_intervals` collection intervals). The pages call the whole store's data stale by
+    the same threshold."""
 
     kind: Literal["collector_silent"]
-    after_s: float = Field(gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0, le=86_400)
+    after_intervals: float = Field(default=2, gt=0, le=1000)
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_s"})
 
@@ -267,6 +280,18 @@ class AlertsConfig(Strict):
                                      f"(channels: {', '.join(sorted(self.channels)) or 'none'})")
         return self
 
+    def for_interval(self, interval_s: float) -> AlertsConfig:
+        """This configuration with every interval-relative threshold (`after_intervals`)
+        turned into seconds for a collector polling every `interval_s`."""
+        rules = []
+        for r in self.rules:
+            c = r.condition
+            if isinstance(c, Stale | CollectorSilent) and c.after_s is None:
+                c = c.model_copy(update={"after_s": c.after_intervals * interval_s})
+                r = r.model_copy(update={"condition": c})
+            rules.append(r)
+        return self.model_copy(update={"rules": tuple(rules)})
+
     def rule(self, name: str) -> Rule:
         for r in self.rules:
             if r.name == name:
@@ -284,13 +309,15 @@ def alerts_path(config_file: str | Path | None = None) -> Path:
     return beside if beside.exists() else DEFAULT_ALERTS
 
 
-def load_alerts(path: str | Path | None = None) -> AlertsConfig:
-    """The validated alert configuration; ConfigError names file, key and reason."""
+def load_alerts(path: str | Path | None = None, *,
+                interval_s: float = DEFAULT_INTERVAL_S) -> AlertsConfig:
+    """The validated alert configuration, its interval-relative thresholds in seconds for
+    a collector polling every `interval_s`; ConfigError names file, key and reason."""
     file = Path(path) if path is not None else DEFAULT_ALERTS
     data, problems = _read_yaml(file)
     if problems:
         raise ConfigError(problems)
-    return validate_model(AlertsConfig, data, str(file))
+    return validate_model(AlertsConfig, data, str(file)).for_interval(interval_s)
 
 
 def check_alerts(path: str | Path | None = None) -> list[Problem]:

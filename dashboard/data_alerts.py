@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
+from dashboard import data
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alert_stats, alerts_read
 from metrics.scope import Scope
@@ -30,13 +31,15 @@ PAGE_ROWS = 100  # history rows per page
 
 
 @st.cache_resource(show_spinner=False)
-def _alerts_config(path: str) -> AlertsConfig:
-    return load_alerts(path)
+def _alerts_config(path: str, interval_s: float) -> AlertsConfig:
+    return load_alerts(path, interval_s=interval_s)
 
 
 def alerts_config() -> AlertsConfig:
-    """The alert configuration beside the settings file (IOC_CONFIG), loaded once."""
-    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))))
+    """The alert configuration beside the settings file (IOC_CONFIG), loaded once, with its
+    interval-relative thresholds for the collector's interval."""
+    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))),
+                          data.settings().collector.interval_s)
 
 
 class AlertsSummary(NamedTuple):

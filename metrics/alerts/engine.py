@@ -46,7 +46,7 @@ from config.channels import backoff_delay
 from metrics import dialects
 from metrics import schema as t
 from metrics.alerts import lifecycle as lc
-from metrics.rules import Window, evaluate
+from metrics.rules import Window, evaluate, mark_system_down
 from metrics.store import Store
 
 log = logging.getLogger("ioc.alerts")
@@ -92,8 +92,11 @@ class AlertEngine:
         conds = [r.condition for r in rules]
         poll_s = max((c.window_s for c in conds if isinstance(c, FailedPolls | ProvinceDown)),
                      default=0)
-        polls = (self.store.polls(at - timedelta(seconds=poll_s), at) if poll_s
-                 else pl.DataFrame())
+        polls = pl.DataFrame()
+        if poll_s:
+            since = at - timedelta(seconds=poll_s)
+            polls = mark_system_down(self.store.polls(since, at),
+                                     self.store.samples(["system_state"], since, at))
         thresholds = [c for c in conds if isinstance(c, Threshold)]
         growths = [c for c in conds if isinstance(c, Growth)]
         latest = pl.DataFrame()
@@ -416,7 +419,7 @@ def alert_observers(settings: Any, config_file: str | None = None) -> list[Alert
     from config.loader import ConfigError
 
     try:
-        cfg = load_alerts(alerts_path(config_file))
+        cfg = load_alerts(alerts_path(config_file), interval_s=settings.collector.interval_s)
     except ConfigError as exc:
         print(f"ioc: refusing to start, {len(exc.problems)} alert configuration problem(s):",
               file=sys.stderr)

@@ -1,8 +1,8 @@
 """The alert life cycle, pure: (previous alerts, evaluations, silences, now) → new alerts,
 events and the notifications to send.
 
-`advance` moves alert instances pending → firing → resolved (the `for` duration;
-a fingerprint with no data keeps its state) and sets inhibition. `plan` decides what
+`advance` moves alert instances pending → firing → resolved (the `for` duration, and
+only once the hit is confirmed; a fingerprint with no data keeps its state) and sets inhibition. `plan` decides what
 to notify: firing notices (unless silenced, in a maintenance window, inhibited or
 flapping), resolved notices (only for alerts whose firing was notified), reminders
 (firing, unacknowledged, every `repeat_s`), grouped by routes' channels and the
@@ -128,7 +128,8 @@ def advance(cfg: AlertsConfig, alerts: Sequence[AlertState], evaluations: Iterab
                 out[i] = replace(out[i], summary=hit.summary, cause=hit.cause, value=hit.value,
                                  last_eval=now)
             a = out[i]
-            if a.state == "pending" and now - a.pending_since >= rule.for_s * 1000:
+            if (a.state == "pending" and hit.confirmed
+                    and now - a.pending_since >= rule.for_s * 1000):
                 out[i] = replace(a, state="firing", firing_since=now)
                 events.append(Event(i, "firing", hit.cause))
         for fp in ev.observed - hit_fps:
