@@ -119,15 +119,19 @@ class LoggingSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-LaggingMetric = Literal["on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
-                        "overdue", "unsynced"]
+LaggingMetric = Literal["on_time_rate_today", "availability_24h"]
+# Finder metrics that are alert conditions: their thresholds live in config/alerts.yaml only.
+ALERT_THRESHOLDS = {"sync_lag_s": "sync_lag_high", "otp_p95_s": "otp_p95_high",
+                    "overdue": "overdue_high", "unsynced": "unsynced_growing"}
 
 
 class LaggingRule(Strict):
-    """One rule of the lagging-commune finder: `metric` `comparison` `threshold` breaks it.
+    """One service-level rule of the lagging-commune finder: `metric` `comparison`
+    `threshold` breaks it (today's on-time rate, availability over 24 h; ratios in [0, 1]).
 
-    Ratios are in [0, 1], durations in seconds, counts in dossiers; `label` names
-    the rule on the page (default: the metric's name in the page's language).
+    Problems with a centre's system (down, stale, slow OTP, sync lag, overdue dossiers…)
+    are the alert rules' (config/alerts.yaml), which the finder shows as they are;
+    `label` names the rule on the page (default: the metric's name in the page's language).
     """
 
     metric: LaggingMetric
@@ -135,20 +139,26 @@ class LaggingRule(Strict):
     threshold: float = Field(ge=0)
     label: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _alert_metric(cls, data: object) -> object:
+        metric = data.get("metric") if isinstance(data, dict) else None
+        if metric in ALERT_THRESHOLDS:
+            raise ValueError(f"{metric} is an alert condition: set its threshold in "
+                             f"alerts.yaml (rule {ALERT_THRESHOLDS[metric]}), which every "
+                             "page and alert reads")
+        return data
+
 
 DEFAULT_LAGGING: tuple[LaggingRule, ...] = (
     LaggingRule(metric="on_time_rate_today", comparison="below", threshold=0.9),
-    LaggingRule(metric="sync_lag_s", comparison="above", threshold=1800),
     LaggingRule(metric="availability_24h", comparison="below", threshold=0.95),
-    LaggingRule(metric="otp_p95_s", comparison="above", threshold=60),
-    LaggingRule(metric="overdue", comparison="above", threshold=5),
 )
 
 
 class DashboardSettings(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
     refresh_s: float = Field(default=10.0, ge=2, le=3600)
-    stale_after_s: float = Field(default=60.0, gt=0)
     language: Literal["vi", "en"] = "vi"
     tile_url: str | None = None  # optional raster tile URL for sites that have a tile server
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -167,8 +177,16 @@ class DashboardSettings(Strict):
     # afternoon after the 13:30 reopening; a briefing counts incidents since the previous.
     briefing_times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] \
         = Field(default=("08:00", "14:00"), min_length=1)
-    # The finder's rules for a lagging commune (dashboard/app_pages/finder.py).
+    # The finder's service-level rules for a lagging commune (dashboard/app_pages/finder.py).
     lagging: tuple[LaggingRule, ...] = DEFAULT_LAGGING
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "stale_after_s" in data:
+            raise ValueError("stale_after_s: when data is stale is defined once, with the "
+                             "alert rules: the `stale` rule (centre_silent) in alerts.yaml")
+        return data
 
 
 class Settings(Strict):

@@ -18,9 +18,9 @@ import streamlit as st
 
 from dashboard import fmt, i18n, maps
 from dashboard.i18n import Tr
+from dashboard.problem_words import problem_name, problem_text
 from metrics import queries as q
 
-THRESHOLDS = q.Thresholds()
 # The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
 COMMUNE_PAGE = Path(__file__).resolve().parent / "app_pages" / "commune.py"
 LAGGING_ROWS = 6  # what fits beside the map on a 1080p wall without scrolling
@@ -55,29 +55,26 @@ def _when(ts: datetime, now: datetime, tz: str) -> str:
 
 
 def why(row: dict[str, Any], tr: Tr, now: datetime, tz: str) -> str:
-    """Why a centre is not ok, in one line (from a `centre_status` row)."""
+    """Why a centre is not ok, in one line (from a `centre_status` row): down with its
+    reason and since when, stale since when, or the alert conditions it breaks."""
     status = row["status"]
     if status == q.NO_DATA:
         return tr("why.no_data")
     if status == q.STALE:
         return tr("why.stale", t=_when(row["last_poll"], now, tz))
     if status == q.DOWN:
-        reason = tr(f"reason.{row['reason']}") if not row["poll_ok"] and row["reason"] \
-            else tr("reason.soft_down")
+        if row["poll_ok"] is False and row["reason"]:
+            reason = tr(f"reason.{row['reason']}")
+        elif row.get("system_state") == 0:
+            reason = tr("reason.soft_down")
+        else:
+            reason = problem_name("centre_down", tr)
         since = row.get("down_since")
         if since is None:
             return reason
         key = "why.down_at_least" if row.get("since_window_start") else "why.down_since"
         return tr(key, t=_when(since, now, tz), reason=reason)
-    parts = []
-    if row["bad_components"]:
-        names = ", ".join(tr(f"component.{c}") for c in row["bad_components"])
-        parts.append(tr("why.components", names=names))
-    if (row["sync_lag_s"] or 0) > THRESHOLDS.sync_lag_s:
-        parts.append(tr("why.sync_lag", value=fmt.duration(row["sync_lag_s"], tr.lang)))
-    if (row["otp_p95_s"] or 0) > THRESHOLDS.otp_p95_s:
-        parts.append(tr("why.otp", value=fmt.duration(row["otp_p95_s"], tr.lang)))
-    return "; ".join(parts) if parts else (tr("why.system") if status == q.DEGRADED else "")
+    return "; ".join(problem_text(r, row, tr) for r in row.get("problems") or [])
 
 
 def render_freshness(newest: datetime | None, stale: bool, now: datetime, tr: Tr,
@@ -226,7 +223,9 @@ def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl
     keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
             "wall2.alerts.since", "wall2.alerts.duration")
     rows = [dict(zip([tr(k) for k in keys], (
-        md_text(severity_text(row["severity"], tr)),
+        md_text(severity_text(row["severity"], tr)
+                + (f" · {tr('wall2.phase.' + row['phase'])}"
+                   if row.get("phase") not in (None, "firing") else "")),
         md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
         md_text(row["summary"]),
         _when(row["since"], now, tz),

@@ -12,7 +12,6 @@ notifications is not per centre, so only a national scope reads it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -20,7 +19,6 @@ from typing import NamedTuple
 import polars as pl
 import streamlit as st
 
-from config.alerts import AlertsConfig, alerts_path, load_alerts
 from dashboard import data
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alert_stats, alerts_read
@@ -30,16 +28,7 @@ from metrics.store import from_ms, to_ms
 PAGE_ROWS = 100  # history rows per page
 
 
-@st.cache_resource(show_spinner=False)
-def _alerts_config(path: str, interval_s: float) -> AlertsConfig:
-    return load_alerts(path, interval_s=interval_s)
-
-
-def alerts_config() -> AlertsConfig:
-    """The alert configuration beside the settings file (IOC_CONFIG), loaded once, with its
-    interval-relative thresholds for the collector's interval."""
-    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))),
-                          data.settings().collector.interval_s)
+alerts_config = data.alerts_config  # the one loader of the rules (dashboard/data.py)
 
 
 class AlertsSummary(NamedTuple):

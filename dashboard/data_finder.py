@@ -16,7 +16,6 @@ import streamlit as st
 from config.settings import Settings
 from dashboard import data, fmt
 from metrics import lagging
-from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 
@@ -41,6 +40,8 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     """Every centre of `scope` with its status and the finder's metrics at `now`
     (`lagging.centre_metrics`).
 
+    The status is the wall's own (`data.wall_view`: the alert rules' thresholds with the
+    open alerts folded in), so the finder lists exactly the centres the wall colours.
     `replay` reads the data as of `now` (?at=); live, windows end at the newest poll.
     """
     url, dash = cfg.store.url, cfg.dashboard
@@ -48,8 +49,7 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     day_start = fmt.local_midnight(now, dash.timezone)
     frames = data.wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
                               str(scope))
-    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
-                             dash.stale_after_s)
+    status = data.wall_view(cfg, now, scope=scope, replay=replay).status
     today = lagging.on_time_today(frames.today)
     end_ms = to_ms(now) if replay or freshness is None else freshness
     return lagging.centre_metrics(status, today,

@@ -18,6 +18,7 @@ import polars as pl
 
 from dashboard import fmt
 from dashboard.i18n import Tr
+from dashboard.problem_words import problem_text
 from metrics import briefing as br
 
 COMMUNE_KINDS = {"xã", "phường", "đặc khu"}
@@ -114,15 +115,8 @@ def why(row: dict[str, Any], b: br.Briefing, tr: Tr, tz: str) -> str:
         elif code == "late":
             out.append(tr("briefing.why.late", rate=fmt.percent(row["on_time_rate"], lang),
                           late=fmt.number(row["late"], lang)))
-        elif code == "overdue":
-            out.append(tr("briefing.why.overdue", n=fmt.number(row["overdue"], lang)))
-        elif code == "sync":
-            out.append(tr("briefing.why.sync", d=fmt.duration(row["sync_lag_s"], lang)))
-        elif code == "otp":
-            out.append(tr("briefing.why.otp", d=fmt.duration(row["otp_p95_s"], lang)))
-        elif code == "components":
-            names = ", ".join(tr(f"component.{c}") for c in row["bad_components"])
-            out.append(tr("briefing.why.components", names=names))
+        elif code.startswith("problem:"):
+            out.append(problem_text(code.removeprefix("problem:"), row, tr))
     return "; ".join(out)
 
 

@@ -6,6 +6,8 @@ only alerts that fired count as outages in time-to-recover.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 
 import polars as pl
@@ -22,6 +24,34 @@ def active_at(alerts: pl.DataFrame, at: datetime) -> pl.DataFrame:
     fired = pl.col("firing_since").is_not_null() & (pl.col("firing_since") <= at)
     open_then = pl.col("resolved_at").is_null() | (pl.col("resolved_at") > at)
     return alerts.filter(fired & open_then)
+
+
+def open_at(alerts: pl.DataFrame, at: datetime) -> pl.DataFrame:
+    """Alerts open at `at` (for replaying a past moment): pending by then and not resolved by
+    then, with `state` as it was at `at` (firing once `firing_since` had passed)."""
+    began = pl.col("pending_since") <= at
+    open_then = pl.col("resolved_at").is_null() | (pl.col("resolved_at") > at)
+    fired = pl.col("firing_since").is_not_null() & (pl.col("firing_since") <= at)
+    return (alerts.filter(began & open_then)
+            .with_columns(pl.when(fired).then(pl.lit("firing")).otherwise(pl.lit("pending"))
+                          .alias("state")))
+
+
+def phases(alerts: pl.DataFrame, in_maintenance: Callable[[dict[str, str]], bool]
+           ) -> pl.DataFrame:
+    """Open alerts with `phase`, what a person reads beside each: `inhibited` (muted by
+    another alert, e.g. its centre down or a province-wide cause), `maintenance` (inside a
+    maintenance window: `in_maintenance(labels)`), `pending` (seen, not yet firing) or
+    `firing`."""
+    if alerts.is_empty():
+        return alerts.with_columns(pl.lit(None, pl.String).alias("phase"))
+    windowed = [in_maintenance(json.loads(labels) if labels else {})
+                for labels in alerts["labels"].to_list()]
+    phase = (pl.when(pl.col("inhibited_by").is_not_null()).then(pl.lit("inhibited"))
+             .when(pl.Series(windowed, dtype=pl.Boolean)).then(pl.lit("maintenance"))
+             .when(pl.col("state") == "pending").then(pl.lit("pending"))
+             .otherwise(pl.lit("firing")))
+    return alerts.with_columns(phase.alias("phase"))
 
 
 def timing(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:

@@ -126,6 +126,21 @@ def mark_system_down(polls: pl.DataFrame, system_state: pl.DataFrame) -> pl.Data
             .with_columns(pl.col("system_down").fill_null(False)))
 
 
+def soft_down_as_failed(polls: pl.DataFrame) -> pl.DataFrame:
+    """`polls` (with `system_down`, see `mark_system_down`) where a poll in which the centre
+    reported its own system down counts as failed, reason `system_down`: the outage runs
+    of the briefing and the commune page, and availability, treat it as the alerts do."""
+    if "system_down" not in polls.columns or polls.is_empty():
+        return polls
+    soft = pl.col("system_down") & pl.col("ok")
+    return polls.with_columns(pl.when(soft).then(pl.lit(False)).otherwise(pl.col("ok"))
+                              .alias("ok"),
+                              pl.when(soft).then(pl.lit(SYSTEM_DOWN)).otherwise(pl.col("reason"))
+                              .alias("reason"),
+                              pl.when(soft).then(pl.lit("")).otherwise(pl.col("detail"))
+                              .alias("detail"))
+
+
 def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
          centre_id: str | None = None, province_code: int | None = None,
          confirmed: bool = True, **extra: Any) -> Hit:

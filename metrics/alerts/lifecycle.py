@@ -2,12 +2,12 @@
 events and the notifications to send.
 
 `advance` moves alert instances pending → firing → resolved (the `for` duration, and
-only once the hit is confirmed; a fingerprint with no data keeps its state) and sets inhibition. `plan` decides what
-to notify: firing notices (unless silenced, in a maintenance window, inhibited or
-flapping), resolved notices (only for alerts whose firing was notified), reminders
-(firing, unacknowledged, every `repeat_s`), grouped by routes' channels and the
-`grouping.by` labels, honouring `wait_s` and `interval_s`. Everything is a
-function of its arguments: no clock, no I/O. Times are int ms UTC.
+only once the hit is confirmed; a fingerprint with no data keeps its state) and sets
+inhibition. `plan` decides what to notify: firing notices (unless silenced, in a
+maintenance window, inhibited or flapping), resolved notices (only for alerts whose
+firing was notified), reminders (firing, unacknowledged, every `repeat_s`), grouped by
+routes' channels and the `grouping.by` labels, honouring `wait_s` and `interval_s`.
+Everything is a function of its arguments: no clock, no I/O. Times are int ms UTC.
 """
 
 from __future__ import annotations

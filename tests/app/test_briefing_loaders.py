@@ -10,7 +10,6 @@ from collectors.base import ProbeResult, Reason, Sample
 from config.loader import load_settings
 from dashboard import data, data_briefing, fmt
 from metrics import briefing as br
-from metrics import queries as q
 from metrics.scope import national
 from metrics.store import to_ms
 from tests.fixtures.personas import BRIEFING_END, HEALTHY, UNREACHABLE
@@ -44,11 +43,7 @@ def test_briefing_reads_the_failing_centres_polls_and_says_the_same(seeded_store
     assert frames.polls.equals(every.filter(pl.col("centre_id").is_in(sorted(failing))))
 
     b = data_briefing.briefing_view(cfg, at, scope=national())
-    status = q.centre_status(frames.centres, frames.latest_polls, frames.gauges, at,
-                             dash.stale_after_s)
-    status = q.attach_down_since(status, data.down_runs(
-        url, data.newest_ms(url), tuple(status.filter(pl.col("status") == q.DOWN)["id"]),
-        to_ms(at)))
+    status = data.wall_view(cfg, at, scope=national(), replay=True).status
     whole = br.build_from_increases(frames.centres, frames.counters, every, status,
                                     frames.alerts, at=at, previous=previous,
                                     day_start=day_start)

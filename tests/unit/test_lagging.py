@@ -7,7 +7,7 @@ from typing import get_args
 import polars as pl
 import pytest
 
-from config.settings import DEFAULT_LAGGING, LaggingMetric, LaggingRule
+from config.settings import ALERT_THRESHOLDS, DEFAULT_LAGGING, LaggingMetric, LaggingRule
 from metrics import lagging
 from metrics import queries as q
 from metrics.lagging import Rule
@@ -22,10 +22,13 @@ ROWS = [
 COLUMNS = ["id", "name", "kind", "province_code", "status", "on_time_rate_today",
            "availability_24h", "sync_lag_s", "otp_p95_s", "overdue"]
 DEFAULTS = lagging.rules_from(DEFAULT_LAGGING)
+TS = pl.Datetime("ms", "UTC")
 
 
 def table() -> pl.DataFrame:
-    return pl.DataFrame(ROWS, schema=COLUMNS, orient="row")
+    return pl.DataFrame(ROWS, schema=COLUMNS, orient="row").with_columns(
+        pl.lit(None, TS).alias("down_since"), pl.lit(None, TS).alias("last_poll"),
+        pl.lit(None, TS).alias("problem_since"), pl.lit(None, pl.Int64).alias("problem_rank"))
 
 
 def broken(rules: list[Rule]) -> dict[str, list[int]]:
@@ -33,12 +36,18 @@ def broken(rules: list[Rule]) -> dict[str, list[int]]:
 
 
 def test_config_metrics_are_the_finders_metrics():
-    assert set(get_args(LaggingMetric)) == set(lagging.METRICS)
+    # The service-level ones are the finder's own; the others are alert rules' thresholds.
+    assert set(get_args(LaggingMetric)) | set(ALERT_THRESHOLDS) == set(lagging.METRICS)
 
 
 def test_evaluate_lists_each_broken_rule_when_defaults_apply():
-    # 0 on-time < 0.9, 1 sync lag > 1800 s, 2 availability < 0.95, 3 OTP > 60 s, 4 overdue > 5
-    assert broken(DEFAULTS) == {"1": [], "2": [0, 1, 3, 4], "3": [2], "4": []}
+    # 0 on-time < 0.9, 1 availability < 0.95
+    assert broken(DEFAULTS) == {"1": [], "2": [0], "3": [1], "4": []}
+
+
+def test_evaluate_counts_a_problem_status_as_lagging_without_any_rule():
+    out = dict(lagging.evaluate(table(), []).select("id", "lagging").iter_rows())
+    assert out == {"1": False, "2": True, "3": True, "4": False}
 
 
 def test_evaluate_breaks_nothing_when_the_value_is_missing():
@@ -58,9 +67,9 @@ def test_evaluate_follows_changed_thresholds_when_the_user_edits_them():
 
 
 @pytest.mark.parametrize(("kwargs", "ids"), [
-    ({}, ["2", "3", "1", "4"]),  # most rules broken first, then by name (code-point order)
-    ({"only_lagging": True}, ["2", "3"]),
-    ({"kinds": ["xã"]}, ["2", "3"]),
+    ({}, ["3", "2", "1", "4"]),  # down, degraded, then rules broken, then by name
+    ({"only_lagging": True}, ["3", "2"]),
+    ({"kinds": ["xã"]}, ["3", "2"]),
     ({"provinces": [48]}, ["4"]),
     ({"ids": ["1", "4"], "only_lagging": True}, []),
 ])
@@ -79,6 +88,11 @@ def test_rule_refuses_unknown_metric_with_its_name():
 def test_settings_refuse_unknown_metric_when_config_is_wrong():
     with pytest.raises(ValueError, match="metric"):
         LaggingRule(metric="speed", comparison="below", threshold=1)
+
+
+def test_settings_send_an_alert_threshold_to_the_alert_rules():
+    with pytest.raises(ValueError, match=r"alerts.yaml \(rule otp_p95_high\)"):
+        LaggingRule(metric="otp_p95_s", comparison="above", threshold=60)  # type: ignore[arg-type]
 
 
 def test_on_time_today_is_missing_when_nothing_was_resolved():
