@@ -105,7 +105,7 @@ class Stale(Strict):
     that is not a stale centre."""
 
     kind: Literal["stale"]
-    after_s: float | None = Field(default=None, gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0)
     after_intervals: float = Field(default=2, gt=0, le=1000)
     lookback_s: float = Field(default=86_400, gt=0, le=7 * 86_400)
 
@@ -118,7 +118,7 @@ class CollectorSilent(Strict):
     the same threshold."""
 
     kind: Literal["collector_silent"]
-    after_s: float | None = Field(default=None, gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0)
     after_intervals: float = Field(default=2, gt=0, le=1000)
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_s"})

@@ -71,16 +71,17 @@ def _alerts_config(path: str, interval_s: float) -> AlertsConfig:
     return load_alerts(path, interval_s=interval_s)
 
 
-def alerts_config() -> AlertsConfig:
+def alerts_config(cfg: Settings | None = None) -> AlertsConfig:
     """The alert rules beside the settings file (IOC_CONFIG), loaded once, their
-    interval-relative thresholds in seconds for the collector's interval."""
-    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))),
-                          settings().collector.interval_s)
+    interval-relative thresholds in seconds for the collector's interval (`cfg`'s; None:
+    the settings of IOC_CONFIG and IOC_*)."""
+    interval_s = (cfg or settings()).collector.interval_s
+    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))), interval_s)
 
 
-def policy() -> Policy:
+def policy(cfg: Settings | None = None) -> Policy:
     """Every threshold the pages judge a centre by: the alert rules' (`metrics.problems`)."""
-    return Policy.from_alerts(alerts_config())
+    return Policy.from_alerts(alerts_config(cfg))
 
 
 @st.cache_resource(show_spinner=False)
@@ -190,7 +191,7 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     playlist item), and only they are read; None: all of the scope.
 
     Every centre's state is `queries.centre_status` under the alert rules' thresholds
-    (`policy()`), with the alerts open at that moment folded in (`queries.with_alerts`):
+    (`policy(cfg)`), with the alerts open at that moment folded in (`queries.with_alerts`):
     the same evaluation the alerts, finder and briefing read.
 
     The view is computed once per state and shared: given the frames and the open alerts,
@@ -200,7 +201,7 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     """
     url = cfg.store.url
     dash = cfg.dashboard
-    rules = policy()
+    rules = policy(cfg)
     freshness = newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
     at_ms = to_ms(now) if replay else None
@@ -279,7 +280,7 @@ def wall_alerts(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fa
     url = cfg.store.url
     found = open_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope),
                         province)
-    rules = alerts_config()
+    rules = alerts_config(cfg)
     now_ms = to_ms(now)
 
     def in_maintenance(labels: dict[str, str]) -> bool:

@@ -120,8 +120,6 @@ def centre_status(centres: pl.DataFrame, polls: pl.DataFrame, latest: pl.DataFra
           .join(problems(gauges, policy), left_on="id", right_on="centre_id", how="left")
           .with_columns(pl.col("bad_components").fill_null(empty),
                         pl.col("problems").fill_null(empty)))
-    if "problem_since" not in df.columns:
-        df = df.with_columns(pl.lit(None, pl.Datetime("ms", "UTC")).alias("problem_since"))
     stale_before = _utc(now) - timedelta(seconds=policy.stale_after_s)
     soft_down = (pl.col("system_state") == STATE_DOWN).fill_null(False) & policy.system_down
     status = (pl.when(pl.col("last_poll").is_null()).then(pl.lit(NO_DATA))

@@ -42,7 +42,7 @@ def edit_rules(defaults: list[lagging.Rule]) -> list[lagging.Rule]:
     with st.expander(tr("finder.rules"), expanded=True):
         st.caption(tr("finder.problems_help",
                       conditions=" · ".join(problem_words.condition_text(c, tr)
-                                            for c in data.policy().conditions)))
+                                            for c in data.policy(cfg).conditions)))
         st.caption(tr("finder.rules_help"))
         for i, rule in enumerate(defaults):
             on, value = st.columns([1, 5], vertical_alignment="bottom")

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from config.users import UserEntry, UsersFile, hash_password, save_users
 from metrics import audit, kiosk, web_sessions
 from metrics.scope import province
 from metrics.store import Store
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, PASSWORD, two_provinces, write_users
 from tests.fixtures.personas import BRIEFING_END
+from tests.fixtures.stale_config import stale_config
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"  # BRIEFING_END in Huế time
@@ -38,14 +38,13 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def app(world, monkeypatch):
+def app(world, monkeypatch, tmp_path):
     """A factory: an AppTest with sign-in on (local accounts), not yet run."""
     url, users, _ = world
     monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
+    monkeypatch.setenv("IOC_CONFIG", str(stale_config(tmp_path, 100_000_000)))
     monkeypatch.setenv("IOC_DASHBOARD__AUTH", "local")
     monkeypatch.setenv("IOC_DASHBOARD__USERS_FILE", str(users))
-    monkeypatch.setenv("IOC_DASHBOARD__STALE_AFTER_S", "100000000")
 
     def make(**query: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)

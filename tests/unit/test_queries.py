@@ -174,7 +174,8 @@ def test_lagging_orders_most_urgent_first_when_problems_mix():
 
 def test_kpis_report_missing_figures_as_none_when_nothing_was_collected_today():
     p = polls([("c1", 10, True, None)])
-    df = q.centre_status(CENTRES.head(2), p, latest([("c1", "system_state", 10, 2)]), NOW, shipped(60))
+    df = q.centre_status(CENTRES.head(2), p, latest([("c1", "system_state", 10, 2)]), NOW,
+                         shipped(60))
     k = q.kpis(df, {})
     assert (k.centres_total, k.centres_up, k.counts[q.NO_DATA]) == (2, 1, 1)
     assert k.received is None and k.on_time_rate is None and k.otp_p95_median_s is None
