@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, i18n, maps
+from dashboard import alerts_view, fmt, i18n, maps
 from dashboard.i18n import Tr
 from metrics import queries as q
 
@@ -220,17 +220,19 @@ def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str,
 
 
 def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
-    """Active alerts (`alert_stats.board` rows) as display text, in the page's language;
-    cells from the store are `md_text`-escaped (st.table renders Markdown)."""
+    """Active alerts (`alert_stats.board` rows) as display text, in the page's language,
+    with who acknowledged or silenced each (`alerts_view.handling_text`); cells from the
+    store are `md_text`-escaped (st.table renders Markdown)."""
     lang = tr.lang
     keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
-            "wall2.alerts.since", "wall2.alerts.duration")
+            "wall2.alerts.since", "wall2.alerts.duration", "alerts.col.handling")
     rows = [dict(zip([tr(k) for k in keys], (
         md_text(severity_text(row["severity"], tr)),
         md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
         md_text(row["summary"]),
         _when(row["since"], now, tz),
-        fmt.duration(row["duration_s"], lang)), strict=True))
+        fmt.duration(row["duration_s"], lang),
+        md_text(alerts_view.handling_text(row, tr, tz, now))), strict=True))
         for row in board.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=dict.fromkeys([tr(k) for k in keys], pl.String))
 

@@ -136,8 +136,10 @@ def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store
     assert not at.sidebar.radio and not at.button and not at.get("segmented_control")
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
     board = at.table[0].value  # the alert board sits above the lagging table
-    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài"]
+    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài",
+                                   "Xử lý"]
     assert list(board["Mức"]) == ["NGHIÊM TRỌNG"]  # the resolved one is not active
+    assert list(board["Xử lý"]) == ["Chưa ai xử lý"]  # nobody has acknowledged it
     assert list(board["Đã kéo dài"]) == ["58 phút"]
     assert tiles(at)["Trung tâm hoạt động"] == f"{40 - len(seeded.ids(UNREACHABLE))}/40"
 
