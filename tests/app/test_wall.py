@@ -61,6 +61,8 @@ def test_wall_shows_seeded_figures_in_vietnamese_when_replaying_the_briefing(
     assert shown["Hồ sơ đã giải quyết"] == fmt.number(resolved)
     assert shown["Giải quyết trễ hạn"] == fmt.number(late)
     assert shown["Tỉ lệ đúng hạn"] == fmt.percent((resolved - late) / resolved)
+    (on_time,) = [m for m in at.metric if m.label == "Tỉ lệ đúng hạn"]
+    assert "Khác chỉ số 2.1 (QĐ 766)" in on_time.proto.help  # which on-time rate it is
     assert shown["OTP p95 (trung vị)"] == "9 giây"
     assert shown["Trễ đồng bộ lớn nhất"] == "3 giờ"
     assert any("Đang xem lại dữ liệu lúc 10:00 03/07/2025" in i.value for i in at.info)
