@@ -3,7 +3,10 @@ filters and pages, time to recover per centre, failed notification deliveries.
 
 Acknowledge and silence appear only when the signed-in person's role allows
 them (`auth.may_act` over config/alerts.yaml `permissions`), never for a
-leader and never in kiosk mode; the wall display never has them. Everything
+leader and never in kiosk mode; the wall display never has them. No alert is
+preselected; a critical one asks for confirmation naming its centre; after an
+action the form is cleared and the alert acted on stays selected. Every
+list says who acknowledged (with the note) and which silence mutes it. Everything
 shown is within the person's scope. The alert engine writes the tables; this
 page reads them and calls the engine's actions (which audit them). The history is
 filtered and paged in the database (`data_alerts.history_page`): one page is read.
