@@ -122,8 +122,9 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang),
          None if k.sync_lag_worst_centre is None else md_text(k.sync_lag_worst_centre), "gray"),
     ]
-    # What a figure is, where its name alone could be mistaken for another (KPI 2.1).
-    helps = {tr("tile.on_time"): tr("tile.on_time_help")}
+    # What a figure is, where its name alone could be mistaken for another (KPI 2.1); not on
+    # a kiosk wall, which has nothing to press or hover (the KPI page explains it too).
+    helps = {} if is_kiosk() else {tr("tile.on_time"): tr("tile.on_time_help")}
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
                    height="stretch", help=helps.get(label))
