@@ -110,7 +110,11 @@ def failed_table(outbox: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
 
 
 def option_label(row: dict, tr: Tr) -> str:
-    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"."""
+    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …",
+    then "· Đã xác nhận bởi Lan" once acknowledged."""
     centre = row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
     summary = row["summary"] if len(row["summary"]) <= 80 else row["summary"][:79] + "…"
-    return f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"
+    label = f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"
+    if row.get("acked_by"):  # an acknowledged alert says so in the picker too
+        label += f" · {tr('alerts.handling.acked_bare', who=row['acked_by'])}"
+    return label
