@@ -233,3 +233,22 @@ def test_alerts_page_pages_a_long_history_and_starts_again_on_a_new_filter(alert
     at.multiselect[1].set_value([])
     at.multiselect[0].set_value(["critical"]).run()  # one page: no page control at all
     assert len(_frames(at)[2]) == 2 and not at.number_input
+
+
+def test_alerts_page_asks_and_shows_handling_in_english(alert_store, page):
+    url, ids, centres = alert_store
+    at = page(url, "tech", lang="en")
+    assert not at.exception
+    at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
+    at.text_input(key="alerts-act-user").input("Minh")
+    at.button(key="alerts-ack").click().run()
+    asked = [w.value for w in at.warning if "CRITICAL" in w.value]
+    assert len(asked) == 1
+    assert asked[0].startswith(f"Acknowledge the CRITICAL alert #{ids['critical']} at")
+    at.button(key="alerts-confirm-yes").click().run()
+    assert any(s.value == f"Alert #{ids['critical']} ({md_text(centres[0].name)}) acknowledged."
+               for s in at.success)
+    acked = _frames(at)[0]
+    handled = dict(zip(acked["ID"], acked["Handling"], strict=True))
+    assert handled[str(ids["critical"])] == "Acknowledged by Minh"
+    assert handled[str(ids["acked"])] == "Acknowledged by Lan: đang xử lý"
