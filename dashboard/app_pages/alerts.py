@@ -124,7 +124,8 @@ def confirm(rows: dict[int, dict], alerts_cfg) -> None:
         return
     centre = components.md_text(centre_of(row))
     words = {"id": row["id"], "centre": centre, "summary": components.md_text(row["summary"]),
-             "rule": components.md_text(row["rule"]), "hours": action["hours"]}
+             "rule": components.md_text(row["rule"]), "hours": action["hours"],
+             "severity": components.md_text(components.severity_text(row["severity"], tr))}
     with st.container(border=True, key="alerts-confirm"):
         st.warning(tr(f"alerts.confirm.{'ack' if action['kind'] == 'ack' else 'silence'}",
                       **words))

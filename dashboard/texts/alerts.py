@@ -82,9 +82,9 @@ VI: dict[str, str] = {
     "alerts.act.placeholder": "Chọn một cảnh báo",
     "alerts.act.need_pick": "Chọn cảnh báo cần xử lý trước.",
     "alerts.act.gone": "Cảnh báo #{id} không còn mở: không thực hiện.",
-    "alerts.confirm.ack": "Xác nhận đã tiếp nhận cảnh báo NGHIÊM TRỌNG #{id} tại {centre}: "
+    "alerts.confirm.ack": "Xác nhận đã tiếp nhận cảnh báo {severity} #{id} tại {centre}: "
                           "{summary}?",
-    "alerts.confirm.silence": "Tạm im lặng {hours} giờ cảnh báo NGHIÊM TRỌNG #{id} tại "
+    "alerts.confirm.silence": "Tạm im lặng {hours} giờ cảnh báo {severity} #{id} tại "
                               "{centre}: {summary}? Trong thời gian này quy tắc {rule} của "
                               "trung tâm này không gửi thông báo.",
     "alerts.confirm.yes_ack": "Có, xác nhận cảnh báo tại {centre}",
@@ -178,8 +178,8 @@ EN: dict[str, str] = {
     "alerts.act.placeholder": "Choose an alert",
     "alerts.act.need_pick": "Choose the alert to handle first.",
     "alerts.act.gone": "Alert #{id} is no longer open: nothing done.",
-    "alerts.confirm.ack": "Acknowledge the CRITICAL alert #{id} at {centre}: {summary}?",
-    "alerts.confirm.silence": "Silence the CRITICAL alert #{id} at {centre} for {hours} h: "
+    "alerts.confirm.ack": "Acknowledge the {severity} alert #{id} at {centre}: {summary}?",
+    "alerts.confirm.silence": "Silence the {severity} alert #{id} at {centre} for {hours} h: "
                               "{summary}? Meanwhile rule {rule} sends no notification for "
                               "this centre.",
     "alerts.confirm.yes_ack": "Yes, acknowledge the alert at {centre}",
