@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, i18n, maps
+from dashboard import alerts_view, fmt, i18n, maps
 from dashboard.i18n import Tr
 from dashboard.problem_words import problem_name, problem_text
 from metrics import queries as q
@@ -119,9 +119,12 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang),
          None if k.sync_lag_worst_centre is None else md_text(k.sync_lag_worst_centre), "gray"),
     ]
+    # What a figure is, where its name alone could be mistaken for another (KPI 2.1); not on
+    # a kiosk wall, which has nothing to press or hover (the KPI page explains it too).
+    helps = {} if is_kiosk() else {tr("tile.on_time"): tr("tile.on_time_help")}
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
-                   height="stretch")
+                   height="stretch", help=helps.get(label))
 
 
 def hover_texts(points: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> list[str]:
@@ -217,11 +220,12 @@ def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str,
 
 
 def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
-    """Active alerts (`alert_stats.board` rows) as display text, in the page's language;
-    cells from the store are `md_text`-escaped (st.table renders Markdown)."""
+    """Active alerts (`alert_stats.board` rows) as display text, in the page's language,
+    with who acknowledged or silenced each (`alerts_view.handling_text`); cells from the
+    store are `md_text`-escaped (st.table renders Markdown)."""
     lang = tr.lang
     keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
-            "wall2.alerts.since", "wall2.alerts.duration")
+            "wall2.alerts.since", "wall2.alerts.duration", "alerts.col.handling")
     rows = [dict(zip([tr(k) for k in keys], (
         md_text(severity_text(row["severity"], tr)
                 + (f" · {tr('wall2.phase.' + row['phase'])}"
@@ -229,7 +233,8 @@ def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl
         md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
         md_text(row["summary"]),
         _when(row["since"], now, tz),
-        fmt.duration(row["duration_s"], lang)), strict=True))
+        fmt.duration(row["duration_s"], lang),
+        md_text(alerts_view.handling_text(row, tr, tz, now))), strict=True))
         for row in board.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=dict.fromkeys([tr(k) for k in keys], pl.String))
 

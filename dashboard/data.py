@@ -255,19 +255,21 @@ def alerts_version(url: str) -> tuple[int, int, int]:
 def open_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
                 scope_key: str, province: int | None = None) -> pl.DataFrame:
     """The scope's alerts (or those of its part in `province`) open — pending or firing —
-    now (or, replaying, at `at_ms`, with `state` as it was then), with centre names; one
-    query."""
+    now (or, replaying, at `at_ms`, with `state` as it was then), with centre names and
+    `alert_stats.with_handling`'s columns (who acknowledged, the silence muting it)."""
     db = store(url)
     sc, centres, ids = scoped_centres(db, scope_key, province)
     within = {"centre_ids": ids, "provinces": sc.query_provinces(province)}
     if at_ms is None:
-        now = datetime.now(UTC)
-        found = alerts_read.alerts(db, now - ALERT_LOOKBACK, now,
+        at = datetime.now(UTC)
+        found = alerts_read.alerts(db, at - ALERT_LOOKBACK, at,
                                    states=list(alert_stats.ACTIVE), **within)
     else:
         at = from_ms(at_ms)
         found = alert_stats.open_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at, **within),
                                     at)
+    # Who acknowledged each, and the silence muting it, as of that moment.
+    found = alert_stats.with_handling(found, alerts_read.silences_at(db, at), at)
     names = centres.select(pl.col("id").alias("centre_id"), pl.col("name").alias("centre"))
     return found.join(names, on="centre_id", how="left")
 

@@ -7,12 +7,17 @@ only alerts that fired count as outages in time-to-recover.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import polars as pl
 
+from metrics.alerts.lifecycle import AlertState, Silence, silence_of
+
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+# Acting on an alert of these severities (acknowledge, silence) asks for confirmation first.
+CONFIRM_SEVERITIES = ("critical",)
+HANDLING_SCHEMA = {"silenced_until": pl.Datetime("ms", "UTC"), "silenced_by": pl.String}
 ACTIVE = ("firing", "pending")
 TTR_SCHEMA = {"centre_id": pl.String, "recovered": pl.UInt32, "median_s": pl.Float64,
               "max_s": pl.Float64}
@@ -76,6 +81,34 @@ def critical_provinces(alerts: pl.DataFrame) -> tuple[bool, set[int]]:
     """(any critical alert at all, the provinces that have one) among `alerts`."""
     critical = alerts.filter(pl.col("severity") == "critical")
     return critical.height > 0, set(critical["province_code"].drop_nulls().to_list())
+
+
+def needs_confirmation(severity: str) -> bool:
+    """Whether acting on an alert of `severity` must be confirmed by the person first."""
+    return severity in CONFIRM_SEVERITIES
+
+
+def with_handling(alerts: pl.DataFrame, silences: Sequence[Silence], at: datetime
+                  ) -> pl.DataFrame:
+    """`alerts` (`alerts_read.ALERT_SCHEMA` rows) with what people did about each as of
+    `at`: `silenced_until` and `silenced_by` of the silence in force at `at` that mutes it
+    (the one ending last; null when none), and the acknowledgement (`acked_by`, `acked_at`,
+    `ack_note`) cleared where it came after `at` (replaying a past moment)."""
+    at_ms = int(at.timestamp() * 1000)
+    until: list[datetime | None] = []
+    by: list[str | None] = []
+    for row in alerts.select("rule", "centre_id", "labels").iter_rows(named=True):
+        probe = AlertState("", row["rule"], "", row["centre_id"], None,
+                           json.loads(row["labels"] or "{}"), "", "", None, "firing", 0, 0)
+        best = silence_of(probe, silences, at_ms)
+        until.append(None if best is None else datetime.fromtimestamp(best.ends_at / 1000, UTC))
+        by.append(None if best is None else best.created_by)
+    later = pl.col("acked_at").is_not_null() & (pl.col("acked_at") > at)
+    return alerts.with_columns(
+        pl.Series("silenced_until", until, dtype=HANDLING_SCHEMA["silenced_until"]),
+        pl.Series("silenced_by", by, dtype=pl.String),
+        *(pl.when(later).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("acked_by", "acked_at", "ack_note")))
 
 
 def split(alerts: pl.DataFrame) -> dict[str, pl.DataFrame]:

@@ -16,6 +16,7 @@ import polars as pl
 
 from metrics import problems as problems_mod
 from metrics.catalogue import COMPONENTS, STATE_DOWN, STATE_OK
+from metrics.kpi import plain_on_time
 from metrics.problems import Policy, problems
 
 KEY = ["centre_id", "metric", "label"]
@@ -202,7 +203,7 @@ class Kpis:
     received: int | None
     resolved: int | None
     late: int | None
-    on_time_rate: float | None  # resolved on time ÷ resolved, today
+    on_time_rate: float | None  # kpi.plain_on_time of today: (resolved − late) ÷ resolved
     overdue: int | None  # open past their deadline now (fresh centres)
     otp_p95_median_s: float | None  # median over fresh answering centres
     otp_p95_worst_s: float | None
@@ -229,9 +230,7 @@ def kpis(status: pl.DataFrame, today: dict[str, float]) -> Kpis:
     received = today.get("dossiers_received_total")
     resolved = today.get("dossiers_resolved_total")
     late = today.get("dossiers_resolved_late_total")
-    on_time = None
-    if resolved and late is not None:
-        on_time = (resolved - late) / resolved
+    on_time = plain_on_time(resolved, late)
     otps = fresh["otp_p95_s"].drop_nulls().to_list()
     overdue = fresh["overdue"].drop_nulls()
     otp_worst, otp_centre = _worst(fresh, "otp_p95_s")

@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -184,7 +184,8 @@ class AlertEngine:
             if outgoing:
                 names = _centre_names(window.centres)
                 conn.execute(t.notifications.insert(), [
-                    self._outbox_row(o, planned.alerts, names, now) for o in outgoing])
+                    outbox_row(o, planned.alerts, names, now, silences)
+                    for o in outgoing])
         for rule in rules:
             self._last_run[rule.name] = now
         counts: dict[str, int] = {}
@@ -192,13 +193,6 @@ class AlertEngine:
             counts[e.kind] = counts.get(e.kind, 0) + 1
         return {"rules": len(rules), "events": counts, "queued": len(outgoing),
                 "open": sum(a.state in lc.OPEN for a in planned.alerts)}
-
-    def _outbox_row(self, o: lc.Outgoing, alerts: list[lc.AlertState],
-                    names: Names, now: int) -> dict[str, Any]:
-        message = build_message(o, alerts, names)
-        return {"channel": o.channel, "group_key": o.group_key, "status": o.status,
-                "payload": message.to_json(), "state": "pending", "attempts": 0,
-                "next_attempt": now, "last_error": "", "created_at": now, "sent_at": None}
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -340,6 +334,16 @@ def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.Al
                           id=r["id"]) for r in rows]
 
 
+def load_alerts_by_id(conn: Connection, ids: list[int]) -> list[lc.AlertState]:
+    """The alerts with these ids, in id order."""
+    if not ids:
+        return []
+    a = t.alerts
+    rows = conn.execute(sa.select(a).where(a.c.id.in_(ids)).order_by(a.c.id)).mappings().all()
+    return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
+                          id=r["id"]) for r in rows]
+
+
 def _save_alerts(conn: Connection, before: list[lc.AlertState],
                  after: list[lc.AlertState]) -> list[int]:
     """Insert new alerts and update changed ones; the id of every alert in `after`."""
@@ -373,13 +377,25 @@ def _centre_names(centres: pl.DataFrame) -> Names:
             {r["province_code"]: r["province_name"] for r in rows})
 
 
-def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names) -> Any:
-    """The notifier `Message` for one outgoing group."""
+def outbox_row(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names, now: int,
+               silences: list[lc.Silence]) -> dict[str, Any]:
+    """The `notifications` row queuing `o` for delivery now."""
+    message = build_message(o, alerts, names, silences, now)
+    return {"channel": o.channel, "group_key": o.group_key, "status": o.status,
+            "payload": message.to_json(), "state": "pending", "attempts": 0,
+            "next_attempt": now, "last_error": "", "created_at": now, "sent_at": None}
+
+
+def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
+                  silences: Sequence[lc.Silence] = (), now: int | None = None) -> Any:
+    """The notifier `Message` for one outgoing group: each alert with who acknowledged it
+    (and their note) and the silence in force at `now` that mutes it, if any."""
     from metrics.notifiers.base import AlertItem, Message
 
     items = []
     for i in o.indexes:
         a = alerts[i]
+        muting = lc.silence_of(a, silences, now) if now is not None else None
         name = names[0].get(a.centre_id or "")
         province = names[1].get(a.province_code) if a.province_code is not None else None
         items.append(AlertItem(
@@ -388,7 +404,9 @@ def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names) -> 
             summary=a.summary, cause=a.cause,
             starts_at=_dt(a.firing_since or a.pending_since),
             ends_at=_dt(a.resolved_at) if a.state == "resolved" and a.resolved_at else None,
-            labels=dict(a.labels)))
+            labels=dict(a.labels), acked_by=a.acked_by, ack_note=a.ack_note,
+            silenced_until=None if muting is None else _dt(muting.ends_at),
+            silenced_by=None if muting is None else muting.created_by))
     return Message(status=o.status, group_key=f"{o.channel}:{o.group_key}", alerts=tuple(items))
 
 

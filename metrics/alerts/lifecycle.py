@@ -192,6 +192,12 @@ def muted(cfg: AlertsConfig, alert: AlertState, silences: Sequence[Silence], now
     return None
 
 
+def silence_of(alert: AlertState, silences: Sequence[Silence], now: int) -> Silence | None:
+    """The silence in force at `now` that mutes `alert` (the one ending last), or None."""
+    found = [s for s in silences if s.active(now) and s.matches(alert)]
+    return max(found, key=lambda s: (s.ends_at, s.id)) if found else None
+
+
 def flapping(cfg: AlertsConfig, alert: AlertState, starts: Mapping[str, Sequence[int]],
              now: int) -> bool:
     """Started `max_starts` times within the flap window and not yet firing steadily."""

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-Status = Literal["firing", "resolved", "reminder"]
+# acknowledged / silenced: a person acted on alerts the channel was told about (actions.py).
+Status = Literal["firing", "resolved", "reminder", "acknowledged", "silenced"]
 STATUSES: tuple[str, ...] = get_args(Status)
 
 
@@ -48,11 +49,17 @@ class AlertItem:
     starts_at: datetime
     ends_at: datetime | None
     labels: dict[str, str] = field(default_factory=dict)
+    acked_by: str | None = None  # who acknowledged it, and their note
+    ack_note: str | None = None
+    silenced_until: datetime | None = None  # a silence in force when the message was queued
+    silenced_by: str | None = None
 
     def __post_init__(self) -> None:
         _aware(self.starts_at, "starts_at")
         if self.ends_at is not None:
             _aware(self.ends_at, "ends_at")
+        if self.silenced_until is not None:
+            _aware(self.silenced_until, "silenced_until")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +74,11 @@ class AlertItem:
             "starts_at": _iso(self.starts_at),
             "ends_at": None if self.ends_at is None else _iso(self.ends_at),
             "labels": dict(self.labels),
+            "acked_by": self.acked_by,
+            "ack_note": self.ack_note,
+            "silenced_until": None if self.silenced_until is None
+            else _iso(self.silenced_until),
+            "silenced_by": self.silenced_by,
         }
 
     @classmethod
@@ -76,7 +88,7 @@ class AlertItem:
             isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
         ):
             raise ValueError(f"alert {d.get('fingerprint')!r}: labels must map text to text")
-        ends = d.get("ends_at")
+        ends, until = d.get("ends_at"), d.get("silenced_until")
         return cls(
             fingerprint=str(d["fingerprint"]),
             rule=str(d["rule"]),
@@ -89,6 +101,10 @@ class AlertItem:
             starts_at=datetime.fromisoformat(d["starts_at"]),
             ends_at=None if ends is None else datetime.fromisoformat(ends),
             labels=dict(labels),
+            acked_by=_text_or_none(d.get("acked_by")),
+            ack_note=_text_or_none(d.get("ack_note")),
+            silenced_until=None if until is None else datetime.fromisoformat(until),
+            silenced_by=_text_or_none(d.get("silenced_by")),
         )
 
 
@@ -127,6 +143,10 @@ class Message:
             group_key=str(d["group_key"]),
             alerts=tuple(AlertItem.from_dict(a) for a in d["alerts"]),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _iso(value: datetime) -> str:

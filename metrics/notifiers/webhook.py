@@ -41,7 +41,13 @@ def alert_labels(item: AlertItem) -> dict[str, str]:
 def alert_annotations(item: AlertItem) -> dict[str, str]:
     where = place(item)
     description = item.cause if not where else f"{where}: {item.cause}" if item.cause else where
-    return {"summary": item.summary, "description": description}
+    out = {"summary": item.summary, "description": description}
+    if item.acked_by:  # who took it on, as Alertmanager receivers read annotations
+        out |= {"acknowledged_by": item.acked_by, "ack_note": item.ack_note or ""}
+    if item.silenced_until is not None:
+        out |= {"silenced_until": rfc3339(item.silenced_until),
+                "silenced_by": item.silenced_by or ""}
+    return out
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
@@ -50,7 +56,8 @@ def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
 
 
 def payload(message: Message, *, receiver: str, external_url: str = "") -> dict[str, Any]:
-    """The Alertmanager webhook document for `message` (a reminder is sent as 'firing')."""
+    """The Alertmanager webhook document for `message` (a reminder, an acknowledgement or a
+    silence of open alerts is sent as 'firing', with the action in the annotations)."""
     labels = [alert_labels(a) for a in message.alerts]
     annotations = [alert_annotations(a) for a in message.alerts]
     common = _common(labels)

@@ -242,8 +242,11 @@ def test_a_changed_role_signs_the_session_out_at_the_next_page_load(app, world, 
 
 def test_an_acknowledgement_from_the_page_is_audited_under_the_signed_in_name(app, world):
     at = open_page(sign_in(app(), "tech46"), "alerts")
+    pick = at.selectbox(key="alerts-act-pick")  # nothing is preselected: choose one
+    pick.select_index(0)
     at.text_input[0].input("đã gọi xã")
-    at.main.button[0].click().run()
+    at.button(key="alerts-ack").click().run()
+    at.button(key="alerts-confirm-yes").click().run()  # a critical alert: confirm first
     assert not at.exception and any("Đã xác nhận" in s.value for s in at.success)
     with Store.open(world[0]) as db:
         row = audit.entries(db, actions=["acknowledge"]).row(0, named=True)
