@@ -6,10 +6,11 @@ province's centres — at least `min_centres` and `min_fraction` of the province
 within `within_s` of one another, `group` opens an incident: an alert of the same rule
 for the province (centre_id None, fingerprint `incident:<rule>/p<code>`, the label
 `incident: shared_cause`), whose cause is the rule's likely shared cause and whose summary
-names the affected centres. It is pending while they all are, fires when the first of them
-fires, takes in every later alert of that rule in the province, and resolves when none is
-open. The centres' own alerts stay open; `lifecycle._inhibit` mutes them by the firing
-incident ("grouped into"), so the incident is the one notification. No I/O, no clock.
+names every centre affected while it lasts. It is pending while they all are, fires when
+the first of them fires, takes in every later alert of that rule in the province, and
+resolves when none is open. The centres' own alerts stay open; `lifecycle._inhibit` mutes
+them by the firing incident ("grouped into"), so the incident is the one notification.
+No I/O, no clock.
 """
 
 from __future__ import annotations
@@ -69,20 +70,19 @@ def clustered(starts: Sequence[int], needed: int, within_ms: int) -> bool:
 
 
 def members(incident: AlertState, alerts: Sequence[AlertState]) -> list[AlertState]:
-    """The centre alerts an incident groups, one per centre (the newest), by centre id:
-    of an open incident, its rule's open alerts in the province; of a resolved one, those
-    alive while it was."""
+    """The centre alerts an incident groups, one per centre (its newest), by centre id: its
+    rule's alerts in the province alive at some moment while the incident was (open ones,
+    and those resolved since it started)."""
+    end = incident.resolved_at if incident.state not in OPEN else None
     found: dict[str, AlertState] = {}
     for a in alerts:
         if (a.centre_id is None or is_incident(a) or a.rule != incident.rule
                 or a.province_code != incident.province_code):
             continue
-        if incident.state in OPEN:
-            alive = a.state in OPEN
-        else:
-            end = incident.resolved_at if incident.resolved_at is not None else a.pending_since
-            alive = (a.pending_since <= end and (a.state in OPEN or (
-                a.resolved_at is not None and a.resolved_at >= incident.pending_since)))
+        alive = (a.state in OPEN or (a.resolved_at is not None
+                                     and a.resolved_at >= incident.pending_since))
+        if end is not None:
+            alive = alive and a.pending_since <= end
         if alive and (a.centre_id not in found
                       or found[a.centre_id].pending_since <= a.pending_since):
             found[a.centre_id] = a
@@ -139,7 +139,7 @@ def group(cfg: AlertsConfig, alerts: list[AlertState], fleet: Fleet, now: int) -
                                               f"{code} started {rule} together"))
         incident = alerts[i]
         grouped = members(incident, alerts) if rule in sc.causes else []
-        if not grouped:
+        if not any(a.state in OPEN for a in grouped):
             alerts[i] = replace(incident, state="resolved", resolved_at=now, last_eval=now)
             events.append(Event(i, "resolved", "no grouped centre has the condition any more"))
             continue

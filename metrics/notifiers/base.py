@@ -48,6 +48,7 @@ class AlertItem:
     starts_at: datetime
     ends_at: datetime | None
     labels: dict[str, str] = field(default_factory=dict)
+    centres: tuple[str, ...] = ()  # an incident's affected centres (names), else empty
 
     def __post_init__(self) -> None:
         _aware(self.starts_at, "starts_at")
@@ -67,6 +68,7 @@ class AlertItem:
             "starts_at": _iso(self.starts_at),
             "ends_at": None if self.ends_at is None else _iso(self.ends_at),
             "labels": dict(self.labels),
+            **({"centres": list(self.centres)} if self.centres else {}),
         }
 
     @classmethod
@@ -76,6 +78,9 @@ class AlertItem:
             isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
         ):
             raise ValueError(f"alert {d.get('fingerprint')!r}: labels must map text to text")
+        centres = d.get("centres") or []
+        if not isinstance(centres, list) or not all(isinstance(c, str) for c in centres):
+            raise ValueError(f"alert {d.get('fingerprint')!r}: centres must be a list of text")
         ends = d.get("ends_at")
         return cls(
             fingerprint=str(d["fingerprint"]),
@@ -89,6 +94,7 @@ class AlertItem:
             starts_at=datetime.fromisoformat(d["starts_at"]),
             ends_at=None if ends is None else datetime.fromisoformat(ends),
             labels=dict(labels),
+            centres=tuple(centres),
         )
 
 

@@ -132,6 +132,8 @@ def _single_title(status: str, item: AlertItem) -> str:
         "reminder": "NHẮC LẠI: chưa khắc phục",
         "resolved": "ĐÃ KHẮC PHỤC",
     }[status]
+    if item.centres:  # an incident: its summary names the province and the centres
+        return f"{head}: SỰ CỐ CHUNG — {summary}"
     return f"{head}: {where} — {summary}" if where else f"{head}: {summary}"
 
 
@@ -156,20 +158,28 @@ def _alert_lines(item: AlertItem, now: datetime, *, detailed: bool) -> list[str]
     summary = one_line(item.summary, 300)
     cause = one_line(item.cause, 300)
     since = local_time(item.starts_at)
+    centres = ", ".join(one_line(c, 80) for c in item.centres[:MAX_LISTED])
+    if len(item.centres) > MAX_LISTED:
+        centres += f" và {len(item.centres) - MAX_LISTED} nơi khác"
     if detailed:
-        lines = [
-            f"• Mức độ: {severity_vi(item.severity)}",
-            f"• Trung tâm: {where}",
-            f"• Nội dung: {summary}",
-        ]
-        if cause:
-            lines.append(f"• Nguyên nhân: {cause}")
+        lines = [f"• Mức độ: {severity_vi(item.severity)}"]
+        if item.centres:
+            lines += [f"• Tỉnh: {where}",
+                      f"• {len(item.centres)} trung tâm bị ảnh hưởng: {centres}"]
+            if cause:
+                lines.append(f"• Nguyên nhân chung có thể: {cause}")
+        else:
+            lines += [f"• Trung tâm: {where}", f"• Nội dung: {summary}"]
+            if cause:
+                lines.append(f"• Nguyên nhân: {cause}")
         lines.append(f"• Từ: {since}")
         state = _state(item, now)
         lines.append(f"• {state[0].upper()}{state[1:]}")
         return lines
     line = f"• [{severity_vi(item.severity)}] {where}: {summary}"
-    if cause:
+    if item.centres:
+        line += f" — nguyên nhân chung có thể: {cause}" if cause else ""
+    elif cause:
         line += f" — nguyên nhân: {cause}"
     return [f"{line} — từ {since}; {_state(item, now)}"]
 

@@ -41,7 +41,10 @@ def alert_labels(item: AlertItem) -> dict[str, str]:
 def alert_annotations(item: AlertItem) -> dict[str, str]:
     where = place(item)
     description = item.cause if not where else f"{where}: {item.cause}" if item.cause else where
-    return {"summary": item.summary, "description": description}
+    out = {"summary": item.summary, "description": description}
+    if item.centres:  # an incident: the centres it groups, one per line
+        out["centres"] = "\n".join(item.centres)
+    return out
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:

@@ -162,7 +162,9 @@ def test_late_centres_join_the_incident_and_it_resolves_once_with_one_notice():
     # The gateway recovers at different moments: the incident stays until the last centre.
     alerts, out, _ = run(cfg, alerts, [ev("otp", ["h05"], off=["h01", "h02", "h03", "h04"])],
                          now + 10 * S)
-    assert out == [] and next(a for a in alerts if lc.is_incident(a)).state == "firing"
+    incident = next(a for a in alerts if lc.is_incident(a))
+    assert out == [] and incident.state == "firing"
+    assert incident.value == 5.0  # every centre affected while it lasts, recovered ones too
     alerts, out, _ = run(cfg, alerts, [ev("otp", [], off=["h05"])], now + 20 * S)
     assert [(o.status, [alerts[i].fingerprint for i in o.indexes]) for o in out] == [
         ("resolved", [OTP_FP])]
@@ -219,3 +221,22 @@ def test_a_bad_shared_cause_section_is_named(tmp_path, shared, reason):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     problems = [str(p) for p in check_alerts(path)]
     assert any(str(path) in p and reason in p for p in problems), problems
+
+
+def test_an_incident_notice_names_the_cause_and_every_centre_once():
+    from datetime import UTC, datetime
+
+    from metrics.notifiers.base import AlertItem, Message
+    from metrics.notifiers.templates import render
+
+    names = ("Phường 1", "Phường 2", "Xã 3", "Xã 4")
+    cfg = config()
+    item = AlertItem(OTP_FP, "otp", "warning", None, None, "Huế",
+                     incidents.summary(cfg, "otp", "Huế", names), "cổng SMS/OTP của tỉnh",
+                     datetime(2025, 7, 3, 3, tzinfo=UTC), None, {"incident": "shared_cause"},
+                     names)
+    assert Message.from_json(Message("firing", "k", (item,)).to_json()).alerts == (item,)
+    text = render(Message("firing", "k", (item,)), datetime(2025, 7, 3, 3, 5, tzinfo=UTC))
+    assert text.title.startswith("🔴 CẢNH BÁO (cảnh báo): SỰ CỐ CHUNG — Huế: 4 trung tâm")
+    assert "• 4 trung tâm bị ảnh hưởng: Phường 1, Phường 2, Xã 3, Xã 4" in text.lines
+    assert "• Nguyên nhân chung có thể: cổng SMS/OTP của tỉnh" in text.lines
