@@ -6,11 +6,12 @@ never rendered as markdown or HTML); times in the display time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import fmt, incident_view
 from dashboard.i18n import Tr
 
 ALERT_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start", "duration")
@@ -34,19 +35,24 @@ def _time(ts: datetime | None, tz: str) -> str:
     return fmt.DASH if ts is None else fmt.date_time(ts, tz)
 
 
-def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...]
-                 ) -> pl.DataFrame:
-    """`alert_stats.board` rows as text with the chosen `columns` (keys of alerts.col.*)."""
+def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...],
+                 causes: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """`alert_stats.board` rows as text with the chosen `columns` (keys of alerts.col.*);
+    an incident folded by `alert_stats.fold_incidents` names its cause (`causes`: rule →
+    cause in the page's language) and centres, a centre alert grouped into one says so."""
     lang = tr.lang
     rows = []
     for row in board.iter_rows(named=True):
+        where, what = incident_view.incident_cells(row, tr, causes or {}) or (
+            row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
         cell = {
             "id": str(row["id"]),
             "severity": _word(tr, "wall2.severity", row["severity"]),
-            "state": _word(tr, "alerts.state", row["state"]),
-            "centre": row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"),
+            "state": (_word(tr, "alerts.state", row["state"])
+                      + incident_view.grouped_note(row, tr)),
+            "centre": where,
             "rule": row["rule"],
-            "summary": row["summary"],
+            "summary": what,
             "start": _time(row["since"], tz),
             "resolved": _time(row["resolved_at"], tz),
             "duration": fmt.duration(row["duration_s"], lang),

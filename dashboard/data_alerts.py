@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
+from config.loader import ConfigError
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alert_stats, alerts_read
 from metrics.scope import Scope
@@ -37,6 +38,16 @@ def _alerts_config(path: str) -> AlertsConfig:
 def alerts_config() -> AlertsConfig:
     """The alert configuration beside the settings file (IOC_CONFIG), loaded once."""
     return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))))
+
+
+def incident_causes(lang: str) -> dict[str, str]:
+    """Each grouped rule's likely shared cause in `lang` (alerts.yaml `shared_cause`); empty
+    when the file cannot be read (the incident's stored Vietnamese cause is shown then)."""
+    try:
+        causes = alerts_config().shared_cause.causes
+    except ConfigError:
+        return {}
+    return {rule: name.en if lang == "en" else name.vi for rule, name in causes.items()}
 
 
 class AlertsSummary(NamedTuple):

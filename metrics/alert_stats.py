@@ -42,6 +42,35 @@ def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
             .sort(["_rank", "since"], maintain_order=True).drop("_rank"))
 
 
+INCIDENT_PREFIX = "incident:"  # metrics.alerts.incidents.incident_fingerprint
+
+
+def fold_incidents(board: pl.DataFrame) -> pl.DataFrame:
+    """`board` with the centre alerts of each open incident in it folded into the incident's
+    row, order kept: the incident row's `grouped` lists its centres (the `centre` name where
+    known, else the id, sorted), the open centre alerts of its rule and province are left
+    out; every other row has an empty `grouped`."""
+    rows = list(board.iter_rows(named=True))
+
+    def incident(r: dict) -> bool:
+        return r["fingerprint"].startswith(INCIDENT_PREFIX)
+
+    keys = {(r["rule"], r["province_code"]) for r in rows if incident(r) and r["state"] in ACTIVE}
+
+    def member(r: dict) -> bool:
+        return (not incident(r) and r["centre_id"] is not None and r["state"] in ACTIVE
+                and (r["rule"], r["province_code"]) in keys)
+
+    grouped: dict[tuple[str, int], list[str]] = {k: [] for k in keys}
+    for r in rows:
+        if member(r):
+            grouped[(r["rule"], r["province_code"])].append(r.get("centre") or r["centre_id"])
+    lists = [sorted(grouped.get((r["rule"], r["province_code"]), [])) if incident(r) else []
+             for r in rows if not member(r)]
+    folded = board.filter(pl.Series([not member(r) for r in rows], dtype=pl.Boolean))
+    return folded.with_columns(pl.Series("grouped", lists, dtype=pl.List(pl.String)))
+
+
 def critical_provinces(alerts: pl.DataFrame) -> tuple[bool, set[int]]:
     """(any critical alert at all, the provinces that have one) among `alerts`."""
     critical = alerts.filter(pl.col("severity") == "critical")

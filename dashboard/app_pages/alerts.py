@@ -70,7 +70,8 @@ try:
     outbox = data_alerts.failed_deliveries(url, scope=who.scope)
 except (sa.exc.SQLAlchemyError, OSError) as exc:
     no_db(exc)
-lists = alert_stats.split(alert_stats.board(period.open, now))
+lists = alert_stats.split(alert_stats.fold_incidents(alert_stats.board(period.open, now)))
+causes = data_alerts.incident_causes(tr.lang)  # an incident's likely cause in this language
 counts = period.overview.counts
 
 
@@ -136,14 +137,14 @@ st.subheader(tr("alerts.active", n=counts["active"]))
 if active.is_empty():
     st.success(tr("alerts.active.none"))
 else:
-    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS), hide_index=True)
+    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, causes), hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
 
 st.subheader(tr("alerts.acked", n=counts["acknowledged"]))
 if acked.is_empty():
     st.caption(tr("alerts.acked.none"))
 else:
-    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS), hide_index=True)
+    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS, causes), hide_index=True)
 
 st.subheader(tr("alerts.history"))
 cols = st.columns(4)
@@ -179,7 +180,7 @@ if shown.is_empty():
     table.caption(tr("alerts.history.none"))
 else:
     table.dataframe(av.alerts_table(alert_stats.timing(shown, now), tr, tz,
-                                    av.RESOLVED_COLUMNS), hide_index=True)
+                                    av.RESOLVED_COLUMNS, causes), hide_index=True)
 if pages > 1:
     nav, where = st.columns([1, 4], vertical_alignment="bottom")
     page = nav.number_input(tr("alerts.page"), min_value=1, max_value=pages, step=1, key=PAGE)
