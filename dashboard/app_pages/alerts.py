@@ -121,7 +121,10 @@ def act(open_alerts: list[dict]) -> None:
             actions.silence(db, alerts_cfg, user=user, role=who.role,
                             reason=note.strip() or tr("alerts.act.silence"),
                             ends_at=when + hours * 3_600_000, rule=row["rule"],
-                            centre_id=row["centre_id"], now=when)
+                            centre_id=row["centre_id"], now=when,
+                            # a province alert or incident: its province only, not everywhere
+                            labels=None if row["centre_id"] or row["province_code"] is None
+                            else {"province_code": str(row["province_code"])})
             done = tr("alerts.act.silenced", id=alert_id, hours=hours)
     except (ValueError, PermissionError, KeyError) as exc:
         st.error(tr("alerts.act.refused", error=components.md_text(exc)))

@@ -88,3 +88,24 @@ def test_wall_lists_each_incident_once_with_its_centres(incident_url, monkeypatc
     board = at.table[0].value
     assert list(board["Trung tâm"]) == ["Sự cố chung · 4 trung tâm"] * 2
     assert all(all(n in s for n in SLOW) for s in board["Nội dung"])
+
+
+def test_silencing_an_incident_mutes_its_rule_in_its_province_only(incident_url, monkeypatch):
+    import json
+
+    import sqlalchemy as sa
+
+    from metrics import schema as t
+
+    with Store.open(incident_url) as db, db.engine.connect() as conn:
+        incident_id = conn.execute(sa.select(t.alerts.c.id).where(
+            t.alerts.c.fingerprint == "incident:otp_p95_high/p46")).scalar_one()
+    at = open_page(monkeypatch, incident_url, "app_pages/alerts.py")
+    at.selectbox[0].set_value(incident_id)
+    at.text_input[0].input("Lan")
+    at.text_input[1].input("VNPT đang sửa cổng SMS")
+    at.button(key="alerts-silence").click().run()
+    assert not at.exception
+    with Store.open(incident_url) as db, db.engine.connect() as conn:
+        (matchers,) = conn.execute(sa.select(t.silences.c.matchers)).scalars().all()
+    assert json.loads(matchers) == {"rule": "otp_p95_high", "labels": {"province_code": "46"}}
