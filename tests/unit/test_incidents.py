@@ -240,3 +240,28 @@ def test_an_incident_notice_names_the_cause_and_every_centre_once():
     assert text.title.startswith("🔴 CẢNH BÁO (cảnh báo): SỰ CỐ CHUNG — Huế: 4 trung tâm")
     assert "• 4 trung tâm bị ảnh hưởng: Phường 1, Phường 2, Xã 3, Xã 4" in text.lines
     assert "• Nguyên nhân chung có thể: cổng SMS/OTP của tỉnh" in text.lines
+
+
+def test_fold_incidents_keeps_one_row_per_incident_with_its_open_centres():
+    import polars as pl
+
+    from metrics.alert_stats import fold_incidents
+
+    def row(fp, rule, centre, state="firing", province=46, name=None):
+        return {"fingerprint": fp, "rule": rule, "centre_id": centre, "state": state,
+                "province_code": province, "centre": name}
+
+    board = pl.DataFrame([
+        row("centre_down/cz", "centre_down", "z", name="Xã Z"),
+        row(OTP_FP, "otp", None),
+        row("otp/cb", "otp", "b", name="Phường B"),
+        row("otp/ca", "otp", "a", name="Phường A"),
+        row("otp/cc", "otp", "c", state="resolved", name="Phường C"),  # not open: kept
+        row("otp/cx", "otp", "x", province=38, name="Xã X"),  # another province: kept
+        row("sync/ca", "sync", "a", name="Phường A"),  # another rule: kept
+    ])
+    folded = fold_incidents(board)
+    assert folded["fingerprint"].to_list() == ["centre_down/cz", OTP_FP, "otp/cc", "otp/cx",
+                                               "sync/ca"]
+    assert folded["grouped"].to_list() == [[], ["Phường A", "Phường B"], [], [], []]
+    assert fold_incidents(board.filter(pl.col("fingerprint") != OTP_FP)).height == 6
