@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from dashboard import fmt
 from dashboard.i18n import Tr
-from metrics.alert_stats import INCIDENT_PREFIX
+from metrics.rules import INCIDENT_PREFIX
 
 
 def incident_cells(row: Mapping, tr: Tr, causes: Mapping[str, str]) -> tuple[str, str] | None:

@@ -10,6 +10,8 @@ from datetime import datetime
 
 import polars as pl
 
+from metrics.rules import INCIDENT_PREFIX
+
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 ACTIVE = ("firing", "pending")
 TTR_SCHEMA = {"centre_id": pl.String, "recovered": pl.UInt32, "median_s": pl.Float64,
@@ -40,9 +42,6 @@ def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
     rank = pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int64)
     return (timing(alerts, now).with_columns(rank.alias("_rank"))
             .sort(["_rank", "since"], maintain_order=True).drop("_rank"))
-
-
-INCIDENT_PREFIX = "incident:"  # metrics.alerts.incidents.incident_fingerprint
 
 
 def fold_incidents(board: pl.DataFrame) -> pl.DataFrame:

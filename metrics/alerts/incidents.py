@@ -28,6 +28,7 @@ from metrics.alerts.lifecycle import (
     is_incident,
 )
 from metrics.notifiers.templates import RULE_PHRASES
+from metrics.rules import incident_fingerprint
 
 MAX_NAMED = 12  # centres named in a summary; the rest are counted
 
@@ -46,15 +47,13 @@ class Fleet:
         centres: dict[str, tuple[str, int]] = {}
         provinces: dict[int, tuple[str, int]] = {}
         for r in rows:
+            if r["province_code"] is None:
+                continue
             code = int(r["province_code"])  # type: ignore[call-overload]
             centres[str(r["id"])] = (str(r["name"]), code)
             name, n = provinces.get(code, (str(r["province_name"]), 0))
             provinces[code] = (name, n + 1)
         return cls(centres, provinces)
-
-
-def incident_fingerprint(rule: str, province_code: int) -> str:
-    return f"incident:{rule}/p{province_code}"
 
 
 def clustered(starts: Sequence[int], needed: int, within_ms: int) -> bool:

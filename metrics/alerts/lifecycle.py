@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from config.alerts import DAYS, AlertsConfig, Maintenance, Rule
-from metrics.rules import Evaluation, Hit
+from metrics.rules import INCIDENT_PREFIX, Evaluation, Hit
 
 if TYPE_CHECKING:
     from metrics.alerts.incidents import Fleet
 
 OPEN = ("pending", "firing")
-# The label that marks a province incident grouping centre alerts of one shared cause.
+# The label a shared-cause incident carries for routing and receivers.
 INCIDENT_LABEL, INCIDENT_KIND = "incident", "shared_cause"
 
 
@@ -109,7 +109,7 @@ class Outgoing:
 
 def is_incident(alert: AlertState) -> bool:
     """Whether the alert is a shared-cause incident (metrics.alerts.incidents)."""
-    return alert.labels.get(INCIDENT_LABEL) == INCIDENT_KIND
+    return alert.fingerprint.startswith(INCIDENT_PREFIX)
 
 
 def alert_labels(rule: Rule, hit: Hit) -> dict[str, str]:
