@@ -94,8 +94,10 @@ def failed_table(outbox: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
                                                    pl.String))
 
 
-def option_label(row: dict, tr: Tr) -> str:
-    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"."""
-    centre = row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
-    summary = row["summary"] if len(row["summary"]) <= 80 else row["summary"][:79] + "…"
+def option_label(row: dict, tr: Tr, causes: Mapping[str, str] | None = None) -> str:
+    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"
+    (an incident as in `alerts_table`)."""
+    centre, summary = incident_view.incident_cells(row, tr, causes or {}) or (
+        row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
+    summary = summary if len(summary) <= 80 else summary[:79] + "…"
     return f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"

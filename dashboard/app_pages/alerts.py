@@ -94,7 +94,7 @@ def act(open_alerts: list[dict]) -> None:
     rows = {row["id"]: row for row in open_alerts}
     with st.form("alerts-act", border=True):
         alert_id = st.selectbox(tr("alerts.act.pick"), list(rows),
-                                format_func=lambda i: av.option_label(rows[i], tr))
+                                format_func=lambda i: av.option_label(rows[i], tr, causes))
         # Signed in: the person is known. Without sign-in (auth: none) they say who they are.
         user = who.username if who.method != auth.NONE else st.text_input(
             tr("alerts.act.user"), max_chars=80)
@@ -136,14 +136,14 @@ def act(open_alerts: list[dict]) -> None:
 
 
 active, acked = lists["active"], lists["acknowledged"]
-st.subheader(tr("alerts.active", n=counts["active"]))
+st.subheader(tr("alerts.active", n=active.height))  # an incident and its centres: one row
 if active.is_empty():
     st.success(tr("alerts.active.none"))
 else:
     st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, causes), hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
 
-st.subheader(tr("alerts.acked", n=counts["acknowledged"]))
+st.subheader(tr("alerts.acked", n=acked.height))
 if acked.is_empty():
     st.caption(tr("alerts.acked.none"))
 else:

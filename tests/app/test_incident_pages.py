@@ -56,8 +56,13 @@ def open_page(monkeypatch, url: str, page: str | None, **query: str) -> AppTest:
 
 def test_alerts_page_shows_each_incident_as_one_row_with_its_centres(incident_url, monkeypatch):
     at = open_page(monkeypatch, incident_url, "app_pages/alerts.py")
+    assert "Đang kích hoạt (2)" in [s.value for s in at.subheader]  # the rows listed
     active = at.dataframe[0].value
     assert set(active["Trung tâm"]) == {"Sự cố chung · 4 trung tâm"}
+    options = at.selectbox[0].options  # the action picker names incidents the same way
+    assert len(options) == 2
+    assert all(" · Cảnh báo · Sự cố chung · 4 trung tâm · Nguyên nhân chung có thể: " in o
+               for o in options), options
     assert sorted(active["Quy tắc"]) == ["otp_p95_high", "sync_lag_high"]
     otp = active[active["Quy tắc"] == "otp_p95_high"]
     (summary,) = list(otp["Nội dung"])
