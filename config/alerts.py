@@ -8,6 +8,7 @@ Times are seconds; maintenance windows are local time (Asia/Ho_Chi_Minh).
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from pathlib import Path
@@ -255,6 +256,33 @@ class Permissions(Strict):
     silence: tuple[str, ...] = ("tech",)
 
 
+class CauseName(Strict):
+    """A likely shared cause, named in Vietnamese and in English."""
+
+    vi: str = Field(min_length=1, max_length=120)
+    en: str = Field(min_length=1, max_length=120)
+
+
+# Conditions whose alerts are one per centre: the only ones a shared cause can group.
+CENTRE_CONDITIONS = (FailedPolls, Threshold, Growth, Stale)
+
+
+class SharedCause(Strict):
+    """One incident for one cause: when a rule in `causes` starts at `min_centres` or more of
+    a province's centres, and at least `min_fraction` of them, within `within_s`, its alerts
+    there are grouped into one province incident naming the cause (metrics/alerts/incidents.py).
+    """
+
+    min_centres: int = Field(default=3, ge=2)
+    min_fraction: float = Field(default=0.1, ge=0, le=1)
+    within_s: float = Field(default=120, gt=0, le=3600)
+    causes: dict[str, CauseName] = {}
+
+    def needed(self, total: int) -> int:
+        """Centres that must start together in a province of `total` centres."""
+        return max(self.min_centres, math.ceil(self.min_fraction * total - 1e-9))
+
+
 class AlertsConfig(Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     evaluate_every_s: float = Field(default=10, gt=0, le=3600)  # `ioc alerts evaluate --watch`
@@ -267,6 +295,7 @@ class AlertsConfig(Strict):
     flapping: Flapping = Flapping()
     delivery: Delivery = Delivery()
     permissions: Permissions = Permissions()
+    shared_cause: SharedCause = SharedCause()
 
     @model_validator(mode="after")
     def _references(self) -> AlertsConfig:
@@ -278,6 +307,14 @@ class AlertsConfig(Strict):
                 if ch not in self.channels:
                     raise ValueError(f"routes.{i}.channels: no channel named {ch!r} "
                                      f"(channels: {', '.join(sorted(self.channels)) or 'none'})")
+        by_name = {r.name: r for r in self.rules}
+        for name in self.shared_cause.causes:
+            if name not in by_name:
+                raise ValueError(f"shared_cause.causes.{name}: no alert rule named {name!r}")
+            if not isinstance(by_name[name].condition, CENTRE_CONDITIONS):
+                raise ValueError(f"shared_cause.causes.{name}: a {by_name[name].condition.kind} "
+                                 "rule is not one alert per centre; only failed_polls, "
+                                 "threshold, growth and stale rules can be grouped")
         return self
 
     def for_interval(self, interval_s: float) -> AlertsConfig:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +16,10 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import alerts_view, fmt, i18n, maps
+from dashboard import alerts_view, fmt, i18n, incident_view, maps
 from dashboard.i18n import Tr
 from dashboard.problem_words import problem_name, problem_text
+from metrics import alert_stats
 from metrics import queries as q
 
 # The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
@@ -219,23 +220,27 @@ def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str,
     return maps.selection_target(event) if selectable else None
 
 
-def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
+def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
+                      causes: Mapping[str, str] | None = None) -> pl.DataFrame:
     """Active alerts (`alert_stats.board` rows) as display text, in the page's language,
-    with who acknowledged or silenced each (`alerts_view.handling_text`); cells from the
-    store are `md_text`-escaped (st.table renders Markdown)."""
+    with each alert's phase (pending, inhibited, in maintenance) and who acknowledged or
+    silenced it (`alerts_view.handling_text`); cells from the store are `md_text`-escaped
+    (st.table renders Markdown). An incident folded by `alert_stats.fold_incidents` is one
+    row naming its cause (`causes`: rule → cause in the page's language) and centres."""
     lang = tr.lang
     keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
             "wall2.alerts.since", "wall2.alerts.duration", "alerts.col.handling")
-    rows = [dict(zip([tr(k) for k in keys], (
-        md_text(severity_text(row["severity"], tr)
-                + (f" · {tr('wall2.phase.' + row['phase'])}"
-                   if row.get("phase") not in (None, "firing") else "")),
-        md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
-        md_text(row["summary"]),
-        _when(row["since"], now, tz),
-        fmt.duration(row["duration_s"], lang),
-        md_text(alerts_view.handling_text(row, tr, tz, now))), strict=True))
-        for row in board.iter_rows(named=True)]
+    rows = []
+    for row in board.iter_rows(named=True):
+        where, what = incident_view.incident_cells(row, tr, causes or {}) or (
+            row["centre"] or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
+        phase = row.get("phase")
+        severity = severity_text(row["severity"], tr) + (
+            f" · {tr('wall2.phase.' + phase)}" if phase not in (None, "firing") else "")
+        rows.append(dict(zip([tr(k) for k in keys], (
+            md_text(severity), md_text(where), md_text(what),
+            _when(row["since"], now, tz), fmt.duration(row["duration_s"], lang),
+            md_text(alerts_view.handling_text(row, tr, tz, now))), strict=True)))
     return pl.DataFrame(rows, schema=dict.fromkeys([tr(k) for k in keys], pl.String))
 
 
@@ -247,9 +252,13 @@ def severity_text(severity: str, tr: Tr) -> str:
 
 def render_alert_board(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
                        shown: int = LAGGING_ROWS) -> None:
-    """The wall's active alerts, most urgent first; read-only (no buttons, ever)."""
-    _render_capped(board, shown, tr, "wall2.alerts",
-                   lambda head: alert_board_table(head, tr, now, tz))
+    """The wall's active alerts, most urgent first, an incident's centres folded into its
+    one row; read-only (no buttons, ever)."""
+    from dashboard.data_alerts import incident_causes
+
+    causes = incident_causes(tr.lang)
+    _render_capped(alert_stats.fold_incidents(board), shown, tr, "wall2.alerts",
+                   lambda head: alert_board_table(head, tr, now, tz, causes))
 
 
 def lagging_table(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import polars as pl
 import streamlit as st
 
+from config.loader import ConfigError
 from dashboard import data
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alert_stats, alerts_read
@@ -29,6 +30,16 @@ PAGE_ROWS = 100  # history rows per page
 
 
 alerts_config = data.alerts_config  # the one loader of the rules (dashboard/data.py)
+
+
+def incident_causes(lang: str) -> dict[str, str]:
+    """Each grouped rule's likely shared cause in `lang` (alerts.yaml `shared_cause`); empty
+    when the file cannot be read (the incident's stored Vietnamese cause is shown then)."""
+    try:
+        causes = alerts_config().shared_cause.causes
+    except ConfigError:
+        return {}
+    return {rule: name.en if lang == "en" else name.vi for rule, name in causes.items()}
 
 
 class AlertsSummary(NamedTuple):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from metrics.alerts.lifecycle import AlertState, Silence, silence_of
+from metrics.rules import INCIDENT_PREFIX
 
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 # Acting on an alert of these severities (acknowledge, silence) asks for confirmation first.
@@ -75,6 +76,32 @@ def board(alerts: pl.DataFrame, now: datetime) -> pl.DataFrame:
     rank = pl.col("severity").replace_strict(SEVERITY_ORDER, default=9, return_dtype=pl.Int64)
     return (timing(alerts, now).with_columns(rank.alias("_rank"))
             .sort(["_rank", "since"], maintain_order=True).drop("_rank"))
+
+
+def fold_incidents(board: pl.DataFrame) -> pl.DataFrame:
+    """`board` with the centre alerts of each open incident in it folded into the incident's
+    row, order kept: the incident row's `grouped` lists its centres (the `centre` name where
+    known, else the id, sorted), the open centre alerts of its rule and province are left
+    out; every other row has an empty `grouped`."""
+    rows = list(board.iter_rows(named=True))
+
+    def incident(r: dict) -> bool:
+        return r["fingerprint"].startswith(INCIDENT_PREFIX)
+
+    keys = {(r["rule"], r["province_code"]) for r in rows if incident(r) and r["state"] in ACTIVE}
+
+    def member(r: dict) -> bool:
+        return (not incident(r) and r["centre_id"] is not None and r["state"] in ACTIVE
+                and (r["rule"], r["province_code"]) in keys)
+
+    grouped: dict[tuple[str, int], list[str]] = {k: [] for k in keys}
+    for r in rows:
+        if member(r):
+            grouped[(r["rule"], r["province_code"])].append(r.get("centre") or r["centre_id"])
+    lists = [sorted(grouped.get((r["rule"], r["province_code"]), [])) if incident(r) else []
+             for r in rows if not member(r)]
+    folded = board.filter(pl.Series([not member(r) for r in rows], dtype=pl.Boolean))
+    return folded.with_columns(pl.Series("grouped", lists, dtype=pl.List(pl.String)))
 
 
 def critical_provinces(alerts: pl.DataFrame) -> tuple[bool, set[int]]:

@@ -91,6 +91,14 @@ def fingerprint(rule: str, centre_id: str | None = None, province_code: int | No
     return rule
 
 
+INCIDENT_PREFIX = "incident:"
+
+
+def incident_fingerprint(rule: str, province_code: int) -> str:
+    """`incident:rule/p<province>`: a shared-cause incident (metrics.alerts.incidents)."""
+    return INCIDENT_PREFIX + fingerprint(rule, province_code=province_code)
+
+
 class _Centres:
     def __init__(self, centres: pl.DataFrame):
         self.rows: dict[str, dict[str, Any]] = {r["id"]: r for r in centres.iter_rows(named=True)}

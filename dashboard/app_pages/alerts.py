@@ -77,7 +77,8 @@ try:
     outbox = data_alerts.failed_deliveries(url, scope=who.scope)
 except (sa.exc.SQLAlchemyError, OSError) as exc:
     no_db(exc)
-lists = alert_stats.split(alert_stats.board(period.open, now))
+lists = alert_stats.split(alert_stats.fold_incidents(alert_stats.board(period.open, now)))
+causes = data_alerts.incident_causes(tr.lang)  # an incident's likely cause in this language
 counts = period.overview.counts
 
 
@@ -99,7 +100,10 @@ def perform(action: dict, row: dict, alerts_cfg) -> None:
             actions.silence(db, alerts_cfg, user=action["user"], role=who.role,
                             reason=action["note"] or tr("alerts.act.silence"),
                             ends_at=when + action["hours"] * 3_600_000, rule=row["rule"],
-                            centre_id=row["centre_id"], now=when)
+                            centre_id=row["centre_id"], now=when,
+                            # a province alert or incident: its province only, not everywhere
+                            labels=None if row["centre_id"] or row["province_code"] is None
+                            else {"province_code": str(row["province_code"])})
             done = tr("alerts.act.silenced", id=row["id"], centre=centre, hours=action["hours"])
     except (ValueError, PermissionError, KeyError) as exc:
         st.error(tr("alerts.act.refused", error=components.md_text(exc)))
@@ -172,7 +176,7 @@ def act(open_alerts: list[dict]) -> None:
     with st.form("alerts-act", border=True):
         alert_id = st.selectbox(tr("alerts.act.pick"), list(rows), index=None, key=PICK,
                                 placeholder=tr("alerts.act.placeholder"),
-                                format_func=lambda i: av.option_label(rows[i], tr))
+                                format_func=lambda i: av.option_label(rows[i], tr, causes))
         # Signed in: the person is known. Without sign-in (auth: none) they say who they are.
         user = who.username if who.method != auth.NONE else st.text_input(
             tr("alerts.act.user"), max_chars=80, key="alerts-act-user")
@@ -203,18 +207,20 @@ def act(open_alerts: list[dict]) -> None:
 
 
 active, acked = lists["active"], lists["acknowledged"]
-st.subheader(tr("alerts.active", n=counts["active"]))
+st.subheader(tr("alerts.active", n=active.height))  # an incident and its centres: one row
 if active.is_empty():
     st.success(tr("alerts.active.none"))
 else:
-    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, now), hide_index=True)
+    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, causes=causes, now=now),
+                 hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
 
-st.subheader(tr("alerts.acked", n=counts["acknowledged"]))
+st.subheader(tr("alerts.acked", n=acked.height))
 if acked.is_empty():
     st.caption(tr("alerts.acked.none"))
 else:
-    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS, now), hide_index=True)
+    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS, causes=causes, now=now),
+                 hide_index=True)
 
 st.subheader(tr("alerts.history"))
 cols = st.columns(4)
@@ -250,7 +256,8 @@ if shown.is_empty():
     table.caption(tr("alerts.history.none"))
 else:
     table.dataframe(av.alerts_table(alert_stats.timing(shown, now), tr, tz,
-                                    av.RESOLVED_COLUMNS, now), hide_index=True)
+                                    av.RESOLVED_COLUMNS, causes=causes, now=now),
+                    hide_index=True)
 if pages > 1:
     nav, where = st.columns([1, 4], vertical_alignment="bottom")
     page = nav.number_input(tr("alerts.page"), min_value=1, max_value=pages, step=1, key=PAGE)
@@ -266,7 +273,7 @@ if ttr.is_empty():
     st.caption(tr("alerts.ttr.none"))
 else:
     st.dataframe(av.ttr_table(ttr, {k: v for k, v in names.items() if k and v}, tr),
-                 hide_index=True)
+                      hide_index=True)
 
 if outbox is None:  # not kept per centre: only a national scope sees the outbox
     st.stop()

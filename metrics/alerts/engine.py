@@ -45,6 +45,7 @@ from config.alerts import (
 from config.channels import backoff_delay
 from metrics import dialects
 from metrics import schema as t
+from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
 from metrics.rules import Window, evaluate, mark_system_down
 from metrics.store import Store
@@ -169,7 +170,8 @@ class AlertEngine:
         with self._transaction() as conn:
             alerts = _load_alerts(conn, now, self.cfg.flapping.window_s)
             silences = load_silences(conn, now)
-            step = lc.advance(self.cfg, alerts, evaluations, now)
+            fleet = incidents.Fleet.of(window.centres.iter_rows(named=True))
+            step = lc.advance(self.cfg, alerts, evaluations, now, fleet=fleet)
             starts: dict[str, list[int]] = {}
             for a in step.alerts:
                 starts.setdefault(a.fingerprint, []).append(a.pending_since)
@@ -322,16 +324,31 @@ _FIELDS = ("fingerprint", "rule", "severity", "centre_id", "province_code", "sum
 
 
 def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.AlertState]:
-    """Open alerts, recently resolved ones (flap damping) and resolved ones still owing a
-    resolved notice."""
+    """Open alerts, recently resolved ones (flap damping), resolved ones still owing a
+    resolved notice, and the resolved centre alerts an open incident groups (it names every
+    centre affected while it lasts)."""
     a = t.alerts
     rows = conn.execute(sa.select(a).where(sa.or_(
         a.c.state != "resolved",
         a.c.resolved_at >= now - int(flap_window_s * 1000),
         sa.and_(a.c.last_notified.is_not(None), a.c.last_notified < a.c.resolved_at),
     )).order_by(a.c.id)).mappings().all()
-    return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
-                          id=r["id"]) for r in rows]
+    found = [_state(r) for r in rows]
+    grouped = [sa.and_(a.c.rule == s.rule, a.c.province_code == s.province_code,
+                       a.c.resolved_at >= s.pending_since)
+               for s in found if lc.is_incident(s) and s.state in lc.OPEN]
+    if grouped:
+        seen = {s.id for s in found}
+        more = conn.execute(sa.select(a).where(
+            a.c.state == "resolved", a.c.centre_id.is_not(None), sa.or_(*grouped))
+            .order_by(a.c.id)).mappings().all()
+        found += [_state(r) for r in more if r["id"] not in seen]
+    return found
+
+
+def _state(row: Mapping[str, Any]) -> lc.AlertState:
+    return lc.AlertState(**{f: row[f] for f in _FIELDS}, labels=json.loads(row["labels"]),
+                         id=row["id"])
 
 
 def load_alerts_by_id(conn: Connection, ids: list[int]) -> list[lc.AlertState]:
@@ -389,7 +406,8 @@ def outbox_row(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names, now: i
 def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
                   silences: Sequence[lc.Silence] = (), now: int | None = None) -> Any:
     """The notifier `Message` for one outgoing group: each alert with who acknowledged it
-    (and their note) and the silence in force at `now` that mutes it, if any."""
+    (and their note), the silence in force at `now` that mutes it, if any, and an
+    incident with its centres."""
     from metrics.notifiers.base import AlertItem, Message
 
     items = []
@@ -398,6 +416,8 @@ def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
         muting = lc.silence_of(a, silences, now) if now is not None else None
         name = names[0].get(a.centre_id or "")
         province = names[1].get(a.province_code) if a.province_code is not None else None
+        grouped = (tuple(names[0].get(m.centre_id or "", m.centre_id or "")
+                         for m in incidents.members(a, alerts)) if lc.is_incident(a) else ())
         items.append(AlertItem(
             fingerprint=a.fingerprint, rule=a.rule, severity=a.severity,
             centre_id=a.centre_id, centre_name=name, province_name=province,
@@ -406,7 +426,7 @@ def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
             ends_at=_dt(a.resolved_at) if a.state == "resolved" and a.resolved_at else None,
             labels=dict(a.labels), acked_by=a.acked_by, ack_note=a.ack_note,
             silenced_until=None if muting is None else _dt(muting.ends_at),
-            silenced_by=None if muting is None else muting.created_by))
+            silenced_by=None if muting is None else muting.created_by, centres=grouped))
     return Message(status=o.status, group_key=f"{o.channel}:{o.group_key}", alerts=tuple(items))
 
 

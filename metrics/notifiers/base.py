@@ -49,6 +49,7 @@ class AlertItem:
     starts_at: datetime
     ends_at: datetime | None
     labels: dict[str, str] = field(default_factory=dict)
+    centres: tuple[str, ...] = ()  # an incident's affected centres (names), else empty
     acked_by: str | None = None  # who acknowledged it, and their note
     ack_note: str | None = None
     silenced_until: datetime | None = None  # a silence in force when the message was queued
@@ -79,6 +80,7 @@ class AlertItem:
             "silenced_until": None if self.silenced_until is None
             else _iso(self.silenced_until),
             "silenced_by": self.silenced_by,
+            **({"centres": list(self.centres)} if self.centres else {}),
         }
 
     @classmethod
@@ -89,6 +91,9 @@ class AlertItem:
         ):
             raise ValueError(f"alert {d.get('fingerprint')!r}: labels must map text to text")
         ends, until = d.get("ends_at"), d.get("silenced_until")
+        centres = d.get("centres") or []
+        if not isinstance(centres, list) or not all(isinstance(c, str) for c in centres):
+            raise ValueError(f"alert {d.get('fingerprint')!r}: centres must be a list of text")
         return cls(
             fingerprint=str(d["fingerprint"]),
             rule=str(d["rule"]),
@@ -105,6 +110,7 @@ class AlertItem:
             ack_note=_text_or_none(d.get("ack_note")),
             silenced_until=None if until is None else datetime.fromisoformat(until),
             silenced_by=_text_or_none(d.get("silenced_by")),
+            centres=tuple(centres),
         )
 
 

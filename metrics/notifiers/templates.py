@@ -137,6 +137,8 @@ def _single_title(status: str, item: AlertItem) -> str:
         "acknowledged": f"ĐÃ XÁC NHẬN ({severity_vi(item.severity)})",
         "silenced": f"ĐÃ TẮT TIẾNG ({severity_vi(item.severity)})",
     }[status]
+    if item.centres:  # an incident: its summary names the province and the centres
+        return f"{head}: SỰ CỐ CHUNG — {summary}"
     return f"{head}: {where} — {summary}" if where else f"{head}: {summary}"
 
 
@@ -161,21 +163,29 @@ def _alert_lines(item: AlertItem, now: datetime, *, detailed: bool) -> list[str]
     summary = one_line(item.summary, 300)
     cause = one_line(item.cause, 300)
     since = local_time(item.starts_at)
+    centres = ", ".join(one_line(c, 80) for c in item.centres[:MAX_LISTED])
+    if len(item.centres) > MAX_LISTED:
+        centres += f" và {len(item.centres) - MAX_LISTED} nơi khác"
     if detailed:
-        lines = [
-            f"• Mức độ: {severity_vi(item.severity)}",
-            f"• Trung tâm: {where}",
-            f"• Nội dung: {summary}",
-        ]
-        if cause:
-            lines.append(f"• Nguyên nhân: {cause}")
+        lines = [f"• Mức độ: {severity_vi(item.severity)}"]
+        if item.centres:
+            lines += [f"• Tỉnh: {where}",
+                      f"• {len(item.centres)} trung tâm bị ảnh hưởng: {centres}"]
+            if cause:
+                lines.append(f"• Nguyên nhân chung có thể: {cause}")
+        else:
+            lines += [f"• Trung tâm: {where}", f"• Nội dung: {summary}"]
+            if cause:
+                lines.append(f"• Nguyên nhân: {cause}")
         lines.append(f"• Từ: {since}")
         state = _state(item, now)
         lines.append(f"• {state[0].upper()}{state[1:]}")
         lines.extend(f"• {h[0].upper()}{h[1:]}" for h in handling(item))
         return lines
     line = f"• [{severity_vi(item.severity)}] {where}: {summary}"
-    if cause:
+    if item.centres:
+        line += f" — nguyên nhân chung có thể: {cause}" if cause else ""
+    elif cause:
         line += f" — nguyên nhân: {cause}"
     line = f"{line} — từ {since}; {_state(item, now)}"
     return [f"{line}; {'; '.join(handling(item))}" if handling(item) else line]

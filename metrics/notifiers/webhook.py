@@ -47,6 +47,8 @@ def alert_annotations(item: AlertItem) -> dict[str, str]:
     if item.silenced_until is not None:
         out |= {"silenced_until": rfc3339(item.silenced_until),
                 "silenced_by": item.silenced_by or ""}
+    if item.centres:  # an incident: the centres it groups, one per line
+        out["centres"] = "\n".join(item.centres)
     return out
 
 
