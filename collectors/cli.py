@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -27,7 +28,12 @@ STARTUP_ROLES: dict[str, tuple[Role, ...]] = {"collect": ("collector",),
 
 def _settings(args: argparse.Namespace) -> Settings:
     roles = STARTUP_ROLES.get(args.command)
-    return startup(roles, args.config) if roles else load_settings(args.config)
+    if not roles:
+        return load_settings(args.config)
+    env = dict(os.environ)
+    if args.command == "dashboard" and args.port:  # the port it will listen on is checked
+        env["IOC_DASHBOARD__PORT"] = str(args.port)
+    return startup(roles, args.config, env)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
