@@ -9,6 +9,7 @@ rules are pure (`dashboard.auth`); this module is only Streamlit and I/O.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from datetime import UTC, datetime
@@ -51,7 +52,15 @@ def address_limit() -> auth.AddressLimit:
 def source_address() -> str:
     """The address the browser's connection comes from (Streamlit's view of it: behind a
     reverse proxy, the proxy's), or "unknown"."""
-    return st.context.ip_address or "unknown"
+    address = st.context.ip_address
+    if not isinstance(address, str) or not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    return str(mapped or ip)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
