@@ -96,6 +96,11 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
               f"unreachable and no spool (collector.spool_dir): {one_line(exc)}",
               file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder it cannot create, a file it cannot open
+        where = exc.filename or redacted(settings.store.url)
+        print(f"ioc collect: refusing to run: {where}: {exc.strerror or one_line(exc)}",
+              file=sys.stderr)
+        return 2
     if args.once:
         print(json.dumps(summary, ensure_ascii=False))
     return 0

@@ -186,3 +186,22 @@ def test_check_config_and_readyz_name_the_file_ioc_config_names(tmp_path, capsys
     (tmp_path / "site.yaml").write_text("province: 38\n")
     assert main(["check-config"]) == 1
     assert f"problem(s) in the configuration {file}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url, named", [
+    ("postgresql+psycopg://ioc:s3cret@127.0.0.1:{port}/ioc",
+     "database postgresql+psycopg://ioc:***@127.0.0.1:{port}/ioc unreachable and no spool"),
+    ("sqlite:////proc/no-such-folder/ioc.db", "/proc/no-such-folder: No such file or directory"),
+])
+def test_a_store_the_collector_cannot_open_is_one_line_naming_it(tmp_path, capsys, monkeypatch,
+                                                                 url, named):
+    port = closed_port()
+    file = write(tmp_path)  # spool_dir: null, so nothing to fall back on
+    for name, value in env_for(tmp_path, IOC_DB_URL=url.format(port=port)).items():
+        monkeypatch.setenv(name, value)
+    assert check(file) == []  # the settings are fine: the database itself is not there
+    assert main(["--config", str(file), "collect", "--once"]) == 2
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("ioc collect: refusing to run: "))
+    assert named.format(port=port) in line
+    assert "Traceback" not in err and "s3cret" not in err
