@@ -188,7 +188,7 @@ def resolve_site_path(settings: Settings, config_file: Path | None = None) -> Pa
     assert site is not None
     if site.is_absolute():
         return site
-    base = (config_file or DEFAULT_CONFIG).resolve().parent
+    base = config_path(config_file).resolve().parent  # IOC_CONFIG's folder when none given
     return base / site
 
 
