@@ -10,9 +10,46 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.users import OidcSettings
+
+# The only databases the store speaks (metrics/dialects.py): a driver outside this map is
+# refused at load, so no process starts on a URL it would die on later.
+STORE_DRIVERS: dict[str, tuple[str, ...]] = {
+    "sqlite": ("pysqlite",),
+    "postgresql": ("psycopg",),  # `postgresql://` alone means psycopg 3 here
+}
+URL_SCHEMES = ("http://", "https://")  # the only schemes a centre is polled over
+
+
+def store_url_problem(url: str) -> str | None:
+    """Why `url` is no database URL the store can open, or None. Never repeats the URL
+    (it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL: use sqlite:///path or postgresql+psycopg://user@host/db"
+    backend, _, driver = parsed.drivername.partition("+")
+    backend = "postgresql" if backend == "postgres" else backend
+    if backend not in STORE_DRIVERS:
+        return (f"unsupported database {backend!r}: only SQLite (sqlite:///path) and "
+                "PostgreSQL (postgresql+psycopg://user@host/db) are supported")
+    if driver and driver not in STORE_DRIVERS[backend]:
+        return (f"unsupported {backend} driver {driver!r}: use "
+                f"{backend}+{STORE_DRIVERS[backend][0]}")
+    return None
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` (a centre's base URL or the endpoint template) is not an http(s) URL."""
+    if url.lower().startswith(URL_SCHEMES):
+        return None
+    scheme = url.split("://", 1)[0] + "://" if "://" in url else url[:20]
+    return f"not an http(s) URL ({scheme!r}): centres are polled over http:// or https:// only"
 
 
 class Strict(BaseModel):
@@ -74,6 +111,13 @@ class StoreSettings(Strict):
     batch_size: int = Field(default=50_000, ge=100)
     retention: RetentionSettings = RetentionSettings()
 
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        if (problem := store_url_problem(url)) is not None:
+            raise ValueError(problem)
+        return url
+
 
 class CollectorSettings(Strict):
     interval_s: float = Field(default=15.0, gt=0.5, le=3600)
@@ -91,6 +135,13 @@ class CollectorSettings(Strict):
     # directory, like the SQLite file; one sub-folder per --shard/--provinces); null: none.
     spool_dir: Path | None = Path("data/spool")
     spool_max_bytes: int = Field(default=268_435_456, ge=65_536)  # beyond: newest dropped
+
+    @field_validator("endpoint_template")
+    @classmethod
+    def _http_template(cls, template: str) -> str:
+        if (problem := http_url_problem(template)) is not None:
+            raise ValueError(problem)
+        return template
 
     @model_validator(mode="after")
     def _timeouts_fit_interval(self) -> CollectorSettings:
@@ -206,6 +257,13 @@ class SiteCentre(Strict):
     url: str | None = None  # base URL; default: the collector's endpoint_template
     probes: tuple[ProbeSpec, ...] | None = None  # default: the collector's probes
     population: int | None = Field(default=None, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and (problem := http_url_problem(url)) is not None:
+            raise ValueError(problem)
+        return url
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> SiteCentre:

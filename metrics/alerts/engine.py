@@ -8,11 +8,13 @@ together, so a restart neither loses a notice nor sends one twice; concurrent en
 (the collector's and `ioc alerts evaluate --watch`) are serialised by that transaction
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock).
 
-`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`: a row is
-claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
+`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`, each channel
+on its own thread (its rows in order), so a hanging receiver delays no other channel: a row
+is claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
 `notify_failed` event and its next attempt after the channel's exponential backoff —
-never dropped. As a collector observer (`after_cycle`) the engine evaluates after each
-cycle's write and wakes its dispatcher thread.
+never dropped. Every attempt of a row carries the same idempotency key
+(`notification_key`). As a collector observer (`after_cycle`) the engine evaluates after
+each cycle's write and wakes its dispatcher thread, which starts a lane per channel.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,6 +80,7 @@ class AlertEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -208,14 +212,40 @@ class AlertEngine:
     # -- delivery ---------------------------------------------------------------------
 
     def dispatch(self, now: int | None = None) -> dict[str, int]:
-        """Send every due outbox row once; {"sent": n, "failed": m}."""
+        """Send every due outbox row once, each channel on its own thread, and wait for
+        them all; {"sent": n, "failed": m}. A channel whose receiver hangs holds up only its
+        own rows (each send ends by the channel's `timeout_s`)."""
         now = self.now_ms() if now is None else now
+        channels = self._due_channels(now)
+        if len(channels) == 1:
+            return self._dispatch_channel(channels[0], now)
+        results: list[dict[str, int]] = []
+        lanes = [threading.Thread(target=lambda c=c: results.append(
+                     self._dispatch_channel(c, now)), name=f"notify-{c}", daemon=True)
+                 for c in channels]
+        for lane in lanes:
+            lane.start()
+        for lane in lanes:
+            lane.join()
+        return {k: sum(r[k] for r in results) for k in ("sent", "failed")}
+
+    def _due_channels(self, now: int) -> list[str]:
+        """The channels with an outbox row due at `now`."""
+        n = t.notifications
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(n.c.channel).distinct()
+                .where(n.c.state != "sent", n.c.next_attempt <= now)
+                .order_by(n.c.channel)).scalars())
+
+    def _dispatch_channel(self, channel: str, now: int) -> dict[str, int]:
+        """Send `channel`'s due rows in order, one at a time; {"sent": n, "failed": m}."""
         n = t.notifications
         with self.store.engine.connect() as conn:
             due = conn.execute(
                 sa.select(n.c.id, n.c.channel, n.c.payload, n.c.attempts, n.c.next_attempt,
                           n.c.created_at)
-                .where(n.c.state != "sent", n.c.next_attempt <= now)
+                .where(n.c.channel == channel, n.c.state != "sent", n.c.next_attempt <= now)
                 .order_by(n.c.id).limit(DISPATCH_BATCH)).all()
         result = {"sent": 0, "failed": 0}
         for row in due:
@@ -244,7 +274,7 @@ class AlertEngine:
         error: str | None = None
         retryable = True
         try:
-            message = Message.from_json(row.payload)
+            message = replace(Message.from_json(row.payload), key=notification_key(row))
             if channel is None:
                 raise DeliveryError(f"no channel named {row.channel!r} in alerts.yaml",
                                     retryable=False)
@@ -294,20 +324,39 @@ class AlertEngine:
         return self
 
     def _run(self) -> None:
+        """Each wake-up (or second): a lane per channel with due rows, unless that channel's
+        lane is still busy (a hanging receiver): it then holds up nobody else."""
         while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()
             try:
-                self.dispatch()
+                for channel in self._due_channels(self.now_ms()):
+                    lane = self._lanes.get(channel)
+                    if lane is None or not lane.is_alive():
+                        lane = threading.Thread(target=self._lane, args=(channel,),
+                                                name=f"notify-{channel}", daemon=True)
+                        self._lanes[channel] = lane
+                        lane.start()
             except Exception:
                 log.exception("alert dispatch failed")
 
+    def _lane(self, channel: str) -> None:
+        try:
+            self._dispatch_channel(channel, self.now_ms())
+        except Exception:
+            log.exception("alert dispatch to %s failed", channel)
+
     def close(self) -> None:
+        """Stop dispatching: the dispatcher thread, then each channel's lane (a lane stuck on a
+        receiver is left to its timeout, as a daemon thread)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
             self._thread = None
+        for lane in self._lanes.values():
+            lane.join(5)
+        self._lanes.clear()
 
     def __enter__(self) -> AlertEngine:
         return self.start()
@@ -428,6 +477,12 @@ def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
             silenced_until=None if muting is None else _dt(muting.ends_at),
             silenced_by=None if muting is None else muting.created_by, centres=grouped))
     return Message(status=o.status, group_key=f"{o.channel}:{o.group_key}", alerts=tuple(items))
+
+
+def notification_key(row: Any) -> str:
+    """The idempotency key of an outbox row: the same on every attempt to deliver it, and
+    different for every notification (its id and creation time)."""
+    return f"ioc-{row.id}-{row.created_at}"
 
 
 def _payload_fingerprints(payload: str) -> list[str]:

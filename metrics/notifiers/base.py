@@ -114,13 +114,23 @@ class AlertItem:
         )
 
 
+IDEMPOTENCY_HEADER = "X-Idempotency-Key"
+
+
 @dataclass(frozen=True)
 class Message:
-    """One notification: a group of alerts sharing a status and a group key."""
+    """One notification: a group of alerts sharing a status and a group key.
+
+    `key` is the delivery's idempotency key, the same on every attempt of one outbox row
+    (set by the alert engine when it sends; not part of the stored JSON): a receiver that
+    sees a key twice got a retry of something it already has (a timed-out attempt that
+    did arrive) and may drop it.
+    """
 
     status: Status
     group_key: str
     alerts: tuple[AlertItem, ...]
+    key: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

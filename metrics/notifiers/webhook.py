@@ -12,7 +12,7 @@ from typing import Any
 
 from config.channels import WebhookChannel
 from metrics.notifiers._transport import post_json, require_env
-from metrics.notifiers.base import AlertItem, Message
+from metrics.notifiers.base import IDEMPOTENCY_HEADER, AlertItem, Message
 from metrics.notifiers.templates import place, render
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt for an alert still firing
@@ -88,10 +88,14 @@ def payload(message: Message, *, receiver: str, external_url: str = "") -> dict[
         "alerts": alerts,
         # Not in Alertmanager's schema; receivers ignore unknown keys. Plain text, Vietnamese.
         "title": render(message).title,
+        # The same on every attempt of this notification (also the X-Idempotency-Key
+        # header): a receiver drops a second one, the duplicate a timed-out retry makes.
+        **({"notificationId": message.key} if message.key else {}),
     }
 
 
 def send(channel: WebhookChannel, message: Message, env: Mapping[str, str], name: str) -> None:
     url = channel.url if channel.url is not None else require_env(env, channel.url_env or "", name)
     body = payload(message, receiver=channel.receiver, external_url=channel.external_url)
-    post_json(url, body, channel=name, timeout_s=channel.timeout_s, headers=channel.headers)
+    headers = {**channel.headers, **({IDEMPOTENCY_HEADER: message.key} if message.key else {})}
+    post_json(url, body, channel=name, timeout_s=channel.timeout_s, headers=headers)

@@ -251,3 +251,28 @@ def test_an_acknowledgement_from_the_page_is_audited_under_the_signed_in_name(ap
     with Store.open(world[0]) as db:
         row = audit.entries(db, actions=["acknowledge"]).row(0, named=True)
     assert (row["actor"], row["role"], row["detail"]) == ("tech46", "tech", "đã gọi xã")
+
+
+def test_an_address_past_its_attempts_is_refused_before_any_password_is_hashed(
+        app, world, monkeypatch):
+    from dashboard import auth, signin
+
+    hashed: list[str] = []
+    verify = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password",
+                        lambda stored, password: hashed.append(password) or verify(stored,
+                                                                                  password))
+    limit = auth.AddressLimit(per_minute=1e-6, burst=3)  # no refill within the test
+    monkeypatch.setattr(signin, "address_limit", lambda: limit)
+    at = app()
+    for i in range(limit.burst):  # each on its own name: no name lock, only the address
+        at = sign_in(at, f"guess{i}", "wrong-password")
+    assert len(hashed) == limit.burst
+    at = sign_in(at, "staff46")  # the right password, from an address that used its tries
+    assert any("Quá nhiều lần đăng nhập từ địa chỉ này" in e.value for e in at.error)
+    assert at.title[0].value == "Đăng nhập"
+    assert len(hashed) == limit.burst  # refused before the password was hashed
+    with Store.open(world[0]) as db:
+        last = audit.entries(db, actions=["sign_in"]).row(0, named=True)
+    assert (last["actor"], last["ok"]) == ("staff46", False)
+    assert last["detail"] == "rate limited · from unknown"  # AppTest has no client address

@@ -159,6 +159,19 @@ def test_webhook_payload_is_alertmanager_shaped_and_keeps_values_as_data():
     json.dumps(body)  # serialisable as is
 
 
+def test_a_delivery_key_is_the_webhook_notification_id_and_the_email_message_id():
+    from dataclasses import replace
+
+    keyed = replace(msg(item()), key="ioc-7-1751511600000")
+    assert webhook.payload(keyed, receiver="r")["notificationId"] == "ioc-7-1751511600000"
+    assert "notificationId" not in webhook.payload(msg(item()), receiver="r")
+    channel = EmailChannel.model_validate(
+        {"type": "email", "host": "h", "from": "ioc@example.vn", "to": ["tech@example.vn"]})
+    assert email.build(channel, keyed)["Message-ID"] == "<ioc-7-1751511600000@example.vn>"
+    assert email.build(channel, keyed)["Message-ID"] == email.build(channel, keyed)["Message-ID"]
+    assert Message.from_json(keyed.to_json()).key == ""  # a delivery's, never stored
+
+
 def test_a_reminder_is_sent_to_webhooks_as_firing():
     assert webhook.payload(msg(item(), status="reminder"), receiver="r")["status"] == "firing"
 
