@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -129,7 +130,7 @@ def test_chunks_add_up_to_the_whole_window():
     cut = av.settled_cut(end, timedelta(minutes=5), HOLD)
     pieces = av.chunks(start, end, cut)
     assert pieces[0][0] == start and pieces[-1][1] == end
-    assert all(p[1] == q[0] for p, q in zip(pieces, pieces[1:], strict=False))
+    assert all(p[1] == q[0] for p, q in itertools.pairwise(pieces))
     assert any(b - a == timedelta(hours=1) for a, b, _ in pieces)
     states = av.poll_states(frame)
     summed = av.summarise([av.state_seconds(states, a, b, HOLD) for a, b, _ in pieces],
