@@ -86,3 +86,25 @@ def test_chunks_read_from_the_store_add_up_to_the_pure_function(store):
     assert by_id[ids[1]]["unknown_s"] == pytest.approx(120)  # skipped: unknown
     assert by_id[ids[2]]["down_s"] == 0
     assert by_id[ids[2]]["unknown_s"] == pytest.approx(2400 - HOLD + 15)  # a gap
+
+
+@pytest.mark.parametrize(("start_s", "end_s"), [(437.5, 7000), (0, 3600), (1190, 1210.1),
+                                                (-500, 7500), (2400, 4800)])
+def test_the_sum_in_the_database_is_the_pure_function(store, start_s, end_s):
+    centres = hue_centres()[:4]
+    store.sync_centres(centres)
+    ids = [c.id for c in centres]
+    store.write(history(ids[:3]))
+    store.write([poll(ids[3], 3000, False, Reason.SKIPPED), poll(ids[3], 3030, False)])
+    a, b = T0 + timedelta(seconds=start_s), T0 + timedelta(seconds=end_s)
+    for centre_ids in (None, ids[1:3]):
+        in_sql = availability_read.chunk_seconds_sql(store, a, b, HOLD, centre_ids)
+        in_polars = availability_read.chunk_seconds(store, a, b, HOLD, centre_ids)
+        assert in_sql["centre_id"].to_list() == in_polars["centre_id"].to_list()
+        for column in ("up_s", "down_s"):
+            assert in_sql[column].to_list() == pytest.approx(in_polars[column].to_list())
+
+
+def test_the_sum_in_the_database_refuses_a_hold_of_zero(store):
+    with pytest.raises(ValueError, match="hold_s"):
+        availability_read.chunk_seconds_sql(store, T0, T0 + timedelta(hours=1), 0)
