@@ -4,9 +4,10 @@ the finder, the commune page, the briefing and the KPI page.
 The 24 h are cut into chunks (`availability.chunks`) whose seconds add up: settled
 hours and 5-minute buckets are read once and cached under the store's late-writes count
 (`data.late_writes`), so each collection cycle reads only the last quarter of an hour or
-so of polls again (keyed on `data.newest_ms`). Each chunk is one query for the scope's
-centres (or one centre), summed in the database to seconds up and down per centre
-(`availability_read.chunk_seconds_sql`, the pure rule step for step).
+so of polls again (keyed on `data.newest_ms`). Each chunk is one read for the scope's
+centres (or one centre), reduced to seconds up and down per centre before it is cached
+(`availability_read.chunk_seconds_fastest`: summed in the database on PostgreSQL, in
+polars on SQLite).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
     ids = _ids(url, scope_key, centre_id)
     if ids == []:
         return pl.DataFrame(schema=av.SECONDS_SCHEMA)
-    return availability_read.chunk_seconds_sql(data.store(url), from_ms(a_ms),
-                                               from_ms(b_ms), hold, ids)
+    return availability_read.chunk_seconds_fastest(data.store(url), from_ms(a_ms),
+                                                   from_ms(b_ms), hold, ids)
 
 
 @st.cache_data(ttl=HOUR_TTL_S, max_entries=256, show_spinner=False)
