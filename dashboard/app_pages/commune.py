@@ -119,9 +119,10 @@ def render_availability(avail: pl.DataFrame, end: datetime) -> None:
     """The centre's availability over the 24 h to `end`, its time without data apart."""
     row = avail.row(0, named=True) if avail.height else None
     value, detail = availability_view.line(row, tr)
-    st.metric(tr("avail.title"), value, detail, delta_color="off", delta_arrow="off",
-              border=True, help=tr("avail.help", t=fmt.date_time(end, tz), hold=fmt.duration(
-                  data_availability.hold_s(cfg), lang)))
+    cell = st.columns(4)[0]  # as wide as a state tile
+    cell.metric(tr("avail.title"), value, detail, delta_color="off", delta_arrow="off",
+                border=True, help=tr("avail.help", t=fmt.date_time(end, tz),
+                                     hold=fmt.duration(data_availability.hold_s(cfg), lang)))
 
 
 def gauge(view: data_commune.CommuneView, metric: str, median: bool = False) -> pl.DataFrame:
