@@ -8,14 +8,15 @@ exports (HTML, CSV) are made from the same frames.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import polars as pl
 import streamlit as st
 
 from config.settings import Settings
-from dashboard import data, fmt
+from dashboard import data, data_availability, fmt
 from metrics import alerts_read, polls_read, rollups
 from metrics import briefing as br
 from metrics import queries as q
@@ -90,11 +91,15 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
     freshness = data.newest_ms(url)
     frames = briefing_frames(url, freshness, to_ms(at), to_ms(day_start), to_ms(previous),
                              str(scope))
-    # The wall's own evaluation at `at` (alert rules' thresholds, open alerts folded in).
+    # The wall's own evaluation at `at` (the alert rules' thresholds, open alerts folded in).
     status = data.wall_view(cfg, at, scope=scope, replay=True).status
-    return br.build_from_increases(frames.centres, frames.counters, frames.polls, status,
-                                   frames.alerts, at=at, previous=previous, day_start=day_start,
-                                   rules=attention_rules(cfg))
+    built = br.build_from_increases(frames.centres, frames.counters, frames.polls, status,
+                                    frames.alerts, at=at, previous=previous,
+                                    day_start=day_start, rules=attention_rules(cfg))
+    # `at` is a minute: live, the polls taken in it count (as for today's dossiers).
+    end = data_availability.window_end(at, freshness, timedelta(milliseconds=LIVE_WITHIN_MS))
+    return replace(built, availability_end=end,
+                   availability=data_availability.availability_24h(cfg, end, scope=scope))
 
 
 def attention_rules(cfg: Settings) -> br.AttentionRules:

@@ -75,6 +75,8 @@ def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr,
                   list(problems) if problems is not None else [""] * rows.height, pl.String),
         *((pl.col(m) * lagging.METRICS[m]).round(DIGITS[m]).alias(metric_heading(m, tr))
           for m in SHOWN_METRICS),
+        # Apart from availability: time no poll covered (availability_view's column).
+        (pl.col("unknown_24h_s") / 60).round(0).alias(tr("avail.col.unknown")),
     )
     broken = [broken_text(r, rules, tr) for r in rows.iter_rows(named=True)]
     return out.with_columns(pl.Series(tr("finder.col.broken"), broken, pl.String))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import availability_view, fmt
 from dashboard.i18n import Tr
 from metrics import kpi
 from metrics.kpi_text import WORDS, fnum, fsec
@@ -78,9 +78,12 @@ def group_text(g: kpi.Group, tr: Tr) -> str:
     return f"{fnum(round(g.points, 1), tr.lang, 1)}/{fnum(g.max_points, tr.lang)}"
 
 
-def centre_table(wide: pl.DataFrame, cards: dict[str, kpi.Scorecard], tr: Tr) -> pl.DataFrame:
+def centre_table(wide: pl.DataFrame, cards: dict[str, kpi.Scorecard], tr: Tr,
+                 avail: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per centre: name, dossiers received, total points (number, for sorting; null
-    when no data), each group "x/max" and each indicator's result; lowest total first."""
+    when no data), each group "x/max" and each indicator's result, then the availability
+    over 24 h and the minutes without data in them (`avail`: `availability.summarise`,
+    None: left out); lowest total first."""
     rows = []
     for row in wide.iter_rows(named=True):
         card = cards[str(row["id"])]
@@ -95,4 +98,8 @@ def centre_table(wide: pl.DataFrame, cards: dict[str, kpi.Scorecard], tr: Tr) ->
         out |= {code_label(s.code, tr.lang): value_text(s, tr) for s in card.scores.values()}
         rows.append(out)
     frame = pl.DataFrame(rows, infer_schema_length=None)
+    if rows and avail is not None:
+        shown = availability_view.columns(avail, tr)
+        frame = (frame.with_columns(pl.Series("id", [str(i) for i in wide["id"]]))
+                 .join(shown, on="id", how="left", maintain_order="left").drop("id"))
     return frame.sort(tr("kpi.col.total"), nulls_last=True) if rows else frame

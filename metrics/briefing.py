@@ -211,6 +211,9 @@ class Briefing:
     incidents: pl.DataFrame
     alerts: pl.DataFrame
     attention: pl.DataFrame
+    # availability.summarise over the 24 h to availability_end, a row a centre (None: none)
+    availability: pl.DataFrame | None = None
+    availability_end: datetime | None = None  # `at` (live: the newest poll in its minute)
 
 
 def build(centres: pl.DataFrame, counters: pl.DataFrame, polls: pl.DataFrame,

@@ -81,20 +81,12 @@ def on_time_today(increases: pl.DataFrame) -> pl.DataFrame:
                       resolved.alias("resolved_today"), rate.alias("on_time_rate_today"))
 
 
-def availability(up: pl.DataFrame) -> pl.DataFrame:
-    """Share of polls that answered, per centre, from `up` samples. Columns: centre_id,
-    availability_24h, polls_24h. A centre without samples is absent (not 0 %)."""
-    return (up.filter(pl.col("metric") == "up").group_by("centre_id")
-            .agg(pl.col("value").mean().alias("availability_24h"),
-                 pl.len().alias("polls_24h")))
-
-
-def availability_from_totals(totals: pl.DataFrame) -> pl.DataFrame:
-    """`availability` from per-series totals of `up` (`Store.totals`: count and sum of
-    the polls' 1/0), the same figures without reading the samples."""
-    return (totals.filter(pl.col("metric") == "up").group_by("centre_id")
-            .agg((pl.col("sum").sum() / pl.col("count").sum()).alias("availability_24h"),
-                 pl.col("count").sum().cast(pl.UInt32).alias("polls_24h")))
+def availability_24h(summary: pl.DataFrame) -> pl.DataFrame:
+    """The finder's columns from `metrics.availability.summarise` over the last 24 h:
+    centre_id, availability_24h (time up ÷ time known; None when none is known) and
+    unknown_24h_s (time no poll covers)."""
+    return summary.select("centre_id", pl.col("availability").alias("availability_24h"),
+                          pl.col("unknown_s").alias("unknown_24h_s"))
 
 
 def centre_metrics(status: pl.DataFrame, today: pl.DataFrame,

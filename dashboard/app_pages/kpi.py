@@ -9,7 +9,16 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_kpi, fmt, i18n, kpi_tables, signin
+from dashboard import (
+    components,
+    data,
+    data_availability,
+    data_kpi,
+    fmt,
+    i18n,
+    kpi_tables,
+    signin,
+)
 from metrics import kpi
 
 cfg = data.settings()
@@ -84,7 +93,10 @@ with st.expander(tr("kpi.not_measured")):
     st.text(tr("kpi.not_measured_text"))
 
 st.subheader(tr("kpi.communes"))
-st.dataframe(kpi_tables.centre_table(view.centres, view.centre_cards, tr), hide_index=True)
+st.dataframe(kpi_tables.centre_table(view.centres, view.centre_cards, tr, view.availability),
+             hide_index=True)
+st.caption(tr("avail.help", t=fmt.date_time(view.availability_end, tz),
+              hold=fmt.duration(data_availability.hold_s(cfg), lang)))
 names = dict(zip(view.centres["id"].to_list(), view.centres["name"].to_list(), strict=True))
 chosen = st.selectbox(tr("kpi.pick_centre"), list(names), format_func=names.__getitem__,
                       index=None, key="kpi-centre")

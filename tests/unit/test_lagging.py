@@ -105,11 +105,13 @@ def test_on_time_today_is_missing_when_nothing_was_resolved():
     assert out == {"a": pytest.approx(0.85), "b": None}
 
 
-def test_availability_is_the_share_of_answered_polls_per_centre():
-    up = pl.DataFrame({"centre_id": ["a"] * 4 + ["b"], "metric": ["up"] * 5,
-                       "value": [1.0, 1.0, 0.0, 1.0, 0.0]})
-    out = dict(lagging.availability(up).select("centre_id", "availability_24h").iter_rows())
-    assert out == {"a": 0.75, "b": 0.0}
+def test_availability_24h_takes_the_time_weighted_figures():
+    summary = pl.DataFrame({"centre_id": ["a", "b"], "up_s": [80_000.0, 0.0],
+                            "down_s": [400.0, 0.0], "unknown_s": [6_000.0, 86_400.0],
+                            "availability": [80_000 / 80_400, None]})
+    out = lagging.availability_24h(summary)
+    assert out.rows() == [("a", pytest.approx(80_000 / 80_400), 6_000.0),
+                          ("b", None, 86_400.0)]
 
 
 def test_centre_metrics_blank_the_gauges_of_stale_centres():
@@ -119,7 +121,7 @@ def test_centre_metrics_blank_the_gauges_of_stale_centres():
     empty_today = pl.DataFrame(schema={"centre_id": pl.String, "received_today": pl.Float64,
                                        "resolved_today": pl.Float64,
                                        "on_time_rate_today": pl.Float64})
-    avail = pl.DataFrame({"centre_id": ["b"], "availability_24h": [0.5], "polls_24h": [10]})
+    avail = pl.DataFrame({"centre_id": ["b"], "availability_24h": [0.5], "unknown_24h_s": [0.0]})
     out = lagging.centre_metrics(status, empty_today, avail)
     assert out.filter(pl.col("id") == "b").select("sync_lag_s", "overdue").row(0) == (None, None)
     assert out.filter(pl.col("id") == "a")["sync_lag_s"].to_list() == [40.0]
