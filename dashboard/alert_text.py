@@ -146,9 +146,6 @@ def _fields(f: dict[str, Any], tr: Tr) -> dict[str, str]:
 
 def _cause(f: dict[str, Any], fields: dict[str, str], tr: Tr) -> str:
     kind = f.get("kind")
-    if kind == "stale" and not f.get("ever", True):
-        fields = {**fields, "silent": fmt.duration((f.get("lookback_h") or 0) * 3600, tr.lang)}
-        return tr("alert.cause.stale_never", **fields)
     if kind == "collector_silent" and f.get("value") is None and f.get("silent_s") is None:
         return tr("alert.cause.collector_never")
     if kind == "stale":

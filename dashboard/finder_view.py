@@ -55,9 +55,11 @@ def metric_heading(metric: str, tr: Tr) -> str:
     return f"{tr(f'finder.metric.{metric}')} ({tr(f'finder.unit.{metric}')})"
 
 
-def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataFrame:
-    """One display row per centre: a link to its drill-down, names, status, the metrics
-    in display units (numbers, so the table sorts them right) and the rules broken."""
+def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr,
+                  problems: Sequence[str] | None = None) -> pl.DataFrame:
+    """One display row per centre: a link to its drill-down, names, status, its problems
+    (`problems`, one text per row: the wall's "why"), the metrics in display units
+    (numbers, so the table sorts them right) and the service-level rules broken."""
     link = tr("finder.col.link")
     out = rows.select(
         pl.format("commune?centre={}&" + urlencode({"lang": tr.lang}), pl.col("id"))
@@ -68,8 +70,12 @@ def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataF
         pl.col("kind").alias(tr("finder.col.kind")),
         pl.col("status").replace_strict({s: tr(f"status.{s}") for s in q.STATUSES},
                                         return_dtype=pl.String).alias(tr("finder.col.status")),
+        pl.Series(tr("finder.col.problems"),
+                  list(problems) if problems is not None else [""] * rows.height, pl.String),
         *((pl.col(m) * lagging.METRICS[m]).round(DIGITS[m]).alias(metric_heading(m, tr))
           for m in SHOWN_METRICS),
+        # Apart from availability: time no poll covered (availability_view's column).
+        (pl.col("unknown_24h_s") / 60).round(0).alias(tr("avail.col.unknown")),
     )
     broken = [broken_text(r, rules, tr) for r in rows.iter_rows(named=True)]
     return out.with_columns(pl.Series(tr("finder.col.broken"), broken, pl.String))
@@ -77,7 +83,13 @@ def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataF
 
 def screen_table(table: pl.DataFrame, tr: Tr) -> pl.DataFrame:
     """`display_table` for st.dataframe: its numbers written for the page's language."""
-    return fmt.texts(table, tr.lang, {metric_heading(m, tr): DIGITS[m] for m in SHOWN_METRICS})
+    return fmt.texts(table, tr.lang, _digits(tr))
+
+
+def _digits(tr: Tr) -> dict[str, int]:
+    """Each numeric column's decimals (the metrics', then the minutes without data)."""
+    return {**{metric_heading(m, tr): DIGITS[m] for m in SHOWN_METRICS},
+            tr("avail.col.unknown"): 0}
 
 
 def xlsx_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
@@ -89,5 +101,4 @@ def xlsx_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
 
 def csv_bytes(table: pl.DataFrame, tr: Tr) -> bytes:
     """The table (without its link column) as UTF-8 CSV with a byte-order mark."""
-    return fmt.csv_bytes(table.drop(tr("finder.col.link")), tr.lang,
-                         {metric_heading(m, tr): DIGITS[m] for m in SHOWN_METRICS})
+    return fmt.csv_bytes(table.drop(tr("finder.col.link")), tr.lang, _digits(tr))

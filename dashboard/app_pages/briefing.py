@@ -12,7 +12,17 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_briefing, fmt, i18n, report, signin, xlsx
+from dashboard import (
+    components,
+    data,
+    data_availability,
+    data_briefing,
+    fmt,
+    i18n,
+    report,
+    signin,
+    xlsx,
+)
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -93,3 +103,6 @@ for key, table in sections:
 
 st.subheader(tr("briefing.sec.centres"))
 st.dataframe(report.centre_screen(b, tr), hide_index=True)
+if b.availability_end is not None:
+    st.caption(tr("avail.help", t=fmt.date_time(b.availability_end, tz),
+                  hold=fmt.duration(data_availability.hold_s(cfg), lang)))

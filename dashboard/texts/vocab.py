@@ -91,6 +91,9 @@ _RULES_VI = {
     "results_return_down": ("Trả kết quả lỗi", "{centre}: hệ thống trả kết quả không hoạt động"),
     "power_on_battery": ("Chạy bằng UPS", "{centre}: mất điện lưới, đang chạy bằng UPS"),
     "power_cut": ("Mất điện", "{centre}: mất điện"),
+    "system_degraded": ("Hệ thống hoạt động kém", "{centre}: hệ thống báo hoạt động kém"),
+    "overdue_high": ("Nhiều hồ sơ quá hạn",
+                     "{centre}: {value} hồ sơ quá hạn (từ {threshold} trở lên)"),
     "otp_p95_high": ("OTP đến chậm", "{centre}: mã OTP đến chậm (p95 {value}, trên {threshold})"),
     "otp_failure_high": ("OTP thất bại nhiều", "{centre}: tỉ lệ OTP thất bại {value}"),
     "sync_lag_high": ("Đồng bộ chậm", "{centre}: đồng bộ Cổng DVC quốc gia chậm {value}"),
@@ -118,6 +121,9 @@ _RULES_EN = {
     "results_return_down": ("Results return failing", "{centre}: results return not working"),
     "power_on_battery": ("On battery", "{centre}: mains power lost, running on the UPS"),
     "power_cut": ("Power cut", "{centre}: power cut"),
+    "system_degraded": ("System degraded", "{centre}: the system reports degraded"),
+    "overdue_high": ("Many overdue dossiers",
+                     "{centre}: {value} overdue dossiers ({threshold} or more)"),
     "otp_p95_high": ("Slow OTP", "{centre}: OTP codes arrive slowly (p95 {value}, above "
                                  "{threshold})"),
     "otp_failure_high": ("Many OTP failures", "{centre}: OTP failure rate {value}"),
@@ -153,7 +159,6 @@ VI: dict[str, str] = {
     "alert.cause.threshold": "{metric} {value} ({op} {threshold})",
     "alert.cause.growth": "{metric}: {before} → {after} trong {window}",
     "alert.cause.stale": "không có lần thu thập nào trong {silent}",
-    "alert.cause.stale_never": "không có lần thu thập nào trong {silent} vừa qua",
     "alert.cause.collector_silent": "lần ghi gần nhất cách đây {silent}",
     "alert.cause.collector_never": "Bộ thu thập chưa từng ghi dữ liệu",
     "alert.cause.burn_rate": "tiêu ngân sách lỗi {long_rate} trong {long_window} và "
@@ -227,7 +232,6 @@ EN: dict[str, str] = {
     "alert.cause.threshold": "{metric} {value} ({op} {threshold})",
     "alert.cause.growth": "{metric}: {before} → {after} in {window}",
     "alert.cause.stale": "no poll for {silent}",
-    "alert.cause.stale_never": "no poll in the last {silent}",
     "alert.cause.collector_silent": "last write {silent} ago",
     "alert.cause.collector_never": "The collector has never stored anything",
     "alert.cause.burn_rate": "error budget burning {long_rate} over {long_window} and "
