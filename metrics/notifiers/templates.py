@@ -41,6 +41,8 @@ RULE_PHRASES = {
     "unsynced_growing": "tồn hồ sơ chưa đồng bộ tăng",
     "overdue_growing": "hồ sơ quá hạn tăng",
     "centre_silent": "không có dữ liệu mới",
+    "system_degraded": "báo hệ thống hoạt động kém",
+    "overdue_high": "có nhiều hồ sơ quá hạn",
 }
 _MARKS = {"firing": "🔴", "reminder": "🔁", "resolved": "✅", "acknowledged": "👤",
           "silenced": "🔕"}

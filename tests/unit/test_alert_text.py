@@ -88,6 +88,16 @@ def test_an_alert_stored_without_facts_shows_its_stored_words():
     assert at.summary(row, EN) == "Phú Xuân: quá thời gian chờ" and at.cause(row, EN) == "c"
 
 
+def test_every_rule_has_a_phrase_for_the_stored_incident_summary():
+    from metrics.notifiers.templates import RULE_PHRASES
+
+    missing = [r.name for r in load_alerts(alerts_path(None)).rules
+               if r.name not in RULE_PHRASES and "phrase" not in r.labels
+               and r.name not in ("province_down", "collector_silent")
+               and not r.name.startswith("availability_burn")]
+    assert not missing, missing  # else the summary says "có cảnh báo <rule>"
+
+
 @pytest.mark.parametrize("tr", [VI, EN], ids=["vi", "en"])
 def test_every_rule_and_metric_has_a_name_in_each_language(tr):
     for r in load_alerts(alerts_path(None)).rules:
