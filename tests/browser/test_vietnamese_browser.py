@@ -39,6 +39,7 @@ ENGLISH = ("warning", "critical", "choose an option", "page not found",
 # "1.23") is a dot decimal. Times (10:00) and dates (07/12/2026) have no dot.
 DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+)+(?![\d])")
 THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")  # an address, not a number
 EPOCH_MS = re.compile(r"(?<!\d)1\d{12}(?!\d)")
 # Besides the body's text: the grids' cells and what empty inputs and pickers show.
 UNSEEN_TEXT = """() => [
@@ -51,8 +52,9 @@ UNSEEN_TEXT = """() => [
 
 
 def dot_decimals(text: str, allowed: frozenset[str] = frozenset()) -> list[str]:
-    """Every dotted number in `text` that is not a Vietnamese thousands group."""
-    return [m for m in DOTTED.findall(text)
+    """Every dotted number in `text` that is not a Vietnamese thousands group (IPv4
+    addresses, as the audit log shows them, are not numbers)."""
+    return [m for m in DOTTED.findall(IPV4.sub(" ", text))
             if not THOUSANDS.fullmatch(m) and m not in allowed]
 
 
@@ -60,6 +62,7 @@ def test_dot_decimals_tell_a_decimal_from_a_thousands_group():
     text = "1.234 hồ sơ · 12.345.678 · 0.35 · 3.5 giây · 15.0× · 1.23 · 10:00 07/12/2026 · 95,1 %"
     assert dot_decimals(text) == ["0.35", "3.5", "15.0", "1.23"]
     assert dot_decimals("chỉ số 2.1 và 5.4", frozenset({"2.1", "5.4"})) == []
+    assert dot_decimals("từ 127.0.0.1 · 10.0.12.5 · 1.5") == ["1.5"]
 
 
 def identifiers() -> list[str]:
