@@ -30,8 +30,9 @@ def test_dashboard_bench_times_every_page_from_rollups(tmp_path):
     # Today and closed whole local days read the daily roll-up (live, Huế's days).
     assert reads["kpi_month"] == {("increases", "1d")} == reads["kpi_today"]
     assert ("increases", "1d") in reads["wall"]
-    # The wall reads raw `up`/`system_state` only for when its down centres went down (a
-    # centre the history's open alerts hold down); the finder's availability reads polls.
-    for name in ("kpi_today", "kpi_month", "briefing",
+    # The wall (and the briefing, which shows the wall's state) reads raw `up`/`system_state`
+    # only for when its down centres went down (a centre the history's open alerts hold
+    # down); the finder's availability reads polls.
+    for name in ("kpi_today", "kpi_month",
                  *(f"commune_{r}" for r in COMMUNE_RANGES)):
         assert ("samples", "raw") not in reads[name], name
