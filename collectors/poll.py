@@ -73,6 +73,7 @@ def fetch_with_retries(
             connect_timeout=min(opts.connect_timeout_s, left),
             read_timeout=min(opts.timeout_s, left),
             max_body_bytes=opts.max_body_bytes,
+            deadline=time.monotonic() + min(opts.connect_timeout_s + opts.timeout_s, left),
         )
         if got.reason is Reason.TIMEOUT and left < opts.timeout_s:
             got = Fetched(

@@ -25,6 +25,7 @@ EXPECTED: dict[str, str] = {
     "malformed": "bad_payload",
     "oversized": "too_large",
     "slow": "timeout",
+    "trickle": "timeout",
     "power_cut": "timeout",
     "soft_down": "rule:system_down",
     "otp_spike": "rule:otp_p95_high",
@@ -57,6 +58,9 @@ def fault_params(fault: str, rng: random.Random, timeout_s: float,
         return {"status": rng.choice([500, 502, 503, 504, rng.randint(505, 599)])}
     if fault == "slow":  # slower than the read timeout: a timeout, not just a slow answer
         return {"delay_s": round(rng.uniform(timeout_s + 0.3, timeout_s + 1.5), 2)}
+    if fault == "trickle":  # a byte at a time, each within the read timeout: only the
+        # exchange's total deadline stops it
+        return {"every_s": round(rng.uniform(timeout_s / 4, timeout_s / 2), 2), "bytes": 1}
     if fault == "oversized":
         return {"bytes": rng.randint(max_body_bytes + 1, 3 * max_body_bytes)}
     if fault == "power_cut":
