@@ -52,7 +52,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.leases import LeaseConflict
-    from collectors.service import Deferred, collect
+    from collectors.service import OBSERVER_BOUND, Bounded, Deferred, collect
     from collectors.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.spool import SpoolError
     from metrics.alerts.engine import alert_observers
@@ -66,9 +66,13 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         print(f"ioc collect: {exc}", file=sys.stderr)
         return 2
     observers = [*observers_for(settings, args.config)]  # /metrics (collector.metrics_port)
+    # Those that read the database never hold the cycle loop past their bound.
+    bound_s = OBSERVER_BOUND * (args.interval or settings.collector.interval_s)
     # alert rules (config/alerts.yaml); started once the database answers
-    observers.append(Deferred(lambda: alert_observers(settings, args.config), "alert engine"))
-    observers.append(RetentionObserver(settings.store.url, settings.store.retention))
+    observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
+                                      "alert engine"), "alert engine", bound_s))
+    observers.append(Bounded(RetentionObserver(settings.store.url, settings.store.retention),
+                             "retention", bound_s))
     try:
         summary = collect(settings, once=args.once, interval_s=args.interval,
                           config_file=args.config, observers=observers, shard=shard,

@@ -20,8 +20,11 @@ SQLITE_BEGIN_OPTION = "sqlite_begin"  # execution option: "IMMEDIATE" for writer
 # libpq defaults for a database that stops answering (rather than refusing): give up on a
 # connect after 10 s and notice a dead TCP peer within about a minute, so no process hangs
 # forever on it. A setting of the same name in the URL's query wins.
+# tcp_user_timeout: data sent and never acknowledged (a peer gone without a word) fails
+# the connection after 60 s instead of the kernel's ~15 minutes of retransmissions.
 PG_CONNECT_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
-                       "keepalives_interval": 10, "keepalives_count": 3}
+                       "keepalives_interval": 10, "keepalives_count": 3,
+                       "tcp_user_timeout": 60_000}
 
 
 def normalise_url(url: str) -> URL:
@@ -64,6 +67,28 @@ def create_engine(url: str, schema: str | None = None) -> Engine:
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def limit_statements(engine: Engine, seconds: float) -> None:
+    """From now on, no statement on `engine`'s connections waits past `seconds`: PostgreSQL
+    `statement_timeout` (and `lock_timeout`, half of it), SQLite's busy timeout. Open
+    connections are closed so every later one gets the limit. For a writer that must
+    give up (and spool) rather than wait — not for migrations, which may take longer."""
+    ms = max(1, round(seconds * 1000))
+
+    def on_connect(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        if engine.dialect.name == "postgresql":
+            cur.execute(f"SET statement_timeout = {ms}")
+            cur.execute(f"SET lock_timeout = {max(1, ms // 2)}")
+            cur.close()
+            dbapi_conn.commit()
+        else:
+            cur.execute(f"PRAGMA busy_timeout={ms}")
+            cur.close()
+
+    sa.event.listen(engine, "connect", on_connect)
+    engine.dispose()
 
 
 def _pg_on_connect(dbapi_conn, _record) -> None:
