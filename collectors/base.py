@@ -45,6 +45,8 @@ class ProbeResult:
     values the centre sent that failed validation (`field: why`), which are
     dropped while the rest are kept. `confirmed` is True when a failure was seen again
     by an immediate re-probe (its `detail` then ends with CONFIRMED_MARK).
+    `rejected_more` counts rejections beyond those listed (collectors.validate.bound_rejections:
+    what one centre adds to a spooled or stored cycle is bounded).
     """
 
     centre_id: str
@@ -57,3 +59,9 @@ class ProbeResult:
     samples: list[Sample] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     confirmed: bool = False
+    rejected_more: int = 0
+
+    @property
+    def rejected_count(self) -> int:
+        """Every value the centre sent that failed validation, listed or not."""
+        return len(self.rejected) + self.rejected_more

@@ -52,7 +52,13 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.leases import LeaseConflict
-    from collectors.service import OBSERVER_BOUND, Bounded, Deferred, collect
+    from collectors.service import (
+        MIN_OBSERVER_BOUND_S,
+        OBSERVER_BOUND,
+        Bounded,
+        Deferred,
+        collect,
+    )
     from collectors.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.spool import SpoolError
     from metrics.alerts.engine import alert_observers
@@ -67,7 +73,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     observers = [*observers_for(settings, args.config)]  # /metrics (collector.metrics_port)
     # Those that read the database never hold the cycle loop past their bound.
-    bound_s = OBSERVER_BOUND * (args.interval or settings.collector.interval_s)
+    bound_s = max(OBSERVER_BOUND * (args.interval or settings.collector.interval_s),
+                  MIN_OBSERVER_BOUND_S)
     # alert rules (config/alerts.yaml); started once the database answers
     observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
                                       "alert engine"), "alert engine", bound_s))

@@ -23,7 +23,7 @@ from collectors.mapping import profile
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
 from collectors.targets import Target
-from collectors.validate import Reading, probe_samples, validate
+from collectors.validate import Reading, bound_rejections, probe_samples, validate
 
 MIN_ATTEMPT_S = 0.25  # an attempt with less time than this left is not started
 # Failures that say the host is not answering at all: the centre's other probes are skipped.
@@ -154,6 +154,7 @@ def _poll_once(
     samples, refused = validate(readings)
     ok = failure is None
     samples += probe_samples(ok, duration)
+    listed, more = bound_rejections(rejected + refused)
     return ProbeResult(
         target.centre_id,
         round(ts, 3),
@@ -163,7 +164,8 @@ def _poll_once(
         "" if ok else failure[1],
         status,
         samples,
-        rejected + refused,
+        listed,
+        rejected_more=more,
     )
 
 

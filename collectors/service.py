@@ -42,8 +42,10 @@ CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the po
 COLLECTOR_PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1,
                         "keepalives_idle": 3, "keepalives_interval": 2, "keepalives_count": 3,
                         "tcp_user_timeout": 10_000}
-WRITE_BOUND = 0.75  # × interval: the longest the cycle loop waits for its database write
-OBSERVER_BOUND = 0.25  # × interval: … and for an observer that reads the database
+WRITE_BOUND = 0.75  # × interval: the longest the cycle loop waits for its database write,
+MIN_WRITE_BOUND_S = 2.0  # … but at least this (opening the store and a replay take time)
+OBSERVER_BOUND = 0.25  # × interval: … and for an observer that reads the database,
+MIN_OBSERVER_BOUND_S = 1.0  # … but at least this
 
 
 class CycleObserver(Protocol):
@@ -205,11 +207,12 @@ def collect(
     keeper = LeaseKeeper(assignment, interval) if assignment else None
     own_store = store is None
     spool = _open_spool(c, shard, provinces) if own_store and c.spool_dir else None
-    opener = _store_opener(settings.store.url, centres, WRITE_BOUND * interval)
+    write_bound = max(WRITE_BOUND * interval, MIN_WRITE_BOUND_S)
+    opener = _store_opener(settings.store.url, centres, write_bound)
     writer = SpoolingWriter(opener, spool, store,
                             on_open=(lambda s: keeper.attach(s.engine)) if keeper else None,
                             name=_home_name(shard, provinces) or "",
-                            bound_s=WRITE_BOUND * interval)
+                            bound_s=write_bound)
     summary: dict[str, Any] = summarise([], 0, 0.0)
     try:
         if not own_store:

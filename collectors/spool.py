@@ -69,6 +69,7 @@ def _result_obj(r: ProbeResult) -> dict[str, Any]:
         "http_status": r.http_status,
         "samples": [[s.metric, s.value, s.label] for s in r.samples],
         "rejected": r.rejected, "confirmed": r.confirmed,
+        **({"rejected_more": r.rejected_more} if r.rejected_more else {}),
     }
 
 
@@ -100,11 +101,14 @@ def _result(o: Any) -> ProbeResult:
         raise ValueError("rejected must be a list of strings")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
         raise ValueError("http_status must be an integer or null")
+    more = o.get("rejected_more", 0)
+    if not isinstance(more, int) or isinstance(more, bool) or more < 0:
+        raise ValueError("rejected_more must be a non-negative integer")
     reason = o.get("reason")
     return ProbeResult(cid, float(ts), ok, float(duration),
                        Reason(reason) if reason is not None else None, str(o.get("detail", "")),
                        status, [Sample(m, float(v), lab) for m, v, lab in samples], rejected,
-                       bool(o.get("confirmed", False)))
+                       bool(o.get("confirmed", False)), more)
 
 
 def decode(data: bytes, name: str) -> list[ProbeResult]:

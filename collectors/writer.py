@@ -5,8 +5,10 @@ Each cycle's database work (opening the store, recording gaps, replaying the spo
 cycle's own write) runs in one worker thread that the loop waits for at most `bound_s`. A
 database that stops answering without refusing (packets dropped, a stuck lock) leaves that
 thread blocked: the loop abandons it — the cycle goes to the spool and polling goes on —
-and while it is still blocked every later cycle is spooled at once. When it ends, its store
-is closed and a fresh one opened, so no half-dead connection is used again. A write the
+and while it is still blocked every later cycle is spooled at once. When it ends with an
+error, its store is closed and a fresh one opened at the next cycle, so no half-dead
+connection is used again; when it ends well (the database was only slow), the store is
+kept. A write the
 abandoned thread still completes and the same cycle replayed from the spool both land once:
 the store's writes are idempotent on (centre, ts) and (series, ts).
 
@@ -136,8 +138,18 @@ class SpoolingWriter:
         except sa.exc.SQLAlchemyError as exc:
             a.outcome, a.samples, a.error = "failed", written, exc
         finally:
-            if a.abandoned.is_set():
+            if a.abandoned.is_set() and a.outcome == "failed":
                 self._close_store()
+
+    def _sever(self) -> None:
+        """Cut the abandoned attempt's database connections (PostgreSQL), so its thread
+        fails now rather than when TCP gives up; a store still opening ends by its
+        connect timeout."""
+        store = self.store
+        if store is not None:
+            from metrics import dialects
+
+            dialects.sever(store.engine)
 
     def _close_store(self) -> None:
         """Forget the store an abandoned attempt used (its connections may be half dead)."""
@@ -168,6 +180,7 @@ class SpoolingWriter:
         if job.is_alive():
             a.abandoned.set()
             self._busy = job
+            self._sever()
             self.last["db"] = STUCK
             self._set_state(STUCK, f"the database write did not finish within "
                                    f"{self.bound_s:.1f} s; abandoned")

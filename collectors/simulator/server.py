@@ -171,6 +171,8 @@ class Simulator:
         doc = self.model.document(
             cid, now, frozenset(eff.document) if eff else frozenset(), eff.detail if eff else None
         )
+        if eff is not None and eff.label_flood is not None:
+            doc = body.flooded(doc, *eff.label_flood)
         status, payload, ctype = self._payload(doc, endpoint)
         if eff is not None and eff.trickle is not None:
             conn.trickle(status, payload, ctype, *eff.trickle)
