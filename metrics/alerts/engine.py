@@ -295,13 +295,26 @@ class AlertEngine:
         return self
 
     def _run(self) -> None:
+        failing = False  # said once when dispatch starts failing and once when it recovers
         while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()
             try:
                 self.dispatch()
+            except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no trace
+                if not failing:
+                    log.warning("alert dispatch paused, the database is unreachable (%s); "
+                                "retried every second", type(exc).__name__)
+                failing = True
+                continue
             except Exception:
-                log.exception("alert dispatch failed")
+                if not failing:
+                    log.exception("alert dispatch failed; retried every second")
+                failing = True
+                continue
+            if failing:
+                log.warning("alert dispatch works again")
+                failing = False
 
     def close(self) -> None:
         self._stop.set()

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from collectors.validate import MAX_REJECTIONS, REJECTION_CHARS
 from config.registry import fleet
 from dashboard import i18n
 from metrics import dialects
 from tests.conftest import PG_URL
 from tests.faults import pages
 from tests.faults.blackhole import BlackHoleProxy
+from tests.faults.checks import events
 from tests.faults.procs import wait_until
 from tests.faults.product import Knobs, Product
 from tests.faults.runner import spool_keys, store_keys
@@ -196,3 +200,123 @@ def _database_states(log: str) -> list[str]:
     """The collector's database state lines (database_stuck, _unreachable, _reachable)."""
     return [json.loads(line[line.index("{"):])["event"] for line in log.splitlines()
             if '"event": "database_' in line and "{" in line]
+
+
+# --- a spool on a tiny filesystem ------------------------------------------------------------
+
+@contextlib.contextmanager
+def tiny_filesystem(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `where` (the suite runs as root); unmounted after."""
+    where.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                    str(where)], check=True, capture_output=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
+
+
+@contextlib.contextmanager
+def read_only(where: Path) -> Iterator[None]:
+    """`where` read-only while inside: a read-only bind mount over it (a plain remount is
+    refused while the collector holds a file there open for writing, its lock)."""
+    subprocess.run(["mount", "--bind", str(where), str(where)], check=True, capture_output=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(where)], check=True,
+                       capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False, capture_output=True)
+
+
+def test_a_spool_on_a_filling_filesystem_drops_by_policy_records_gaps_and_replays_once(
+        scratch, tmp_path):
+    db, engine = scratch
+    # The bound is far beyond the disk: the disk fills first (ENOSPC), then turns read-only.
+    product = Product(tmp_path, db.url, KNOBS, dashboard=False, collector={
+        "spool_max_bytes": 100 * KNOBS.cycle_bytes})
+    with (tiny_filesystem(product.spool_dir, f"{int(2.5 * KNOBS.cycle_bytes)}"),
+          running(product)):
+        db.cut()
+        cut = time.time()
+        wait_until("cycles dropped on the full disk", lambda: sum(
+            c.get("drop_reason") == "spool_full" for c in cycles_after(product, cut)) >= 3,
+            60, product.collector)
+        with read_only(product.spool_dir):
+            ro = time.time()
+            wait_until("cycles dropped on the read-only folder", lambda: sum(
+                c.get("drop_reason") == "spool_unwritable"
+                for c in cycles_after(product, ro)) >= 2, 60, product.collector)
+        snapshot = spool_keys(product.spool_dir, tmp_path / "snap")
+        db.restore()
+        settle(product, 90)
+        alive = product.collector.alive
+        code = product.collector.terminate()
+    log = product.collector.text()
+    cycles = cycles_after(product, cut)
+    dropped = [c for c in cycles if "dropped" in c]
+    spooled = sum("spooled" in c for c in cycles)
+    replayed = sum(c.get("replayed", 0) for c in cycles)
+    gaps = rows(engine, "SELECT reason, cycles FROM collection_gaps ORDER BY start_ts")
+    polls, _ = store_keys(engine)
+    print(f"\n  figure: spool on a {2.5 * KNOBS.cycle_bytes / 1000:.0f} KB filesystem: "
+          f"{spooled} cycles spooled, {replayed} replayed, {len(dropped)} dropped "
+          f"({', '.join(sorted({c['drop_reason'] for c in dropped}))}); gaps {gaps}")
+    problems = []
+    if not alive or code != 0:
+        problems.append(f"the collector did not stay up (alive {alive}, exit {code})")
+    if replayed != spooled:
+        problems.append(f"{spooled} cycles spooled but {replayed} replayed")
+    if missing := snapshot - polls:
+        problems.append(f"{len(missing)} spooled polls never replayed")
+    if dupes := no_duplicate_polls(engine):
+        problems.append(f"polls stored twice: {dupes[:5]}")
+    if {g["reason"] for g in gaps} != {"spool_full", "spool_unwritable"}:
+        problems.append(f"gaps should name both reasons: {gaps}")
+    if sum(g["cycles"] for g in gaps) != len(dropped):
+        problems.append(f"{len(dropped)} cycles dropped, the gaps hold "
+                        f"{sum(g['cycles'] for g in gaps)}")
+    said = len(events(log, "spool_full")) + len(events(log, "spool_unwritable"))
+    if not 2 <= said <= 4:
+        problems.append(f"{said} spool refusal lines for {len(dropped)} dropped cycles: one "
+                        "per change of state expected")
+    if (n := log.count("Traceback")) > 0:
+        problems.append(f"{n} tracebacks logged")
+    assert not problems, "\n".join(problems) + f"\n{product.collector.tail()}"
+
+
+# --- a centre flooding its document with label keys ------------------------------------------
+
+def test_a_label_flooding_centre_adds_a_bounded_number_of_bytes_to_a_spooled_cycle(
+        scratch, tmp_path):
+    db, engine = scratch
+    product = Product(tmp_path, db.url, KNOBS, dashboard=False, collector={
+        "spool_max_bytes": 100 * KNOBS.cycle_bytes})
+    culprit = HUE[3]
+    with running(product):
+        db.cut()
+        wait_until("two spooled cycles", lambda: len(
+            list(product.spool_dir.glob("cycle-*"))) >= 2, 30, product.collector)
+        calm = sorted(product.spool_dir.glob("cycle-*"))[-1].stat().st_size
+        product.inject([culprit], "label_flood", 60, keys=500, key_bytes=2000)
+        flood = time.time()
+        wait_until("three cycles with the flood", lambda: sum(
+            "spooled" in c for c in cycles_after(product, flood + KNOBS.interval_s)) >= 3, 30,
+            product.collector)
+        sizes = [p.stat().st_size for p in sorted(product.spool_dir.glob("cycle-*"))[-2:]]
+        db.restore()
+        settle(product, 90)
+    flooded = rows(engine, "SELECT rejected, rejected_detail FROM polls WHERE centre_id = :c "
+                   "AND ts >= :t", c=culprit, t=int((flood + KNOBS.interval_s) * 1000))
+    print(f"\n  figure: spooled bytes per cycle: {calm} calm, {max(sizes)} with a centre "
+          f"sending 500 label keys of 2,000 bytes ({max(sizes) / calm:.2f}×)")
+    problems = []
+    # What one centre may add: MAX_REJECTIONS texts of REJECTION_CHARS (JSON-escaped: ≤ 6
+    # bytes a character) and a count.
+    allowed = MAX_REJECTIONS * (REJECTION_CHARS * 6 + 4) + 64
+    if max(sizes) - calm > allowed:
+        problems.append(f"the flood added {max(sizes) - calm} bytes to a spooled cycle "
+                        f"(allowed {allowed})")
+    if not flooded or any(r["rejected"] < 500 for r in flooded):
+        problems.append(f"the rejections are not counted: {[r['rejected'] for r in flooded]}")
+    assert not problems, "\n".join(problems)
