@@ -136,9 +136,10 @@ class DropLog:
         self._previous = drop.centres
 
     def _read_file(self) -> list[Drop]:
+        """The drops on disk; none when the file is absent or its folder unusable."""
         try:
             return decode(self.path.read_bytes(), str(self.path))
-        except FileNotFoundError:
+        except OSError:
             return []
 
     def read(self) -> list[Drop]:
@@ -150,6 +151,10 @@ class DropLog:
         """The database has the gaps of these drops: remove them, keep any other."""
         with self._lock:
             self.unsaved = [d for d in self.unsaved if (d.run, d.seq) not in done]
+            try:
+                self.path.stat()
+            except OSError:  # nothing on disk (or no folder): only memory held drops
+                return
             kept = [d for d in self._read_file() if (d.run, d.seq) not in done]
             if not kept:
                 self.path.unlink(missing_ok=True)
