@@ -25,6 +25,7 @@ class Reason(StrEnum):
 # Appended to a failed poll's detail when an immediate re-probe failed too: the alert
 # rules (metrics/rules.py) count such a poll as two observations of the failure.
 CONFIRMED_MARK = "[confirmed by re-probe]"
+TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
 
 
 @dataclass(frozen=True, slots=True)

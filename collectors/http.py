@@ -42,14 +42,13 @@ from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
-from collectors.base import Reason
+from collectors.base import TOO_SLOW, Reason
 from collectors.deadline import Reaper, Watch
 from collectors.probes.outcome import Fetched
 
 USER_AGENT = "ioc-pvhcc-collector/0.1"
 CHUNK = 65_536
 DETAIL_CHARS = 160
-TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline
 
 
 class _Exchange(threading.local):
