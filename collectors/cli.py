@@ -78,8 +78,9 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     # alert rules (config/alerts.yaml); started once the database answers
     observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
                                       "alert engine"), "alert engine", bound_s))
-    observers.append(Bounded(RetentionObserver(settings.store.url, settings.store.retention),
-                             "retention", bound_s))
+    retention = settings.store.retention  # it may use its whole budget, and then some
+    observers.append(Bounded(RetentionObserver(settings.store.url, retention), "retention",
+                             max(bound_s, retention.budget_s + MIN_OBSERVER_BOUND_S)))
     try:
         summary = collect(settings, once=args.once, interval_s=args.interval,
                           config_file=args.config, observers=observers, shard=shard,
