@@ -314,23 +314,22 @@ def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str,
     """Tell each observer about the cycle; a failure is logged when it starts (a database
     error in one line, any other with its traceback) and when it ends, not every cycle.
     `failing` holds the ids of the observers failing now."""
-    _failing = failing
     for observer in observers:
         try:
             observer.after_cycle(cycle, summary, write_s)
         except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no traceback
-            if id(observer) not in _failing:
-                _failing.add(id(observer))
+            if id(observer) not in failing:
+                failing.add(id(observer))
                 log.warning("cycle observer %r failed: %s; tried again at each cycle",
                             observer, brief(exc))
             continue
         except Exception:  # an observer's bug must not stop the polling
-            if id(observer) not in _failing:
-                _failing.add(id(observer))
+            if id(observer) not in failing:
+                failing.add(id(observer))
                 log.exception("cycle observer %r failed; tried again at each cycle", observer)
             continue
-        if id(observer) in _failing:
-            _failing.discard(id(observer))
+        if id(observer) in failing:
+            failing.discard(id(observer))
             log.info("cycle observer %r works again", observer)
 
 
