@@ -132,6 +132,11 @@ class LeaseKeeper:
             self._say(True, "")
         return self.assignment.centres_of(self.polling)
 
+    @property
+    def reachable(self) -> bool:
+        """Whether the last cycle's lease work reached the database in time."""
+        return self._reachable
+
     def _apply_locked(self) -> None:
         try:
             with self._lock:

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from collectors.base import ProbeResult, Sample
+from collectors.leases import LeaseKeeper
 from collectors.service import _store_opener
+from collectors.shard import assign, parse_shard
 from collectors.spool import Spool
 from collectors.writer import UP, SpoolingWriter
 from config.registry import fleet
@@ -94,3 +96,30 @@ def test_a_write_the_database_does_not_answer_is_spooled_at_the_bound_and_replay
     assert len(stored) == len(set(stored))  # none twice
     assert set(stored) == wanted  # none lost
 
+
+
+def test_a_sharded_collectors_lease_work_gives_up_at_its_bound_and_resumes(database, tmp_path):
+    """The lease keeper's cycle on a database that stops answering returns the cells it held
+    within its bound, and takes up its leases again once the database answers."""
+    with stuck_database(database, tmp_path) as (url, stop, restart):
+        store = _store_opener(url, HUE, BOUND_S)()
+        keeper = LeaseKeeper(assign(HUE, parse_shard("1/2")), interval_s=2.0)
+        keeper.attach(store.engine)
+        try:
+            mine = keeper.cycle()
+            assert mine and keeper.checked
+            stop()
+            for _ in range(3):
+                started = time.monotonic()
+                assert keeper.cycle() == mine  # the cells held before: nothing unpolled
+                assert time.monotonic() - started < keeper.bound_s + 4
+            restart()
+            deadline = time.monotonic() + 30
+            while not keeper.reachable:
+                assert time.monotonic() < deadline, "the leases never came back"
+                time.sleep(0.3)
+                keeper.cycle()
+            assert keeper.cycle() == mine
+        finally:
+            keeper.close(release=False)
+            store.close()
