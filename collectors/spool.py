@@ -294,6 +294,10 @@ class Spool:
                    policy="polling goes on; each newer cycle is dropped and recorded as a "
                           "gap until the spool can take cycles again; nothing spooled is lost")
 
+    def outage_over(self) -> None:
+        """The database takes cycles again: a later refusal is a new stretch, said anew."""
+        self._refusing, self._dropped_since = None, 0
+
     def read(self, path: Path) -> list[ProbeResult]:
         return decode(path.read_bytes(), str(path))
 

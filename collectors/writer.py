@@ -210,6 +210,8 @@ class SpoolingWriter:
             logs.event(log, "database_reachable", logging.WARNING, after=previous,
                        cycles_kept_away=self._away,
                        spooled_files=len(self.spool) if self.spool is not None else 0)
+            if self.spool is not None:
+                self.spool.outage_over()
         else:
             logs.event(log, f"database_{state}", logging.ERROR, why=why, spool=where,
                        policy="polling goes on; cycles go to the spool and are replayed "

@@ -9,6 +9,7 @@ spooled cycles are replayed and every poll is stored exactly once.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from collectors.base import ProbeResult, Sample
 from collectors.leases import LeaseKeeper
 from collectors.service import _store_opener
 from collectors.shard import assign, parse_shard
-from collectors.spool import Spool
+from collectors.spool import Spool, encode
 from collectors.writer import UP, SpoolingWriter
 from config.registry import fleet
 from metrics.store import Store
@@ -123,3 +124,35 @@ def test_a_sharded_collectors_lease_work_gives_up_at_its_bound_and_resumes(datab
         finally:
             keeper.close(release=False)
             store.close()
+
+
+def test_each_outage_that_overflows_the_spool_is_said_once(database, tmp_path, caplog):
+    """Two outages, each past the spool's bound: one spool_full line each, not one a cycle
+    and not one for both."""
+    one = len(encode(cycle(0)))
+    with stuck_database(database, tmp_path) as (url, stop, restart):
+        spool = Spool(tmp_path / "spool", 2 * one)
+        writer = SpoolingWriter(_store_opener(url, HUE, BOUND_S), spool, bound_s=BOUND_S)
+        k = 0
+        try:
+            with caplog.at_level(logging.WARNING, "ioc.collector"):
+                for _ in range(2):
+                    writer.write(cycle(k))
+                    k += 1
+                    stop()
+                    for _ in range(4):  # 2 spooled, 2 dropped
+                        writer.write(cycle(k))
+                        k += 1
+                    restart()
+                    deadline = time.monotonic() + 60
+                    while len(spool) or writer.state != UP:
+                        assert time.monotonic() < deadline
+                        time.sleep(0.3)
+                        writer.write(cycle(k))
+                        k += 1
+        finally:
+            spool.close()
+            if writer.store is not None:
+                writer.store.close()
+    full = [r for r in caplog.records if '"event": "spool_full"' in r.getMessage()]
+    assert len(full) == 2
