@@ -34,6 +34,7 @@ from config.deployment import centres as deployment_centres
 from config.deployment import site_file
 from config.registry import Centre
 from config.settings import Settings
+from metrics import db_limits
 
 log = logging.getLogger("ioc.collector")
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
@@ -268,7 +269,6 @@ def _store_opener(url: str, centres: Sequence[Centre],
     `statement_timeout_s`, once the schema is migrated, every later connection gets that
     `statement_timeout` (lock_timeout: half of it) on PostgreSQL, that busy timeout on
     SQLite, so a write cannot wait on the database past it."""
-    from metrics import dialects
     from metrics.store import Store
 
     parsed = sa.engine.make_url(url)
@@ -284,7 +284,7 @@ def _store_opener(url: str, centres: Sequence[Centre],
             store.close()
             raise
         if statement_timeout_s is not None:
-            dialects.limit_statements(store.engine, statement_timeout_s)
+            db_limits.limit_statements(store.engine, statement_timeout_s)
         return store
 
     return open_store

@@ -35,7 +35,7 @@ from collectors.droplog import DropLog
 from collectors.gaps import Drop, merge
 from collectors.spool import Spool
 from config import logs
-from metrics import gaps
+from metrics import db_limits, gaps
 
 log = logging.getLogger("ioc.collector")
 
@@ -147,9 +147,7 @@ class SpoolingWriter:
         connect timeout."""
         store = self.store
         if store is not None:
-            from metrics import dialects
-
-            dialects.sever(store.engine)
+            db_limits.sever(store.engine)
 
     def _close_store(self) -> None:
         """Forget the store an abandoned attempt used (its connections may be half dead)."""

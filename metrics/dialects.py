@@ -5,10 +5,6 @@ Everything else in the store is the same SQLAlchemy Core code on both.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,53 +67,6 @@ def create_engine(url: str, schema: str | None = None) -> Engine:
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)
     return engine
-
-
-_IN_USE: weakref.WeakKeyDictionary[Engine, set] = weakref.WeakKeyDictionary()
-
-
-def limit_statements(engine: Engine, seconds: float) -> None:
-    """From now on, no statement on `engine`'s connections waits past `seconds`: PostgreSQL
-    `statement_timeout` (and `lock_timeout`, half of it), SQLite's busy timeout. Open
-    connections are closed so every later one gets the limit, and the connections in use
-    are tracked for `sever`. For a writer that must give up (and spool) rather than wait —
-    not for migrations, which may take longer."""
-    ms = max(1, round(seconds * 1000))
-    in_use: set = set()
-    _IN_USE[engine] = in_use
-    sa.event.listen(engine, "checkout", lambda dbapi_conn, *_: in_use.add(dbapi_conn))
-    sa.event.listen(engine, "checkin", lambda dbapi_conn, *_: in_use.discard(dbapi_conn))
-
-    def on_connect(dbapi_conn, _record) -> None:
-        cur = dbapi_conn.cursor()
-        if engine.dialect.name == "postgresql":
-            cur.execute(f"SET statement_timeout = {ms}")
-            cur.execute(f"SET lock_timeout = {max(1, ms // 2)}")
-            cur.close()
-            dbapi_conn.commit()
-        else:
-            cur.execute(f"PRAGMA busy_timeout={ms}")
-            cur.close()
-
-    sa.event.listen(engine, "connect", on_connect)
-    engine.dispose()
-
-
-def sever(engine: Engine) -> int:
-    """Shut down the sockets of `engine`'s PostgreSQL connections in use (tracked since
-    `limit_statements`), so a thread blocked on a database that stopped answering fails at
-    once instead of waiting for TCP to give up; how many. SQLite has no socket: 0."""
-    n = 0
-    for dbapi_conn in list(_IN_USE.get(engine, ())):
-        try:
-            fd = dbapi_conn.pgconn.socket  # psycopg 3's libpq connection
-            s = socket.socket(fileno=os.dup(fd))  # the same socket; closing it closes the dup
-        except Exception:  # SQLite, or a connection already closed: nothing to cut
-            continue
-        with contextlib.suppress(OSError), s:
-            s.shutdown(socket.SHUT_RDWR)
-            n += 1
-    return n
 
 
 def _pg_on_connect(dbapi_conn, _record) -> None:

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from metrics import dialects
+from metrics import db_limits, dialects
 from tests.conftest import PG_URL
 
 
@@ -40,7 +40,7 @@ def test_a_setting_in_the_url_wins_over_the_default():
 def test_limited_statements_give_up_at_the_limit_and_sever_frees_a_blocked_caller():
     engine = dialects.create_engine(PG_URL)
     try:
-        dialects.limit_statements(engine, 0.5)
+        db_limits.limit_statements(engine, 0.5)
         with engine.connect() as conn:
             assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "500ms"
             assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "250ms"
@@ -69,7 +69,7 @@ def test_limited_statements_give_up_at_the_limit_and_sever_frees_a_blocked_calle
                 time.sleep(0.1)
         finally:
             watcher.dispose()
-        assert dialects.sever(engine) == 1
+        assert db_limits.sever(engine) == 1
         t.join(10)
         assert not t.is_alive() and blocked  # freed at once, with an error, not after 60 s
     finally:
@@ -79,9 +79,9 @@ def test_limited_statements_give_up_at_the_limit_and_sever_frees_a_blocked_calle
 def test_limited_statements_set_sqlites_busy_timeout(tmp_path):
     engine = dialects.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
     try:
-        dialects.limit_statements(engine, 1.5)
+        db_limits.limit_statements(engine, 1.5)
         with engine.connect() as conn:
             assert conn.execute(sa.text("PRAGMA busy_timeout")).scalar() == 1500
-        assert dialects.sever(engine) == 0
+        assert db_limits.sever(engine) == 0
     finally:
         engine.dispose()
