@@ -121,7 +121,8 @@ def live() -> None:
         board = data.wall_alerts(cfg, now, scope=scope, replay=replay,
                                  province=None if views else province)
         if views:
-            any_critical, critical_in = alert_stats.critical_provinces(board)
+            any_critical, critical_in = alert_stats.critical_provinces(
+                board.filter(board["state"] == "firing"))
             choice = pl_.choose(views, now, every_s, lambda v: any_critical if v.province is None
                                 else v.province in critical_in)
             province = choice.view.province

@@ -35,10 +35,14 @@ class Knobs:
     cycle_bytes: int = 105_000  # one Huế cycle spooled (measured: 100–110 KB)
 
 
-def alert_rules(sink_url: str) -> dict[str, Any]:
-    """Rules that fire within a few cycles, for every kind of injected fault."""
+def alert_rules(sink_url: str, stale_after_s: float) -> dict[str, Any]:
+    """Rules that fire within a few cycles, for every kind of injected fault; and the `stale`
+    rule that defines when data is stale (for the pages: it never fires, `for` a day)."""
     return {
         "rules": [
+            {"name": "centre_silent", "condition": {"kind": "stale", "after_s": stale_after_s},
+             "for": 86_400, "severity": "info", "labels": {"team": "ioc"},
+             "summary": "{centre_name}: không có dữ liệu mới"},
             {"name": "centre_down", "condition": {"kind": "failed_polls", "count": 2,
                                                   "recover_after": 1, "window_s": 60},
              "severity": "critical", "labels": {"team": "tech"},
@@ -93,12 +97,12 @@ class Product:
                           "spool_max_bytes": int(knobs.spool_cycles * knobs.cycle_bytes),
                           **(collector or {})},
             "simulator": {"port": self.sim_port, "natural_faults": False},
-            "dashboard": {"refresh_s": knobs.refresh_s, "stale_after_s": knobs.stale_after_s,
+            "dashboard": {"refresh_s": knobs.refresh_s,
                           "auth": "none", "role": "ioc_staff"},
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
-        (tmp / "alerts.yaml").write_text(yaml.safe_dump(alert_rules(self.sink.url),
-                                                        allow_unicode=True))
+        rules = alert_rules(self.sink.url, knobs.stale_after_s)
+        (tmp / "alerts.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True))
         env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
         env |= {"IOC_CONFIG": str(self.config), "IOC_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
         self.simulator = Proc("simulator", ["simulate", "--port", str(self.sim_port)], env,
