@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import polars as pl
+import sqlalchemy as sa
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
@@ -81,7 +82,7 @@ def alerts_config(cfg: Settings | None = None) -> AlertsConfig:
 
 def policy(cfg: Settings | None = None) -> Policy:
     """Every threshold the pages judge a centre by: the alert rules' (`metrics.problems`)."""
-    return Policy.from_alerts(alerts_config(cfg))
+    return Policy.from_alerts(alerts_config(cfg), (cfg or settings()).collector.interval_s)
 
 
 @st.cache_resource(show_spinner=False)
@@ -95,6 +96,24 @@ def newest_ms(url: str) -> int | None:
     """The newest poll time (ms since the epoch), or None when nothing was ever polled."""
     newest = store(url).newest_ts()
     return None if newest is None else to_ms(newest)
+
+
+@st.cache_resource(show_spinner=False)
+def _outages() -> dict[str, datetime]:
+    """Per database URL, when this process first failed to reach it (dropped on success)."""
+    return {}
+
+
+def freshness(url: str) -> tuple[int | None, datetime | None]:
+    """(the newest poll time in ms or None, None) while the store answers; (None, since when
+    it has not) while it does not."""
+    outages = _outages()
+    try:
+        newest = newest_ms(url)
+    except (sa.exc.SQLAlchemyError, OSError):
+        return None, outages.setdefault(url, datetime.now(UTC))
+    outages.pop(url, None)
+    return newest, None
 
 
 @st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)

@@ -57,15 +57,16 @@ class Policy:
     conditions: tuple[Condition, ...]
 
     @classmethod
-    def from_alerts(cls, cfg: AlertsConfig) -> Policy:
-        """The policy of `cfg` (loaded with `load_alerts(interval_s=…)`: thresholds in s)."""
-        stale = [r.condition.after_s for r in cfg.rules if isinstance(r.condition, Stale)]
-        store = [r.condition.after_s for r in cfg.rules
+    def from_alerts(cls, cfg: AlertsConfig, interval_s: float) -> Policy:
+        """The policy of `cfg` (loaded with `load_alerts(interval_s=…)`: thresholds in s) for
+        a collector polling every `interval_s`; without a `stale` (or `collector_silent`)
+        rule, data is stale after the rules' default, two intervals."""
+        default = Stale(kind="stale").after_intervals * interval_s
+        stale = [r.condition.after_s or default for r in cfg.rules
+                 if isinstance(r.condition, Stale)] or [default]
+        store = [r.condition.after_s or default for r in cfg.rules
                  if isinstance(r.condition, CollectorSilent)]
         down = [r for r in cfg.rules if isinstance(r.condition, FailedPolls)]
-        if not stale or stale[0] is None:
-            raise ValueError("config/alerts.yaml: a `stale` rule (with its threshold resolved) "
-                             "defines when a centre's data is stale")
         conditions = tuple(
             Condition(r.name, r.severity, r.condition.metric, r.condition.label,
                       r.condition.op, r.condition.value)

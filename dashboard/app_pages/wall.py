@@ -148,9 +148,9 @@ def live() -> None:
                                every=fmt.duration(every_s, tr.lang))
     head.caption(subtitle)
     with fresh:
-        if replay_at:
+        if replay_at:  # live, the banner above every page gives the data's age
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
-        components.render_freshness(view.newest, view.stale, now, tr, tz)
+            components.render_freshness(view.newest, view.stale, now, tr, tz)
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.held:
         st.error(tr("wall2.playlist.held"))

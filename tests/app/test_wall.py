@@ -66,7 +66,8 @@ def test_wall_shows_seeded_figures_in_vietnamese_when_replaying_the_briefing(
     assert shown["OTP p95 (trung vị)"] == "9 giây"
     assert shown["Trễ đồng bộ lớn nhất"] == "3 giờ"
     assert any("Đang xem lại dữ liệu lúc 10:00 03/07/2025" in i.value for i in at.info)
-    assert "Cập nhật vừa xong" in " ".join(m.value for m in at.markdown)
+    assert "Cập nhật dữ liệu lúc" in " ".join(m.value for m in at.markdown)
+    assert "(vừa xong)" in " ".join(m.value for m in at.markdown)
     table = at.table[0].value
     assert list(table.columns) == ["Trung tâm", "Trạng thái", "Lý do", "Quá hạn"]
     assert list(table["Trạng thái"][:down]) == ["Ngừng hoạt động"] * down

@@ -23,7 +23,6 @@ from sqlalchemy.engine import make_url
 
 from collectors.validate import MAX_REJECTIONS, REJECTION_CHARS
 from config.registry import fleet
-from dashboard import i18n
 from metrics import dialects
 from tests.conftest import PG_URL
 from tests.faults import pages
@@ -31,14 +30,13 @@ from tests.faults.blackhole import BlackHoleProxy
 from tests.faults.checks import events
 from tests.faults.procs import wait_until
 from tests.faults.product import Knobs, Product
-from tests.faults.runner import spool_keys, store_keys
+from tests.faults.runner import STALE, spool_keys, store_keys
 from tests.faults.scratch_pg import ScratchDatabase
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.postgres]
 
 HUE = [c.id for c in fleet("hue")]
 KNOBS = Knobs()
-STALE_PREFIX = i18n.VI["fresh.stale"].split("{")[0].strip()  # "DỮ LIỆU CŨ — lần cập nhật cuối"
 
 
 @pytest.fixture
@@ -183,7 +181,7 @@ def test_a_database_black_hole_never_stops_polling_and_every_cycle_lands_once(
         problems.append(f"{lost} polls of the black hole's cycles are not in the store")
     if dupes := no_duplicate_polls(engine):
         problems.append(f"polls stored twice: {dupes[:5]}")
-    if not (wall.ok and STALE_PREFIX in wall.everything()):
+    if not (wall.ok and STALE in wall.everything()):
         problems.append(f"the wall does not say its data is stale, with its age:\n"
                         f"{wall.everything()[-2000:]}")
     states = _database_states(log)
