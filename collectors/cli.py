@@ -74,6 +74,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.spool import SpoolError
     from metrics.alerts.engine import alert_observers
+    from metrics.alerts.store_alarm import store_alarm
     from metrics.exposition import observers_for
     from metrics.retention import RetentionObserver
 
@@ -94,6 +95,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         # alert rules (config/alerts.yaml); started once the database answers
         observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
                                           "alert engine"), "alert engine", bound_s))
+        # the store's own alert, sent straight to the channels: works while it is down
+        observers.append(store_alarm(settings, args.config))
         observers.append(Bounded(RetentionObserver(settings.store.url, retention),
                                  "retention",
                                  max(bound_s, retention.budget_s + MIN_OBSERVER_BOUND_S)))
