@@ -19,6 +19,8 @@ import streamlit as st
 from dashboard import fmt, i18n, maps
 from dashboard.i18n import Tr
 from metrics import queries as q
+from metrics.records import from_ms
+from metrics.today import Today
 
 THRESHOLDS = q.Thresholds()
 # The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
@@ -125,6 +127,15 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
                    height="stretch")
+
+
+def today_basis(today: Today, at: datetime, tr: Tr, tz: str) -> str | None:
+    """What today's dossier counts rest on when it is coarser than the raw samples
+    (`metrics.today`): the roll-up and the time they count up to; None when exact."""
+    if today.exact:
+        return None
+    return tr(f"today.basis.{today.resolution}", t=fmt.clock(from_ms(today.until_ms), tz),
+              at=fmt.date_time(at, tz))
 
 
 def hover_texts(points: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> list[str]:

@@ -16,20 +16,22 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, fmt
-from metrics import alerts_read, polls_read, rollups
+from metrics import alerts_read, polls_read
 from metrics import briefing as br
 from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+from metrics.today import Today
 
 
 class BriefingFrames(NamedTuple):
     centres: pl.DataFrame
-    counters: pl.DataFrame  # today's counter increases per series (Store.increases)
+    counters: pl.DataFrame  # today's counter increases per series up to the moment
     polls: pl.DataFrame  # every poll since the previous briefing of centres with a failed one
     latest_polls: pl.DataFrame  # newest poll per centre at the moment
     gauges: pl.DataFrame  # newest status gauges at the moment
     alerts: pl.DataFrame  # alerts alive since the previous briefing
+    today: Today  # what `counters` count (`counters` is its increases)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
@@ -44,9 +46,10 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
     sc, centres, ids = data.scoped_centres(db, scope_key)
     at, previous = from_ms(at_ms), from_ms(previous_ms)
     day_start = from_ms(day_start_ms)
+    today = data.today_increases(db, br.COUNTER_METRICS, day_start, at, ids, freshness_ms)
     return BriefingFrames(
         centres=centres,
-        counters=_today(db, ids, day_start, at, freshness_ms),
+        counters=today.increases,
         polls=db.polls(previous, at,
                        centre_ids=polls_read.failed_centres(db, previous, at, ids)),
         latest_polls=db.latest_polls(centre_ids=ids, at=at),
@@ -54,26 +57,8 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
                          lookback=data.GAUGE_LOOKBACK),
         alerts=alerts_read.alerts(db, previous, at, centre_ids=ids,
                                   provinces=sc.query_provinces()),
+        today=today,
     )
-
-
-LIVE_WITHIN_MS = 60_000  # `at` is a minute: polls within it are still "now"
-
-
-def _today(db, ids: list[str] | None, day_start: datetime, at: datetime,
-           freshness_ms: int | None) -> pl.DataFrame:
-    """Today's counter increases per series up to `at` (a minute). Live (no poll after
-    that minute): summed in the database from the daily roll-up (the hourly ones where
-    days are not Asia/Ho_Chi_Minh's), whose newest bucket ends at the newest poll.
-    Replaying an earlier moment: from the raw samples up to `at`, since the bucket
-    holding `at` also holds the minutes after it."""
-    if freshness_ms is None or freshness_ms < to_ms(at) + LIVE_WITHIN_MS:
-        day = rollups.day_answers(to_ms(day_start), to_ms(at), freshness_ms, LIVE_WITHIN_MS)
-        return db.increases(br.COUNTER_METRICS, day_start, at, centre_ids=ids,
-                            resolution=rollups.DAY if day else rollups.HOUR, zero_start=True)
-    samples = db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
-                         centre_ids=ids)
-    return q.increase(samples, day_start, zero_start=True)
 
 
 def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
@@ -92,5 +77,8 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
         status = q.attach_down_since(status, data.down_runs(url, freshness, down, to_ms(at)))
+    today = frames.today
     return br.build_from_increases(frames.centres, frames.counters, frames.polls, status,
-                                   frames.alerts, at=at, previous=previous, day_start=day_start)
+                                   frames.alerts, at=at, previous=previous, day_start=day_start,
+                                   resolution=today.resolution,
+                                   counted_until=from_ms(today.until_ms))

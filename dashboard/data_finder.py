@@ -19,6 +19,7 @@ from metrics import lagging
 from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+from metrics.today import Today
 
 AVAILABILITY_SPAN = timedelta(hours=24)
 
@@ -50,7 +51,16 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
                               str(scope))
     status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
                              dash.stale_after_s)
-    today = lagging.on_time_today(frames.today)
+    today = lagging.on_time_today(frames.today.increases)
     end_ms = to_ms(now) if replay or freshness is None else freshness
     return lagging.centre_metrics(status, today,
                                   availability_24h(url, freshness, end_ms, str(scope)))
+
+
+def finder_today(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False) -> Today:
+    """What `finder_table`'s today columns count (its resolution and until): the wall's
+    frames it read (cached: no second read)."""
+    url = cfg.store.url
+    day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
+    return data.wall_frames(url, data.newest_ms(url), to_ms(day_start),
+                            to_ms(now) if replay else None, str(scope)).today

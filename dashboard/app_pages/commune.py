@@ -27,6 +27,9 @@ from dashboard import (
     signin,
 )
 from metrics import drilldown as d
+from metrics import queries as q
+from metrics.records import from_ms
+from metrics.today import Today
 
 PICK_KEY = "commune.pick"
 COLOURS = charts.COLOURS
@@ -111,6 +114,22 @@ def render_states(view: data_commune.CommuneView, now: datetime) -> None:
         colour = STATE_COLOURS.get(state.value, "gray") if state.current else "gray"
         col.metric(name, tr(f"commune.word.{state.word}"), delta, delta_color=colour,
                    delta_arrow="off", border=True)
+
+
+def render_today(today: Today, now: datetime) -> None:
+    """The centre's dossiers today up to `now`: the figures every page gives for it."""
+    st.subheader(tr("commune.today"))
+    counts = q.totals(today.increases)
+    counted = now if today.exact else from_ms(today.until_ms)
+    since = tr("tile.since", t=fmt.clock(counted, tz)) if counts else tr("tile.no_data_today")
+    cells = st.columns(3)
+    for col, key, metric in zip(cells, ("received", "resolved", "late"), q.TODAY_COUNTERS,
+                                strict=True):
+        value = counts.get(metric)
+        col.metric(tr(f"tile.{key}"), fmt.number(None if value is None else round(value), lang),
+                   since, delta_color="gray", delta_arrow="off", border=True)
+    if basis := components.today_basis(today, now, tr, tz):
+        st.caption(basis)  # only roll-ups are kept for this moment: say which
 
 
 def gauge(view: data_commune.CommuneView, metric: str, median: bool = False) -> pl.DataFrame:
@@ -237,6 +256,7 @@ def page() -> None:
         start, end, every = window
         view = data_commune.commune_view(cfg, centre, start, end, every, now,
                                          scope=who.scope)
+        today = data_commune.today(cfg, centre, now, scope=who.scope, replay=at is not None)
         lost = data_gaps.centre_gaps(cfg, centre["id"], start, end, scope=who.scope)
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("commune.no_db", error=type(exc).__name__))
@@ -254,6 +274,7 @@ def page() -> None:
                 line += f" ({view.last_poll_detail[:200]})"
         st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
+    render_today(today, now)
     if view.has_data:
         render_charts(view)
     else:

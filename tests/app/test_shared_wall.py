@@ -48,7 +48,7 @@ def fresh(cfg, now):
     frames = data.wall_frames(url, data.newest_ms(url),
                               to_ms(fmt.local_midnight(now, TZ)), None, "national")
     status = q.centre_status(frames.centres, frames.polls, frames.gauges, now, STALE_AFTER_S)
-    return status, q.kpis(status, q.totals(frames.today))
+    return status, q.kpis(status, q.totals(frames.today.increases))
 
 
 def test_walls_at_moments_with_the_same_stale_centres_share_one_view(world):
