@@ -92,11 +92,9 @@ class ReadLog:
         def call(*args, **kwargs):
             got = fn(*args, **kwargs)
             if self.on and name == "today_increases":  # one read per resolution it used
-                start, end = _span(name, args, kwargs)
-                span_h = round((end - start).total_seconds() / 3600, 1)
                 self.calls += [{"read": "samples" if used == RAW else "increases",
-                                "resolution": used, "span_h": span_h, "rows": None}
-                               for used in got.sources]
+                                "resolution": used, "span_h": round((b - a) / 3_600_000, 2),
+                                "rows": None} for used, a, b in got.reads]
             elif self.on:
                 frame, used = got if name == "series" else (got, resolution)
                 if name in ("increases", "totals", "gauge_means"):
@@ -118,7 +116,7 @@ class ReadLog:
 
 
 def _span(name: str, args: tuple, kwargs: dict) -> tuple[datetime | None, datetime | None]:
-    if name in ("samples", "series", "increases", "totals", "gauge_means", "today_increases"):
+    if name in ("samples", "series", "increases", "totals", "gauge_means"):
         return args[1], args[2]
     if name == "polls":
         return args[0], args[1]

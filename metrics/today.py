@@ -45,7 +45,6 @@ from metrics.rollups import (
     HOUR_MS,
     RAW,
     bucket_start,
-    day_answers,
 )
 
 KEY = ["centre_id", "metric", "label"]
@@ -72,7 +71,8 @@ class Today:
     increases: pl.DataFrame  # centre_id, metric, label, increase
     resolution: str
     until_ms: int
-    sources: tuple[str, ...] = ()  # the resolutions read ("1d" alone when live)
+    # What was read: (resolution, first ms, last ms) per read; ("1d", …) alone when live.
+    reads: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -107,7 +107,8 @@ def plan(day_start_ms: int, at_ms: int, newest_ms: int | None, now_ms: int,
     if not day_start_ms <= at_ms < day_start_ms + DAY_MS:
         raise ValueError(f"today: the moment {at_ms} is not in the day from {day_start_ms}")
     if newest_ms is None or newest_ms <= at_ms:
-        whole = DAY if day_answers(day_start_ms, at_ms, newest_ms) else HOUR
+        # The day's bucket holds nothing after `at` (where days are the roll-up's days).
+        whole = DAY if bucket_start(day_start_ms, DAY_MS) == day_start_ms else HOUR
         return Plan(RAW, at_ms, whole, at_ms, at_ms, True)
     hour = max(bucket_start(at_ms, HOUR_MS), day_start_ms)
     five = max(bucket_start(at_ms, FIVE_MIN_MS), hour)

@@ -65,25 +65,24 @@ def pieces(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: 
 
 def today_increases(conn: Connection, metrics: Sequence[str], day_start_ms: int, at_ms: int,
                     centre_ids: Sequence[str] | None, plan: t.Plan
-                    ) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Today's increases per series as `plan` (`today.plan`) says to read them, and the
-    resolutions read (coarsest first)."""
+                    ) -> tuple[pl.DataFrame, tuple[tuple[str, int, int], ...]]:
+    """Today's increases per series as `plan` (`today.plan`) says to read them, and what
+    was read: (resolution, first ms, last ms) per read, coarsest first."""
     if plan.whole is not None:
         return rollups.increases(conn, plan.whole, metrics, day_start_ms, at_ms, centre_ids,
-                                 zero_start=True), (plan.whole,)
+                                 zero_start=True), ((plan.whole, day_start_ms, at_ms),)
     closed, read = t.empty(), []
     if plan.hours_end_ms > day_start_ms:
+        read.append((rollups.HOUR, day_start_ms, plan.hours_end_ms - 1))
         closed = rollups.increases(conn, rollups.HOUR, metrics, day_start_ms,
                                    plan.hours_end_ms - 1, centre_ids, zero_start=True)
-        read.append(rollups.HOUR)
     parts = []
     if plan.fives_end_ms > plan.hours_end_ms:
-        parts.append(pieces(conn, rollups.FIVE_MIN, metrics, plan.hours_end_ms,
-                            plan.fives_end_ms - 1, centre_ids))
-        read.append(rollups.FIVE_MIN)
+        read.append((rollups.FIVE_MIN, plan.hours_end_ms, plan.fives_end_ms - 1))
+        parts.append(pieces(conn, rollups.FIVE_MIN, metrics, *read[-1][1:], centre_ids))
     if plan.raw:
-        parts.append(pieces(conn, rollups.RAW, metrics, plan.fives_end_ms, at_ms, centre_ids))
-        read.append(rollups.RAW)
+        read.append((rollups.RAW, plan.fives_end_ms, at_ms))
+        parts.append(pieces(conn, rollups.RAW, metrics, *read[-1][1:], centre_ids))
     if not parts:
         return closed, tuple(read)
     base = baseline(conn, metrics, day_start_ms - rollups.HOUR_MS, plan.hours_end_ms - 1,
