@@ -183,8 +183,9 @@ def expected(world: World, at: datetime, now: datetime) -> Expected:
 
 
 def moments(world: World, now: datetime) -> list[datetime]:
-    """Seeded: mid-hour in the raw days, just after yesterday's local midnight, in the
-    5-minute days and in the hourly days (away from the retention edges)."""
+    """Seeded: mid-hour in the raw days, in the first hour after a local midnight (today's,
+    or yesterday's before 02:00), in the 5-minute days and in the hourly days (away from
+    the retention edges)."""
     rng = random.Random(20250703)
     minute = timedelta(minutes=1)
 
@@ -193,11 +194,13 @@ def moments(world: World, now: datetime) -> list[datetime]:
         return (lo + rng.randint(0, span) * minute).replace(second=0, microsecond=0)
 
     midnight = fmt.local_midnight(now, TZ)
+    if now - midnight < timedelta(hours=2):  # its first hour must be over, with data after
+        midnight -= timedelta(days=1)
     raw_lo = world.raw_from + timedelta(hours=1)
     return [
         pick(max(raw_lo, world.newest - timedelta(hours=20)), world.newest - 2 * minute),
         pick(max(raw_lo, world.newest - timedelta(hours=20)), world.newest - 2 * minute),
-        pick(midnight - timedelta(days=1) + minute, midnight - timedelta(days=1, minutes=-59)),
+        pick(midnight + minute, midnight + 59 * minute),
         pick(now - timedelta(days=FIVE_MIN_DAYS - 0.3), world.raw_from - timedelta(hours=2)),
         pick(now - timedelta(days=6.8), now - timedelta(days=FIVE_MIN_DAYS + 0.3)),
     ]
@@ -280,19 +283,24 @@ def test_wall_briefing_kpi_and_commune_pages_render_the_same_counts(world, env):
         assert {k: tiles[BRIEFING_TILES[k]] for k in COUNTERS} == \
             {k: fmt.number(want.total(k)) for k in COUNTERS}, text
         said = infos(briefing)
+        summary = " ".join(str(t.value) for t in briefing.text)
+        assert f"Tính đến {fmt.clock(want.until, TZ)} ngày" in summary
         if want.resolution == "raw":
             assert "số liệu tổng hợp" not in said
         else:
             words = "5 phút" if want.resolution == "5m" else "theo giờ"
             assert f"theo số liệu tổng hợp {words}, đến {fmt.clock(want.until, TZ)}" in said
-    # The KPI page's rule text quotes the counts at the moment, not later ones.
-    want = expected(world, raw_at, datetime.now(UTC))
-    kpi = run_page("app_pages/kpi.py", at=local_text(raw_at))
+    # The KPI page's rule text quotes the counts at the moment (on the hour, with the whole
+    # hour after it stored), not the hour's later ones.
+    on_hour = from_ms(bucket_start(to_ms(world.newest), HOUR_MS)) - timedelta(hours=2)
+    want = expected(world, on_hour, datetime.now(UTC))
+    kpi = run_page("app_pages/kpi.py", at=local_text(on_hour))
     rules = " ".join(str(t.value) for t in kpi.text)
     assert f"tiếp nhận = {fnum(want.total('received'))}" in rules
     assert f"đã giải quyết = {fnum(want.total('resolved'))}" in rules
+    assert not [i for i in kpi.info if "số liệu tổng hợp" in str(i.value)]
     centre = max(want.by_centre, key=lambda c: want.by_centre[c]["received"])
-    page = run_page("app_pages/commune.py", at=local_text(raw_at), centre=centre)
+    page = run_page("app_pages/commune.py", at=local_text(on_hour), centre=centre)
     assert metrics_of(page)[TILES["received"]] == fmt.number(
         want.by_centre[centre]["received"])
 
