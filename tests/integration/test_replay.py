@@ -290,6 +290,12 @@ def test_wall_briefing_kpi_and_commune_pages_render_the_same_counts(world, env):
         else:
             words = "5 phút" if want.resolution == "5m" else "theo giờ"
             assert f"theo số liệu tổng hợp {words}, đến {fmt.clock(want.until, TZ)}" in said
+    # English all the way: the wall says which roll-up it counted from, in English.
+    want = expected(world, hour_at, datetime.now(UTC))
+    english = run_page(None, at=local_text(hour_at), lang="en")
+    assert metrics_of(english)["Dossiers received"] == fmt.number(want.total("received"), "en")
+    assert (f"Today's dossier counts are from the hourly roll-ups, up to "
+            f"{fmt.clock(want.until, TZ)}") in infos(english)
     # The KPI page's rule text quotes the counts at the moment (on the hour, with the whole
     # hour after it stored), not the hour's later ones.
     on_hour = from_ms(bucket_start(to_ms(world.newest), HOUR_MS)) - timedelta(hours=2)
