@@ -39,7 +39,6 @@ from metrics.store import Store, from_ms, to_ms
 from metrics.today import Today
 
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
-BASELINE_LOOKBACK = timedelta(hours=1)  # a counter's baseline sample before local midnight
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
 CACHE_TTL_S = 3600  # closed periods, which no longer change; the ttl only bounds memory
 # Entries keyed on freshness (or the alert tables' version) are read again only by sessions
