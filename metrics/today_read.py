@@ -1,9 +1,10 @@
 """The reads behind `Store.today_increases` (`metrics.today` says what they answer).
 
-Each is one statement for every series asked for: the closed hours summed in the
-database (`rollups.increases`), each series' newest hourly bucket before the
-rest (its last value is the baseline), and the rest as rows, 5-minute buckets
-or raw samples (at most an hour's worth of each series).
+Each is one statement for every series asked for, one row a series back: the
+closed hours summed in the database (`rollups.increases`), each series' newest
+hourly bucket before the rest (its last value is the baseline), and the rest, the
+hour's closed 5-minute buckets and the raw samples of the last minutes, each
+summarised in the database as one piece a series.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from metrics import dialects, rollups
 from metrics import today as t
-from metrics.schema import rollup_1h, samples, series
+from metrics.schema import rollup_1h, series
 
 
 def _filtered(stmt: sa.Select, metrics: Sequence[str],
@@ -38,29 +39,55 @@ def baseline(conn: Connection, metrics: Sequence[str], lo_ms: int, hi_ms: int,
     return pl.DataFrame(conn.execute(stmt).all(), schema=t.BASELINE_SCHEMA, orient="row")
 
 
+# One piece per series: the rows in range merged in time order (`rollups.merge`): the first
+# row's first value, the last row's last value, and the increase within them all.
+_STEP = "(CASE WHEN r.fv >= r.prev THEN r.fv - r.prev ELSE r.fv END)"  # rollups.step in SQL
+_ROWS = """SELECT ts, {first} AS fv, {last} AS lv, {inc} AS inc,
+                  lag({last}) OVER (PARTITION BY series_id ORDER BY ts) AS prev,
+                  first_value({first}) OVER (PARTITION BY series_id ORDER BY ts) AS f0,
+                  last_value({last}) OVER (PARTITION BY series_id ORDER BY ts ROWS BETWEEN
+                      UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS l1{sid}
+           FROM {table} b WHERE {where} b.ts >= :lo AND b.ts <= :hi"""
+_SUMS = (f"min(r.ts), max(r.f0), max(r.l1), "
+         f"sum(r.inc + CASE WHEN r.prev IS NULL THEN 0.0 ELSE {_STEP} END)")
+
+
 def pieces(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: int,
            end_ms: int, centre_ids: Sequence[str] | None) -> pl.DataFrame:
-    """5-minute buckets (`resolution` FIVE_MIN) or raw samples (RAW, as one-sample
-    buckets) with start <= ts <= end (`today.PIECES_SCHEMA`)."""
+    """Per series, its 5-minute buckets (`resolution` FIVE_MIN) or raw samples (RAW) with
+    start <= ts <= end summarised in the database as one piece (`today.PIECES_SCHEMA`: the
+    first ts, first value, last value, and the increase within, resets counted), so a
+    national fleet's few minutes of samples come back as one row a series."""
     if resolution == rollups.RAW:
-        table = samples
-        cols = lambda x: [x.ts, x.value, x.value, sa.literal(0.0, sa.Double)]  # noqa: E731
+        cols = {"first": "b.value", "last": "b.value", "inc": "0.0", "table": "samples"}
     else:
-        table = rollups.TABLES[resolution]
-        cols = lambda x: [x.ts, x.first_value, x.last_value, x.inc_within]  # noqa: E731
+        cols = {"first": "b.first_value", "last": "b.last_value", "inc": "b.inc_within",
+                "table": rollups.TABLES[resolution].name}
+    where = ["s.metric IN :metrics"] + ([] if centre_ids is None else ["s.centre_id IN :ids"])
     if conn.dialect.name == "postgresql":
-        # One index range scan per series (see `rollups.read`: a time range alone makes
-        # PostgreSQL read every series' rows of that time through the BRIN index).
-        per = (sa.select(table).where(table.c.series_id == series.c.id,
-                                      table.c.ts >= start_ms, table.c.ts <= end_ms)
-               .lateral("p"))
-        stmt = sa.select(*KEYS, *cols(per.c)).select_from(series.join(per, sa.true()))
+        # Per series through LATERAL: one index range scan each (see `rollups.read`).
+        rows = _ROWS.format(**cols, sid="", where="b.series_id = s.id AND")
+        sql = f"""
+        SELECT s.centre_id, s.metric, s.label, x.*
+        FROM series s CROSS JOIN LATERAL (SELECT {_SUMS} FROM ({rows}) AS r) AS x(ts, f, l, i)
+        WHERE {' AND '.join(where)} AND x.ts IS NOT NULL
+        ORDER BY s.centre_id, s.metric, s.label"""
     else:
-        stmt = (sa.select(*KEYS, *cols(table.c))
-                .select_from(series.join(table, table.c.series_id == series.c.id))
-                .where(table.c.ts >= start_ms, table.c.ts <= end_ms))
-    rows = conn.execute(_filtered(stmt, metrics, centre_ids)).all()
-    return pl.DataFrame(rows, schema=t.PIECES_SCHEMA, orient="row")
+        ids = f"b.series_id IN (SELECT s.id FROM series s WHERE {' AND '.join(where)}) AND"
+        rows = _ROWS.format(**cols, sid=", series_id", where=ids)
+        sql = f"""
+        SELECT s.centre_id, s.metric, s.label, {_SUMS}
+        FROM ({rows}) AS r JOIN series s ON s.id = r.series_id
+        GROUP BY s.centre_id, s.metric, s.label
+        ORDER BY s.centre_id, s.metric, s.label"""
+    stmt = sa.text(sql).bindparams(
+        sa.bindparam("metrics", expanding=True),
+        *([] if centre_ids is None else [sa.bindparam("ids", expanding=True)]))
+    params: dict = {"metrics": list(metrics), "lo": start_ms, "hi": end_ms}
+    if centre_ids is not None:
+        params["ids"] = list(centre_ids)
+    got = conn.execute(stmt, params).all()
+    return pl.DataFrame(got, schema=t.PIECES_SCHEMA, orient="row")
 
 
 def today_increases(conn: Connection, metrics: Sequence[str], day_start_ms: int, at_ms: int,
