@@ -9,30 +9,42 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
-from config.loader import ConfigError, load_settings
+from config.check import Role, check, startup
+from config.loader import ConfigError, config_path, load_settings
 from config.settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
+# The processes that validate everything `ioc check-config` does before starting
+# (config/check.py: one validation for both).
+STARTUP_ROLES: dict[str, tuple[Role, ...]] = {"collect": ("collector",),
+                                              "dashboard": ("dashboard",)}
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(args.config)
+    roles = STARTUP_ROLES.get(args.command)
+    if not roles:
+        return load_settings(args.config)
+    env = dict(os.environ)
+    if args.command == "dashboard" and args.port:  # the port it will listen on is checked
+        env["IOC_DASHBOARD__PORT"] = str(args.port)
+    return startup(roles, args.config, env)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    from config.check import check
-
-    path = args.path or args.config
-    problems = check(path)
+    file = config_path(args.path or args.config)
+    problems = check(file)
     if problems:
-        print(f"{len(problems)} problem(s) in the configuration:", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in the configuration {file}:", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    print(f"configuration OK: {path or 'config/ioc.yaml'}")
+    print(f"configuration OK: {file}")
     return 0
 
 
@@ -65,16 +77,29 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"ioc collect: {exc}", file=sys.stderr)
         return 2
-    observers = [*observers_for(settings, args.config)]  # /metrics (collector.metrics_port)
-    # alert rules (config/alerts.yaml); started once the database answers
-    observers.append(Deferred(lambda: alert_observers(settings, args.config), "alert engine"))
-    observers.append(RetentionObserver(settings.store.url, settings.store.retention))
+    import sqlalchemy as sa
+
     try:
+        observers = [*observers_for(settings, args.config)]  # /metrics (metrics_port)
+        # alert rules (config/alerts.yaml); started once the database answers
+        observers.append(Deferred(lambda: alert_observers(settings, args.config),
+                                  "alert engine"))
+        observers.append(RetentionObserver(settings.store.url, settings.store.retention))
         summary = collect(settings, once=args.once, interval_s=args.interval,
                           config_file=args.config, observers=observers, shard=shard,
                           provinces=provinces)
     except (AssignmentError, LeaseConflict, SpoolError) as exc:
         print(f"ioc collect: refusing to run: {exc}", file=sys.stderr)
+        return 2
+    except sa.exc.SQLAlchemyError as exc:  # no spool to fall back on (collector.spool_dir)
+        print(f"ioc collect: refusing to run: database {redacted(settings.store.url)} "
+              f"unreachable and no spool (collector.spool_dir): {one_line(exc)}",
+              file=sys.stderr)
+        return 2
+    except OSError as exc:  # a folder it cannot create, a file it cannot open
+        where = exc.filename or redacted(settings.store.url)
+        print(f"ioc collect: refusing to run: {where}: {exc.strerror or one_line(exc)}",
+              file=sys.stderr)
         return 2
     if args.once:
         print(json.dumps(summary, ensure_ascii=False))
@@ -242,23 +267,45 @@ COMMANDS: dict[str, Handler] = {
 }
 
 
+def redacted(url: str) -> str:
+    """A database URL fit for a log line: its password, if any, masked."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not a URL)"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one short line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+def _refuse(exc: ConfigError) -> int:
+    print(f"ioc: refusing to start, {len(exc.problems)} configuration problem(s):",
+          file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "check-config":
         return cmd_check_config(args)
     try:
-        settings = _settings(args)
+        settings = _settings(args)  # collect, dashboard: all of check-config (config/check.py)
     except ConfigError as exc:
-        print(f"ioc: refusing to start, {len(exc.problems)} configuration problem(s):",
-              file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     from config import logs
 
     logs.configure(settings.logging)  # one set-up for every process (text or JSON lines)
     try:
         return COMMANDS[args.command](args, settings)
+    except ConfigError as exc:  # found on the way up (a port taken since the check, …)
+        return _refuse(exc)
     except KeyboardInterrupt:
         return 130
 

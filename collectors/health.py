@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from config.loader import config_path
 from metrics.store_check import StoreCheck
 
 STALE_INTERVALS = 3
@@ -38,7 +39,7 @@ class CollectorHealth:
         self.interval_s = interval_s
         self.stale_after_s = STALE_INTERVALS * interval_s + slack_s
         self.check_store = check_store
-        self.config_file = str(config_file) if config_file else "config/ioc.yaml"
+        self.config_file = str(config_path(config_file))  # IOC_CONFIG's file when none given
         self._clock = clock
         self._lock = threading.Lock()
         self._started = clock()

@@ -8,6 +8,7 @@ Times are seconds; maintenance windows are local time (Asia/Ho_Chi_Minh).
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from pathlib import Path
@@ -24,9 +25,11 @@ from config.loader import (
     config_path,
     validate_model,
 )
+from config.settings import CollectorSettings
 from metrics.catalogue import METRICS
 
 DEFAULT_ALERTS = CONFIG_DIR / "alerts.yaml"
+DEFAULT_INTERVAL_S: float = CollectorSettings.model_fields["interval_s"].default
 Severity = Literal["critical", "warning", "info"]
 Op = Literal[">", ">=", "<", "<=", "=="]
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -47,13 +50,17 @@ def _known_metric(name: str) -> str:
 
 
 class FailedPolls(Strict):
-    """A centre's newest polls all failed: `count` in a row (a failure confirmed by an
-    immediate re-probe counts as two). Resolves after `recover_after` ok polls in a row."""
+    """A centre's newest polls all failed: `count` in a row. A failure confirmed by the
+    collector's re-probe counts as `count`, and so does a poll in which the centre's own
+    system reports itself down (`system_state` 0, "soft down") when `system_down` is on.
+    Fewer failures than `count` make the alert pending (not yet firing). Resolves after
+    `recover_after` good polls in a row."""
 
     kind: Literal["failed_polls"]
     count: int = Field(default=2, ge=1, le=20)
     recover_after: int = Field(default=1, ge=1, le=20)
     window_s: float = Field(default=120, gt=0, le=3600)  # how far back polls are read
+    system_down: bool = True
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"failures", "reason"})
 
@@ -93,20 +100,27 @@ class Growth(Strict):
 
 
 class Stale(Strict):
-    """A centre the collector has not observed (no poll other than `skipped`) for `after_s`."""
+    """A centre the collector has not observed (no poll other than `skipped`) for `after_s`
+    (default: `after_intervals` collection intervals). The dashboard calls a centre's data
+    stale by the same threshold. A centre never observed in `lookback_s` has no data yet:
+    that is not a stale centre."""
 
     kind: Literal["stale"]
-    after_s: float = Field(gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0)
+    after_intervals: float = Field(default=2, gt=0, le=1000)
     lookback_s: float = Field(default=86_400, gt=0, le=7 * 86_400)
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_min"})
 
 
 class CollectorSilent(Strict):
-    """Dead-man's switch: no poll of any centre stored for `after_s`."""
+    """Dead-man's switch: no poll of any centre stored for `after_s` (default:
+    `after_intervals` collection intervals). The pages call the whole store's data stale by
+    the same threshold."""
 
     kind: Literal["collector_silent"]
-    after_s: float = Field(gt=0, le=86_400)
+    after_s: float | None = Field(default=None, gt=0)
+    after_intervals: float = Field(default=2, gt=0, le=1000)
 
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_s"})
 
@@ -242,6 +256,33 @@ class Permissions(Strict):
     silence: tuple[str, ...] = ("tech",)
 
 
+class CauseName(Strict):
+    """A likely shared cause, named in Vietnamese and in English."""
+
+    vi: str = Field(min_length=1, max_length=120)
+    en: str = Field(min_length=1, max_length=120)
+
+
+# Conditions whose alerts are one per centre: the only ones a shared cause can group.
+CENTRE_CONDITIONS = (FailedPolls, Threshold, Growth, Stale)
+
+
+class SharedCause(Strict):
+    """One incident for one cause: when a rule in `causes` starts at `min_centres` or more of
+    a province's centres, and at least `min_fraction` of them, within `within_s`, its alerts
+    there are grouped into one province incident naming the cause (metrics/alerts/incidents.py).
+    """
+
+    min_centres: int = Field(default=3, ge=2)
+    min_fraction: float = Field(default=0.1, ge=0, le=1)
+    within_s: float = Field(default=120, gt=0, le=3600)
+    causes: dict[str, CauseName] = {}
+
+    def needed(self, total: int) -> int:
+        """Centres that must start together in a province of `total` centres."""
+        return max(self.min_centres, math.ceil(self.min_fraction * total - 1e-9))
+
+
 class AlertsConfig(Strict):
     timezone: str = "Asia/Ho_Chi_Minh"
     evaluate_every_s: float = Field(default=10, gt=0, le=3600)  # `ioc alerts evaluate --watch`
@@ -254,6 +295,7 @@ class AlertsConfig(Strict):
     flapping: Flapping = Flapping()
     delivery: Delivery = Delivery()
     permissions: Permissions = Permissions()
+    shared_cause: SharedCause = SharedCause()
 
     @model_validator(mode="after")
     def _references(self) -> AlertsConfig:
@@ -265,7 +307,27 @@ class AlertsConfig(Strict):
                 if ch not in self.channels:
                     raise ValueError(f"routes.{i}.channels: no channel named {ch!r} "
                                      f"(channels: {', '.join(sorted(self.channels)) or 'none'})")
+        by_name = {r.name: r for r in self.rules}
+        for name in self.shared_cause.causes:
+            if name not in by_name:
+                raise ValueError(f"shared_cause.causes.{name}: no alert rule named {name!r}")
+            if not isinstance(by_name[name].condition, CENTRE_CONDITIONS):
+                raise ValueError(f"shared_cause.causes.{name}: a {by_name[name].condition.kind} "
+                                 "rule is not one alert per centre; only failed_polls, "
+                                 "threshold, growth and stale rules can be grouped")
         return self
+
+    def for_interval(self, interval_s: float) -> AlertsConfig:
+        """This configuration with every interval-relative threshold (`after_intervals`)
+        turned into seconds for a collector polling every `interval_s`."""
+        rules = []
+        for r in self.rules:
+            c = r.condition
+            if isinstance(c, Stale | CollectorSilent) and c.after_s is None:
+                c = c.model_copy(update={"after_s": c.after_intervals * interval_s})
+                r = r.model_copy(update={"condition": c})
+            rules.append(r)
+        return self.model_copy(update={"rules": tuple(rules)})
 
     def rule(self, name: str) -> Rule:
         for r in self.rules:
@@ -284,13 +346,15 @@ def alerts_path(config_file: str | Path | None = None) -> Path:
     return beside if beside.exists() else DEFAULT_ALERTS
 
 
-def load_alerts(path: str | Path | None = None) -> AlertsConfig:
-    """The validated alert configuration; ConfigError names file, key and reason."""
+def load_alerts(path: str | Path | None = None, *,
+                interval_s: float = DEFAULT_INTERVAL_S) -> AlertsConfig:
+    """The validated alert configuration, its interval-relative thresholds in seconds for
+    a collector polling every `interval_s`; ConfigError names file, key and reason."""
     file = Path(path) if path is not None else DEFAULT_ALERTS
     data, problems = _read_yaml(file)
     if problems:
         raise ConfigError(problems)
-    return validate_model(AlertsConfig, data, str(file))
+    return validate_model(AlertsConfig, data, str(file)).for_interval(interval_s)
 
 
 def check_alerts(path: str | Path | None = None) -> list[Problem]:

@@ -47,7 +47,15 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+EMPTY_SETTINGS = ("empty: no settings at all, so every key would be its default (another "
+                  "database, the Huế demo fleet); write the settings, or `{}` for the defaults "
+                  "on purpose")
+
+
+def _read_yaml(path: Path, empty: str | None = None
+               ) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The YAML mapping in `path`, or the problems reading it. An empty file (nothing, or
+    only comments) is {} — or, given `empty`, a problem with that reason."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -59,7 +67,7 @@ def _read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         return None, [Problem(str(path), "", f"not valid YAML: {at}{getattr(exc, 'problem', exc)}")]
     if data is None:
-        return {}, []
+        return ({}, []) if empty is None else (None, [Problem(str(path), "", empty)])
     if not isinstance(data, dict):
         return None, [Problem(str(path), "", f"must be a mapping, not {type(data).__name__}")]
     return data, []
@@ -153,7 +161,7 @@ def load_settings(path: str | Path | None = None,
     """
     env = os.environ if env is None else env
     file = config_path(path, env)
-    data, problems = _read_yaml(file)
+    data, problems = _read_yaml(file, empty=EMPTY_SETTINGS)
     overrides, origin, env_problems = _env_overrides(env)
     problems += env_problems
     settings = None
@@ -180,7 +188,7 @@ def resolve_site_path(settings: Settings, config_file: Path | None = None) -> Pa
     assert site is not None
     if site.is_absolute():
         return site
-    base = (config_file or DEFAULT_CONFIG).resolve().parent
+    base = config_path(config_file).resolve().parent  # IOC_CONFIG's folder when none given
     return base / site
 
 

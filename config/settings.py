@@ -10,9 +10,46 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.users import OidcSettings
+
+# The only databases the store speaks (metrics/dialects.py): a driver outside this map is
+# refused at load, so no process starts on a URL it would die on later.
+STORE_DRIVERS: dict[str, tuple[str, ...]] = {
+    "sqlite": ("pysqlite",),
+    "postgresql": ("psycopg",),  # `postgresql://` alone means psycopg 3 here
+}
+URL_SCHEMES = ("http://", "https://")  # the only schemes a centre is polled over
+
+
+def store_url_problem(url: str) -> str | None:
+    """Why `url` is no database URL the store can open, or None. Never repeats the URL
+    (it may hold a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL: use sqlite:///path or postgresql+psycopg://user@host/db"
+    backend, _, driver = parsed.drivername.partition("+")
+    backend = "postgresql" if backend == "postgres" else backend
+    if backend not in STORE_DRIVERS:
+        return (f"unsupported database {backend!r}: only SQLite (sqlite:///path) and "
+                "PostgreSQL (postgresql+psycopg://user@host/db) are supported")
+    if driver and driver not in STORE_DRIVERS[backend]:
+        return (f"unsupported {backend} driver {driver!r}: use "
+                f"{backend}+{STORE_DRIVERS[backend][0]}")
+    return None
+
+
+def http_url_problem(url: str) -> str | None:
+    """Why `url` (a centre's base URL or the endpoint template) is not an http(s) URL."""
+    if url.lower().startswith(URL_SCHEMES):
+        return None
+    scheme = url.split("://", 1)[0] + "://" if "://" in url else url[:20]
+    return f"not an http(s) URL ({scheme!r}): centres are polled over http:// or https:// only"
 
 
 class Strict(BaseModel):
@@ -74,6 +111,13 @@ class StoreSettings(Strict):
     batch_size: int = Field(default=50_000, ge=100)
     retention: RetentionSettings = RetentionSettings()
 
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        if (problem := store_url_problem(url)) is not None:
+            raise ValueError(problem)
+        return url
+
 
 class CollectorSettings(Strict):
     interval_s: float = Field(default=15.0, gt=0.5, le=3600)
@@ -91,6 +135,13 @@ class CollectorSettings(Strict):
     # directory, like the SQLite file; one sub-folder per --shard/--provinces); null: none.
     spool_dir: Path | None = Path("data/spool")
     spool_max_bytes: int = Field(default=268_435_456, ge=65_536)  # beyond: newest dropped
+
+    @field_validator("endpoint_template")
+    @classmethod
+    def _http_template(cls, template: str) -> str:
+        if (problem := http_url_problem(template)) is not None:
+            raise ValueError(problem)
+        return template
 
     @model_validator(mode="after")
     def _timeouts_fit_interval(self) -> CollectorSettings:
@@ -119,15 +170,19 @@ class LoggingSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
-LaggingMetric = Literal["on_time_rate_today", "availability_24h", "sync_lag_s", "otp_p95_s",
-                        "overdue", "unsynced"]
+LaggingMetric = Literal["on_time_rate_today", "availability_24h"]
+# Finder metrics that are alert conditions: their thresholds live in config/alerts.yaml only.
+ALERT_THRESHOLDS = {"sync_lag_s": "sync_lag_high", "otp_p95_s": "otp_p95_high",
+                    "overdue": "overdue_high", "unsynced": "unsynced_growing"}
 
 
 class LaggingRule(Strict):
-    """One rule of the lagging-commune finder: `metric` `comparison` `threshold` breaks it.
+    """One service-level rule of the lagging-commune finder: `metric` `comparison`
+    `threshold` breaks it (today's on-time rate, availability over 24 h; ratios in [0, 1]).
 
-    Ratios are in [0, 1], durations in seconds, counts in dossiers; `label` names
-    the rule on the page (default: the metric's name in the page's language).
+    Problems with a centre's system (down, stale, slow OTP, sync lag, overdue dossiers…)
+    are the alert rules' (config/alerts.yaml), which the finder shows as they are;
+    `label` names the rule on the page (default: the metric's name in the page's language).
     """
 
     metric: LaggingMetric
@@ -135,20 +190,26 @@ class LaggingRule(Strict):
     threshold: float = Field(ge=0)
     label: str | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _alert_metric(cls, data: object) -> object:
+        metric = data.get("metric") if isinstance(data, dict) else None
+        if metric in ALERT_THRESHOLDS:
+            raise ValueError(f"{metric} is an alert condition: set its threshold in "
+                             f"alerts.yaml (rule {ALERT_THRESHOLDS[metric]}), which every "
+                             "page and alert reads")
+        return data
+
 
 DEFAULT_LAGGING: tuple[LaggingRule, ...] = (
     LaggingRule(metric="on_time_rate_today", comparison="below", threshold=0.9),
-    LaggingRule(metric="sync_lag_s", comparison="above", threshold=1800),
     LaggingRule(metric="availability_24h", comparison="below", threshold=0.95),
-    LaggingRule(metric="otp_p95_s", comparison="above", threshold=60),
-    LaggingRule(metric="overdue", comparison="above", threshold=5),
 )
 
 
 class DashboardSettings(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
     refresh_s: float = Field(default=10.0, ge=2, le=3600)
-    stale_after_s: float = Field(default=60.0, gt=0)
     language: Literal["vi", "en"] = "vi"
     tile_url: str | None = None  # optional raster tile URL for sites that have a tile server
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -167,8 +228,16 @@ class DashboardSettings(Strict):
     # afternoon after the 13:30 reopening; a briefing counts incidents since the previous.
     briefing_times: tuple[Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")], ...] \
         = Field(default=("08:00", "14:00"), min_length=1)
-    # The finder's rules for a lagging commune (dashboard/app_pages/finder.py).
+    # The finder's service-level rules for a lagging commune (dashboard/app_pages/finder.py).
     lagging: tuple[LaggingRule, ...] = DEFAULT_LAGGING
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "stale_after_s" in data:
+            raise ValueError("stale_after_s: when data is stale is defined once, with the "
+                             "alert rules: the `stale` rule (centre_silent) in alerts.yaml")
+        return data
 
 
 class Settings(Strict):
@@ -188,6 +257,13 @@ class SiteCentre(Strict):
     url: str | None = None  # base URL; default: the collector's endpoint_template
     probes: tuple[ProbeSpec, ...] | None = None  # default: the collector's probes
     population: int | None = Field(default=None, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and (problem := http_url_problem(url)) is not None:
+            raise ValueError(problem)
+        return url
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> SiteCentre:

@@ -6,18 +6,20 @@ never rendered as markdown or HTML); times in the display time zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import fmt, incident_view
 from dashboard.i18n import Tr
 
-ALERT_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start", "duration")
+ALERT_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start", "duration",
+                 "handling")
 ACKED_COLUMNS = ("id", "severity", "centre", "summary", "start", "duration", "acked_by",
-                 "acked_at", "note")
+                 "acked_at", "note", "handling")
 RESOLVED_COLUMNS = ("id", "severity", "state", "centre", "rule", "summary", "start",
-                    "resolved", "duration")
+                    "resolved", "duration", "handling")
 
 
 def _word(tr: Tr, prefix: str, value: str | None) -> str:
@@ -34,25 +36,51 @@ def _time(ts: datetime | None, tz: str) -> str:
     return fmt.DASH if ts is None else fmt.date_time(ts, tz)
 
 
-def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...]
-                 ) -> pl.DataFrame:
-    """`alert_stats.board` rows as text with the chosen `columns` (keys of alerts.col.*)."""
+def handling_text(row: dict, tr: Tr, tz: str, now: datetime | None = None) -> str:
+    """What people did about an alert (`alert_stats.with_handling` columns), in one line:
+    "Đã xác nhận bởi Lan: đã gọi VNPT · Tắt tiếng đến 15:30 bởi Minh", or "Chưa ai xử lý".
+    The time is HH:MM on `now`'s local day, else with the date. Plain text: a page that
+    renders Markdown escapes it."""
+    parts = []
+    if row.get("acked_by"):
+        note = " ".join((row.get("ack_note") or "").split())
+        parts.append(tr("alerts.handling.acked", who=row["acked_by"], note=note) if note
+                     else tr("alerts.handling.acked_bare", who=row["acked_by"]))
+    if (until := row.get("silenced_until")) is not None:
+        same_day = now is not None and fmt.date(until, tz) == fmt.date(now, tz)
+        parts.append(tr("alerts.handling.silenced",
+                        until=fmt.clock(until, tz) if same_day else fmt.date_time(until, tz),
+                        who=row.get("silenced_by") or fmt.DASH))
+    return " · ".join(parts) or tr("alerts.handling.none")
+
+
+def alerts_table(board: pl.DataFrame, tr: Tr, tz: str, columns: tuple[str, ...], *,
+                 causes: Mapping[str, str] | None = None,
+                 now: datetime | None = None) -> pl.DataFrame:
+    """`alert_stats.board` rows (with `alert_stats.with_handling`'s columns) as text with
+    the chosen `columns` (keys of alerts.col.*); `now` as in `handling_text`. An incident
+    folded by `alert_stats.fold_incidents` names its cause (`causes`: rule → cause in the
+    page's language) and centres, a centre alert grouped into one says so."""
     lang = tr.lang
     rows = []
     for row in board.iter_rows(named=True):
+        where, what = incident_view.incident_cells(row, tr, causes or {}) or (
+            row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
         cell = {
             "id": str(row["id"]),
             "severity": _word(tr, "wall2.severity", row["severity"]),
-            "state": _word(tr, "alerts.state", row["state"]),
-            "centre": row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"),
+            "state": (_word(tr, "alerts.state", row["state"])
+                      + incident_view.grouped_note(row, tr)),
+            "centre": where,
             "rule": row["rule"],
-            "summary": row["summary"],
+            "summary": what,
             "start": _time(row["since"], tz),
             "resolved": _time(row["resolved_at"], tz),
             "duration": fmt.duration(row["duration_s"], lang),
             "acked_by": row["acked_by"] or fmt.DASH,
             "acked_at": _time(row["acked_at"], tz),
             "note": row["ack_note"] or "",
+            "handling": handling_text(row, tr, tz, now),
         }
         rows.append({tr(f"alerts.col.{c}"): cell[c] for c in columns})
     return pl.DataFrame(rows, schema=dict.fromkeys([tr(f"alerts.col.{c}") for c in columns],
@@ -88,8 +116,13 @@ def failed_table(outbox: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
                                                    pl.String))
 
 
-def option_label(row: dict, tr: Tr) -> str:
-    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"."""
-    centre = row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
-    summary = row["summary"] if len(row["summary"]) <= 80 else row["summary"][:79] + "…"
-    return f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"
+def option_label(row: dict, tr: Tr, causes: Mapping[str, str] | None = None) -> str:
+    """How an alert is named in the action picker: "#12 · NGHIÊM TRỌNG · Phú Xuân · …"
+    (an incident as in `alerts_table`), then "· Đã xác nhận bởi Lan" once acknowledged."""
+    centre, summary = incident_view.incident_cells(row, tr, causes or {}) or (
+        row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
+    summary = summary if len(summary) <= 80 else summary[:79] + "…"
+    label = f"#{row['id']} · {_word(tr, 'wall2.severity', row['severity'])} · {centre} · {summary}"
+    if row.get("acked_by"):  # an acknowledged alert says so in the picker too
+        label += f" · {tr('alerts.handling.acked_bare', who=row['acked_by'])}"
+    return label

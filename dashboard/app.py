@@ -15,7 +15,7 @@ import pandas  # noqa: F401  (imported once up front: concurrent first imports f
 import streamlit as st
 
 from config import logs
-from dashboard import auth, components, data, i18n, signin
+from dashboard import auth, components, data, freshness_banner, i18n, signin
 from dashboard.launch import LOGGING_FLAG
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
@@ -33,6 +33,7 @@ tr = i18n.text(components.current_language(cfg.dashboard.language) if bare
                else components.render_language_switch(cfg.dashboard.language))
 who = signin.gate(cfg, tr)
 signin.render_account(cfg, who, tr)
+freshness_banner.render(cfg, tr)  # the data's age; loud when stale or unreachable
 pages = {name: st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
                       **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
          for name in auth.pages_for(who)}

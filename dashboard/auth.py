@@ -159,8 +159,12 @@ def principal_from_claims(claims: Mapping[str, Any], oidc: OidcSettings) -> Prin
 
 class Throttle:
     """Failed sign-ins per user name: after `max_failures` within `window_s`, that name is
-    locked for `lock_s` (no password is even checked). In-process and thread-safe; at
-    most `max_keys` names are remembered (the oldest forgotten first)."""
+    locked for `lock_s` (no password is even checked). In-process and thread-safe.
+
+    A lock stays until it expires, whatever happens to other names: failures on other names
+    never evict it (only expired locks are dropped). The failure counts of at most
+    `max_keys` names are remembered (the oldest forgotten first); the locks are bounded by
+    the attempts `AddressLimit` lets through, `max_failures` per lock."""
 
     def __init__(self, max_failures: int = 5, window_s: float = 900, lock_s: float = 300,
                  max_keys: int = 10_000, clock: Callable[[], float] | None = None):
@@ -189,12 +193,51 @@ class Throttle:
                 recent = []
             self._failures[key] = recent  # re-inserted: the dict's order is recency
             while len(self._failures) > self.max_keys:
-                oldest = next(iter(self._failures))
-                self._failures.pop(oldest)
-                self._locked_until.pop(oldest, None)
+                self._failures.pop(next(iter(self._failures)))
+            if len(self._locked_until) > self.max_keys:  # drop the expired ones, only
+                self._locked_until = {k: t for k, t in self._locked_until.items() if t > now}
 
     def success(self, key: str) -> None:
         key = normalise_username(key)
         with self._lock:
             self._failures.pop(key, None)
             self._locked_until.pop(key, None)
+
+
+class AddressLimit:
+    """Sign-in attempts per source address: a bucket of `burst` attempts, refilled at
+    `per_minute`. An attempt takes one before any password hash is computed (argon2 costs
+    ~0.17 s of CPU a try), so one address cannot keep the dashboard hashing; a successful
+    sign-in gives it back, so only failures (and attempts still being checked) count and a
+    busy office behind one address is not held up. In-process and thread-safe; at most
+    `max_keys` addresses are remembered (the least recent forgotten first)."""
+
+    def __init__(self, per_minute: float = 10, burst: int = 30, max_keys: int = 100_000,
+                 clock: Callable[[], float] | None = None):
+        import time
+
+        self.rate_s, self.burst, self.max_keys = per_minute / 60.0, burst, max_keys
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}  # address → (tokens, at)
+
+    def _change(self, address: str, spend: float) -> float:
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(address, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate_s)
+            if tokens >= spend:
+                tokens = min(float(self.burst), tokens - spend)
+                spend = 0.0
+            self._buckets[address] = (tokens, now)  # re-inserted: the dict's order is recency
+            while len(self._buckets) > self.max_keys:
+                self._buckets.pop(next(iter(self._buckets)))
+            return 0.0 if spend <= 0 else (spend - tokens) / self.rate_s
+
+    def take(self, address: str) -> float:
+        """Take one attempt of `address`: 0 when allowed, else the seconds until the next."""
+        return self._change(address, 1.0)
+
+    def give_back(self, address: str) -> None:
+        """Return the attempt a successful sign-in took."""
+        self._change(address, -1.0)

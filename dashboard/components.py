@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,14 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, i18n, maps
+from dashboard import alerts_view, fmt, i18n, incident_view, maps
 from dashboard.i18n import Tr
+from dashboard.problem_words import problem_name, problem_text
+from metrics import alert_stats
 from metrics import queries as q
 from metrics.records import from_ms
 from metrics.today import Today
 
-THRESHOLDS = q.Thresholds()
 # The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
 COMMUNE_PAGE = Path(__file__).resolve().parent / "app_pages" / "commune.py"
 LAGGING_ROWS = 6  # what fits beside the map on a 1080p wall without scrolling
@@ -57,29 +58,26 @@ def _when(ts: datetime, now: datetime, tz: str) -> str:
 
 
 def why(row: dict[str, Any], tr: Tr, now: datetime, tz: str) -> str:
-    """Why a centre is not ok, in one line (from a `centre_status` row)."""
+    """Why a centre is not ok, in one line (from a `centre_status` row): down with its
+    reason and since when, stale since when, or the alert conditions it breaks."""
     status = row["status"]
     if status == q.NO_DATA:
         return tr("why.no_data")
     if status == q.STALE:
         return tr("why.stale", t=_when(row["last_poll"], now, tz))
     if status == q.DOWN:
-        reason = tr(f"reason.{row['reason']}") if not row["poll_ok"] and row["reason"] \
-            else tr("reason.soft_down")
+        if row["poll_ok"] is False and row["reason"]:
+            reason = tr(f"reason.{row['reason']}")
+        elif row.get("system_state") == 0:
+            reason = tr("reason.soft_down")
+        else:
+            reason = problem_name("centre_down", tr)
         since = row.get("down_since")
         if since is None:
             return reason
         key = "why.down_at_least" if row.get("since_window_start") else "why.down_since"
         return tr(key, t=_when(since, now, tz), reason=reason)
-    parts = []
-    if row["bad_components"]:
-        names = ", ".join(tr(f"component.{c}") for c in row["bad_components"])
-        parts.append(tr("why.components", names=names))
-    if (row["sync_lag_s"] or 0) > THRESHOLDS.sync_lag_s:
-        parts.append(tr("why.sync_lag", value=fmt.duration(row["sync_lag_s"], tr.lang)))
-    if (row["otp_p95_s"] or 0) > THRESHOLDS.otp_p95_s:
-        parts.append(tr("why.otp", value=fmt.duration(row["otp_p95_s"], tr.lang)))
-    return "; ".join(parts) if parts else (tr("why.system") if status == q.DEGRADED else "")
+    return "; ".join(problem_text(r, row, tr) for r in row.get("problems") or [])
 
 
 def render_freshness(newest: datetime | None, stale: bool, now: datetime, tr: Tr,
@@ -124,9 +122,12 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang),
          None if k.sync_lag_worst_centre is None else md_text(k.sync_lag_worst_centre), "gray"),
     ]
+    # What a figure is, where its name alone could be mistaken for another (KPI 2.1); not on
+    # a kiosk wall, which has nothing to press or hover (the KPI page explains it too).
+    helps = {} if is_kiosk() else {tr("tile.on_time"): tr("tile.on_time_help")}
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
-                   height="stretch")
+                   height="stretch", help=helps.get(label))
 
 
 def today_basis(today: Today, at: datetime, tr: Tr, tz: str) -> str | None:
@@ -230,19 +231,27 @@ def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str,
     return maps.selection_target(event) if selectable else None
 
 
-def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:
-    """Active alerts (`alert_stats.board` rows) as display text, in the page's language;
-    cells from the store are `md_text`-escaped (st.table renders Markdown)."""
+def alert_board_table(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
+                      causes: Mapping[str, str] | None = None) -> pl.DataFrame:
+    """Active alerts (`alert_stats.board` rows) as display text, in the page's language,
+    with each alert's phase (pending, inhibited, in maintenance) and who acknowledged or
+    silenced it (`alerts_view.handling_text`); cells from the store are `md_text`-escaped
+    (st.table renders Markdown). An incident folded by `alert_stats.fold_incidents` is one
+    row naming its cause (`causes`: rule → cause in the page's language) and centres."""
     lang = tr.lang
     keys = ("wall2.alerts.severity", "wall2.alerts.centre", "wall2.alerts.summary",
-            "wall2.alerts.since", "wall2.alerts.duration")
-    rows = [dict(zip([tr(k) for k in keys], (
-        md_text(severity_text(row["severity"], tr)),
-        md_text(row["centre"] or row["centre_id"] or tr("wall2.alerts.whole")),
-        md_text(row["summary"]),
-        _when(row["since"], now, tz),
-        fmt.duration(row["duration_s"], lang)), strict=True))
-        for row in board.iter_rows(named=True)]
+            "wall2.alerts.since", "wall2.alerts.duration", "alerts.col.handling")
+    rows = []
+    for row in board.iter_rows(named=True):
+        where, what = incident_view.incident_cells(row, tr, causes or {}) or (
+            row["centre"] or row["centre_id"] or tr("wall2.alerts.whole"), row["summary"])
+        phase = row.get("phase")
+        severity = severity_text(row["severity"], tr) + (
+            f" · {tr('wall2.phase.' + phase)}" if phase not in (None, "firing") else "")
+        rows.append(dict(zip([tr(k) for k in keys], (
+            md_text(severity), md_text(where), md_text(what),
+            _when(row["since"], now, tz), fmt.duration(row["duration_s"], lang),
+            md_text(alerts_view.handling_text(row, tr, tz, now))), strict=True)))
     return pl.DataFrame(rows, schema=dict.fromkeys([tr(k) for k in keys], pl.String))
 
 
@@ -254,9 +263,13 @@ def severity_text(severity: str, tr: Tr) -> str:
 
 def render_alert_board(board: pl.DataFrame, tr: Tr, now: datetime, tz: str,
                        shown: int = LAGGING_ROWS) -> None:
-    """The wall's active alerts, most urgent first; read-only (no buttons, ever)."""
-    _render_capped(board, shown, tr, "wall2.alerts",
-                   lambda head: alert_board_table(head, tr, now, tz))
+    """The wall's active alerts, most urgent first, an incident's centres folded into its
+    one row; read-only (no buttons, ever)."""
+    from dashboard.data_alerts import incident_causes
+
+    causes = incident_causes(tr.lang)
+    _render_capped(alert_stats.fold_incidents(board), shown, tr, "wall2.alerts",
+                   lambda head: alert_board_table(head, tr, now, tz, causes))
 
 
 def lagging_table(lagging: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> pl.DataFrame:

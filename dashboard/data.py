@@ -27,13 +27,17 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import polars as pl
+import sqlalchemy as sa
 import streamlit as st
 
+from config.alerts import AlertsConfig, alerts_path, load_alerts
 from config.loader import load_settings
 from config.settings import Settings
 from dashboard import fmt
 from metrics import alert_stats, alerts_read, geo, retention
 from metrics import queries as q
+from metrics.alerts import lifecycle
+from metrics.problems import Policy
 from metrics.scope import Scope
 from metrics.store import Store, from_ms, to_ms
 from metrics.today import Today
@@ -64,6 +68,24 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
+def _alerts_config(path: str, interval_s: float) -> AlertsConfig:
+    return load_alerts(path, interval_s=interval_s)
+
+
+def alerts_config(cfg: Settings | None = None) -> AlertsConfig:
+    """The alert rules beside the settings file (IOC_CONFIG), loaded once, their
+    interval-relative thresholds in seconds for the collector's interval (`cfg`'s; None:
+    the settings of IOC_CONFIG and IOC_*)."""
+    interval_s = (cfg or settings()).collector.interval_s
+    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))), interval_s)
+
+
+def policy(cfg: Settings | None = None) -> Policy:
+    """Every threshold the pages judge a centre by: the alert rules' (`metrics.problems`)."""
+    return Policy.from_alerts(alerts_config(cfg), (cfg or settings()).collector.interval_s)
+
+
+@st.cache_resource(show_spinner=False)
 def store(url: str) -> Store:
     """One Store (engine and pool) per database URL, shared by every session."""
     return Store.open(url)
@@ -74,6 +96,24 @@ def newest_ms(url: str) -> int | None:
     """The newest poll time (ms since the epoch), or None when nothing was ever polled."""
     newest = store(url).newest_ts()
     return None if newest is None else to_ms(newest)
+
+
+@st.cache_resource(show_spinner=False)
+def _outages() -> dict[str, datetime]:
+    """Per database URL, when this process first failed to reach it (dropped on success)."""
+    return {}
+
+
+def freshness(url: str) -> tuple[int | None, datetime | None]:
+    """(the newest poll time in ms or None, None) while the store answers; (None, since when
+    it has not) while it does not."""
+    outages = _outages()
+    try:
+        newest = newest_ms(url)
+    except (sa.exc.SQLAlchemyError, OSError):
+        return None, outages.setdefault(url, datetime.now(UTC))
+    outages.pop(url, None)
+    return newest, None
 
 
 @st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
@@ -97,7 +137,7 @@ def scoped_centres(db: Store, scope_key: str, province: int | None = None
 
 class WallFrames(NamedTuple):
     centres: pl.DataFrame
-    polls: pl.DataFrame  # newest poll per centre
+    polls: pl.DataFrame  # newest observed (not skipped) poll per centre
     gauges: pl.DataFrame  # newest sample per status gauge series
     today: Today  # per series: increase of today's counters since local midnight
     load: int  # which load this is (unique in the process): part of a computed wall's key
@@ -126,9 +166,9 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
     end = at or datetime.now(UTC)
     return WallFrames(
         centres=centres,
-        polls=db.latest_polls(centre_ids=ids, at=at),
-        gauges=db.latest(centre_ids=ids, metrics=q.STATUS_GAUGES, at=at,
-                         lookback=GAUGE_LOOKBACK),
+        polls=db.latest_polls(centre_ids=ids, at=at, observed=True),
+        gauges=db.latest(centre_ids=ids, metrics=sorted({*q.STATUS_GAUGES, *policy().metrics}),
+                         at=at, lookback=GAUGE_LOOKBACK),
         today=today_increases(db, q.TODAY_COUNTERS, from_ms(day_start_ms), end, ids,
                               freshness_ms),
         load=next(_loads),
@@ -164,7 +204,7 @@ class WallView:
 
     key: tuple  # identifies this state: the same key, the same view (`wall_view`)
     newest: datetime | None  # newest poll at or before the moment shown
-    stale: bool  # newest poll older than stale_after_s (or none at all)
+    stale: bool  # newest poll older than the collector-silent threshold (or none at all)
     status: pl.DataFrame  # queries.centre_status rows with down_since
     kpis: q.Kpis
     lagging: pl.DataFrame
@@ -180,40 +220,56 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     province's centres within the scope (a national deployment's drill-in or a
     playlist item), and only they are read; None: all of the scope.
 
-    The view is computed once per state and shared: given the frames, `now` changes
-    it only by which polls are older than `now - stale_after_s`, and as `now` moves
-    that set only grows, so its size pins it down exactly. Fifty walls refreshing at
-    random moments then cost one computation per collection cycle, not fifty.
+    Every centre's state is `queries.centre_status` under the alert rules' thresholds
+    (`policy(cfg)`), with the alerts open at that moment folded in (`queries.with_alerts`):
+    the same evaluation the alerts, finder and briefing read.
+
+    The view is computed once per state and shared: given the frames and the open alerts,
+    `now` changes it only by which polls are older than `now - stale_after_s`, and as
+    `now` moves that set only grows, so its size pins it down exactly. Fifty walls
+    refreshing at random moments then cost one computation per collection cycle, not fifty.
     """
     url = cfg.store.url
     dash = cfg.dashboard
+    rules = policy(cfg)
     freshness = newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
-    frames = wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
-                         str(scope), province)
-    stale_before = now.astimezone(UTC) - timedelta(seconds=dash.stale_after_s)
+    at_ms = to_ms(now) if replay else None
+    frames = wall_frames(url, freshness, to_ms(day_start), at_ms, str(scope), province)
+    opened = open_alerts(url, alerts_version(url), at_ms, str(scope), province)
+    stale_before = now.astimezone(UTC) - timedelta(seconds=rules.stale_after_s)
     older = int((frames.polls["ts"] < stale_before).sum()) if frames.polls.height else 0
     # Live, "down since" reads up to the data's own newest time (the key changes with the
     # data only); replaying, up to the moment replayed.
     end_ms = to_ms(now) if replay or freshness is None else freshness
-    key = (url, frames.load, older, dash.stale_after_s, end_ms)
-    return _computed_wall(key, _frames=frames, _now=now, _freshness=freshness)
+    store_stale = freshness is None or (to_ms(now) - (newest_ms_of(frames) or 0)
+                                        > rules.store_stale_after_s * 1000)
+    key = (url, frames.load, older, hash(rules), end_ms, tuple(opened["id"].to_list()),
+           store_stale)
+    return _computed_wall(key, _frames=frames, _now=now, _freshness=freshness, _open=opened,
+                          _rules=rules)
+
+
+def newest_ms_of(frames: WallFrames) -> int | None:
+    """The newest poll in the frames (ms), None when there is none."""
+    return to_ms(frames.polls["ts"].max()) if frames.polls.height else None
 
 
 @st.cache_resource(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _computed_wall(key: tuple, *, _frames: WallFrames, _now: datetime,
-                   _freshness: int | None) -> WallView:
-    """The wall for `key` (`wall_view`'s), computed from `_frames` at `_now`."""
-    url, _load, _older, stale_after_s, end_ms = key
-    status = q.centre_status(_frames.centres, _frames.polls, _frames.gauges, _now,
-                             stale_after_s)
+                   _freshness: int | None, _open: pl.DataFrame, _rules: Policy) -> WallView:
+    """The wall for `key` (`wall_view`'s), computed from `_frames` and the open alerts
+    `_open` at `_now` under `_rules`."""
+    url, _load, _older, _rules_hash, end_ms, _ids, store_stale = key
+    rules = _rules
+    status = q.with_alerts(q.centre_status(_frames.centres, _frames.polls, _frames.gauges,
+                                           _now, rules), _open, rules)
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
         status = q.attach_down_since(status, down_runs(url, _freshness, down, end_ms))
     polls = _frames.polls  # the frames hold only the centres shown
     newest = polls["ts"].max() if polls.height else None
-    stale = newest is None or (_now - newest).total_seconds() > stale_after_s
-    return WallView(key=key, newest=newest, stale=stale, status=status,
+    return WallView(key=key, newest=newest, stale=store_stale, status=status,
                     kpis=q.kpis(status, q.totals(_frames.today.increases)),
                     lagging=q.lagging(status, limit=status.height),
                     provinces=geo.province_summary(status), today=_frames.today)
@@ -226,29 +282,42 @@ def alerts_version(url: str) -> tuple[int, int, int]:
 
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
-def firing_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
-                  scope_key: str, province: int | None = None) -> pl.DataFrame:
-    """The scope's alerts (or those of its part in `province`) firing now (or, replaying,
-    at `at_ms`), with centre names; one query."""
+def open_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
+                scope_key: str, province: int | None = None) -> pl.DataFrame:
+    """The scope's alerts (or those of its part in `province`) open — pending or firing —
+    now (or, replaying, at `at_ms`, with `state` as it was then), with centre names and
+    `alert_stats.with_handling`'s columns (who acknowledged, the silence muting it)."""
     db = store(url)
     sc, centres, ids = scoped_centres(db, scope_key, province)
     within = {"centre_ids": ids, "provinces": sc.query_provinces(province)}
     if at_ms is None:
-        now = datetime.now(UTC)
-        found = alerts_read.alerts(db, now - ALERT_LOOKBACK, now, states=["firing"], **within)
+        at = datetime.now(UTC)
+        found = alerts_read.alerts(db, at - ALERT_LOOKBACK, at,
+                                   states=list(alert_stats.ACTIVE), **within)
     else:
         at = from_ms(at_ms)
-        found = alert_stats.active_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at, **within),
-                                      at)
+        found = alert_stats.open_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at, **within),
+                                    at)
+    # Who acknowledged each, and the silence muting it, as of that moment.
+    found = alert_stats.with_handling(found, alerts_read.silences_at(db, at), at)
     names = centres.select(pl.col("id").alias("centre_id"), pl.col("name").alias("centre"))
     return found.join(names, on="centre_id", how="left")
 
 
 def wall_alerts(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
                 province: int | None = None) -> pl.DataFrame:
-    """The wall's active alerts (`alert_stats.board` order) in `scope`, or in its part in
-    one province (only that is read)."""
+    """The wall's open alerts (`alert_stats.board` order) in `scope`, or in its part in
+    one province (only that is read), each with its `phase` (firing, pending, inhibited or
+    in a maintenance window at `now`)."""
     url = cfg.store.url
-    found = firing_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope),
-                          province)
-    return alert_stats.board(found, now)
+    found = open_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope),
+                        province)
+    rules = alerts_config(cfg)
+    now_ms = to_ms(now)
+
+    def in_maintenance(labels: dict[str, str]) -> bool:
+        return any(w.match.matches(labels) and lifecycle.in_maintenance(w, now_ms,
+                                                                       rules.timezone)
+                   for w in rules.maintenance)
+
+    return alert_stats.board(alert_stats.phases(found, in_maintenance), now)

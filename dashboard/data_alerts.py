@@ -12,31 +12,34 @@ notifications is not per centre, so only a national scope reads it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import polars as pl
 import streamlit as st
 
-from config.alerts import AlertsConfig, alerts_path, load_alerts
+from config.loader import ConfigError
+from dashboard import data
 from dashboard.data import LIVE_TTL_S, alerts_version, scoped_centres, store
 from metrics import alert_stats, alerts_read
 from metrics.scope import Scope
-from metrics.store import from_ms, to_ms
+from metrics.store import Store, from_ms, to_ms
 
 PAGE_ROWS = 100  # history rows per page
 
 
-@st.cache_resource(show_spinner=False)
-def _alerts_config(path: str) -> AlertsConfig:
-    return load_alerts(path)
+alerts_config = data.alerts_config  # the one loader of the rules (dashboard/data.py)
 
 
-def alerts_config() -> AlertsConfig:
-    """The alert configuration beside the settings file (IOC_CONFIG), loaded once."""
-    return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))))
+def incident_causes(lang: str) -> dict[str, str]:
+    """Each grouped rule's likely shared cause in `lang` (alerts.yaml `shared_cause`); empty
+    when the file cannot be read (the incident's stored Vietnamese cause is shown then)."""
+    try:
+        causes = alerts_config().shared_cause.causes
+    except ConfigError:
+        return {}
+    return {rule: name.en if lang == "en" else name.vi for rule, name in causes.items()}
 
 
 class AlertsSummary(NamedTuple):
@@ -59,6 +62,13 @@ def _named(found: pl.DataFrame, centres: pl.DataFrame) -> pl.DataFrame:
     return found.join(names, on="centre_id", how="left", maintain_order="left")
 
 
+def _handled(db: Store, found: pl.DataFrame, end: datetime) -> pl.DataFrame:
+    """`found` with who acknowledged each alert and the silence muting it, as of now (or
+    the end of a period already over)."""
+    at = min(datetime.now(UTC), end)
+    return alert_stats.with_handling(found, alerts_read.silences_at(db, at), at)
+
+
 def _bounds(start: datetime, end: datetime) -> tuple[int, int]:
     """Minute-rounded bounds (ms), so the cache key does not change on every rerun."""
     return to_ms(start) // 60_000 * 60_000, -(-to_ms(end) // 60_000) * 60_000
@@ -74,8 +84,9 @@ def _summary(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int
     names = dict(centres.select("id", "name").iter_rows())
     return AlertsSummary(
         overview=seen,
-        open=_named(alerts_read.alerts(db, start, end, states=list(alert_stats.ACTIVE),
-                                       **within), centres),
+        open=_handled(db, _named(alerts_read.alerts(db, start, end,
+                                                    states=list(alert_stats.ACTIVE), **within),
+                                 centres), end),
         centres={c: names.get(c) for c in seen.centre_ids},
         ttr=alerts_read.time_to_recover(db, start, end, **within))
 
@@ -94,7 +105,7 @@ def _page(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
     found = alerts_read.history_page(
         store(url), from_ms(start_ms), from_ms(end_ms), limit=rows, offset=(page - 1) * rows,
         chosen=alerts_read.HistoryFilter(*(c or None for c in chosen)), **within)
-    return _named(found, centres)
+    return _handled(store(url), _named(found, centres), from_ms(end_ms))
 
 
 def history_page(url: str, start: datetime, end: datetime, *, scope: Scope, page: int = 1,

@@ -246,7 +246,7 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
                                                  centre["id"], to_ms(start), to_ms(end))
     return CommuneView(
         centre=centre, start=start, end=end, every=every,
-        states=d.component_states(states, poll, now, cfg.dashboard.stale_after_s),
+        states=d.component_states(states, poll, now, data.policy(cfg).stale_after_s),
         last_poll=poll["ts"][0] if poll.height else None,
         last_poll_ok=bool(poll["ok"][0]) if poll.height else None,
         last_poll_reason=poll["reason"][0] if poll.height and not poll["ok"][0] else None,

@@ -1,40 +1,23 @@
 """Cached loaders for the lagging-commune finder (dashboard/app_pages/finder.py).
 
 The status frames are the wall's (`data.wall_frames`: one query per kind for
-the whole fleet, shared with the wall's cache); the finder adds one query for
-the last 24 h of `up` samples, aggregated before it is cached. Both are read
+the whole fleet, shared with the wall's cache); the finder adds the time-weighted availability over
+the last 24 h (`data_availability`, shared with the other pages). Both are read
 for the viewer's scope only; the CSV export is made from this table.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
-import streamlit as st
 
 from config.settings import Settings
-from dashboard import data, fmt
+from dashboard import data, data_availability, fmt
 from metrics import lagging
-from metrics import queries as q
 from metrics.scope import Scope
-from metrics.store import from_ms, to_ms
+from metrics.store import to_ms
 from metrics.today import Today
-
-AVAILABILITY_SPAN = timedelta(hours=24)
-
-
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
-def availability_24h(url: str, freshness_ms: int | None, end_ms: int,
-                     scope_key: str) -> pl.DataFrame:
-    """Share of answered polls per centre of the scope over the 24 h ending at `end_ms`
-    (from the start of the hour holding its start: up to 25 h), summed in the database
-    from the hourly roll-ups of `up`: one row per centre, whatever the fleet's size."""
-    end = from_ms(end_ms)
-    db = data.store(url)
-    ids = data.scoped_centres(db, scope_key)[2]
-    up = db.totals(["up"], end - AVAILABILITY_SPAN, end, centre_ids=ids, resolution="1h")
-    return lagging.availability_from_totals(up)
 
 
 def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
@@ -42,6 +25,8 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     """Every centre of `scope` with its status and the finder's metrics at `now`
     (`lagging.centre_metrics`).
 
+    The status is the wall's own (`data.wall_view`: the alert rules' thresholds with the
+    open alerts folded in), so the finder lists exactly the centres the wall colours.
     `replay` reads the data as of `now` (?at=); live, windows end at the newest poll.
     """
     url, dash = cfg.store.url, cfg.dashboard
@@ -49,12 +34,11 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     day_start = fmt.local_midnight(now, dash.timezone)
     frames = data.wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
                               str(scope))
-    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now,
-                             dash.stale_after_s)
+    status = data.wall_view(cfg, now, scope=scope, replay=replay).status
     today = lagging.on_time_today(frames.today.increases)
-    end_ms = to_ms(now) if replay or freshness is None else freshness
-    return lagging.centre_metrics(status, today,
-                                  availability_24h(url, freshness, end_ms, str(scope)))
+    end = data_availability.window_end(now, freshness)  # the same on every page
+    avail = data_availability.availability_24h(cfg, end, scope=scope)
+    return lagging.centre_metrics(status, today, lagging.availability_24h(avail))
 
 
 def finder_today(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False) -> Today:

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from config.settings import Settings
-from dashboard import data, fmt
+from dashboard import data, data_availability, fmt
 from metrics import drilldown, kpi, rollups
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
@@ -137,6 +137,8 @@ class KpiView:
     centre_cards: dict[str, kpi.Scorecard]
     province_cards: dict[str, kpi.Scorecard]
     problems: list[str]
+    availability: pl.DataFrame  # availability.summarise over the 24 h to availability_end
+    availability_end: datetime  # the period's end (live: the newest poll)
     today: Today | None = None  # what the period's last, partial day counts
 
 
@@ -154,4 +156,7 @@ def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> 
     provinces = kpi.province_inputs(wide)
     cards, problems = kpi.scorecards(wide, "id")
     pcards, pproblems = kpi.scorecards(provinces, "province_code")
-    return KpiView(start, end, wide, provinces, cards, pcards, problems + pproblems, today)
+    avail_end = data_availability.window_end(end, freshness)
+    avail = data_availability.availability_24h(cfg, avail_end, scope=scope)
+    return KpiView(start, end, wide, provinces, cards, pcards, problems + pproblems, avail,
+                   avail_end, today)

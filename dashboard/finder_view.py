@@ -56,9 +56,11 @@ def metric_heading(metric: str, tr: Tr) -> str:
     return f"{tr(f'finder.metric.{metric}')} ({tr(f'finder.unit.{metric}')})"
 
 
-def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataFrame:
-    """One display row per centre: a link to its drill-down, names, status, the metrics
-    in display units (numbers, so the table sorts them right) and the rules broken."""
+def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr,
+                  problems: Sequence[str] | None = None) -> pl.DataFrame:
+    """One display row per centre: a link to its drill-down, names, status, its problems
+    (`problems`, one text per row: the wall's "why"), the metrics in display units
+    (numbers, so the table sorts them right) and the service-level rules broken."""
     link = tr("finder.col.link")
     out = rows.select(
         pl.format("commune?centre={}&" + urlencode({"lang": tr.lang}), pl.col("id"))
@@ -69,8 +71,12 @@ def display_table(rows: pl.DataFrame, rules: Sequence[Rule], tr: Tr) -> pl.DataF
         pl.col("kind").alias(tr("finder.col.kind")),
         pl.col("status").replace_strict({s: tr(f"status.{s}") for s in q.STATUSES},
                                         return_dtype=pl.String).alias(tr("finder.col.status")),
+        pl.Series(tr("finder.col.problems"),
+                  list(problems) if problems is not None else [""] * rows.height, pl.String),
         *((pl.col(m) * lagging.METRICS[m]).round(DIGITS[m]).alias(metric_heading(m, tr))
           for m in SHOWN_METRICS),
+        # Apart from availability: time no poll covered (availability_view's column).
+        (pl.col("unknown_24h_s") / 60).round(0).alias(tr("avail.col.unknown")),
     )
     broken = [broken_text(r, rules, tr) for r in rows.iter_rows(named=True)]
     return out.with_columns(pl.Series(tr("finder.col.broken"), broken, pl.String))

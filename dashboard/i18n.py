@@ -35,6 +35,9 @@ VI: dict[str, str] = {
     "tile.late": "Giải quyết trễ hạn",
     "tile.on_time": "Tỉ lệ đúng hạn",
     "tile.on_time_detail": "trên hồ sơ đã giải quyết hôm nay",
+    "tile.on_time_help": "(Đã giải quyết − trễ hạn) ÷ đã giải quyết, từ 00:00 hôm nay. Khác "
+                         "chỉ số 2.1 (QĐ 766) trên trang Chỉ số phục vụ: 2.1 tính hồ sơ yêu "
+                         "cầu bổ sung quá một lần là trễ hạn.",
     "tile.overdue_detail": "{overdue} hồ sơ đang quá hạn",
     "tile.since": "hôm nay, 00:00–{t}",
     "tile.otp": "OTP p95 (trung vị)",
@@ -103,6 +106,9 @@ EN: dict[str, str] = {
     "tile.late": "Resolved late",
     "tile.on_time": "On-time rate",
     "tile.on_time_detail": "of dossiers resolved today",
+    "tile.on_time_help": "(Resolved − late) ÷ resolved, since 00:00 today. Not indicator 2.1 "
+                         "(Decision 766) of the service index page: 2.1 counts dossiers asked "
+                         "for supplements more than once as late.",
     "tile.overdue_detail": "{overdue} dossiers overdue",
     "tile.since": "today, 00:00–{t}",
     "tile.otp": "OTP p95 (median)",

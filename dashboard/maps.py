@@ -19,8 +19,10 @@ from metrics.geo import province_outlines
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
 
 # Colour-blind-safe enough at a distance: hue and brightness both differ.
+# Red: down; amber: a warning problem — degraded (#f5a623) or no new data (the centre_silent
+# rule, a deeper amber); grey: never observed (no data yet).
 STATUS_COLOURS = {OK: "#2ecc71", DEGRADED: "#f5a623", DOWN: "#ff3b30",
-                  STALE: "#8e8e93", NO_DATA: "#5a5a5f"}
+                  STALE: "#d9822b", NO_DATA: "#5a5a5f"}
 # Drawn in this order so problems sit on top of healthy markers.
 DRAW_ORDER = (OK, NO_DATA, STALE, DEGRADED, DOWN)
 BACKGROUND = "#131a22"

@@ -16,8 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import fmt
+from dashboard import availability_view, fmt
 from dashboard.i18n import Tr
+from dashboard.problem_words import problem_text
 from metrics import briefing as br
 
 COMMUNE_KINDS = {"xã", "phường", "đặc khu"}
@@ -115,15 +116,8 @@ def why(row: dict[str, Any], b: br.Briefing, tr: Tr, tz: str) -> str:
         elif code == "late":
             out.append(tr("briefing.why.late", rate=fmt.percent(row["on_time_rate"], lang),
                           late=fmt.number(row["late"], lang)))
-        elif code == "overdue":
-            out.append(tr("briefing.why.overdue", n=fmt.number(row["overdue"], lang)))
-        elif code == "sync":
-            out.append(tr("briefing.why.sync", d=fmt.duration(row["sync_lag_s"], lang)))
-        elif code == "otp":
-            out.append(tr("briefing.why.otp", d=fmt.duration(row["otp_p95_s"], lang)))
-        elif code == "components":
-            names = ", ".join(tr(f"component.{c}") for c in row["bad_components"])
-            out.append(tr("briefing.why.components", names=names))
+        elif code.startswith("problem:"):
+            out.append(problem_text(code.removeprefix("problem:"), row, tr))
     return "; ".join(out)
 
 
@@ -131,13 +125,22 @@ def centre_table(b: br.Briefing, tr: Tr) -> pl.DataFrame:
     """Per-centre counts (numbers; null = no data) sorted by received, with a total row."""
     cols = {c: tr(f"briefing.col.{c}") for c in (*COUNT_COLUMNS, "on_time_rate")}
     body = b.counts.sort(["received", "name"], descending=[True, False], nulls_last=True)
+    body = availability_view.with_columns(body, b.availability, tr)
     total = pl.DataFrame([{"name": tr("briefing.total_row"), **b.totals}])
-    rates = pl.concat([body.select("name", *COUNT_COLUMNS),
+    rates = pl.concat([body.select("name", *COUNT_COLUMNS, *avail_columns(b, tr)),
                        total.select("name", *COUNT_COLUMNS).cast(
-                           {c: pl.Int64 for c in COUNT_COLUMNS})])
+                           {c: pl.Int64 for c in COUNT_COLUMNS})], how="diagonal")
     rate = pl.when(pl.col("resolved") > 0).then(pl.col("on_time") / pl.col("resolved"))
     return (rates.with_columns(rate.alias("on_time_rate"))
+            .select("name", *COUNT_COLUMNS, "on_time_rate", *avail_columns(b, tr))
             .rename({"name": tr("briefing.col.centre"), **cols}))
+
+
+def avail_columns(b: br.Briefing, tr: Tr) -> tuple[str, ...]:
+    """The availability columns of `centre_table` (none when not loaded)."""
+    if b.availability is None:
+        return ()
+    return (tr("avail.col.pct"), tr("avail.col.unknown"))
 
 
 def incident_table(b: br.Briefing, tr: Tr, tz: str) -> pl.DataFrame:
@@ -214,7 +217,7 @@ tr.total td { font-weight: bold; }
 
 
 def _table(frame: pl.DataFrame, tr: Tr, numeric: tuple[str, ...] = (),
-           total_last: bool = False) -> str:
+           total_last: bool = False, digits: dict[str, int] | None = None) -> str:
     if frame.is_empty():
         return f"<p>{html.escape(tr('briefing.none'))}</p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
@@ -222,7 +225,10 @@ def _table(frame: pl.DataFrame, tr: Tr, numeric: tuple[str, ...] = (),
     for i, row in enumerate(frame.iter_rows()):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
-            if col in numeric:
+            if col in (digits or {}):
+                text = fmt.number(value, tr.lang, (digits or {})[col])
+                cells.append(f'<td class="n">{html.escape(text)}</td>')
+            elif col in numeric:
                 text = fmt.percent(value, tr.lang) if isinstance(value, float) \
                     else fmt.number(value, tr.lang)
                 cells.append(f'<td class="n">{html.escape(text)}</td>')
@@ -238,14 +244,17 @@ def html_report(b: br.Briefing, tr: Tr, tz: str, name: str) -> str:
     e = html.escape
     prev = fmt.date_time(b.previous, tz)
     centres = centre_table(b, tr)
-    numeric = tuple(centres.columns[1:])
+    avail = avail_columns(b, tr)
+    numeric = tuple(c for c in centres.columns[1:] if c not in avail)
+    digits = dict(zip(avail, (availability_view.DIGITS, 0), strict=False))
     title = tr("briefing.report_title", name=name)
     sections = [
         (tr("briefing.summary"), f'<p class="summary">{e(summary(b, tr, tz))}</p>'),
         (tr("briefing.sec.attention"), _table(attention_table(b, tr, tz), tr)),
         (tr("briefing.sec.incidents", prev=prev), _table(incident_table(b, tr, tz), tr)),
         (tr("briefing.sec.alerts", prev=prev), _table(alert_table(b, tr, tz), tr)),
-        (tr("briefing.sec.centres"), _table(centres, tr, numeric, total_last=True)),
+        (tr("briefing.sec.centres"), _table(centres, tr, numeric, total_last=True,
+                                              digits=digits)),
     ]
     body = "".join(f"<h2>{e(head)}</h2>{content}" for head, content in sections)
     meta = tr("briefing.report_made", t=fmt.clock(b.at, tz), date=fmt.date(b.at, tz), prev=prev)

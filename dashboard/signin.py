@@ -9,9 +9,12 @@ rules are pure (`dashboard.auth`); this module is only Streamlit and I/O.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -21,7 +24,7 @@ from streamlit.errors import StreamlitAPIException
 from config.loader import ConfigError
 from config.settings import Settings
 from config.users import UsersFile, load_users, users_path
-from dashboard import auth, components, data, i18n, web_session
+from dashboard import auth, components, data, fmt, i18n, web_session
 from dashboard.i18n import Tr
 from metrics import audit, kiosk
 from metrics.scope import NATIONAL_SCOPE, Scope
@@ -30,12 +33,34 @@ WHO_KEY = "ioc.who"
 OIDC_AUDITED = "ioc.oidc-audited"
 FLASH = "ioc.signin-flash"
 AFTER_SIGNIN = "ioc.after-signin"  # (url path, query) asked for before signing in
+DOWN_SINCE = "ioc.store-down-since"  # when this tab first found the session store down
+DOWN_ASKED = "ioc.store-down-asked"  # when it last asked
 
 
 @st.cache_resource(show_spinner=False)
 def throttle() -> auth.Throttle:
     """Failed sign-ins per user name, shared by every session of this process."""
     return auth.Throttle()
+
+
+@st.cache_resource(show_spinner=False)
+def address_limit() -> auth.AddressLimit:
+    """Sign-in attempts per source address, shared by every session of this process."""
+    return auth.AddressLimit()
+
+
+def source_address() -> str:
+    """The address the browser's connection comes from (Streamlit's view of it: behind a
+    reverse proxy, the proxy's), or "unknown"."""
+    address = st.context.ip_address
+    if not isinstance(address, str) or not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    mapped = getattr(ip, "ipv4_mapped", None)  # ::ffff:127.0.0.1 is 127.0.0.1
+    return str(mapped or ip)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -142,7 +167,12 @@ def _local(cfg: Settings, who: auth.Principal | None, tr: Tr) -> auth.Principal:
             web_session.render_cookie_script()
             return who
         st.session_state[FLASH] = tr("auth.session_ended")
-    if (resumed := web_session.resume(cfg, accounts)) is not None:
+    try:
+        resumed = web_session.resume(cfg, accounts)
+    except web_session.StoreDown as down:
+        _store_down(cfg, tr, down)
+    st.session_state.pop(DOWN_SINCE, None)
+    if resumed is not None:
         st.session_state.pop(FLASH, None)
         return resumed  # the cookie of an earlier sign-in: a reload or another tab
     st.session_state.pop(WHO_KEY, None)
@@ -150,6 +180,36 @@ def _local(cfg: Settings, who: auth.Principal | None, tr: Tr) -> auth.Principal:
     remember_destination()
     _local_form(cfg, accounts, tr)
     st.stop()
+
+
+def _store_down(cfg: Settings, tr: Tr, down: web_session.StoreDown) -> NoReturn:
+    """A reload whose sign-in cookie cannot be looked up: say the database is unreachable,
+    since when, and retry every `dashboard.refresh_s` until it answers; then the whole
+    page runs again and resumes the session (never the sign-in form in between)."""
+    now = datetime.now(UTC)
+    st.session_state.setdefault(DOWN_SINCE, now)
+    st.session_state[DOWN_ASKED] = now
+    print(f"ioc dashboard: sign-in session not read: {down.error}", file=sys.stderr)
+    st.fragment(_retry_store, run_every=cfg.dashboard.refresh_s)(cfg, tr)
+    st.stop()
+
+
+def _retry_store(cfg: Settings, tr: Tr) -> None:
+    """The outage notice; each timed rerun asks the database again, and once it answers the
+    whole page runs (resuming the session, or showing the form if the cookie is no good)."""
+    now = datetime.now(UTC)
+    if (now - st.session_state[DOWN_ASKED]).total_seconds() >= cfg.dashboard.refresh_s / 2:
+        st.session_state[DOWN_ASKED] = now
+        try:
+            web_session.resume(cfg, users(cfg))
+        except web_session.StoreDown:
+            pass
+        else:
+            st.rerun(scope="app")
+    tz = cfg.dashboard.timezone
+    st.error(tr("auth.db_down", since=fmt.clock(st.session_state[DOWN_SINCE], tz),
+                at=fmt.local(st.session_state[DOWN_ASKED], tz).strftime("%H:%M:%S"),
+                s=fmt.number(cfg.dashboard.refresh_s, tr.lang)))
 
 
 def _local_form(cfg: Settings, accounts: UsersFile, tr: Tr) -> None:
@@ -168,20 +228,31 @@ def _local_form(cfg: Settings, accounts: UsersFile, tr: Tr) -> None:
     if not submitted:
         return
     name = auth.normalise_username(username)
+    address = source_address()
+    origin = f"from {address}"
+    # The cheap refusals first: no password hash (~0.17 s of CPU) for a flooding address or
+    # a locked name.
+    if (wait := address_limit().take(address)) > 0:
+        _audit(cfg, "sign_in", actor=name[:64], ok=False, detail=f"rate limited · {origin}")
+        st.error(tr("auth.rate_limited", s=max(1, round(wait))))
+        return
     limiter = throttle()
     if (wait := limiter.wait_s(name)) > 0:
-        _audit(cfg, "sign_in", actor=name[:64], ok=False, detail="throttled")
+        _audit(cfg, "sign_in", actor=name[:64], ok=False, detail=f"throttled · {origin}")
         st.error(tr("auth.throttled", min=max(1, round(wait / 60))))
         return
     who = auth.check_password(accounts, name, password)
     if who is None:
         limiter.failure(name)
-        _audit(cfg, "sign_in", actor=name[:64], ok=False, detail="local: bad name or password")
+        _audit(cfg, "sign_in", actor=name[:64], ok=False,
+               detail=f"local: bad name or password · {origin}")
         st.error(tr("auth.failed"))
         return
     limiter.success(name)
+    address_limit().give_back(address)
     session = web_session.start(cfg, who, accounts)
-    _audit(cfg, "sign_in", actor=who.username, role=who.role, detail=f"local · {who.scope}",
+    _audit(cfg, "sign_in", actor=who.username, role=who.role,
+           detail=f"local · {who.scope} · {origin}",
            target="" if session is None else f"session:{session.id}")
     st.session_state[WHO_KEY] = who
     st.rerun()
@@ -202,14 +273,16 @@ def _oidc(cfg: Settings, tr: Tr) -> auth.Principal:
     if who is None:
         name = str(claims.get(oidc.username_claim) or claims.get("sub") or "?")[:200]
         if not st.session_state.get(OIDC_AUDITED):
-            _audit(cfg, "sign_in", actor=name, ok=False, detail="oidc: no rule grants access")
+            _audit(cfg, "sign_in", actor=name, ok=False,
+                   detail=f"oidc: no rule grants access · from {source_address()}")
             st.session_state[OIDC_AUDITED] = True
         st.error(tr("auth.oidc_denied"))
         st.text(name)
         st.button(tr("auth.sign_out"), on_click=st.logout)
         st.stop()
     if not st.session_state.get(OIDC_AUDITED):
-        _audit(cfg, "sign_in", actor=who.username, role=who.role, detail=f"oidc · {who.scope}")
+        _audit(cfg, "sign_in", actor=who.username, role=who.role,
+               detail=f"oidc · {who.scope} · from {source_address()}")
         st.session_state[OIDC_AUDITED] = True
     return who
 

@@ -15,7 +15,10 @@
 
 Resuming is not audited (every reload would write a row); the session's
 `last_seen` is updated instead, at most every few minutes. A database error
-never locks anyone out: sign-in still works, for the tab only.
+never locks anyone out: a tab already signed in stays signed in, a reload whose
+cookie cannot be looked up raises `StoreDown` (the sign-in screen then says the
+database is unreachable and retries, dashboard.signin), and a sign-in during an
+outage works for the tab only.
 """
 
 from __future__ import annotations
@@ -35,6 +38,14 @@ from metrics.web_sessions import WebSession
 SESSION_KEY = "ioc.web-session"  # this tab's WebSession (its token hash, never the token)
 HANDOFF_KEY = "ioc.cookie-handoff"  # a handoff code the page has yet to redeem
 ENDED_KEY = "ioc.cookie-ended"  # hash of the token this tab signed out: clear, never resume
+
+
+class StoreDown(Exception):
+    """The tab has a session cookie, but the database that holds sessions did not answer."""
+
+    def __init__(self, exc: BaseException):
+        super().__init__(f"{type(exc).__name__}")
+        self.error = type(exc).__name__
 
 
 def _now() -> int:
@@ -70,21 +81,21 @@ def start(cfg: Settings, who: auth.Principal, accounts: UsersFile) -> WebSession
 
 
 def resume(cfg: Settings, accounts: UsersFile) -> auth.Principal | None:
-    """The principal of the session this tab's cookie names, when it is still good."""
+    """The principal of the session this tab's cookie names, when it is still good; None
+    without a cookie or with one that is not. StoreDown when the database cannot say."""
     token = st.context.cookies.get(session_cookie.COOKIE)
     if not isinstance(token, str) or not token:  # (AppTest's client gives no real cookies)
         return None
     if session_cookie.token_hash(token) == st.session_state.get(ENDED_KEY):
         return None
-    store = data.store(cfg.store.url)
     try:
+        store = data.store(cfg.store.url)
         session = web_sessions.find(store, token)
         who = None if session is None else auth.resume(accounts, session, _now())
         if session is not None and who is not None:
             web_sessions.touch(store, session, _now())
     except (sa.exc.SQLAlchemyError, OSError) as exc:
-        _warn("not read", exc)
-        return None
+        raise StoreDown(exc) from None
     if who is not None:
         st.session_state[SESSION_KEY] = session
     return who
@@ -96,8 +107,8 @@ def still_current(cfg: Settings, accounts: UsersFile, who: auth.Principal) -> bo
     session: WebSession | None = st.session_state.get(SESSION_KEY)
     if session is None:
         return True
-    store = data.store(cfg.store.url)
     try:
+        store = data.store(cfg.store.url)
         stored = web_sessions.find_hash(store, session.token_hash)
         again = None if stored is None else auth.resume(accounts, stored, _now())
         if stored is not None and again is not None:

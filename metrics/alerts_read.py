@@ -10,6 +10,7 @@ ordered and paged in SQL (`history_page`), and counted and summarised there
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 
 from metrics import schema as t
 from metrics.alert_stats import ACTIVE, SEVERITY_ORDER, TTR_SCHEMA
+from metrics.alerts.lifecycle import Silence
 from metrics.store import Store, to_ms
 
 TIME = pl.Datetime("ms", "UTC")
@@ -252,6 +254,17 @@ def notifications(store: Store, *, states: Sequence[str] | None = ("retrying", "
     if failed_only:
         stmt = stmt.where(n.c.last_error != "")
     return _frame(store, stmt, NOTIFICATION_SCHEMA)
+
+
+def silences_at(store: Store, at: datetime) -> list[Silence]:
+    """The silences in force at `at`: begun by then, not ended, not cancelled by then."""
+    s, ms = t.silences, to_ms(at)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(s).where(
+            s.c.starts_at <= ms, s.c.ends_at > ms,
+            sa.or_(s.c.cancelled_at.is_(None), s.c.cancelled_at > ms))).mappings().all()
+    return [Silence(r["id"], json.loads(r["matchers"]), r["starts_at"], r["ends_at"],
+                    r["created_by"], r["reason"]) for r in rows]
 
 
 def version(store: Store) -> tuple[int, int, int]:

@@ -27,7 +27,6 @@ DAY_COUNTERS: dict[str, str] = {
 PROCEDURE_COUNTER = "dossiers_received_by_procedure_total"
 COUNTER_METRICS: list[str] = [*DAY_COUNTERS.values(), PROCEDURE_COUNTER]
 TS = pl.Datetime("ms", "UTC")
-THRESHOLDS = q.Thresholds()
 
 
 def _utc(when: datetime) -> datetime:
@@ -38,12 +37,11 @@ def _utc(when: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class AttentionRules:
-    """When a centre is named in the briefing although it answers."""
+    """When a centre is named in the briefing for its service although its system works
+    (its problems are the alert rules', already in its status row)."""
 
-    on_time_min: float = 0.9  # today's on-time rate below this (5.4's 90 % mark)
+    on_time_min: float = 0.9  # today's on-time rate below this (the finder's rule)
     min_resolved: int = 10  # fewer resolutions today: too few to judge the rate
-    overdue_min: int = 10  # open dossiers past their deadline, at or above this
-    thresholds: q.Thresholds = THRESHOLDS
 
 
 def parse_times(times: Sequence[str]) -> tuple[time, ...]:
@@ -162,17 +160,17 @@ def alert_rows(alerts: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> 
 
 def attention(status: pl.DataFrame, counts: pl.DataFrame, runs: pl.DataFrame,
               rules: AttentionRules = AttentionRules()) -> pl.DataFrame:
-    """The centres needing attention and why: `status` rows (queries.centre_status, with
-    down_since) plus today's on_time_rate, late and incidents (runs since the previous
-    briefing); `why` lists reason codes (down, stale, no_data, incidents, late, overdue,
-    sync, otp, components). Most urgent first; centres with no reason are left out."""
+    """The centres needing attention and why: `status` rows (queries.centre_status under
+    the alert rules, with down_since and open alerts folded in) plus today's on_time_rate,
+    late and incidents (runs since the previous briefing); `why` lists reason codes (down,
+    stale, no_data, incidents, late, and `problem:<rule>` for each alert condition the
+    centre breaks). Worst first; centres with no reason are left out."""
     n_runs = runs.group_by("centre_id").agg(pl.len().alias("incidents"),
                                             pl.col("duration_s").sum().alias("outage_s"))
     df = (status.join(counts.select("id", "on_time_rate", "late", "resolved"), on="id",
                       how="left")
           .join(n_runs, left_on="id", right_on="centre_id", how="left")
           .with_columns(pl.col("incidents").fill_null(0)))
-    th = rules.thresholds
     checks = [
         ("down", pl.col("status") == q.DOWN),
         ("stale", pl.col("status") == q.STALE),
@@ -180,19 +178,21 @@ def attention(status: pl.DataFrame, counts: pl.DataFrame, runs: pl.DataFrame,
         ("incidents", (pl.col("incidents") > 0) & (pl.col("status") != q.DOWN)),
         ("late", (pl.col("on_time_rate") < rules.on_time_min)
          & (pl.col("resolved") >= rules.min_resolved)),
-        ("overdue", pl.col("overdue") >= rules.overdue_min),
-        ("sync", pl.col("sync_lag_s") > th.sync_lag_s),
-        ("otp", pl.col("otp_p95_s") > th.otp_p95_s),
-        ("components", pl.col("bad_components").list.len() > 0),
     ]
     flags = [pl.when(cond.fill_null(False)).then(pl.lit(code)) for code, cond in checks]
+    why = pl.concat_list(flags).list.drop_nulls()
+    if "problems" in df.columns:  # a down centre's other problems are its consequences
+        named = pl.col("problems").list.eval(pl.lit("problem:") + pl.element())
+        why = pl.concat_list(why, pl.when(pl.col("status") != q.DOWN).then(named)
+                             .otherwise(pl.lit([], pl.List(pl.String))))
     rank = pl.col("status").replace_strict(q.SEVERITY, default=9)
-    return (df.with_columns(pl.concat_list(flags).list.drop_nulls().alias("why"))
+    severity = pl.col("problem_rank") if "problem_rank" in df.columns else pl.lit(None)
+    return (df.with_columns(why.alias("why"))
             .filter(pl.col("why").list.len() > 0)
-            .with_columns(rank.alias("_rank"))
-            .sort(["_rank", "outage_s", "on_time_rate", "name"],
-                  descending=[False, True, False, False], nulls_last=True)
-            .drop("_rank"))
+            .with_columns(rank.alias("_rank"), severity.alias("_severity"))
+            .sort(["_rank", "_severity", "outage_s", "on_time_rate", "name"],
+                  descending=[False, False, True, False, False], nulls_last=True)
+            .drop("_rank", "_severity"))
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,9 @@ class Briefing:
     incidents: pl.DataFrame
     alerts: pl.DataFrame
     attention: pl.DataFrame
+    # availability.summarise over the 24 h to availability_end, a row a centre (None: none)
+    availability: pl.DataFrame | None = None
+    availability_end: datetime | None = None  # `at` (live: the newest poll in its minute)
     # What the dossier counts count (`metrics.today.Today`): "raw", every sample up to
     # `at`; a roll-up's ("5m", "1h") when only that is kept for `at`: the samples before
     # `counted_until`, the start of its bucket holding `at`.

@@ -80,8 +80,22 @@ class Metric:
     label: str | None = None  # name of the one label this metric carries, if any
 
 
-def _m(name: str, family: Family, kind: Kind, unit: str, maximum: float = float("inf"),
+# The largest value a counter may report. Counters are stored as float64 and read as
+# increases (differences of two values): at or beyond 2**53 (≈ 9.0e15) an increase of one
+# is lost, and a value near the float limit (1e308) turns every sum it enters into
+# infinity. 1e15 keeps every step of one exact, and is beyond what any centre counts: a
+# million dossiers a day for 2,700 years. Beyond its maximum a value is refused
+# (collectors/validate.py), as a gauge beyond its range is.
+COUNTER_MAX = 1e15
+
+
+def _m(name: str, family: Family, kind: Kind, unit: str, maximum: float | None = None,
        label: str | None = None) -> Metric:
+    """A catalogue entry; a counter without a maximum of its own gets COUNTER_MAX."""
+    if maximum is None:
+        if kind is not Kind.COUNTER:
+            raise ValueError(f"gauge {name!r} needs its maximum")
+        maximum = COUNTER_MAX
     return Metric(name, family, kind, unit, 0.0, maximum, label)
 
 

@@ -5,7 +5,7 @@ Everything else in the store is the same SQLAlchemy Core code on both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -221,8 +221,10 @@ def newest_join(
     inner_key: str,
     lo: int | None,
     hi: int,
+    where: Callable[[sa.Table], list[sa.ColumnElement[bool]]] | None = None,
 ):
-    """`outer` joined to its newest `inner` row with lo < ts <= hi (lo None: unbounded).
+    """`outer` joined to its newest `inner` row with lo < ts <= hi (lo None: unbounded)
+    and, when given, the conditions `where(inner table)` returns.
 
     Returns (from clause, the inner columns to select). Both plans walk `outer`
     and seek the (key, ts) primary key once per row, whatever the table size:
@@ -232,7 +234,8 @@ def newest_join(
     """
 
     def window(table) -> list:
-        bounds = [table.c[inner_key] == outer_key, table.c.ts <= hi]
+        bounds = [table.c[inner_key] == outer_key, table.c.ts <= hi,
+                  *(where(table) if where else [])]
         return bounds if lo is None else [*bounds, table.c.ts > lo]
 
     if dialect == "postgresql":

@@ -263,11 +263,13 @@ def serve(exposition: Exposition, host: str, port: int, health: Any = None) -> S
 def observers_for(settings: Any, config_file: Any = None) -> list[Any]:
     """The observers for `ioc collect` that feed the HTTP endpoint on
     `collector.metrics_host:metrics_port` (/metrics, /healthz, /readyz): the exposition and
-    the health; [] when metrics_port is 0. A port already in use is logged and collection
-    goes on without them.
+    the health; [] when metrics_port is 0. A port that cannot be bound is a start-up error
+    (ConfigError naming host and port): a collector without /healthz would be restarted
+    by its watchdog over and over.
     """
     from collectors.health import CollectorHealth
     from config.deployment import centres as deployment_centres
+    from config.loader import ConfigError, Problem
     from metrics.store_check import check_store
 
     c = settings.collector
@@ -280,8 +282,10 @@ def observers_for(settings: Any, config_file: Any = None) -> list[Any]:
     try:
         served = serve(exposition, c.metrics_host, c.metrics_port, health)
     except OSError as exc:
-        log.warning("not serving /metrics on %s:%s: %s", c.metrics_host, c.metrics_port, exc)
-        return []
+        raise ConfigError([Problem(
+            "listen", "collector.metrics_port",
+            f"cannot serve /metrics, /healthz and /readyz on {c.metrics_host}:{c.metrics_port}:"
+            f" {exc.strerror or exc}")]) from None
     log.info("serving /metrics, /healthz and /readyz on http://%s:%s", c.metrics_host,
              served.port)
     return [exposition, health]

@@ -36,11 +36,14 @@ INPUTS: tuple[str, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """One indicator: its group, the threshold of full marks (None: not scored)."""
+    """One indicator: its group, the threshold of full marks (None: not scored), and
+    whether it is estimated from proxies instead of the data the official note asks for
+    (its name then says "(ước tính)" and its rule text says how: `estimate.<code>`)."""
 
     code: str
     group: int
     threshold: float | None
+    estimated: bool = False
 
 
 SPECS: tuple[Spec, ...] = (
@@ -51,8 +54,23 @@ SPECS: tuple[Spec, ...] = (
     Spec("3.6", 3, 1.0),
     Spec("4.1", 4, 1.0),
     Spec("4.2", 4, 0.8),
-    Spec("5.4", 5, 0.9),
+    Spec("5.4", 5, 0.9, estimated=True),  # no satisfaction survey: lateness and complaints
 )
+ESTIMATED: frozenset[str] = frozenset(s.code for s in SPECS if s.estimated)
+
+
+def estimated_group(group: int) -> bool:
+    """Whether a group's score rests on an estimated indicator."""
+    return any(s.estimated for s in SPECS if s.group == group and s.threshold is not None)
+
+
+def plain_on_time(resolved: float | None, late: float | None) -> float | None:
+    """The wall's "Tỉ lệ đúng hạn": (resolved − resolved late) ÷ resolved, None without
+    resolutions. Unlike indicator 2.1 it does not count dossiers asked for supplements
+    more than once as late (the KPI page shows both and why they differ)."""
+    if not resolved or late is None:
+        return None
+    return (resolved - late) / resolved
 
 
 def _weights() -> dict[str, float]:
@@ -230,6 +248,8 @@ def explain(s: Score, lang: str = "vi") -> str:
     """The rule text of a score in Vietnamese ("vi") or English ("en")."""
     w = WORDS[lang if lang in WORDS else "vi"]
     name = w[f"name.{s.code}"]
+    if s.code in ESTIMATED:
+        name = f"{name} {w['estimated']}"
     args = "; ".join(f"{w[f'in.{k}']} = {fnum(v, lang)}" for k, v in s.inputs.items())
     parts = [f"{s.code} {name}: {w[f'formula.{s.code}']}", f"{w['inputs']}: {args}"]
     if s.value is None:
@@ -250,3 +270,11 @@ def explain(s: Score, lang: str = "vi") -> str:
     if note := w.get(f"note.{s.code}"):
         parts.append(note)
     return ". ".join(parts) + "."
+
+
+def estimate_rule(code: str, lang: str = "vi") -> str | None:
+    """How an estimated indicator is estimated ("(ước tính) 5.4 …: …"), or None."""
+    if code not in ESTIMATED:
+        return None
+    w = WORDS[lang if lang in WORDS else "vi"]
+    return f"{w['estimated']} {code} {w[f'name.{code}']}: {w[f'estimate.{code}']}"

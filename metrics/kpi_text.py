@@ -86,7 +86,11 @@ _VI: dict[str, str] = {
     "note.2.1": "Theo quy định, mẫu số là hồ sơ tiếp nhận và hồ sơ đang trong hạn được tính "
                 "đúng hạn; bộ đếm của trung tâm không theo dõi từng hồ sơ nên ở đây tính trên "
                 "hồ sơ đã giải quyết trong kỳ. Điểm cả nhóm 2 thuộc chỉ số này (2.2 không chấm)",
-    "note.5.4": "Chưa có số liệu khảo sát hài lòng: công thức dùng trễ hạn và phản ánh",
+    "note.5.4": "Ước tính: chưa có số liệu khảo sát hài lòng, công thức dùng trễ hạn và "
+                "phản ánh",
+    "estimated": "(ước tính)",
+    "estimate.5.4": "chưa có khảo sát hài lòng nên ước tính bằng 100 % − (tỉ lệ trễ hạn + tỉ "
+                    "lệ phản ánh, kiến nghị), từ hồ sơ đã giải quyết trong kỳ",
 }
 
 _EN: dict[str, str] = {
@@ -136,7 +140,11 @@ _EN: dict[str, str] = {
                 "within their deadline as on time; centres' counters do not follow single "
                 "dossiers, so this uses the dossiers resolved in the period. Group 2's points "
                 "all go to this indicator (2.2 is not scored)",
-    "note.5.4": "No satisfaction survey is collected: the formula uses lateness and complaints",
+    "note.5.4": "Estimated: no satisfaction survey is collected, the formula uses lateness "
+                "and complaints",
+    "estimated": "(estimated)",
+    "estimate.5.4": "no satisfaction survey is collected, so it is estimated as 100% − (late "
+                    "rate + complaint rate), over the dossiers resolved in the period",
 }
 
 WORDS: dict[str, dict[str, str]] = {"vi": _VI, "en": _EN}

@@ -81,20 +81,12 @@ def on_time_today(increases: pl.DataFrame) -> pl.DataFrame:
                       resolved.alias("resolved_today"), rate.alias("on_time_rate_today"))
 
 
-def availability(up: pl.DataFrame) -> pl.DataFrame:
-    """Share of polls that answered, per centre, from `up` samples. Columns: centre_id,
-    availability_24h, polls_24h. A centre without samples is absent (not 0 %)."""
-    return (up.filter(pl.col("metric") == "up").group_by("centre_id")
-            .agg(pl.col("value").mean().alias("availability_24h"),
-                 pl.len().alias("polls_24h")))
-
-
-def availability_from_totals(totals: pl.DataFrame) -> pl.DataFrame:
-    """`availability` from per-series totals of `up` (`Store.totals`: count and sum of
-    the polls' 1/0), the same figures without reading the samples."""
-    return (totals.filter(pl.col("metric") == "up").group_by("centre_id")
-            .agg((pl.col("sum").sum() / pl.col("count").sum()).alias("availability_24h"),
-                 pl.col("count").sum().cast(pl.UInt32).alias("polls_24h")))
+def availability_24h(summary: pl.DataFrame) -> pl.DataFrame:
+    """The finder's columns from `metrics.availability.summarise` over the last 24 h:
+    centre_id, availability_24h (time up ÷ time known; None when none is known) and
+    unknown_24h_s (time no poll covers)."""
+    return summary.select("centre_id", pl.col("availability").alias("availability_24h"),
+                          pl.col("unknown_s").alias("unknown_24h_s"))
 
 
 def centre_metrics(status: pl.DataFrame, today: pl.DataFrame,
@@ -109,19 +101,30 @@ def centre_metrics(status: pl.DataFrame, today: pl.DataFrame,
             .with_columns(pl.when(fresh).then(pl.col(c)).alias(c) for c in GAUGE_COLUMNS))
 
 
+# Statuses that are problems in themselves (the alert rules': down, stale, degraded).
+PROBLEM_STATUSES = [q.DOWN, q.STALE, q.DEGRADED]
+
+
 def evaluate(table: pl.DataFrame, rules: Sequence[Rule]) -> pl.DataFrame:
-    """`table` with `broken`: the indices (into `rules`) of the rules each row breaks."""
+    """`table` with `broken` (the indices into `rules` of the service-level rules each row
+    breaks) and `lagging`: a problem status (down, stale, degraded: the alert rules') or at
+    least one rule broken."""
     if not rules:
-        return table.with_columns(pl.lit([], pl.List(pl.Int64)).alias("broken"))
-    hits = [pl.when(rule.broken()).then(pl.lit(i, pl.Int64)) for i, rule in enumerate(rules)]
-    return table.with_columns(pl.concat_list(hits).list.drop_nulls().alias("broken"))
+        broken = pl.lit([], pl.List(pl.Int64))
+    else:
+        hits = [pl.when(rule.broken()).then(pl.lit(i, pl.Int64)) for i, rule in enumerate(rules)]
+        broken = pl.concat_list(hits).list.drop_nulls()
+    return (table.with_columns(broken.alias("broken"))
+            .with_columns((pl.col("status").is_in(PROBLEM_STATUSES)
+                           | (pl.col("broken").list.len() > 0)).alias("lagging")))
 
 
 def select_rows(table: pl.DataFrame, *, provinces: Sequence[int] | None = None,
                 kinds: Sequence[str] | None = None, only_lagging: bool = False,
                 ids: Sequence[str] | None = None) -> pl.DataFrame:
     """Rows of an `evaluate`d table in the chosen provinces/kinds/ids (None: all), optionally
-    only those breaking a rule; most rules broken first, then by name."""
+    only the lagging ones; worst first: down now (longest first), stale, degraded (most
+    severe problem, longest open), then by service-level rules broken, then by name."""
     df = table
     if provinces is not None:
         df = df.filter(pl.col("province_code").is_in(list(provinces)))
@@ -130,9 +133,16 @@ def select_rows(table: pl.DataFrame, *, provinces: Sequence[int] | None = None,
     if ids is not None:
         df = df.filter(pl.col("id").is_in(list(ids)))
     if only_lagging:
-        df = df.filter(pl.col("broken").list.len() > 0)
-    return (df.with_columns(pl.col("broken").list.len().alias("_n"))
-            .sort(["_n", "name"], descending=[True, False]).drop("_n"))
+        df = df.filter(pl.col("lagging"))
+    time_key = (pl.when(pl.col("status") == q.DOWN).then(pl.col("down_since"))
+                .when(pl.col("status") == q.STALE).then(pl.col("last_poll"))
+                .when(pl.col("status") == q.DEGRADED).then(pl.col("problem_since")))
+    rank = pl.col("status").replace_strict(q.SEVERITY, default=9, return_dtype=pl.Int64)
+    return (df.with_columns(rank.alias("_rank"), time_key.alias("_t"),
+                            pl.col("broken").list.len().alias("_n"))
+            .sort(["_rank", "problem_rank", "_t", "_n", "name"],
+                  descending=[False, False, False, True, False], nulls_last=True)
+            .drop("_rank", "_t", "_n"))
 
 
 def to_display(metric: str, value: float) -> float:

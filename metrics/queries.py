@@ -14,7 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from metrics.catalogue import COMPONENTS, STATE_DEGRADED, STATE_DOWN, STATE_OK
+from metrics import problems as problems_mod
+from metrics.catalogue import COMPONENTS, STATE_DOWN, STATE_OK
+from metrics.kpi import plain_on_time
+from metrics.problems import Policy, problems
 
 KEY = ["centre_id", "metric", "label"]
 OK, DEGRADED, DOWN, STALE, NO_DATA = "ok", "degraded", "down", "stale", "no_data"
@@ -23,8 +26,9 @@ STATUSES = (OK, DEGRADED, DOWN, STALE, NO_DATA)
 SEVERITY = {DOWN: 0, STALE: 1, DEGRADED: 2, NO_DATA: 3, OK: 4}
 COMPONENT_METRICS = [f"component_{c}_state" for c in COMPONENTS]
 # Gauges read from each centre's newest poll.
-STATUS_GAUGES = ["system_state", "otp_p95_seconds", "sync_lag_seconds", "sync_unsynced_dossiers",
-                 "dossiers_overdue", "dossiers_open", *COMPONENT_METRICS]
+STATUS_GAUGES = ["system_state", "otp_p95_seconds", "otp_failure_ratio", "sync_lag_seconds",
+                 "sync_unsynced_dossiers", "dossiers_overdue", "dossiers_open",
+                 *COMPONENT_METRICS]
 TODAY_COUNTERS = ["dossiers_received_total", "dossiers_resolved_total",
                   "dossiers_resolved_late_total"]
 
@@ -34,14 +38,6 @@ def _utc(when: datetime) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"naive datetime {when!r}: pass a timezone-aware datetime")
     return when.astimezone(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """When an answering centre counts as degraded although its system says "up"."""
-
-    sync_lag_s: float = 1800.0  # 30 min behind the National Portal: citizens notice
-    otp_p95_s: float = 60.0  # OTP codes older than a minute expire or get re-requested
 
 
 def increase(samples: pl.DataFrame, start: datetime, *, zero_start: bool = False
@@ -83,26 +79,28 @@ def totals(increases: pl.DataFrame) -> dict[str, float]:
 
 
 def centre_status(centres: pl.DataFrame, polls: pl.DataFrame, latest: pl.DataFrame,
-                  now: datetime, stale_after_s: float,
-                  thresholds: Thresholds = Thresholds()) -> pl.DataFrame:
-    """One row per centre: its status and the newest poll's gauges.
+                  now: datetime, policy: Policy) -> pl.DataFrame:
+    """One row per centre: its status, the alert conditions it breaks and its gauges.
 
-    - no_data: never polled; stale: newest poll older than `stale_after_s`;
-    - down: newest poll failed (unreachable), or the centre says its system is
-      down (system_state 0, "soft down");
-    - degraded: system or a component degraded/down, sync lag or OTP p95 over
-      `thresholds`; ok: otherwise.
+    `polls`: each centre's newest observed (not `skipped`) poll. Thresholds are the
+    alert rules' (`metrics.problems.Policy`):
+    - no_data: never observed; stale: newest poll older than `policy.stale_after_s`;
+    - down: newest poll failed (unreachable), or the centre says its system is down
+      (system_state 0, "soft down", when the down rule counts it);
+    - degraded: a critical or warning threshold rule holds on the newest poll
+      (`problems`, most severe first); ok: otherwise.
     Gauges come only from samples taken at the newest poll (`latest` rows whose
     ts equals the poll's), so a value from an older poll never passes as current.
     Columns: the centre's columns, last_poll (ts), poll_ok, reason, system_state,
-    otp_p95_s, sync_lag_s, unsynced, overdue, open, bad_components (list), status,
-    and down_since / since_window_start (empty until `attach_down_since`).
+    otp_p95_s, sync_lag_s, unsynced, overdue, open, bad_components (list), problems
+    (list of rule names), status, and down_since / since_window_start (empty until
+    `attach_down_since`).
     """
     newest = polls.select("centre_id", pl.col("ts").alias("last_poll"),
                           pl.col("ok").alias("poll_ok"), "reason")
-    gauges = (latest.filter(pl.col("metric").is_in(STATUS_GAUGES))
+    gauges = (latest.filter(pl.col("metric").is_in([*STATUS_GAUGES, *policy.metrics]))
               .join(newest, left_on=["centre_id", "ts"], right_on=["centre_id", "last_poll"])
-              .select("centre_id", "metric", "value"))
+              .select("centre_id", "metric", "label", "value"))
     wide = pl.DataFrame({"centre_id": centres["id"]})
     for metric, column in (("system_state", "system_state"), ("otp_p95_seconds", "otp_p95_s"),
                            ("sync_lag_seconds", "sync_lag_s"),
@@ -116,24 +114,31 @@ def centre_status(centres: pl.DataFrame, polls: pl.DataFrame, latest: pl.DataFra
            .with_columns(pl.col("metric").str.strip_prefix("component_")
                          .str.strip_suffix("_state"))
            .group_by("centre_id").agg(pl.col("metric").sort().alias("bad_components")))
+    empty = pl.lit([], pl.List(pl.String))
     df = (centres.join(newest, left_on="id", right_on="centre_id", how="left")
           .join(wide, left_on="id", right_on="centre_id", how="left")
           .join(bad, left_on="id", right_on="centre_id", how="left")
-          .with_columns(pl.col("bad_components").fill_null(pl.lit([], pl.List(pl.String)))))
-    stale_before = _utc(now) - timedelta(seconds=stale_after_s)
-    degraded = ((pl.col("system_state") <= STATE_DEGRADED)
-                | (pl.col("bad_components").list.len() > 0)
-                | (pl.col("sync_lag_s") > thresholds.sync_lag_s)
-                | (pl.col("otp_p95_s") > thresholds.otp_p95_s)).fill_null(False)
+          .join(problems(gauges, policy), left_on="id", right_on="centre_id", how="left")
+          .with_columns(pl.col("bad_components").fill_null(empty),
+                        pl.col("problems").fill_null(empty)))
+    stale_before = _utc(now) - timedelta(seconds=policy.stale_after_s)
+    soft_down = (pl.col("system_state") == STATE_DOWN).fill_null(False) & policy.system_down
     status = (pl.when(pl.col("last_poll").is_null()).then(pl.lit(NO_DATA))
               .when(pl.col("last_poll") < stale_before).then(pl.lit(STALE))
               .when(~pl.col("poll_ok")).then(pl.lit(DOWN))
-              .when((pl.col("system_state") == STATE_DOWN).fill_null(False)).then(pl.lit(DOWN))
-              .when(degraded).then(pl.lit(DEGRADED))
+              .when(soft_down).then(pl.lit(DOWN))
+              .when(pl.col("problems").list.len() > 0).then(pl.lit(DEGRADED))
               .otherwise(pl.lit(OK)))
     return df.with_columns(status.alias("status"),
                            pl.lit(None, pl.Datetime("ms", "UTC")).alias("down_since"),
                            pl.lit(None, pl.Boolean).alias("since_window_start"))
+
+
+def with_alerts(status: pl.DataFrame, open_alerts: pl.DataFrame, policy: Policy
+                ) -> pl.DataFrame:
+    """`centre_status` rows with the centres' open alerts folded in
+    (`metrics.problems.with_alerts`)."""
+    return problems_mod.with_alerts(status, open_alerts, policy, DOWN, DEGRADED, OK)
 
 
 def attach_down_since(status: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
@@ -172,18 +177,20 @@ def down_since(samples: pl.DataFrame) -> pl.DataFrame:
 
 
 def lagging(status: pl.DataFrame, limit: int = 8) -> pl.DataFrame:
-    """The centres that need attention first, most urgent first; `ok` centres never appear.
+    """The centres that need attention, worst first; `ok` centres never appear.
 
-    Down (longest first), then stale (oldest data first), then degraded (worst
-    sync lag, then most overdue dossiers, then slowest OTP), then no data.
+    Down (longest first), then stale (oldest data first), then degraded (most severe
+    problem first — critical before warning —, then the longest-open alert, then worst
+    sync lag, most overdue dossiers, slowest OTP), then no data.
     """
     time_key = (pl.when(pl.col("status") == DOWN).then(pl.col("down_since"))
-                .when(pl.col("status") == STALE).then(pl.col("last_poll")))
+                .when(pl.col("status") == STALE).then(pl.col("last_poll"))
+                .otherwise(pl.col("problem_since")))
     return (status.filter(pl.col("status") != OK)
             .with_columns(pl.col("status").replace_strict(SEVERITY).alias("_rank"),
                           time_key.alias("_t"))
-            .sort(["_rank", "_t", "sync_lag_s", "overdue", "otp_p95_s"],
-                  descending=[False, False, True, True, True], nulls_last=True)
+            .sort(["_rank", "problem_rank", "_t", "sync_lag_s", "overdue", "otp_p95_s"],
+                  descending=[False, False, False, True, True, True], nulls_last=True)
             .drop("_rank", "_t").head(limit))
 
 
@@ -196,7 +203,7 @@ class Kpis:
     received: int | None
     resolved: int | None
     late: int | None
-    on_time_rate: float | None  # resolved on time ÷ resolved, today
+    on_time_rate: float | None  # kpi.plain_on_time of today: (resolved − late) ÷ resolved
     overdue: int | None  # open past their deadline now (fresh centres)
     otp_p95_median_s: float | None  # median over fresh answering centres
     otp_p95_worst_s: float | None
@@ -223,9 +230,7 @@ def kpis(status: pl.DataFrame, today: dict[str, float]) -> Kpis:
     received = today.get("dossiers_received_total")
     resolved = today.get("dossiers_resolved_total")
     late = today.get("dossiers_resolved_late_total")
-    on_time = None
-    if resolved and late is not None:
-        on_time = (resolved - late) / resolved
+    on_time = plain_on_time(resolved, late)
     otps = fresh["otp_p95_s"].drop_nulls().to_list()
     overdue = fresh["overdue"].drop_nulls()
     otp_worst, otp_centre = _worst(fresh, "otp_p95_s")

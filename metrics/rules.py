@@ -26,12 +26,15 @@ from config.alerts import (
     Stale,
     Threshold,
 )
+from metrics.catalogue import STATE_DOWN
 
 SKIPPED = Reason.SKIPPED.value
+SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down
 # A failed poll's reason in the words of the Vietnamese summaries (templates fill {cause}).
 REASON_WORDS = {Reason.TIMEOUT: "quá thời gian chờ", Reason.REFUSED: "từ chối kết nối",
                 Reason.HTTP_STATUS: "lỗi HTTP", Reason.BAD_PAYLOAD: "dữ liệu không đọc được",
-                Reason.TOO_LARGE: "dữ liệu quá lớn"}
+                Reason.TOO_LARGE: "dữ liệu quá lớn",
+                SYSTEM_DOWN: "hệ thống của trung tâm tự báo ngừng hoạt động"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class Window:
     """What the engine read from the store for one evaluation (all int ms UTC).
 
     centres: id, name, province_code, province_name.
-    polls: centre_id, ts, ok, reason, detail — every poll in the longest poll window.
+    polls: centre_id, ts, ok, reason, detail (and system_down: the centre's own system
+      reported down at that poll, see `mark_system_down`) — every poll in the longest
+      poll window.
     latest: centre_id, metric, label, ts, value — newest sample per series (now).
     earlier: window_s → newest samples at now − window_s (growth rules).
     observed: centre_id, ts — each centre's newest poll that was not `skipped`.
@@ -65,6 +70,9 @@ class Hit:
     summary: str
     centre_id: str | None = None
     province_code: int | None = None
+    # False: the condition is seen but not yet confirmed (one failed poll of `count`): the
+    # alert is pending and does not fire on this evaluation, whatever its `for`.
+    confirmed: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,14 @@ def fingerprint(rule: str, centre_id: str | None = None, province_code: int | No
     if province_code is not None:
         return f"{rule}/p{province_code}"
     return rule
+
+
+INCIDENT_PREFIX = "incident:"
+
+
+def incident_fingerprint(rule: str, province_code: int) -> str:
+    """`incident:rule/p<province>`: a shared-cause incident (metrics.alerts.incidents)."""
+    return INCIDENT_PREFIX + fingerprint(rule, province_code=province_code)
 
 
 class _Centres:
@@ -106,9 +122,36 @@ def _poll_cause(reason: str | None, detail: str | None) -> str:
     return f"{words} ({detail})" if detail else words
 
 
+def mark_system_down(polls: pl.DataFrame, system_state: pl.DataFrame) -> pl.DataFrame:
+    """`polls` with `system_down`: True where the centre's own system reported itself down
+    (a `system_state` sample of 0 taken at that poll), else False."""
+    down = (system_state.filter((pl.col("metric") == "system_state")
+                                & (pl.col("value") == STATE_DOWN))
+            .select("centre_id", "ts").unique().with_columns(pl.lit(True).alias("system_down")))
+    if polls.is_empty():
+        return polls.with_columns(pl.lit(False).alias("system_down"))
+    return (polls.join(down, on=["centre_id", "ts"], how="left")
+            .with_columns(pl.col("system_down").fill_null(False)))
+
+
+def soft_down_as_failed(polls: pl.DataFrame) -> pl.DataFrame:
+    """`polls` (with `system_down`, see `mark_system_down`) where a poll in which the centre
+    reported its own system down counts as failed, reason `system_down`: the outage runs
+    of the briefing and the commune page, and availability, treat it as the alerts do."""
+    if "system_down" not in polls.columns or polls.is_empty():
+        return polls
+    soft = pl.col("system_down") & pl.col("ok")
+    return polls.with_columns(pl.when(soft).then(pl.lit(False)).otherwise(pl.col("ok"))
+                              .alias("ok"),
+                              pl.when(soft).then(pl.lit(SYSTEM_DOWN)).otherwise(pl.col("reason"))
+                              .alias("reason"),
+                              pl.when(soft).then(pl.lit("")).otherwise(pl.col("detail"))
+                              .alias("detail"))
+
+
 def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
          centre_id: str | None = None, province_code: int | None = None,
-         **extra: Any) -> Hit:
+         confirmed: bool = True, **extra: Any) -> Hit:
     base = info.fields(centre_id, province_code)
     code = base["province_code"]
     code = code if isinstance(code, int) else province_code
@@ -120,35 +163,41 @@ def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,
     if code is not None:
         labels["province_code"] = str(code)
     fp = fingerprint(rule.name, centre_id, None if centre_id else province_code)
-    return Hit(fp, labels, value, cause, rule.summary.format(**fields), centre_id, code)
+    return Hit(fp, labels, value, cause, rule.summary.format(**fields), centre_id, code,
+               confirmed)
 
 
 def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centres) -> Evaluation:
     hits, observed = [], set()
     if w.polls.is_empty():
         return Evaluation(rule.name, (), frozenset())
-    polls = (w.polls.filter((pl.col("ts") >= now - int(c.window_s * 1000))
-                            & (pl.col("reason").fill_null("") != SKIPPED))
+    polls = w.polls if "system_down" in w.polls.columns else w.polls.with_columns(
+        pl.lit(False).alias("system_down"))
+    polls = (polls.filter((pl.col("ts") >= now - int(c.window_s * 1000))
+                          & (pl.col("reason").fill_null("") != SKIPPED))
              .sort(["centre_id", "ts"], descending=[False, True])
              .group_by("centre_id", maintain_order=True)
-             .agg(pl.col("ok"), pl.col("reason"), pl.col("detail")))
-    for cid, oks, reasons, details in polls.iter_rows():
+             .agg(pl.col("ok"), pl.col("reason"), pl.col("detail"), pl.col("system_down")))
+    for cid, oks, reasons, details, softs in polls.iter_rows():
         fp = fingerprint(rule.name, cid)
         failures, oks_in_row, first = 0, 0, None
-        for ok, reason, detail in zip(oks, reasons, details, strict=True):
-            if ok:
+        for ok, reason, detail, soft in zip(oks, reasons, details, softs, strict=True):
+            soft = bool(soft) and c.system_down
+            if ok and not soft:
                 if failures:
                     break
                 oks_in_row += 1
                 continue
             if oks_in_row:
                 break
-            failures += 2 if CONFIRMED_MARK in (detail or "") else 1
-            first = first or (reason, detail)
-        if failures >= c.count:
+            sure = soft or CONFIRMED_MARK in (detail or "")
+            failures += c.count if sure else 1
+            first = first or ((SYSTEM_DOWN, "") if soft and ok else (reason, detail))
+        if failures:
             cause = _poll_cause(*first) if first else "failed"
             hits.append(_hit(rule, info, float(failures), cause, centre_id=cid,
-                             failures=failures, reason=first[0] if first else ""))
+                             confirmed=failures >= c.count, failures=failures,
+                             reason=first[0] if first else ""))
             observed.add(fp)
         elif oks_in_row >= c.recover_after:
             observed.add(fp)
@@ -226,28 +275,34 @@ def _growth(rule: Rule, c: Growth, w: Window, now: int, info: _Centres) -> Evalu
 
 
 def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluation:
-    after = int(c.after_s * 1000)
+    after = int(_seconds(c.after_s) * 1000)
     if w.newest_poll_ms is None or now - w.newest_poll_ms > after:
         return Evaluation(rule.name, (), frozenset())  # the collector is silent: not ours
     seen = {} if w.observed.is_empty() else dict(w.observed.select("centre_id", "ts").iter_rows())
     hits = []
-    for cid in sorted(info.rows):
-        last = seen.get(cid)
-        silent_ms = now - last if last is not None else int(c.lookback_s * 1000)
-        if silent_ms > after:
-            cause = (f"no poll answered or failed since {silent_ms / 1000:.0f} s" if last
-                     else f"no poll in the last {c.lookback_s / 3600:g} h")
-            hits.append(_hit(rule, info, silent_ms / 1000, cause, centre_id=cid,
-                             silent_min=silent_ms / 60_000))
+    for cid in sorted(seen):
+        silent_ms = now - seen[cid]
+        if cid in info.rows and silent_ms > after:
+            hits.append(_hit(rule, info, silent_ms / 1000,
+                             f"no poll answered or failed since {silent_ms / 1000:.0f} s",
+                             centre_id=cid, silent_min=silent_ms / 60_000))
+    # A centre not observed within the lookback has no data yet: neither stale nor fresh.
     return Evaluation(rule.name, tuple(hits),
-                      frozenset(fingerprint(rule.name, cid) for cid in info.rows))
+                      frozenset(fingerprint(rule.name, cid) for cid in seen if cid in info.rows))
+
+
+def _seconds(after_s: float | None) -> float:
+    if after_s is None:
+        raise ValueError("an interval-relative threshold was not resolved: load the rules "
+                         "with `load_alerts(interval_s=…)` or `AlertsConfig.for_interval`")
+    return after_s
 
 
 def _collector_silent(rule: Rule, c: CollectorSilent, w: Window, now: int,
                       info: _Centres) -> Evaluation:
     fp = fingerprint(rule.name)
     silent_s = float("inf") if w.newest_poll_ms is None else (now - w.newest_poll_ms) / 1000
-    if silent_s <= c.after_s:
+    if silent_s <= _seconds(c.after_s):
         return Evaluation(rule.name, (), frozenset({fp}))
     cause = "no poll ever stored" if w.newest_poll_ms is None else f"last poll {silent_s:.0f} s ago"
     return Evaluation(rule.name, (_hit(rule, info, silent_s, cause, silent_s=silent_s),),

@@ -21,7 +21,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from collectors.base import ProbeResult
+from collectors.base import ProbeResult, Reason
 from config.registry import Centre
 from metrics import current, dialects, rollups, settled, today_read
 from metrics import today as today_
@@ -250,9 +250,13 @@ class Store:
         return frame(self._rows(stmt), SAMPLE_SCHEMA)
 
     def latest_polls(
-        self, centre_ids: Sequence[str] | None = None, at: datetime | None = None
+        self,
+        centre_ids: Sequence[str] | None = None,
+        at: datetime | None = None,
+        observed: bool = False,
     ) -> pl.DataFrame:
-        """The newest poll per centre at or before `at` (default now); polls' columns."""
+        """The newest poll per centre at or before `at` (default now); polls' columns.
+        `observed`: the newest poll that observed the centre (not `skipped`)."""
         joined, x = dialects.newest_join(
             self.dialect,
             centres,
@@ -261,6 +265,8 @@ class Store:
             "centre_id",
             None,
             to_ms(at or self._clock()),
+            where=(lambda t: [sa.or_(t.c.reason.is_(None), t.c.reason != Reason.SKIPPED.value)])
+            if observed else None,
         )
         stmt = (
             sa.select(*(x[name] for name in POLL_COLUMNS))

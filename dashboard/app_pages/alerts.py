@@ -3,7 +3,10 @@ filters and pages, time to recover per centre, failed notification deliveries.
 
 Acknowledge and silence appear only when the signed-in person's role allows
 them (`auth.may_act` over config/alerts.yaml `permissions`), never for a
-leader and never in kiosk mode; the wall display never has them. Everything
+leader and never in kiosk mode; the wall display never has them. No alert is
+preselected; a critical one asks for confirmation naming its centre; after an
+action the form is cleared and the alert acted on stays selected. Every
+list says who acknowledged (with the note) and which silence mutes it. Everything
 shown is within the person's scope. The alert engine writes the tables; this
 page reads them and calls the engine's actions (which audit them). The history is
 filtered and paged in the database (`data_alerts.history_page`): one page is read.
@@ -28,6 +31,10 @@ SILENCE_HOURS = (1, 4, 24)
 FLASH = "alerts-done"  # one message after an action's rerun (popped when shown)
 PAGE = "alerts-page"  # the history page shown (from 1)
 PAGE_OF = "alerts-page-of"  # the period and filters that page belongs to
+PICK, NOTE, HOURS = "alerts-act-pick", "alerts-act-note", "alerts-act-hours"  # the form
+KEEP = "alerts-act-keep"  # the alert acted on: selected again after the rerun
+CLEAR = "alerts-act-clear"  # after an action the note and duration start afresh
+CONFIRM = "alerts-act-confirm"  # an action on a critical alert awaiting confirmation
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -70,12 +77,79 @@ try:
     outbox = data_alerts.failed_deliveries(url, scope=who.scope)
 except (sa.exc.SQLAlchemyError, OSError) as exc:
     no_db(exc)
-lists = alert_stats.split(alert_stats.board(period.open, now))
+lists = alert_stats.split(alert_stats.fold_incidents(alert_stats.board(period.open, now)))
+causes = data_alerts.incident_causes(tr.lang)  # an incident's likely cause in this language
 counts = period.overview.counts
 
 
+def centre_of(row: dict) -> str:
+    return row.get("centre") or row["centre_id"] or tr("wall2.alerts.whole")
+
+
+def perform(action: dict, row: dict, alerts_cfg) -> None:
+    """Do `action` (acknowledge or silence `row`) through the engine's actions; on success
+    rerun with the form cleared, the same alert selected and a message naming it."""
+    db, when = data.store(url), to_ms(datetime.now(UTC))
+    centre = components.md_text(centre_of(row))
+    try:
+        if action["kind"] == "ack":
+            actions.acknowledge(db, alerts_cfg, row["id"], user=action["user"], role=who.role,
+                                note=action["note"], now=when)
+            done = tr("alerts.act.acked", id=row["id"], centre=centre)
+        else:
+            actions.silence(db, alerts_cfg, user=action["user"], role=who.role,
+                            reason=action["note"] or tr("alerts.act.silence"),
+                            ends_at=when + action["hours"] * 3_600_000, rule=row["rule"],
+                            centre_id=row["centre_id"], now=when,
+                            # a province alert or incident: its province only, not everywhere
+                            labels=None if row["centre_id"] or row["province_code"] is None
+                            else {"province_code": str(row["province_code"])})
+            done = tr("alerts.act.silenced", id=row["id"], centre=centre, hours=action["hours"])
+    except (ValueError, PermissionError, KeyError) as exc:
+        st.error(tr("alerts.act.refused", error=components.md_text(exc)))
+        return
+    # Show the change at once: forget the 2-s freshness key, redraw, say what was done.
+    data.alerts_version.clear()
+    st.session_state[FLASH] = done
+    st.session_state[KEEP] = row["id"]
+    st.session_state[CLEAR] = True
+    st.rerun()
+
+
+def confirm(rows: dict[int, dict], alerts_cfg) -> None:
+    """The action on a critical alert waiting for its confirmation, naming the centre."""
+    action = st.session_state.get(CONFIRM)
+    if action is None:
+        return
+    row = rows.get(action["id"])
+    if row is None:  # resolved meanwhile (or out of the list)
+        st.session_state.pop(CONFIRM, None)
+        st.warning(tr("alerts.act.gone", id=action["id"]))
+        return
+    centre = components.md_text(centre_of(row))
+    words = {"id": row["id"], "centre": centre, "summary": components.md_text(row["summary"]),
+             "rule": components.md_text(row["rule"]), "hours": action["hours"],
+             "severity": components.md_text(components.severity_text(row["severity"], tr))}
+    with st.container(border=True, key="alerts-confirm"):
+        st.warning(tr(f"alerts.confirm.{'ack' if action['kind'] == 'ack' else 'silence'}",
+                      **words))
+        yes, no = st.columns(2)
+        label = "alerts.confirm.yes_ack" if action["kind"] == "ack" else \
+            "alerts.confirm.yes_silence"
+        if yes.button(tr(label, centre=centre), type="primary", key="alerts-confirm-yes"):
+            st.session_state.pop(CONFIRM, None)
+            perform(action, row, alerts_cfg)
+        if no.button(tr("alerts.confirm.no"), key="alerts-confirm-no"):
+            st.session_state.pop(CONFIRM, None)
+            st.rerun()
+
+
 def act(open_alerts: list[dict]) -> None:
-    """Acknowledge / silence one open alert through the engine's actions (role-gated)."""
+    """Acknowledge / silence one open alert through the engine's actions (role-gated).
+
+    Nothing is preselected; after an action the note and duration are cleared and the
+    alert acted on stays selected. Acting on a critical alert asks for confirmation
+    naming its centre (`alert_stats.needs_confirmation`)."""
     if kiosk or not open_alerts:
         return
     try:
@@ -91,14 +165,23 @@ def act(open_alerts: list[dict]) -> None:
         return
     st.subheader(tr("alerts.act.title"))
     rows = {row["id"]: row for row in open_alerts}
+    if (keep := st.session_state.pop(KEEP, None)) in rows:
+        st.session_state[PICK] = keep
+    elif st.session_state.get(PICK) not in rows:
+        st.session_state.pop(PICK, None)
+    if st.session_state.pop(CLEAR, False):
+        st.session_state[NOTE] = ""
+        st.session_state.pop(HOURS, None)
+    confirm(rows, alerts_cfg)
     with st.form("alerts-act", border=True):
-        alert_id = st.selectbox(tr("alerts.act.pick"), list(rows),
-                                format_func=lambda i: av.option_label(rows[i], tr))
+        alert_id = st.selectbox(tr("alerts.act.pick"), list(rows), index=None, key=PICK,
+                                placeholder=tr("alerts.act.placeholder"),
+                                format_func=lambda i: av.option_label(rows[i], tr, causes))
         # Signed in: the person is known. Without sign-in (auth: none) they say who they are.
         user = who.username if who.method != auth.NONE else st.text_input(
-            tr("alerts.act.user"), max_chars=80)
-        note = st.text_input(tr("alerts.act.note"), max_chars=300)
-        hours = st.selectbox(tr("alerts.act.silence_for"), SILENCE_HOURS,
+            tr("alerts.act.user"), max_chars=80, key="alerts-act-user")
+        note = st.text_input(tr("alerts.act.note"), max_chars=300, key=NOTE)
+        hours = st.selectbox(tr("alerts.act.silence_for"), SILENCE_HOURS, key=HOURS,
                              format_func=lambda n: tr("alerts.act.hours", n=n))
         left, right = st.columns(2)
         ack = left.form_submit_button(tr("alerts.act.ack"), disabled=not may_ack,
@@ -107,43 +190,37 @@ def act(open_alerts: list[dict]) -> None:
                                         key="alerts-silence")
     if not (ack or mute):
         return
+    if alert_id is None:
+        st.warning(tr("alerts.act.need_pick"))
+        return
     if not user.strip():
         st.warning(tr("alerts.act.need_user"))
         return
-    db, when, row = data.store(url), to_ms(datetime.now(UTC)), rows[alert_id]
-    try:
-        if ack:
-            actions.acknowledge(db, alerts_cfg, alert_id, user=user, role=who.role,
-                                note=note.strip(), now=when)
-            done = tr("alerts.act.acked", id=alert_id)
-        else:
-            actions.silence(db, alerts_cfg, user=user, role=who.role,
-                            reason=note.strip() or tr("alerts.act.silence"),
-                            ends_at=when + hours * 3_600_000, rule=row["rule"],
-                            centre_id=row["centre_id"], now=when)
-            done = tr("alerts.act.silenced", id=alert_id, hours=hours)
-    except (ValueError, PermissionError, KeyError) as exc:
-        st.error(tr("alerts.act.refused", error=components.md_text(exc)))
-        return
-    # Show the change at once: forget the 2-s freshness key, redraw, say what was done.
-    data.alerts_version.clear()
-    st.session_state[FLASH] = done
-    st.rerun()
+    action = {"kind": "ack" if ack else "silence", "id": alert_id, "user": user,
+              "note": note.strip(), "hours": hours}
+    row = rows[alert_id]
+    if alert_stats.needs_confirmation(row["severity"]):
+        st.session_state[CONFIRM] = action  # asked above the form on the rerun
+        st.rerun()
+    st.session_state.pop(CONFIRM, None)
+    perform(action, row, alerts_cfg)
 
 
 active, acked = lists["active"], lists["acknowledged"]
-st.subheader(tr("alerts.active", n=counts["active"]))
+st.subheader(tr("alerts.active", n=active.height))  # an incident and its centres: one row
 if active.is_empty():
     st.success(tr("alerts.active.none"))
 else:
-    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS), hide_index=True)
+    st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, causes=causes, now=now),
+                 hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
 
-st.subheader(tr("alerts.acked", n=counts["acknowledged"]))
+st.subheader(tr("alerts.acked", n=acked.height))
 if acked.is_empty():
     st.caption(tr("alerts.acked.none"))
 else:
-    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS), hide_index=True)
+    st.dataframe(av.alerts_table(acked, tr, tz, av.ACKED_COLUMNS, causes=causes, now=now),
+                 hide_index=True)
 
 st.subheader(tr("alerts.history"))
 cols = st.columns(4)
@@ -179,7 +256,8 @@ if shown.is_empty():
     table.caption(tr("alerts.history.none"))
 else:
     table.dataframe(av.alerts_table(alert_stats.timing(shown, now), tr, tz,
-                                    av.RESOLVED_COLUMNS), hide_index=True)
+                                    av.RESOLVED_COLUMNS, causes=causes, now=now),
+                    hide_index=True)
 if pages > 1:
     nav, where = st.columns([1, 4], vertical_alignment="bottom")
     page = nav.number_input(tr("alerts.page"), min_value=1, max_value=pages, step=1, key=PAGE)
@@ -195,7 +273,7 @@ if ttr.is_empty():
     st.caption(tr("alerts.ttr.none"))
 else:
     st.dataframe(av.ttr_table(ttr, {k: v for k, v in names.items() if k and v}, tr),
-                 hide_index=True)
+                      hide_index=True)
 
 if outbox is None:  # not kept per centre: only a national scope sees the outbox
     st.stop()

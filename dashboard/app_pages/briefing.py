@@ -12,7 +12,16 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_briefing, fmt, i18n, report, signin
+from dashboard import (
+    components,
+    data,
+    data_availability,
+    data_briefing,
+    fmt,
+    i18n,
+    report,
+    signin,
+)
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -95,3 +104,6 @@ st.subheader(tr("briefing.sec.centres"))
 rate = tr("briefing.col.on_time_rate")
 st.dataframe(report.centre_table(b, tr), hide_index=True, column_config={
     rate: st.column_config.NumberColumn(rate, format="percent")})
+if b.availability_end is not None:
+    st.caption(tr("avail.help", t=fmt.date_time(b.availability_end, tz),
+                  hold=fmt.duration(data_availability.hold_s(cfg), lang)))

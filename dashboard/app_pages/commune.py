@@ -14,10 +14,11 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import commune_charts as charts
 from dashboard import (
+    availability_view,
     components,
     data,
+    data_availability,
     data_commune,
     data_gaps,
     fmt,
@@ -26,6 +27,7 @@ from dashboard import (
     search,
     signin,
 )
+from dashboard import commune_charts as charts
 from metrics import drilldown as d
 from metrics import queries as q
 from metrics.records import from_ms
@@ -114,6 +116,16 @@ def render_states(view: data_commune.CommuneView, now: datetime) -> None:
         colour = STATE_COLOURS.get(state.value, "gray") if state.current else "gray"
         col.metric(name, tr(f"commune.word.{state.word}"), delta, delta_color=colour,
                    delta_arrow="off", border=True)
+
+
+def render_availability(avail: pl.DataFrame, end: datetime) -> None:
+    """The centre's availability over the 24 h to `end`, its time without data apart."""
+    row = avail.row(0, named=True) if avail.height else None
+    value, detail = availability_view.line(row, tr)
+    cell = st.columns(4)[0]  # as wide as a state tile
+    cell.metric(tr("avail.title"), value, detail, delta_color="off", delta_arrow="off",
+                border=True, help=tr("avail.help", t=fmt.date_time(end, tz),
+                                     hold=fmt.duration(data_availability.hold_s(cfg), lang)))
 
 
 def render_today(today: Today, now: datetime) -> None:
@@ -258,6 +270,9 @@ def page() -> None:
                                          scope=who.scope)
         today = data_commune.today(cfg, centre, now, scope=who.scope, replay=at is not None)
         lost = data_gaps.centre_gaps(cfg, centre["id"], start, end, scope=who.scope)
+        avail_end = data_availability.window_end(now, data.newest_ms(url))
+        avail = data_availability.availability_24h(cfg, avail_end, scope=who.scope,
+                                                   centre_id=centre["id"])
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("commune.no_db", error=type(exc).__name__))
         return
@@ -274,6 +289,7 @@ def page() -> None:
                 line += f" ({view.last_poll_detail[:200]})"
         st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
+    render_availability(avail, avail_end)
     render_today(today, now)
     if view.has_data:
         render_charts(view)

@@ -14,7 +14,17 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_finder, finder_view, fmt, i18n, search, signin
+from dashboard import (
+    components,
+    data,
+    data_finder,
+    finder_view,
+    fmt,
+    i18n,
+    problem_words,
+    search,
+    signin,
+)
 from metrics import lagging
 
 cfg = data.settings()
@@ -25,9 +35,14 @@ who = signin.require()  # the table and its CSV hold only centres in who.scope
 
 
 def edit_rules(defaults: list[lagging.Rule]) -> list[lagging.Rule]:
-    """The visible rules: each can be switched off or given another threshold (this session)."""
+    """The visible rules: the alert rules' problem thresholds as they are (config/alerts.yaml,
+    the same for every page and alert), then the service-level rules, each of which can be
+    switched off or given another threshold (this session)."""
     rules = []
     with st.expander(tr("finder.rules"), expanded=True):
+        st.caption(tr("finder.problems_help",
+                      conditions=" · ".join(problem_words.condition_text(c, tr)
+                                            for c in data.policy(cfg).conditions)))
         st.caption(tr("finder.rules_help"))
         for i, rule in enumerate(defaults):
             on, value = st.columns([1, 5], vertical_alignment="bottom")
@@ -92,12 +107,13 @@ def page() -> None:
     rules = edit_rules(lagging.rules_from(dash.lagging))
     evaluated = lagging.evaluate(table, rules)
     rows = lagging.select_rows(evaluated, **filters(table))
-    lagging_n = evaluated.filter(pl.col("broken").list.len() > 0).height
+    lagging_n = evaluated.filter(pl.col("lagging")).height
     st.caption(tr("finder.count", lagging=lagging_n, total=evaluated.height, shown=rows.height))
     if rows.is_empty():
         st.info(tr("finder.none"))
         return
-    shown = finder_view.display_table(rows, rules, tr)
+    problems = [components.why(r, tr, now, tz) for r in rows.iter_rows(named=True)]
+    shown = finder_view.display_table(rows, rules, tr, problems)
     link = tr("finder.col.link")
     st.dataframe(shown, hide_index=True, key="finder.table", column_config={
         link: st.column_config.LinkColumn(link, display_text=tr("finder.col.open"))})

@@ -9,7 +9,17 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import components, data, data_kpi, fmt, i18n, kpi_tables, signin
+from dashboard import (
+    components,
+    data,
+    data_availability,
+    data_kpi,
+    fmt,
+    i18n,
+    kpi_tables,
+    signin,
+)
+from metrics import kpi
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -69,10 +79,13 @@ for prow in view.provinces.iter_rows(named=True):
         if group.points is not None and group.assessed < group.max_points:
             partial = tr("kpi.group_partial", assessed=fmt.number(group.assessed, lang),
                          max=fmt.number(group.max_points, lang))
-        col.metric(f"{tr('kpi.group', n=n)} · {tr(f'kpi.group.{n}')}",
+        col.metric(kpi_tables.group_label(n, tr),
                    kpi_tables.group_text(group, tr), partial, delta_color="off",
                    delta_arrow="off", border=True)
     st.dataframe(kpi_tables.indicator_table(card, tr), hide_index=True)
+    st.caption(kpi_tables.on_time_note(prow, card, tr))
+    for code in sorted(kpi.ESTIMATED):
+        st.caption(kpi.estimate_rule(code, lang))
     st.markdown(f"**{tr('kpi.rules')}**")
     for s in card.scores.values():
         with st.expander(f"{s.code} {kpi_tables.name(s.code, lang)}: "
@@ -82,7 +95,10 @@ with st.expander(tr("kpi.not_measured")):
     st.text(tr("kpi.not_measured_text"))
 
 st.subheader(tr("kpi.communes"))
-st.dataframe(kpi_tables.centre_table(view.centres, view.centre_cards, tr), hide_index=True)
+st.dataframe(kpi_tables.centre_table(view.centres, view.centre_cards, tr, view.availability),
+             hide_index=True)
+st.caption(tr("avail.help", t=fmt.date_time(view.availability_end, tz),
+              hold=fmt.duration(data_availability.hold_s(cfg), lang)))
 names = dict(zip(view.centres["id"].to_list(), view.centres["name"].to_list(), strict=True))
 chosen = st.selectbox(tr("kpi.pick_centre"), list(names), format_func=names.__getitem__,
                       index=None, key="kpi-centre")

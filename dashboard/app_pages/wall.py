@@ -125,7 +125,8 @@ def live() -> None:
         board = data.wall_alerts(cfg, now, scope=scope, replay=replay,
                                  province=None if views else province)
         if views:
-            any_critical, critical_in = alert_stats.critical_provinces(board)
+            any_critical, critical_in = alert_stats.critical_provinces(
+                board.filter(board["state"] == "firing"))
             choice = pl_.choose(views, now, every_s, lambda v: any_critical if v.province is None
                                 else v.province in critical_in)
             province = choice.view.province
@@ -151,9 +152,9 @@ def live() -> None:
                                every=fmt.duration(every_s, tr.lang))
     head.caption(subtitle)
     with fresh:
-        if replay_at:
+        if replay_at:  # live, the banner above every page gives the data's age
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
-        components.render_freshness(view.newest, view.stale, now, tr, tz)
+            components.render_freshness(view.newest, view.stale, now, tr, tz)
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.held:
         st.error(tr("wall2.playlist.held"))

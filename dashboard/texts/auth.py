@@ -17,6 +17,10 @@ VI: dict[str, str] = {
     "auth.kiosk_invalid": "Liên kết màn hình này không hợp lệ hoặc đã bị thu hồi. Liên hệ "
                           "quản trị viên để được cấp liên kết mới.",
     "auth.no_db": "Không mở được cơ sở dữ liệu: {error}",
+    "auth.db_down": "Cơ sở dữ liệu không truy cập được (từ {since}, thử lại lần cuối lúc "
+                    "{at}). Bạn vẫn đăng nhập: trang tự thử lại mỗi {s} giây và tự mở lại "
+                    "khi cơ sở dữ liệu trả lời.",
+    "auth.rate_limited": "Quá nhiều lần đăng nhập từ địa chỉ này; thử lại sau {s} giây.",
     "auth.forbidden": "Tài khoản của bạn không được mở trang này.",
     "auth.signed_in": "{name} · {role} · {scope}",
     "auth.signed_out": "Đã đăng xuất.",
@@ -80,6 +84,10 @@ EN: dict[str, str] = {
     "auth.kiosk_invalid": "This display link is not valid or was revoked. Ask an "
                           "administrator for a new one.",
     "auth.no_db": "Cannot open the database: {error}",
+    "auth.db_down": "Database unreachable (since {since}, last tried at {at}). You are "
+                    "still signed in: this page retries every {s} s and reopens by itself "
+                    "when the database answers.",
+    "auth.rate_limited": "Too many sign-in attempts from this address; try again in {s} s.",
     "auth.forbidden": "Your account may not open this page.",
     "auth.signed_in": "{name} · {role} · {scope}",
     "auth.signed_out": "Signed out.",

@@ -10,10 +10,14 @@ VI: dict[str, str] = {
     "finder.replay": "Đang xem dữ liệu lúc {t}",
     "finder.no_centres": "Chưa có dữ liệu: chưa có trung tâm nào trong cơ sở dữ liệu.",
     "finder.rules": "Quy tắc xác định trung tâm chậm",
-    "finder.rules_help": "Một trung tâm vi phạm bất kỳ quy tắc nào đang bật được coi là chậm. "
-                         "Ngưỡng thay đổi ở đây chỉ áp dụng cho phiên này; ngưỡng mặc định "
-                         "nằm trong cấu hình (dashboard.lagging). Trung tâm không có số liệu "
-                         "không bị tính là vi phạm.",
+    "finder.problems_help": "Trung tâm có sự cố (ngừng, không có dữ liệu mới, suy giảm) được "
+                            "coi là chậm, theo đúng ngưỡng của quy tắc cảnh báo "
+                            "(config/alerts.yaml), như màn hình tổng quan và cảnh báo: "
+                            "{conditions}.",
+    "finder.rules_help": "Ngoài ra, trung tâm vi phạm quy tắc dịch vụ nào đang bật dưới đây "
+                         "cũng được coi là chậm. Ngưỡng thay đổi ở đây chỉ áp dụng cho phiên "
+                         "này; ngưỡng mặc định nằm trong cấu hình (dashboard.lagging). Trung "
+                         "tâm không có số liệu không bị tính là vi phạm.",
     "finder.rule_on": "Bật",
     "finder.below": "dưới",
     "finder.above": "trên",
@@ -21,8 +25,8 @@ VI: dict[str, str] = {
     "finder.kind": "Loại",
     "finder.search": "Tên trung tâm (có hoặc không dấu)",
     "finder.only_lagging": "Chỉ hiện trung tâm chậm",
-    "finder.count": "{lagging}/{total} trung tâm vi phạm ít nhất một quy tắc · đang hiện "
-                    "{shown}",
+    "finder.count": "{lagging}/{total} trung tâm có sự cố hoặc vi phạm quy tắc · đang hiện "
+                    "{shown} (nặng nhất trước)",
     "finder.none": "Không có trung tâm nào khớp bộ lọc.",
     "finder.export": "Tải CSV",
     "finder.file": "trung-tam-cham-{date}.csv",
@@ -34,6 +38,7 @@ VI: dict[str, str] = {
     "finder.col.kind": "Loại",
     "finder.col.status": "Trạng thái",
     "finder.col.broken": "Vi phạm quy tắc",
+    "finder.col.problems": "Sự cố",
     "finder.metric.on_time_rate_today": "Tỉ lệ đúng hạn hôm nay",
     "finder.metric.availability_24h": "Khả dụng 24 giờ",
     "finder.metric.sync_lag_s": "Trễ đồng bộ",
@@ -56,10 +61,13 @@ EN: dict[str, str] = {
     "finder.replay": "Showing the data as of {t}",
     "finder.no_centres": "No data yet: no centre is in the database.",
     "finder.rules": "Rules for a lagging centre",
-    "finder.rules_help": "A centre breaking any enabled rule counts as lagging. Thresholds "
-                         "changed here apply to this session only; the defaults are in the "
-                         "configuration (dashboard.lagging). A centre without a figure does "
-                         "not break the rule.",
+    "finder.problems_help": "A centre with a problem (down, no new data, degraded) counts as "
+                            "lagging, by the alert rules' own thresholds (config/alerts.yaml), "
+                            "as on the wall and in the alerts: {conditions}.",
+    "finder.rules_help": "A centre breaking any enabled service rule below counts as lagging "
+                         "too. Thresholds changed here apply to this session only; the "
+                         "defaults are in the configuration (dashboard.lagging). A centre "
+                         "without a figure does not break the rule.",
     "finder.rule_on": "On",
     "finder.below": "below",
     "finder.above": "above",
@@ -67,7 +75,8 @@ EN: dict[str, str] = {
     "finder.kind": "Type",
     "finder.search": "Centre name (with or without diacritics)",
     "finder.only_lagging": "Only lagging centres",
-    "finder.count": "{lagging}/{total} centres break at least one rule · showing {shown}",
+    "finder.count": "{lagging}/{total} centres have a problem or break a rule · showing "
+                    "{shown} (worst first)",
     "finder.none": "No centre matches the filters.",
     "finder.export": "Download CSV",
     "finder.file": "lagging-centres-{date}.csv",
@@ -79,6 +88,7 @@ EN: dict[str, str] = {
     "finder.col.kind": "Type",
     "finder.col.status": "Status",
     "finder.col.broken": "Rules broken",
+    "finder.col.problems": "Problems",
     "finder.metric.on_time_rate_today": "On-time rate today",
     "finder.metric.availability_24h": "Availability 24 h",
     "finder.metric.sync_lag_s": "Sync lag",

@@ -41,6 +41,11 @@ VI: dict[str, str] = {
     "kpi.communes": "Theo trung tâm",
     "kpi.pick_centre": "Xem cách tính của trung tâm",
     "kpi.rules": "Cách tính",
+    "kpi.on_time_vs_wall": "Chỉ số 2.1 ({v21}) theo QĐ 766 = (đúng hạn − hồ sơ yêu cầu bổ "
+                           "sung quá một lần) ÷ đã giải quyết: {multi} hồ sơ bổ sung quá một "
+                           "lần tính là trễ hạn. «Tỉ lệ đúng hạn» trên Màn hình tổng quan = "
+                           "(đã giải quyết − trễ hạn) ÷ đã giải quyết, không trừ các hồ sơ đó; "
+                           "với số liệu của kỳ này là {wall}.",
     "kpi.not_measured": "Chưa đo được",
     "kpi.not_measured_text": "Các chỉ số khác của từng nhóm (công khai thủ tục, khảo sát hài "
                              "lòng, …) không tính được từ số liệu trung tâm gửi về nên không "
@@ -89,6 +94,11 @@ EN: dict[str, str] = {
     "kpi.communes": "Per centre",
     "kpi.pick_centre": "Show the rules for centre",
     "kpi.rules": "How it is computed",
+    "kpi.on_time_vs_wall": "Indicator 2.1 ({v21}) per Decision 766 = (on time − dossiers "
+                           "asked for supplements more than once) ÷ resolved: those {multi} "
+                           "dossiers count as late. The wall's \"On-time rate\" = (resolved − "
+                           "late) ÷ resolved and does not count them; over this period's "
+                           "figures it is {wall}.",
     "kpi.not_measured": "Not measured",
     "kpi.not_measured_text": "Each group's other indicators (publishing procedures, "
                              "satisfaction surveys, …) cannot be computed from what centres "

@@ -4,6 +4,9 @@ Roles allowed to act come from `permissions` in config/alerts.yaml
 (`acknowledge: [tech, ioc_staff]`, `silence: [tech]`); any other role (the wall
 display's, for one) gets `PermissionError` naming the role and the action. Every action
 is recorded as an alert event with who did it, and in the audit log (same transaction).
+Acknowledging or silencing a firing alert whose channels were told of it queues an
+"acknowledged" / "silenced" notice to those channels (the outbox, same transaction) naming
+who acted, the note, and until when it is silenced; the collector's dispatcher sends it.
 Times are int ms UTC (`now` defaults to the system clock). The dashboard's alerts page
 calls these; see docs/alerts.md.
 """
@@ -20,6 +23,7 @@ import sqlalchemy as sa
 from config.alerts import AlertsConfig
 from metrics import audit, dialects
 from metrics import schema as t
+from metrics.alerts import lifecycle as lc
 from metrics.alerts.lifecycle import AlertState, Silence
 from metrics.store import Store
 
@@ -76,6 +80,7 @@ def acknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, ro
         _alert_event(conn, alert_id, now, "acknowledged", user, note or f"role {role}")
         audit.record_in(conn, "acknowledge", actor=user, role=role, target=str(alert_id),
                         detail=note, now=now)
+        _tell_channels(conn, cfg, [alert_id], "acknowledged", now)
 
 
 def unacknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, role: str,
@@ -125,9 +130,12 @@ def silence(store: Store, cfg: AlertsConfig, *, user: str, role: str, reason: st
             starts_at=starts_at, ends_at=ends_at, created_by=user, reason=reason[:2000],
             created_at=now).returning(s.c.id)).scalar_one()
         silence_ = Silence(sid, matchers, starts_at, ends_at, user, reason)
-        for alert_id in _open_matching(conn, silence_):
+        matching = _open_matching(conn, silence_)
+        for alert_id in matching:
             _alert_event(conn, alert_id, now, "silenced", user,
                          f"silence {sid} until {ends_at}: {reason}")
+        if starts_at <= now:
+            _tell_channels(conn, cfg, matching, "silenced", now)
         audit.record_in(conn, "silence", actor=user, role=role, target=f"silence {sid}",
                         detail=f"{json.dumps(matchers, ensure_ascii=False, sort_keys=True)} "
                                f"until {ends_at}: {reason}", now=now)
@@ -160,6 +168,34 @@ def _open_matching(conn: sa.Connection, silence_: Silence) -> list[int]:
         if silence_.matches(probe):
             out.append(r.id)
     return out
+
+
+def _tell_channels(conn: sa.Connection, cfg: AlertsConfig, alert_ids: list[int], status: str,
+                   now: int) -> None:
+    """Queue a `status` notice ("acknowledged" / "silenced") of the alerts among `alert_ids`
+    that are firing and were notified, to the channels their route names, grouped as the
+    engine groups (one message per channel and group)."""
+    from metrics.alerts.engine import load_alerts_by_id, load_silences, outbox_row
+
+    told = [a for a in load_alerts_by_id(conn, alert_ids)
+            if a.state == "firing" and a.last_notified is not None]
+    if not told:
+        return
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, a in enumerate(told):
+        for channel in lc.route(cfg, a.labels):
+            groups.setdefault((channel, lc.group_key(cfg, a.labels)), []).append(i)
+    c = t.centres
+    ids = {a.centre_id for a in told if a.centre_id}
+    provinces = {a.province_code for a in told if a.province_code is not None}
+    rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.province_code, c.c.province_name)
+                        .where(sa.or_(c.c.id.in_(sorted(ids)),
+                                       c.c.province_code.in_(sorted(provinces))))).all()
+    names = ({r.id: r.name for r in rows}, {r.province_code: r.province_name for r in rows})
+    silences = load_silences(conn, now)
+    outgoing = [lc.Outgoing(ch, key, status, tuple(idx)) for (ch, key), idx in groups.items()]
+    conn.execute(t.notifications.insert(),
+                 [outbox_row(o, told, names, now, silences) for o in outgoing])
 
 
 def active_silences(store: Store, now: int | None = None) -> list[Silence]:

@@ -132,7 +132,7 @@ def run_alerts_bench(args: Any, settings: Settings) -> dict[str, Any]:
                 "workers": 1, "concurrency": 64})})
         with (HttpSink() as sink, tempfile.TemporaryDirectory() as tmp,
               Store.open(f"sqlite:///{Path(tmp) / 'alerts-bench.db'}") as store):
-            shipped = load_alerts()
+            shipped = load_alerts(interval_s=INTERVAL_S)
             cfg = shipped.model_copy(update={
                 "channels": {"bench": shipped.channels.get("ioc-webhook").model_copy(
                     update={"url": sink.url, "url_env": None})},

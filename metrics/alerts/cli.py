@@ -72,7 +72,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from metrics.alerts import actions
     from metrics.store import Store
 
-    cfg = load_alerts(alerts_path(args.config))
+    cfg = load_alerts(alerts_path(args.config), interval_s=settings.collector.interval_s)
     command = args.alerts_command
     # These two run before the store is opened.
     if command == "test-notify":

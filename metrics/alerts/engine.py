@@ -8,11 +8,13 @@ together, so a restart neither loses a notice nor sends one twice; concurrent en
 (the collector's and `ioc alerts evaluate --watch`) are serialised by that transaction
 (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock).
 
-`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`: a row is
-claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
+`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`, each channel
+on its own thread (its rows in order), so a hanging receiver delays no other channel: a row
+is claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
 `notify_failed` event and its next attempt after the channel's exponential backoff —
-never dropped. As a collector observer (`after_cycle`) the engine evaluates after each
-cycle's write and wakes its dispatcher thread.
+never dropped. Every attempt of a row carries the same idempotency key
+(`notification_key`). As a collector observer (`after_cycle`) the engine evaluates after
+each cycle's write and wakes its dispatcher thread, which starts a lane per channel.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,8 +48,9 @@ from config.alerts import (
 from config.channels import backoff_delay
 from metrics import dialects
 from metrics import schema as t
+from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
-from metrics.rules import Window, evaluate
+from metrics.rules import Window, evaluate, mark_system_down
 from metrics.store import Store
 
 log = logging.getLogger("ioc.alerts")
@@ -76,6 +80,7 @@ class AlertEngine:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -92,8 +97,11 @@ class AlertEngine:
         conds = [r.condition for r in rules]
         poll_s = max((c.window_s for c in conds if isinstance(c, FailedPolls | ProvinceDown)),
                      default=0)
-        polls = (self.store.polls(at - timedelta(seconds=poll_s), at) if poll_s
-                 else pl.DataFrame())
+        polls = pl.DataFrame()
+        if poll_s:
+            since = at - timedelta(seconds=poll_s)
+            polls = mark_system_down(self.store.polls(since, at),
+                                     self.store.samples(["system_state"], since, at))
         thresholds = [c for c in conds if isinstance(c, Threshold)]
         growths = [c for c in conds if isinstance(c, Growth)]
         latest = pl.DataFrame()
@@ -166,7 +174,8 @@ class AlertEngine:
         with self._transaction() as conn:
             alerts = _load_alerts(conn, now, self.cfg.flapping.window_s)
             silences = load_silences(conn, now)
-            step = lc.advance(self.cfg, alerts, evaluations, now)
+            fleet = incidents.Fleet.of(window.centres.iter_rows(named=True))
+            step = lc.advance(self.cfg, alerts, evaluations, now, fleet=fleet)
             starts: dict[str, list[int]] = {}
             for a in step.alerts:
                 starts.setdefault(a.fingerprint, []).append(a.pending_since)
@@ -181,7 +190,8 @@ class AlertEngine:
             if outgoing:
                 names = _centre_names(window.centres)
                 conn.execute(t.notifications.insert(), [
-                    self._outbox_row(o, planned.alerts, names, now) for o in outgoing])
+                    outbox_row(o, planned.alerts, names, now, silences)
+                    for o in outgoing])
         for rule in rules:
             self._last_run[rule.name] = now
         counts: dict[str, int] = {}
@@ -189,13 +199,6 @@ class AlertEngine:
             counts[e.kind] = counts.get(e.kind, 0) + 1
         return {"rules": len(rules), "events": counts, "queued": len(outgoing),
                 "open": sum(a.state in lc.OPEN for a in planned.alerts)}
-
-    def _outbox_row(self, o: lc.Outgoing, alerts: list[lc.AlertState],
-                    names: Names, now: int) -> dict[str, Any]:
-        message = build_message(o, alerts, names)
-        return {"channel": o.channel, "group_key": o.group_key, "status": o.status,
-                "payload": message.to_json(), "state": "pending", "attempts": 0,
-                "next_attempt": now, "last_error": "", "created_at": now, "sent_at": None}
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -209,14 +212,40 @@ class AlertEngine:
     # -- delivery ---------------------------------------------------------------------
 
     def dispatch(self, now: int | None = None) -> dict[str, int]:
-        """Send every due outbox row once; {"sent": n, "failed": m}."""
+        """Send every due outbox row once, each channel on its own thread, and wait for
+        them all; {"sent": n, "failed": m}. A channel whose receiver hangs holds up only its
+        own rows (each send ends by the channel's `timeout_s`)."""
         now = self.now_ms() if now is None else now
+        channels = self._due_channels(now)
+        if len(channels) == 1:
+            return self._dispatch_channel(channels[0], now)
+        results: list[dict[str, int]] = []
+        lanes = [threading.Thread(target=lambda c=c: results.append(
+                     self._dispatch_channel(c, now)), name=f"notify-{c}", daemon=True)
+                 for c in channels]
+        for lane in lanes:
+            lane.start()
+        for lane in lanes:
+            lane.join()
+        return {k: sum(r[k] for r in results) for k in ("sent", "failed")}
+
+    def _due_channels(self, now: int) -> list[str]:
+        """The channels with an outbox row due at `now`."""
+        n = t.notifications
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(n.c.channel).distinct()
+                .where(n.c.state != "sent", n.c.next_attempt <= now)
+                .order_by(n.c.channel)).scalars())
+
+    def _dispatch_channel(self, channel: str, now: int) -> dict[str, int]:
+        """Send `channel`'s due rows in order, one at a time; {"sent": n, "failed": m}."""
         n = t.notifications
         with self.store.engine.connect() as conn:
             due = conn.execute(
                 sa.select(n.c.id, n.c.channel, n.c.payload, n.c.attempts, n.c.next_attempt,
                           n.c.created_at)
-                .where(n.c.state != "sent", n.c.next_attempt <= now)
+                .where(n.c.channel == channel, n.c.state != "sent", n.c.next_attempt <= now)
                 .order_by(n.c.id).limit(DISPATCH_BATCH)).all()
         result = {"sent": 0, "failed": 0}
         for row in due:
@@ -245,7 +274,7 @@ class AlertEngine:
         error: str | None = None
         retryable = True
         try:
-            message = Message.from_json(row.payload)
+            message = replace(Message.from_json(row.payload), key=notification_key(row))
             if channel is None:
                 raise DeliveryError(f"no channel named {row.channel!r} in alerts.yaml",
                                     retryable=False)
@@ -295,20 +324,39 @@ class AlertEngine:
         return self
 
     def _run(self) -> None:
+        """Each wake-up (or second): a lane per channel with due rows, unless that channel's
+        lane is still busy (a hanging receiver): it then holds up nobody else."""
         while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()
             try:
-                self.dispatch()
+                for channel in self._due_channels(self.now_ms()):
+                    lane = self._lanes.get(channel)
+                    if lane is None or not lane.is_alive():
+                        lane = threading.Thread(target=self._lane, args=(channel,),
+                                                name=f"notify-{channel}", daemon=True)
+                        self._lanes[channel] = lane
+                        lane.start()
             except Exception:
                 log.exception("alert dispatch failed")
 
+    def _lane(self, channel: str) -> None:
+        try:
+            self._dispatch_channel(channel, self.now_ms())
+        except Exception:
+            log.exception("alert dispatch to %s failed", channel)
+
     def close(self) -> None:
+        """Stop dispatching: the dispatcher thread, then each channel's lane (a lane stuck on a
+        receiver is left to its timeout, as a daemon thread)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(30)
             self._thread = None
+        for lane in self._lanes.values():
+            lane.join(5)
+        self._lanes.clear()
 
     def __enter__(self) -> AlertEngine:
         return self.start()
@@ -325,14 +373,39 @@ _FIELDS = ("fingerprint", "rule", "severity", "centre_id", "province_code", "sum
 
 
 def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.AlertState]:
-    """Open alerts, recently resolved ones (flap damping) and resolved ones still owing a
-    resolved notice."""
+    """Open alerts, recently resolved ones (flap damping), resolved ones still owing a
+    resolved notice, and the resolved centre alerts an open incident groups (it names every
+    centre affected while it lasts)."""
     a = t.alerts
     rows = conn.execute(sa.select(a).where(sa.or_(
         a.c.state != "resolved",
         a.c.resolved_at >= now - int(flap_window_s * 1000),
         sa.and_(a.c.last_notified.is_not(None), a.c.last_notified < a.c.resolved_at),
     )).order_by(a.c.id)).mappings().all()
+    found = [_state(r) for r in rows]
+    grouped = [sa.and_(a.c.rule == s.rule, a.c.province_code == s.province_code,
+                       a.c.resolved_at >= s.pending_since)
+               for s in found if lc.is_incident(s) and s.state in lc.OPEN]
+    if grouped:
+        seen = {s.id for s in found}
+        more = conn.execute(sa.select(a).where(
+            a.c.state == "resolved", a.c.centre_id.is_not(None), sa.or_(*grouped))
+            .order_by(a.c.id)).mappings().all()
+        found += [_state(r) for r in more if r["id"] not in seen]
+    return found
+
+
+def _state(row: Mapping[str, Any]) -> lc.AlertState:
+    return lc.AlertState(**{f: row[f] for f in _FIELDS}, labels=json.loads(row["labels"]),
+                         id=row["id"])
+
+
+def load_alerts_by_id(conn: Connection, ids: list[int]) -> list[lc.AlertState]:
+    """The alerts with these ids, in id order."""
+    if not ids:
+        return []
+    a = t.alerts
+    rows = conn.execute(sa.select(a).where(a.c.id.in_(ids)).order_by(a.c.id)).mappings().all()
     return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
                           id=r["id"]) for r in rows]
 
@@ -370,23 +443,46 @@ def _centre_names(centres: pl.DataFrame) -> Names:
             {r["province_code"]: r["province_name"] for r in rows})
 
 
-def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names) -> Any:
-    """The notifier `Message` for one outgoing group."""
+def outbox_row(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names, now: int,
+               silences: list[lc.Silence]) -> dict[str, Any]:
+    """The `notifications` row queuing `o` for delivery now."""
+    message = build_message(o, alerts, names, silences, now)
+    return {"channel": o.channel, "group_key": o.group_key, "status": o.status,
+            "payload": message.to_json(), "state": "pending", "attempts": 0,
+            "next_attempt": now, "last_error": "", "created_at": now, "sent_at": None}
+
+
+def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
+                  silences: Sequence[lc.Silence] = (), now: int | None = None) -> Any:
+    """The notifier `Message` for one outgoing group: each alert with who acknowledged it
+    (and their note), the silence in force at `now` that mutes it, if any, and an
+    incident with its centres."""
     from metrics.notifiers.base import AlertItem, Message
 
     items = []
     for i in o.indexes:
         a = alerts[i]
+        muting = lc.silence_of(a, silences, now) if now is not None else None
         name = names[0].get(a.centre_id or "")
         province = names[1].get(a.province_code) if a.province_code is not None else None
+        grouped = (tuple(names[0].get(m.centre_id or "", m.centre_id or "")
+                         for m in incidents.members(a, alerts)) if lc.is_incident(a) else ())
         items.append(AlertItem(
             fingerprint=a.fingerprint, rule=a.rule, severity=a.severity,
             centre_id=a.centre_id, centre_name=name, province_name=province,
             summary=a.summary, cause=a.cause,
             starts_at=_dt(a.firing_since or a.pending_since),
             ends_at=_dt(a.resolved_at) if a.state == "resolved" and a.resolved_at else None,
-            labels=dict(a.labels)))
+            labels=dict(a.labels), acked_by=a.acked_by, ack_note=a.ack_note,
+            silenced_until=None if muting is None else _dt(muting.ends_at),
+            silenced_by=None if muting is None else muting.created_by, centres=grouped))
     return Message(status=o.status, group_key=f"{o.channel}:{o.group_key}", alerts=tuple(items))
+
+
+def notification_key(row: Any) -> str:
+    """The idempotency key of an outbox row: the same on every attempt to deliver it, and
+    different for every notification (its id and creation time)."""
+    return f"ioc-{row.id}-{row.created_at}"
 
 
 def _payload_fingerprints(payload: str) -> list[str]:
@@ -416,7 +512,7 @@ def alert_observers(settings: Any, config_file: str | None = None) -> list[Alert
     from config.loader import ConfigError
 
     try:
-        cfg = load_alerts(alerts_path(config_file))
+        cfg = load_alerts(alerts_path(config_file), interval_s=settings.collector.interval_s)
     except ConfigError as exc:
         print(f"ioc: refusing to start, {len(exc.problems)} alert configuration problem(s):",
               file=sys.stderr)

@@ -1,13 +1,14 @@
 """The alert life cycle, pure: (previous alerts, evaluations, silences, now) → new alerts,
 events and the notifications to send.
 
-`advance` moves alert instances pending → firing → resolved (the `for` duration;
-a fingerprint with no data keeps its state) and sets inhibition. `plan` decides what
-to notify: firing notices (unless silenced, in a maintenance window, inhibited or
-flapping), resolved notices (only for alerts whose firing was notified), reminders
-(firing, unacknowledged, every `repeat_s`), grouped by routes' channels and the
-`grouping.by` labels, honouring `wait_s` and `interval_s`. Everything is a
-function of its arguments: no clock, no I/O. Times are int ms UTC.
+`advance` moves alert instances pending → firing → resolved (the `for` duration, and
+only once the hit is confirmed; a fingerprint with no data keeps its state), groups
+centre alerts of one shared cause into province incidents (metrics.alerts.incidents) and
+sets inhibition. `plan` decides what to notify: firing notices (unless silenced, in a
+maintenance window, inhibited or flapping), resolved notices (only for alerts whose
+firing was notified), reminders (firing, unacknowledged, every `repeat_s`), grouped by
+routes' channels and the `grouping.by` labels, honouring `wait_s` and `interval_s`.
+Everything is a function of its arguments: no clock, no I/O. Times are int ms UTC.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from config.alerts import DAYS, AlertsConfig, Maintenance, Rule
-from metrics.rules import Evaluation, Hit
+from metrics.rules import INCIDENT_PREFIX, Evaluation, Hit
+
+if TYPE_CHECKING:
+    from metrics.alerts.incidents import Fleet
 
 OPEN = ("pending", "firing")
+# The label a shared-cause incident carries for routing and receivers.
+INCIDENT_LABEL, INCIDENT_KIND = "incident", "shared_cause"
 
 
 @dataclass(frozen=True)
@@ -100,14 +107,20 @@ class Outgoing:
     indexes: tuple[int, ...]
 
 
+def is_incident(alert: AlertState) -> bool:
+    """Whether the alert is a shared-cause incident (metrics.alerts.incidents)."""
+    return alert.fingerprint.startswith(INCIDENT_PREFIX)
+
+
 def alert_labels(rule: Rule, hit: Hit) -> dict[str, str]:
     """Routing labels: the rule's labels, then rule, severity and the identifying labels."""
     return {**rule.labels, "rule": rule.name, "severity": rule.severity, **hit.labels}
 
 
 def advance(cfg: AlertsConfig, alerts: Sequence[AlertState], evaluations: Iterable[Evaluation],
-            now: int) -> Step:
-    """Apply evaluations to the alerts (open ones and recently resolved ones)."""
+            now: int, fleet: Fleet | None = None) -> Step:
+    """Apply evaluations to the alerts (open ones and recently resolved ones); with the
+    `fleet`, group shared causes into incidents (`incidents.group`)."""
     out = list(alerts)
     events: list[Event] = []
     open_by_fp = {a.fingerprint: i for i, a in enumerate(out) if a.state in OPEN}
@@ -128,7 +141,8 @@ def advance(cfg: AlertsConfig, alerts: Sequence[AlertState], evaluations: Iterab
                 out[i] = replace(out[i], summary=hit.summary, cause=hit.cause, value=hit.value,
                                  last_eval=now)
             a = out[i]
-            if a.state == "pending" and now - a.pending_since >= rule.for_s * 1000:
+            if (a.state == "pending" and hit.confirmed
+                    and now - a.pending_since >= rule.for_s * 1000):
                 out[i] = replace(a, state="firing", firing_since=now)
                 events.append(Event(i, "firing", hit.cause))
         for fp in ev.observed - hit_fps:
@@ -136,31 +150,45 @@ def advance(cfg: AlertsConfig, alerts: Sequence[AlertState], evaluations: Iterab
             if i is not None:
                 out[i] = replace(out[i], state="resolved", resolved_at=now, last_eval=now)
                 events.append(Event(i, "resolved", "condition no longer holds"))
+    if fleet is not None:
+        from metrics.alerts import incidents  # it builds on this module's types
+
+        events += incidents.group(cfg, out, fleet, now)
     _inhibit(cfg, out, events)
     return Step(out, events)
 
 
 def _inhibit(cfg: AlertsConfig, alerts: list[AlertState], events: list[Event]) -> None:
-    """Set `inhibited_by` on open alerts muted by a firing source alert (never by itself)."""
+    """Set `inhibited_by` on open alerts muted by a firing source alert (never by itself):
+    a centre alert grouped into a firing incident by the incident, else by `cfg.inhibit`."""
     sources = [a for a in alerts if a.state == "firing"]
+    incident_of = {(s.rule, s.province_code): s.fingerprint for s in sources if is_incident(s)}
     for i, a in enumerate(alerts):
         if a.state not in OPEN:
             continue
         by = None
-        for rule in cfg.inhibit:
-            if not rule.target.matches(dict(a.labels)):
-                continue
-            for s in sources:
-                if (s.fingerprint != a.fingerprint and rule.source.matches(dict(s.labels))
-                        and all(s.labels.get(k) == a.labels.get(k) for k in rule.equal)):
-                    by = s.fingerprint
-                    break
-            if by:
-                break
+        if a.centre_id is not None and not is_incident(a):
+            by = incident_of.get((a.rule, a.province_code))
+        if by is None:
+            by = _muted_by(cfg, a, sources)
         if by != a.inhibited_by:
             alerts[i] = replace(a, inhibited_by=by)
             if by:
-                events.append(Event(i, "inhibited", f"muted by {by}"))
+                how = "grouped into incident" if by in incident_of.values() else "muted by"
+                events.append(Event(i, "inhibited", f"{how} {by}"))
+
+
+def _muted_by(cfg: AlertsConfig, alert: AlertState, sources: Sequence[AlertState]
+              ) -> str | None:
+    """The first firing source an `inhibit` rule lets mute `alert`, or None."""
+    for rule in cfg.inhibit:
+        if not rule.target.matches(dict(alert.labels)):
+            continue
+        for s in sources:
+            if (s.fingerprint != alert.fingerprint and rule.source.matches(dict(s.labels))
+                    and all(s.labels.get(k) == alert.labels.get(k) for k in rule.equal)):
+                return s.fingerprint
+    return None
 
 
 def in_maintenance(window: Maintenance, now: int, tz: str) -> bool:
@@ -189,6 +217,12 @@ def muted(cfg: AlertsConfig, alert: AlertState, silences: Sequence[Silence], now
         if w.match.matches(dict(alert.labels)) and in_maintenance(w, now, cfg.timezone):
             return f"maintenance window {w.name}"
     return None
+
+
+def silence_of(alert: AlertState, silences: Sequence[Silence], now: int) -> Silence | None:
+    """The silence in force at `now` that mutes `alert` (the one ending last), or None."""
+    found = [s for s in silences if s.active(now) and s.matches(alert)]
+    return max(found, key=lambda s: (s.ends_at, s.id)) if found else None
 
 
 def flapping(cfg: AlertsConfig, alert: AlertState, starts: Mapping[str, Sequence[int]],

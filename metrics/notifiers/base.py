@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-Status = Literal["firing", "resolved", "reminder"]
+# acknowledged / silenced: a person acted on alerts the channel was told about (actions.py).
+Status = Literal["firing", "resolved", "reminder", "acknowledged", "silenced"]
 STATUSES: tuple[str, ...] = get_args(Status)
 
 
@@ -48,11 +49,18 @@ class AlertItem:
     starts_at: datetime
     ends_at: datetime | None
     labels: dict[str, str] = field(default_factory=dict)
+    centres: tuple[str, ...] = ()  # an incident's affected centres (names), else empty
+    acked_by: str | None = None  # who acknowledged it, and their note
+    ack_note: str | None = None
+    silenced_until: datetime | None = None  # a silence in force when the message was queued
+    silenced_by: str | None = None
 
     def __post_init__(self) -> None:
         _aware(self.starts_at, "starts_at")
         if self.ends_at is not None:
             _aware(self.ends_at, "ends_at")
+        if self.silenced_until is not None:
+            _aware(self.silenced_until, "silenced_until")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +75,12 @@ class AlertItem:
             "starts_at": _iso(self.starts_at),
             "ends_at": None if self.ends_at is None else _iso(self.ends_at),
             "labels": dict(self.labels),
+            "acked_by": self.acked_by,
+            "ack_note": self.ack_note,
+            "silenced_until": None if self.silenced_until is None
+            else _iso(self.silenced_until),
+            "silenced_by": self.silenced_by,
+            **({"centres": list(self.centres)} if self.centres else {}),
         }
 
     @classmethod
@@ -76,7 +90,10 @@ class AlertItem:
             isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
         ):
             raise ValueError(f"alert {d.get('fingerprint')!r}: labels must map text to text")
-        ends = d.get("ends_at")
+        ends, until = d.get("ends_at"), d.get("silenced_until")
+        centres = d.get("centres") or []
+        if not isinstance(centres, list) or not all(isinstance(c, str) for c in centres):
+            raise ValueError(f"alert {d.get('fingerprint')!r}: centres must be a list of text")
         return cls(
             fingerprint=str(d["fingerprint"]),
             rule=str(d["rule"]),
@@ -89,16 +106,31 @@ class AlertItem:
             starts_at=datetime.fromisoformat(d["starts_at"]),
             ends_at=None if ends is None else datetime.fromisoformat(ends),
             labels=dict(labels),
+            acked_by=_text_or_none(d.get("acked_by")),
+            ack_note=_text_or_none(d.get("ack_note")),
+            silenced_until=None if until is None else datetime.fromisoformat(until),
+            silenced_by=_text_or_none(d.get("silenced_by")),
+            centres=tuple(centres),
         )
+
+
+IDEMPOTENCY_HEADER = "X-Idempotency-Key"
 
 
 @dataclass(frozen=True)
 class Message:
-    """One notification: a group of alerts sharing a status and a group key."""
+    """One notification: a group of alerts sharing a status and a group key.
+
+    `key` is the delivery's idempotency key, the same on every attempt of one outbox row
+    (set by the alert engine when it sends; not part of the stored JSON): a receiver that
+    sees a key twice got a retry of something it already has (a timed-out attempt that
+    did arrive) and may drop it.
+    """
 
     status: Status
     group_key: str
     alerts: tuple[AlertItem, ...]
+    key: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -127,6 +159,10 @@ class Message:
             group_key=str(d["group_key"]),
             alerts=tuple(AlertItem.from_dict(a) for a in d["alerts"]),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _iso(value: datetime) -> str:

@@ -37,7 +37,11 @@ def build(channel: EmailChannel, message: Message) -> EmailMessage:
     mail["From"] = channel.sender
     mail["To"] = ", ".join(channel.to)
     mail["Date"] = formatdate(localtime=False)
-    mail["Message-ID"] = make_msgid(domain=channel.sender.rsplit("@", 1)[-1])
+    domain = channel.sender.rsplit("@", 1)[-1]
+    # A retried delivery keeps its Message-ID (from the idempotency key): mail clients and
+    # archives fold the duplicate a timed-out attempt can make.
+    mail["Message-ID"] = f"<{message.key}@{domain}>" if message.key else make_msgid(
+        domain=domain)
     mail.set_content(rendered.text, subtype="plain", charset="utf-8")
     if channel.html:
         mail.add_alternative(html_body(rendered), subtype="html", charset="utf-8")

@@ -42,7 +42,10 @@ RULE_PHRASES = {
     "overdue_growing": "hồ sơ quá hạn tăng",
     "centre_silent": "không có dữ liệu mới",
 }
-_MARKS = {"firing": "🔴", "reminder": "🔁", "resolved": "✅"}
+_MARKS = {"firing": "🔴", "reminder": "🔁", "resolved": "✅", "acknowledged": "👤",
+          "silenced": "🔕"}
+_HEADS = {"firing": "", "reminder": "NHẮC LẠI: ", "resolved": "ĐÃ KHẮC PHỤC: ",
+          "acknowledged": "ĐÃ XÁC NHẬN: ", "silenced": "ĐÃ TẮT TIẾNG: "}
 _ONE_LINE = str.maketrans({"\r": " ", "\n": " ", "\t": " ", "\x0b": " ", "\x0c": " "})
 
 
@@ -131,7 +134,11 @@ def _single_title(status: str, item: AlertItem) -> str:
         "firing": f"CẢNH BÁO ({severity_vi(item.severity)})",
         "reminder": "NHẮC LẠI: chưa khắc phục",
         "resolved": "ĐÃ KHẮC PHỤC",
+        "acknowledged": f"ĐÃ XÁC NHẬN ({severity_vi(item.severity)})",
+        "silenced": f"ĐÃ TẮT TIẾNG ({severity_vi(item.severity)})",
     }[status]
+    if item.centres:  # an incident: its summary names the province and the centres
+        return f"{head}: SỰ CỐ CHUNG — {summary}"
     return f"{head}: {where} — {summary}" if where else f"{head}: {summary}"
 
 
@@ -147,7 +154,7 @@ def _group_title(status: str, alerts: tuple[AlertItem, ...]) -> str:
         what = f"{n} trung tâm {phrase(alerts[0])}"
     else:
         what = f"{n} cảnh báo"
-    prefix = {"firing": "", "reminder": "NHẮC LẠI: ", "resolved": "ĐÃ KHẮC PHỤC: "}[status]
+    prefix = _HEADS[status]
     return f"{prefix}{what}: {listed}" if listed else f"{prefix}{what}"
 
 
@@ -156,22 +163,46 @@ def _alert_lines(item: AlertItem, now: datetime, *, detailed: bool) -> list[str]
     summary = one_line(item.summary, 300)
     cause = one_line(item.cause, 300)
     since = local_time(item.starts_at)
+    centres = ", ".join(one_line(c, 80) for c in item.centres[:MAX_LISTED])
+    if len(item.centres) > MAX_LISTED:
+        centres += f" và {len(item.centres) - MAX_LISTED} nơi khác"
     if detailed:
-        lines = [
-            f"• Mức độ: {severity_vi(item.severity)}",
-            f"• Trung tâm: {where}",
-            f"• Nội dung: {summary}",
-        ]
-        if cause:
-            lines.append(f"• Nguyên nhân: {cause}")
+        lines = [f"• Mức độ: {severity_vi(item.severity)}"]
+        if item.centres:
+            lines += [f"• Tỉnh: {where}",
+                      f"• {len(item.centres)} trung tâm bị ảnh hưởng: {centres}"]
+            if cause:
+                lines.append(f"• Nguyên nhân chung có thể: {cause}")
+        else:
+            lines += [f"• Trung tâm: {where}", f"• Nội dung: {summary}"]
+            if cause:
+                lines.append(f"• Nguyên nhân: {cause}")
         lines.append(f"• Từ: {since}")
         state = _state(item, now)
         lines.append(f"• {state[0].upper()}{state[1:]}")
+        lines.extend(f"• {h[0].upper()}{h[1:]}" for h in handling(item))
         return lines
     line = f"• [{severity_vi(item.severity)}] {where}: {summary}"
-    if cause:
+    if item.centres:
+        line += f" — nguyên nhân chung có thể: {cause}" if cause else ""
+    elif cause:
         line += f" — nguyên nhân: {cause}"
-    return [f"{line} — từ {since}; {_state(item, now)}"]
+    line = f"{line} — từ {since}; {_state(item, now)}"
+    return [f"{line}; {'; '.join(handling(item))}" if handling(item) else line]
+
+
+def handling(item: AlertItem) -> list[str]:
+    """What people did about the alert: 'đã xác nhận bởi Lan: đã gọi VNPT', 'tắt tiếng đến
+    15:30 07/12/2026 bởi Minh' (none: an empty list)."""
+    out = []
+    if item.acked_by:
+        who = one_line(item.acked_by, 80)
+        note = one_line(item.ack_note, 200)
+        out.append(f"đã xác nhận bởi {who}: {note}" if note else f"đã xác nhận bởi {who}")
+    if item.silenced_until is not None:
+        who = one_line(item.silenced_by, 80) or "?"
+        out.append(f"tắt tiếng đến {local_time(item.silenced_until)} bởi {who}")
+    return out
 
 
 def _state(item: AlertItem, now: datetime) -> str:

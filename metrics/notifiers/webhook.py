@@ -12,7 +12,7 @@ from typing import Any
 
 from config.channels import WebhookChannel
 from metrics.notifiers._transport import post_json, require_env
-from metrics.notifiers.base import AlertItem, Message
+from metrics.notifiers.base import IDEMPOTENCY_HEADER, AlertItem, Message
 from metrics.notifiers.templates import place, render
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # Alertmanager's endsAt for an alert still firing
@@ -41,7 +41,15 @@ def alert_labels(item: AlertItem) -> dict[str, str]:
 def alert_annotations(item: AlertItem) -> dict[str, str]:
     where = place(item)
     description = item.cause if not where else f"{where}: {item.cause}" if item.cause else where
-    return {"summary": item.summary, "description": description}
+    out = {"summary": item.summary, "description": description}
+    if item.acked_by:  # who took it on, as Alertmanager receivers read annotations
+        out |= {"acknowledged_by": item.acked_by, "ack_note": item.ack_note or ""}
+    if item.silenced_until is not None:
+        out |= {"silenced_until": rfc3339(item.silenced_until),
+                "silenced_by": item.silenced_by or ""}
+    if item.centres:  # an incident: the centres it groups, one per line
+        out["centres"] = "\n".join(item.centres)
+    return out
 
 
 def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
@@ -50,7 +58,8 @@ def _common(dicts: list[dict[str, str]]) -> dict[str, str]:
 
 
 def payload(message: Message, *, receiver: str, external_url: str = "") -> dict[str, Any]:
-    """The Alertmanager webhook document for `message` (a reminder is sent as 'firing')."""
+    """The Alertmanager webhook document for `message` (a reminder, an acknowledgement or a
+    silence of open alerts is sent as 'firing', with the action in the annotations)."""
     labels = [alert_labels(a) for a in message.alerts]
     annotations = [alert_annotations(a) for a in message.alerts]
     common = _common(labels)
@@ -79,10 +88,14 @@ def payload(message: Message, *, receiver: str, external_url: str = "") -> dict[
         "alerts": alerts,
         # Not in Alertmanager's schema; receivers ignore unknown keys. Plain text, Vietnamese.
         "title": render(message).title,
+        # The same on every attempt of this notification (also the X-Idempotency-Key
+        # header): a receiver drops a second one, the duplicate a timed-out retry makes.
+        **({"notificationId": message.key} if message.key else {}),
     }
 
 
 def send(channel: WebhookChannel, message: Message, env: Mapping[str, str], name: str) -> None:
     url = channel.url if channel.url is not None else require_env(env, channel.url_env or "", name)
     body = payload(message, receiver=channel.receiver, external_url=channel.external_url)
-    post_json(url, body, channel=name, timeout_s=channel.timeout_s, headers=channel.headers)
+    headers = {**channel.headers, **({IDEMPOTENCY_HEADER: message.key} if message.key else {})}
+    post_json(url, body, channel=name, timeout_s=channel.timeout_s, headers=headers)

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
+from dashboard import fmt
+from dashboard.components import md_text
 from metrics import schema as t
-from metrics.store import Store
+from metrics.store import Store, from_ms
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert, add_failed_notification
 
@@ -34,7 +36,7 @@ def alert_store(tmp_path):
                                   state="firing", start=now - timedelta(hours=1)),
             "acked": add_alert(db, centre_id=b, province_code=46, severity="warning",
                                state="firing", start=now - timedelta(hours=2),
-                               acked_by="Lan", rule="sync_lag"),
+                               acked_by="Lan", rule="sync_lag_high"),
         }
         add_alert(db, centre_id=a, province_code=46, severity="warning", state="resolved",
                   start=now - timedelta(hours=5), fired_after=timedelta(0),
@@ -92,23 +94,103 @@ def test_alerts_page_has_no_buttons_for_the_leader_role(alert_store, page):
     assert any("chỉ được xem" in c.value for c in at.caption)
 
 
-def test_alerts_page_acknowledges_when_the_tech_role_presses_the_button(alert_store, page):
-    url, ids, _ = alert_store
+def _acked_row(url: str, alert_id: int) -> tuple:
+    with Store.open(url) as db, db.engine.connect() as conn:
+        return tuple(conn.execute(sa.select(t.alerts.c.acked_by, t.alerts.c.ack_note)
+                                  .where(t.alerts.c.id == alert_id)).one())
+
+
+def test_alerts_page_asks_before_acknowledging_a_critical_alert_then_clears_the_form(
+        alert_store, page):
+    """Acknowledging a critical alert names its centre and waits for a second click; once
+    done the note is empty, the same alert is still selected and its row says who."""
+    url, ids, centres = alert_store
     at = page(url, "tech")
     assert not at.exception
     ack = at.button(key="alerts-ack")
     assert not ack.disabled and not at.button(key="alerts-silence").disabled
-    at.selectbox[0].set_value(ids["critical"])
-    at.text_input[0].input("Minh")
-    at.text_input[1].input("đã gọi VNPT")
+    assert at.selectbox(key="alerts-act-pick").value is None  # nothing preselected
+    at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
+    at.text_input(key="alerts-act-user").input("Minh")
+    at.text_input(key="alerts-act-note").input("đã gọi VNPT")
     ack.click().run()
     assert not at.exception
-    assert any(f"#{ids['critical']}" in s.value for s in at.success)
-    with Store.open(url) as db, db.engine.connect() as conn:
-        row = conn.execute(sa.select(t.alerts.c.acked_by, t.alerts.c.ack_note)
-                           .where(t.alerts.c.id == ids["critical"])).one()
-    assert tuple(row) == ("Minh", "đã gọi VNPT")
+    asked = [w.value for w in at.warning if "NGHIÊM TRỌNG" in w.value]
+    assert len(asked) == 1 and centres[0].name in asked[0]
+    assert _acked_row(url, ids["critical"]) == (None, None)  # not yet: only asked
+    at.button(key="alerts-confirm-yes").click().run()
+    assert not at.exception
+    assert any(f"#{ids['critical']}" in s.value and centres[0].name in s.value
+               for s in at.success)
+    assert _acked_row(url, ids["critical"]) == ("Minh", "đã gọi VNPT")
     assert "Đang kích hoạt (0)" in [s.value for s in at.subheader]
+    assert at.selectbox(key="alerts-act-pick").value == ids["critical"]  # selection kept
+    assert at.text_input(key="alerts-act-note").value == ""  # the form is cleared
+    assert at.text_input(key="alerts-act-user").value == "Minh"  # who acts is kept
+    assert not [b for b in at.button if b.key == "alerts-confirm-yes"]
+    acked = _frames(at)[0]  # the active list is empty: the first table is the acked one
+    handled = dict(zip(acked["Mã"], acked["Xử lý"], strict=True))
+    assert handled[str(ids["critical"])] == "Đã xác nhận bởi Minh: đã gọi VNPT"
+
+
+def test_alerts_page_cancelling_the_confirmation_leaves_the_critical_alert_alone(
+        alert_store, page):
+    url, ids, _ = alert_store
+    at = page(url, "tech")
+    at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
+    at.text_input(key="alerts-act-user").input("Minh")
+    at.button(key="alerts-silence").click().run()
+    assert any("Tạm im lặng 1 giờ" in w.value for w in at.warning)
+    at.button(key="alerts-confirm-no").click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "alerts-confirm-yes"]
+    with Store.open(url) as db, db.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.silences)).scalar() == 0
+
+
+def test_alerts_page_silences_a_warning_at_once_and_shows_until_when_and_by_whom(
+        alert_store, page):
+    """A warning needs no confirmation; the silence shows in the acknowledged list with its
+    end time and author, and the wall's alert list shows the same."""
+    url, ids, _ = alert_store
+    at = page(url, "tech")
+    at.selectbox(key="alerts-act-pick").set_value(ids["acked"])
+    at.text_input(key="alerts-act-user").input("Hùng")
+    at.text_input(key="alerts-act-note").input("bảo trì đường truyền")
+    at.selectbox(key="alerts-act-hours").set_value(4)
+    at.button(key="alerts-silence").click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "alerts-confirm-yes"]  # not asked
+    assert any("trong 4 giờ" in s.value for s in at.success), [
+        e.value for e in (*at.error, *at.warning, *at.success)]
+    assert at.selectbox(key="alerts-act-pick").value == ids["acked"]
+    assert at.text_input(key="alerts-act-note").value == ""
+    assert at.selectbox(key="alerts-act-hours").value == 1  # back to the first choice
+    with Store.open(url) as db, db.engine.connect() as conn:
+        ends = conn.execute(sa.select(t.silences.c.ends_at, t.silences.c.created_by)).one()
+    assert ends.created_by == "Hùng"
+    ends_at = from_ms(ends.ends_at)  # HH:MM today; with the date past local midnight
+    until = (fmt.clock(ends_at) if fmt.date(ends_at) == fmt.date(datetime.now(UTC))
+             else fmt.date_time(ends_at))
+    acked = _frames(at)[1]
+    handled = dict(zip(acked["Mã"], acked["Xử lý"], strict=True))
+    assert handled[str(ids["acked"])] == (
+        f"Đã xác nhận bởi Lan: đang xử lý · Tắt tiếng đến {until} bởi Hùng")
+    at.switch_page("app_pages/wall.py").run()
+    assert not at.exception
+    board = at.table[0].value  # Markdown-escaped cells (st.table renders Markdown)
+    assert dict(zip(board["Trung tâm"], board["Xử lý"], strict=True)) == {
+        md_text(_name(ids, url)): md_text(
+            f"Đã xác nhận bởi Lan: đang xử lý · Tắt tiếng đến {until} bởi Hùng"),
+        md_text(_name(ids, url, "critical")): "Chưa ai xử lý"}
+
+
+def _name(ids: dict, url: str, which: str = "acked") -> str:
+    with Store.open(url) as db, db.engine.connect() as conn:
+        cid = conn.execute(sa.select(t.alerts.c.centre_id)
+                           .where(t.alerts.c.id == ids[which])).scalar_one()
+        return conn.execute(sa.select(t.centres.c.name).where(t.centres.c.id == cid)
+                            ).scalar_one()
 
 
 def test_alerts_page_filters_the_history_by_severity(alert_store, page):
@@ -151,3 +233,22 @@ def test_alerts_page_pages_a_long_history_and_starts_again_on_a_new_filter(alert
     at.multiselect[1].set_value([])
     at.multiselect[0].set_value(["critical"]).run()  # one page: no page control at all
     assert len(_frames(at)[2]) == 2 and not at.number_input
+
+
+def test_alerts_page_asks_and_shows_handling_in_english(alert_store, page):
+    url, ids, centres = alert_store
+    at = page(url, "tech", lang="en")
+    assert not at.exception
+    at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
+    at.text_input(key="alerts-act-user").input("Minh")
+    at.button(key="alerts-ack").click().run()
+    asked = [w.value for w in at.warning if "CRITICAL" in w.value]
+    assert len(asked) == 1
+    assert asked[0].startswith(f"Acknowledge the CRITICAL alert #{ids['critical']} at")
+    at.button(key="alerts-confirm-yes").click().run()
+    assert any(s.value == f"Alert #{ids['critical']} ({md_text(centres[0].name)}) acknowledged."
+               for s in at.success)
+    acked = _frames(at)[0]
+    handled = dict(zip(acked["ID"], acked["Handling"], strict=True))
+    assert handled[str(ids["critical"])] == "Acknowledged by Minh"
+    assert handled[str(ids["acked"])] == "Acknowledged by Lan: đang xử lý"

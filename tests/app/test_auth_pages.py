@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from config.users import UserEntry, UsersFile, hash_password, save_users
 from metrics import audit, kiosk, web_sessions
 from metrics.scope import province
 from metrics.store import Store
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, PASSWORD, two_provinces, write_users
 from tests.fixtures.personas import BRIEFING_END
+from tests.fixtures.stale_config import stale_config
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"  # BRIEFING_END in Huế time
@@ -38,14 +38,13 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def app(world, monkeypatch):
+def app(world, monkeypatch, tmp_path):
     """A factory: an AppTest with sign-in on (local accounts), not yet run."""
     url, users, _ = world
     monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
+    monkeypatch.setenv("IOC_CONFIG", str(stale_config(tmp_path, 100_000_000)))
     monkeypatch.setenv("IOC_DASHBOARD__AUTH", "local")
     monkeypatch.setenv("IOC_DASHBOARD__USERS_FILE", str(users))
-    monkeypatch.setenv("IOC_DASHBOARD__STALE_AFTER_S", "100000000")
 
     def make(**query: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
@@ -243,9 +242,37 @@ def test_a_changed_role_signs_the_session_out_at_the_next_page_load(app, world, 
 
 def test_an_acknowledgement_from_the_page_is_audited_under_the_signed_in_name(app, world):
     at = open_page(sign_in(app(), "tech46"), "alerts")
+    pick = at.selectbox(key="alerts-act-pick")  # nothing is preselected: choose one
+    pick.select_index(0)
     at.text_input[0].input("đã gọi xã")
-    at.main.button[0].click().run()
+    at.button(key="alerts-ack").click().run()
+    at.button(key="alerts-confirm-yes").click().run()  # a critical alert: confirm first
     assert not at.exception and any("Đã xác nhận" in s.value for s in at.success)
     with Store.open(world[0]) as db:
         row = audit.entries(db, actions=["acknowledge"]).row(0, named=True)
     assert (row["actor"], row["role"], row["detail"]) == ("tech46", "tech", "đã gọi xã")
+
+
+def test_an_address_past_its_attempts_is_refused_before_any_password_is_hashed(
+        app, world, monkeypatch):
+    from dashboard import auth, signin
+
+    hashed: list[str] = []
+    verify = auth.verify_password
+    monkeypatch.setattr(auth, "verify_password",
+                        lambda stored, password: hashed.append(password) or verify(stored,
+                                                                                  password))
+    limit = auth.AddressLimit(per_minute=1e-6, burst=3)  # no refill within the test
+    monkeypatch.setattr(signin, "address_limit", lambda: limit)
+    at = app()
+    for i in range(limit.burst):  # each on its own name: no name lock, only the address
+        at = sign_in(at, f"guess{i}", "wrong-password")
+    assert len(hashed) == limit.burst
+    at = sign_in(at, "staff46")  # the right password, from an address that used its tries
+    assert any("Quá nhiều lần đăng nhập từ địa chỉ này" in e.value for e in at.error)
+    assert at.title[0].value == "Đăng nhập"
+    assert len(hashed) == limit.burst  # refused before the password was hashed
+    with Store.open(world[0]) as db:
+        last = audit.entries(db, actions=["sign_in"]).row(0, named=True)
+    assert (last["actor"], last["ok"]) == ("staff46", False)
+    assert last["detail"] == "rate limited · from unknown"  # AppTest has no client address

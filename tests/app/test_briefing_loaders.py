@@ -10,7 +10,6 @@ from collectors.base import ProbeResult, Reason, Sample
 from config.loader import load_settings
 from dashboard import data, data_briefing, fmt
 from metrics import briefing as br
-from metrics import queries as q
 from metrics.scope import national
 from metrics.store import to_ms
 from tests.fixtures.personas import BRIEFING_END, HEALTHY, UNREACHABLE
@@ -30,7 +29,7 @@ def test_briefing_reads_the_failing_centres_polls_and_says_the_same(seeded_store
         ProbeResult(skipped, t - 19 * 60, False, 0.0, Reason.SKIPPED, "no turn"),
     ])
     url = db.engine.url.render_as_string(hide_password=False)
-    cfg = load_settings(env={"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "100000000"})
+    cfg = load_settings(env={"IOC_DB_URL": url})
     dash = cfg.dashboard
     at = BRIEFING_END
     previous = br.previous_briefing(at, br.parse_times(dash.briefing_times), TZ)
@@ -41,14 +40,11 @@ def test_briefing_reads_the_failing_centres_polls_and_says_the_same(seeded_store
     assert set(frames.polls["centre_id"]) == failing  # not the 40 centres'
     every = db.polls(previous, at)
     assert every["centre_id"].n_unique() == 40
-    assert frames.polls.equals(every.filter(pl.col("centre_id").is_in(sorted(failing))))
+    assert frames.polls.drop("system_down").equals(
+        every.filter(pl.col("centre_id").is_in(sorted(failing))))  # none reported itself down
 
     b = data_briefing.briefing_view(cfg, at, scope=national())
-    status = q.centre_status(frames.centres, frames.latest_polls, frames.gauges, at,
-                             dash.stale_after_s)
-    status = q.attach_down_since(status, data.down_runs(
-        url, data.newest_ms(url), tuple(status.filter(pl.col("status") == q.DOWN)["id"]),
-        to_ms(at)))
+    status = data.wall_view(cfg, at, scope=national(), replay=True).status
     whole = br.build_from_increases(frames.centres, frames.counters, every, status,
                                     frames.alerts, at=at, previous=previous,
                                     day_start=day_start)

@@ -72,6 +72,9 @@ def test_commune_shows_state_charts_and_province_median_when_centre_is_healthy(
     assert list(today.values()) == [fmt.number(counters[m]) for m in TODAY_TILES.values()]
     assert states["Hệ thống"] == "Hoạt động"
     assert states["Điện"] == "Điện lưới" and states["Mạng"] == "Tốt"
+    # 26 h of polls every 300 s, each standing for stale_after_s (60 s): 100 %, the rest
+    # of the 24 h without data, shown apart.
+    assert states.pop("Khả dụng 24 giờ") == "100,0 %"
     assert len(states) == 7
     assert len(charts(at)) == 9
     response = chart(at, "Thời gian phản hồi")
@@ -108,7 +111,9 @@ def test_commune_lists_outages_when_centre_is_unreachable(seeded_store, commune)
     assert list(table["Loại"]) == ["Mất kết nối"]
     assert list(table["Nội dung"]) == ["không phản hồi"]
     assert list(table["Kết thúc"]) == ["đang diễn ra"]
-    assert {m.value for m in at.metric} == {"—"}  # never reported a component state
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles.pop("Khả dụng 24 giờ") == "0,0 %"  # every poll it answered none
+    assert set(tiles.values()) == {"—"}  # never reported a component state
 
 
 def test_commune_shows_a_gap_not_zero_when_collection_stopped(tmp_path, commune):

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from dashboard.components import md_text
 from metrics.store import Store
 from tests.fixtures.access import HOSTILE, hostile_store
 from tests.fixtures.personas import BRIEFING_END, UNREACHABLE
+from tests.fixtures.stale_config import stale_config
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"
@@ -35,11 +35,10 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture
-def page(hostile, monkeypatch):
+def page(hostile, monkeypatch, tmp_path):
     url, _ = hostile
     monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-    monkeypatch.setenv("IOC_DASHBOARD__STALE_AFTER_S", "100000000")
+    monkeypatch.setenv("IOC_CONFIG", str(stale_config(tmp_path, 100_000_000)))
 
     def make(name: str, **query: str) -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=30)

@@ -93,3 +93,26 @@ def test_kpi_page_speaks_english(seeded_store, page):
     assert "Total score" in {m.label for m in at.metric}
     assert "Indicator" in at.dataframe[0].value.columns
     assert any("Full marks at ≥ 80%" in t.value for t in at.text)
+
+
+def test_kpi_page_explains_its_two_on_time_rates_and_marks_the_estimate(seeded_store, page):
+    """2.1 and the wall's on-time rate, both for the period, with why they differ; 5.4 is
+    named "(ước tính)" with its rule, in the table and on group 5's tile."""
+    seeded = seeded_store()
+    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    assert not at.exception
+    resolved = total(seeded, "dossiers_resolved_total")
+    late = total(seeded, "dossiers_resolved_late_total")
+    on_time = total(seeded, "dossiers_resolved_on_time_total")
+    multi = total(seeded, "dossiers_supplement_multi_total")
+    captions = [c.value for c in at.caption]
+    (note,) = [c for c in captions if c.startswith("Chỉ số 2.1")]
+    assert note.startswith(f"Chỉ số 2.1 ({fmt.percent((on_time - multi) / resolved)})")
+    assert f"{fmt.number(multi)} hồ sơ bổ sung quá một lần tính là trễ hạn" in note
+    assert note.endswith(f"là {fmt.percent((resolved - late) / resolved)}.")
+    assert any(c.startswith("(ước tính) 5.4 Mức độ hài lòng: chưa có khảo sát") for c in captions)
+    indicators = at.dataframe[0].value
+    assert indicators[indicators["Chỉ số"] == "5.4"].iloc[0]["Nội dung"] == (
+        "Mức độ hài lòng (ước tính)")
+    assert "Nhóm 5 · Mức độ hài lòng (ước tính)" in {m.label for m in at.metric}
+    assert "5.4 (ước tính)" in at.dataframe[1].value.columns

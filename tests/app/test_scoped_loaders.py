@@ -37,7 +37,7 @@ def world(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('loaders') / 'two.db'}"
     with Store.open(url) as db:
         both = two_provinces(db, BRIEFING_END)
-    cfg = load_settings(env={"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "100000000"})
+    cfg = load_settings(env={"IOC_DB_URL": url})
     return cfg, both
 
 
@@ -72,7 +72,7 @@ def reads(world, monkeypatch):
             return _method(*args, **kwargs)
         monkeypatch.setattr(db, name, spy)
     data.wall_frames.clear()
-    data.firing_alerts.clear()
+    data.open_alerts.clear()
     data.down_runs.clear()
     yield seen
     data.wall_frames.clear()
@@ -112,15 +112,17 @@ def test_a_province_narrows_a_scope_and_never_widens_it(world, reads):
 
 def test_a_province_wall_shows_what_the_national_wall_shows_for_it(world):
     cfg, both = world
-    url, dash = cfg.store.url, cfg.dashboard
+    url = cfg.store.url
     narrowed = data.wall_view(cfg, BRIEFING_END, scope=national(), replay=True, province=46)
     # the former way: the whole country's frames, cut to the province afterwards
     whole = data.wall_frames(url, data.newest_ms(url),
                              to_ms(fmt.local_midnight(BRIEFING_END, TZ)), to_ms(BRIEFING_END),
                              "national")
     centres = whole.centres.filter(pl.col("province_code") == 46)
-    status = q.centre_status(centres, whole.polls, whole.gauges, BRIEFING_END,
-                             dash.stale_after_s)
+    status = q.with_alerts(q.centre_status(centres, whole.polls, whole.gauges, BRIEFING_END,
+                                           data.policy(cfg)),
+                           data.open_alerts(url, data.alerts_version(url), to_ms(BRIEFING_END),
+                                            "national", 46), data.policy(cfg))
     today = whole.today.increases.filter(pl.col("centre_id").is_in(both.ours))
     polls = whole.polls.filter(pl.col("centre_id").is_in(both.ours))
     assert narrowed.status.drop("down_since", "since_window_start").equals(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from collectors.base import ProbeResult, Reason, Sample
@@ -15,6 +16,7 @@ from metrics import queries as q
 from metrics.scope import national, province
 from metrics.store import Store, to_ms
 from tests.conftest import hue_centres
+from tests.fixtures.policy import shipped
 
 BASE = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # 10:00 in Huế
 STALE_AFTER_S = 300
@@ -38,8 +40,9 @@ def world(tmp_path_factory):
                                    samples=[Sample("up", 0)]))
         db.write(results)
     data.wall_frames.clear()
+    # Stale after two collection intervals (the centre_silent and collector_silent rules).
     return load_settings(env={"IOC_DB_URL": url,
-                              "IOC_DASHBOARD__STALE_AFTER_S": str(STALE_AFTER_S)})
+                              "IOC_COLLECTOR__INTERVAL_S": str(STALE_AFTER_S / 2)})
 
 
 def fresh(cfg, now):
@@ -47,7 +50,9 @@ def fresh(cfg, now):
     url = cfg.store.url
     frames = data.wall_frames(url, data.newest_ms(url),
                               to_ms(fmt.local_midnight(now, TZ)), None, "national")
-    status = q.centre_status(frames.centres, frames.polls, frames.gauges, now, STALE_AFTER_S)
+    rules = shipped(STALE_AFTER_S)
+    status = q.with_alerts(q.centre_status(frames.centres, frames.polls, frames.gauges, now,
+                                           rules), pl.DataFrame(), rules)  # no alert here
     return status, q.kpis(status, q.totals(frames.today.increases))
 
 

@@ -61,10 +61,13 @@ def test_wall_shows_seeded_figures_in_vietnamese_when_replaying_the_briefing(
     assert shown["Hồ sơ đã giải quyết"] == fmt.number(resolved)
     assert shown["Giải quyết trễ hạn"] == fmt.number(late)
     assert shown["Tỉ lệ đúng hạn"] == fmt.percent((resolved - late) / resolved)
+    (on_time,) = [m for m in at.metric if m.label == "Tỉ lệ đúng hạn"]
+    assert "Khác chỉ số 2.1 (QĐ 766)" in on_time.proto.help  # which on-time rate it is
     assert shown["OTP p95 (trung vị)"] == "9 giây"
     assert shown["Trễ đồng bộ lớn nhất"] == "3 giờ"
     assert any("Đang xem lại dữ liệu lúc 10:00 03/07/2025" in i.value for i in at.info)
-    assert "Cập nhật vừa xong" in " ".join(m.value for m in at.markdown)
+    assert "Cập nhật dữ liệu lúc" in " ".join(m.value for m in at.markdown)
+    assert "(vừa xong)" in " ".join(m.value for m in at.markdown)
     table = at.table[0].value
     assert list(table.columns) == ["Trung tâm", "Trạng thái", "Lý do", "Quá hạn"]
     assert list(table["Trạng thái"][:down]) == ["Ngừng hoạt động"] * down
@@ -136,8 +139,10 @@ def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store
     assert not at.sidebar.radio and not at.button and not at.get("segmented_control")
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
     board = at.table[0].value  # the alert board sits above the lagging table
-    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài"]
+    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài",
+                                   "Xử lý"]
     assert list(board["Mức"]) == ["NGHIÊM TRỌNG"]  # the resolved one is not active
+    assert list(board["Xử lý"]) == ["Chưa ai xử lý"]  # nobody has acknowledged it
     assert list(board["Đã kéo dài"]) == ["58 phút"]
     assert tiles(at)["Trung tâm hoạt động"] == f"{40 - len(seeded.ids(UNREACHABLE))}/40"
 

@@ -163,7 +163,8 @@ def test_a_province_tech_signs_in_at_the_provider_sees_only_huế_and_signs_out(
     assert "Nguyễn Thị Lan · Kỹ thuật · tỉnh/thành phố mã 46" in sidebar
     assert "Nhật ký truy cập" not in page.inner_text("body")  # for national admins only
     assert LEAK not in alerts_page_html(page)  # the other province is never read
-    assert sign_ins(site, "lan@hue.gov.vn") == [(True, "tech", "oidc · province:46")]
+    assert sign_ins(site, "lan@hue.gov.vn") == [
+        (True, "tech", "oidc · province:46 · from 127.0.0.1")]
 
     open_sidebar(page).get_by_role("button", name="Đăng xuất").click()
     sign_out_at_provider(page, site)
@@ -180,7 +181,8 @@ def test_a_national_admin_from_the_provider_sees_both_provinces_and_the_access_l
     assert "Trần Quản Trị · Quản trị · toàn quốc" in sidebar
     assert "Nhật ký truy cập" in page.inner_text("body")  # the navigation offers it
     assert LEAK in alerts_page_html(page)  # the check the province tech passes can fail
-    assert sign_ins(site, "quantri@ioc.gov.vn") == [(True, "admin", "oidc · national")]
+    assert sign_ins(site, "quantri@ioc.gov.vn") == [
+        (True, "admin", "oidc · national · from 127.0.0.1")]
 
 
 def test_a_person_no_rule_admits_is_refused_with_a_message_and_audited(page, site):
@@ -193,7 +195,7 @@ def test_a_person_no_rule_admits_is_refused_with_a_message_and_audited(page, sit
     page.reload()  # still refused: the identity cookie stays, the rules decide each time
     page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=60_000)
     assert sign_ins(site, "khach@other.gov.vn")[-1] == (
-        False, "", "oidc: no rule grants access")
+        False, "", "oidc: no rule grants access · from 127.0.0.1")  # the source address
     # The refused person's way out: sign out at the provider too.
     page.get_by_role("button", name="Đăng xuất").click()
     sign_out_at_provider(page, site)

@@ -137,6 +137,9 @@ def test_signed_in_across_reloads_and_tabs_until_signing_out(site, context):
     assert "/commune" in second.url and FORM not in second.inner_text("body")
 
     assert sign_ins(site.db_url) == before + 1  # one sign-in, however many reloads and tabs
+    with Store.open(site.db_url) as db:  # with the address it came from
+        assert audit.entries(db, actions=["sign_in"])["detail"][0] == \
+            "local · province:46 · from 127.0.0.1"
     assert live_sessions(site.db_url) == ["canbo"]
 
     sign_out(page)

@@ -142,3 +142,55 @@ def test_actions_check_roles_and_silences_mute_notifications(store, sink):
     assert {"silenced", "acknowledged"} <= set(kinds)
     with pytest.raises(KeyError):
         actions.cancel_silence(store, cfg, sid, user="lan", role="tech", now=now + 2)
+
+
+def test_acknowledging_and_silencing_a_notified_alert_tell_its_channels_who_and_until(store,
+                                                                                     sink):
+    """The channel told of an outage hears who acknowledged it (with the note) and who
+    silenced it until when; a pending alert nobody was told of queues nothing."""
+    store.sync_centres(CENTRES)
+    cfg = config(sink.url)
+    clock = Clock(T0)
+    now = int(T0 * 1000)
+    poll(store, T0 - 10, down=True)
+    engine = AlertEngine(store, cfg, clock=clock)
+    engine.evaluate()  # one failed poll: nothing yet
+    poll(store, T0 - 5, down=True)
+    engine.evaluate()
+    assert engine.dispatch() == {"sent": 1, "failed": 0}
+    (alert,) = rows(store, t.alerts)
+    actions.acknowledge(store, cfg, alert["id"], user="Minh", role="tech",
+                        note="đã gọi VNPT", now=now + 1000)
+    until = now + 3_600_000
+    actions.silence(store, cfg, user="Lan", role="tech", reason="thay UPS", ends_at=until,
+                    rule="centre_down", centre_id=DOWN, now=now + 2000)
+    assert [r["status"] for r in rows(store, t.notifications)] == [
+        "firing", "acknowledged", "silenced"]
+    clock.now = T0 + 3
+    assert engine.dispatch() == {"sent": 2, "failed": 0}
+    _firing, acked, silenced = sink.snapshot()
+    assert acked.body["status"] == "firing"  # Alertmanager's word for an open alert
+    assert acked.body["title"].startswith("👤 ĐÃ XÁC NHẬN (nghiêm trọng)")
+    notes = acked.body["alerts"][0]["annotations"]
+    assert (notes["acknowledged_by"], notes["ack_note"]) == ("Minh", "đã gọi VNPT")
+    notes = silenced.body["alerts"][0]["annotations"]
+    assert notes["silenced_by"] == "Lan"
+    assert notes["silenced_until"] == "2025-07-03T04:00:00.000Z"  # 11:00 in Huế
+    assert silenced.body["title"].startswith("🔕 ĐÃ TẮT TIẾNG")
+    kinds = [e["kind"] for e in rows(store, t.alert_events)]
+    assert kinds.count("notified") == 3
+
+
+def test_acknowledging_an_alert_nobody_was_told_of_queues_no_notice(store, sink):
+    store.sync_centres(CENTRES)
+    cfg = config(sink.url)
+    cfg = cfg.model_copy(update={"grouping": cfg.grouping.model_copy(update={"wait_s": 600})})
+    poll(store, T0 - 10, down=True)
+    poll(store, T0 - 5, down=True)
+    AlertEngine(store, cfg, clock=Clock(T0)).evaluate()  # firing, held back by wait_s
+    (alert,) = rows(store, t.alerts)
+    assert (alert["state"], alert["last_notified"]) == ("firing", None)
+    actions.acknowledge(store, cfg, alert["id"], user="Minh", role="tech", now=int(T0 * 1000))
+    actions.silence(store, cfg, user="Lan", role="tech", reason="x",
+                    ends_at=int(T0 * 1000) + 60_000, centre_id=DOWN, now=int(T0 * 1000))
+    assert rows(store, t.notifications) == []

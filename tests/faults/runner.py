@@ -23,7 +23,7 @@ from tests.faults.product import Product
 from tests.faults.scratch_pg import ScratchDatabase
 
 NO_DB = "Không mở được cơ sở dữ liệu"  # dashboard/i18n.py wall.no_db
-STALE = "DỮ LIỆU CŨ"  # fresh.stale
+STALE = "Dữ liệu không cập nhật từ"  # banner.stale
 
 
 @dataclass

@@ -202,6 +202,7 @@ def test_collect_stops_after_finishing_its_cycle_when_sent_sigterm(sim, tmp_path
         IOC_COLLECTOR__INTERVAL_S="1",
         IOC_COLLECTOR__TIMEOUT_S="0.5",
         IOC_COLLECTOR__WORKERS="1",
+        IOC_COLLECTOR__METRICS_PORT="0",  # 9108 may be another test's: that refuses a start
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "collectors.cli", "collect"],

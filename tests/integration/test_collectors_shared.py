@@ -8,16 +8,13 @@ the collector reaches PostgreSQL through a TCP proxy of real bytes that the test
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -30,6 +27,7 @@ from collectors.shard import Shard, in_shard
 from collectors.spool import Spool
 from config.registry import fleet
 from tests.conftest import PG_URL
+from tests.fixtures.tcp_proxy import Proxy
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,73 +159,6 @@ def test_two_shard_collectors_share_huế_with_no_overlap_and_one_takes_over_whe
     assert took <= 2 * INTERVAL_S + 0.5  # two intervals, and scheduling slack on a busy box
     b.wait("two full cycles", lambda cs: sum(c["at"] > killed and c["centres"] == 40
                                              for c in cs) >= 2)
-
-
-class Proxy:
-    """A TCP proxy of real bytes from 127.0.0.1:<port> to PostgreSQL; `close()` refuses new
-    connections and cuts the open ones, `open()` listens again on the same port."""
-
-    def __init__(self, target: tuple[str, int]):
-        self.target = target
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.listener: socket.socket | None = None
-        self.conns: list[socket.socket] = []
-        self.lock = threading.Lock()
-
-    def open(self) -> None:
-        ls = socket.socket()
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind(("127.0.0.1", self.port))
-        ls.listen(64)
-        self.listener = ls
-        threading.Thread(target=self._accept, args=(ls,), daemon=True).start()
-
-    def _accept(self, ls: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = ls.accept()
-            except OSError:
-                return
-            if self.listener is not ls:  # accepted while closing: refuse it
-                client.close()
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self.lock:
-                self.conns += [client, upstream]
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        if self.listener is not None:
-            ls, self.listener = self.listener, None
-            with contextlib.suppress(OSError):  # wakes the blocked accept(): stop listening
-                ls.shutdown(socket.SHUT_RDWR)
-            ls.close()
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for s in conns:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
 
 
 def snapshot(spool_dir: Path, into: Path) -> set[tuple[str, int]]:

@@ -64,7 +64,9 @@ def wait_for(predicate, timeout_s: float, what: str):
 def test_demo_runs_whole_product_and_stops_every_child_when_interrupted(tmp_path):
     db = tmp_path / "demo.db"
     port, sim_port = free_port(), free_port()
-    env = dict(os.environ, IOC_DB_URL=f"sqlite:///{db}", IOC_COLLECTOR__INTERVAL_S="5")
+    # A free /metrics port: a taken one (another test's collector) refuses the collector's start.
+    env = dict(os.environ, IOC_DB_URL=f"sqlite:///{db}", IOC_COLLECTOR__INTERVAL_S="5",
+               IOC_COLLECTOR__METRICS_PORT=str(free_port()))
     proc = subprocess.Popen(
         [sys.executable, "-m", "collectors.cli", "demo", "--port", str(port),
          "--sim-port", str(sim_port), "--days", "0.25"],

@@ -11,6 +11,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.service import collect
+from config.loader import ConfigError
 from config.registry import fleet
 from config.settings import Settings
 from metrics.exposition import Exposition, observers_for, serve
@@ -69,12 +70,13 @@ def test_metrics_after_a_real_collect_cycle_parse_and_match_the_cycle(start_simu
         assert sample.value >= 0, name
 
 
-def test_no_server_when_the_port_is_zero_or_taken(caplog):
+def test_no_server_when_the_port_is_zero_and_a_start_up_error_when_it_is_taken():
     assert observers_for(Settings.model_validate({"collector": {"metrics_port": 0}})) == []
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
         settings = Settings.model_validate({"collector": {"metrics_port": port}})
-        assert observers_for(settings) == []
-    assert f"not serving /metrics on 127.0.0.1:{port}" in caplog.text
+        with pytest.raises(ConfigError, match=f"collector.metrics_port: cannot serve /metrics, "
+                           f"/healthz and /readyz on 127.0.0.1:{port}: "):
+            observers_for(settings)

@@ -145,3 +145,47 @@ def test_oidc_claims_without_a_matching_rule_or_a_name_get_no_access(claims):
 def test_oidc_rules_with_a_bad_scope_are_refused_when_the_config_loads():
     with pytest.raises(ValueError, match="scope"):
         ClaimRule(claim="groups", value="x", role="tech", scope="province:hue")
+
+
+def test_throttle_keeps_a_lock_through_failures_on_ten_thousand_other_names():
+    clock = Clock()
+    t = auth.Throttle(max_failures=3, window_s=60, lock_s=300, clock=clock)
+    for _ in range(3):
+        t.failure("lan")
+    for i in range(25_000):  # more names than max_keys (10,000): their counts are forgotten
+        t.failure(f"other{i}")
+    assert t.wait_s("lan") == 300  # … the lock is not
+    clock.t += 301
+    t.failure("one-more")
+    assert t.wait_s("lan") == 0
+
+
+def test_throttle_drops_only_expired_locks_when_many_names_are_locked():
+    clock = Clock()
+    t = auth.Throttle(max_failures=1, lock_s=300, max_keys=3, clock=clock)
+    for name in "abcd":
+        t.failure(name)
+    assert all(t.wait_s(n) == 300 for n in "abcd")  # four locks, max_keys 3: none dropped
+    clock.t += 301
+    t.failure("e")
+    assert set(t._locked_until) == {"e"}
+
+
+def test_address_limit_refuses_an_address_past_its_burst_and_refills_with_time():
+    clock = Clock()
+    limit = auth.AddressLimit(per_minute=6, burst=3, clock=clock)
+    assert [limit.take("203.0.113.5") for _ in range(3)] == [0, 0, 0]
+    assert limit.take("203.0.113.5") == pytest.approx(10)  # one attempt every 10 s
+    assert limit.take("198.51.100.7") == 0  # per address
+    clock.t += 10
+    assert limit.take("203.0.113.5") == 0
+    assert limit.take("203.0.113.5") > 0
+
+
+def test_address_limit_gives_back_the_attempt_of_a_successful_sign_in():
+    limit = auth.AddressLimit(per_minute=1, burst=2, clock=Clock())
+    for _ in range(10):  # an office signing in all morning from one address
+        assert limit.take("10.0.0.1") == 0
+        limit.give_back("10.0.0.1")
+    assert limit.take("10.0.0.1") == limit.take("10.0.0.1") == 0
+    assert limit.take("10.0.0.1") > 0

@@ -95,15 +95,19 @@ def test_briefing_attention_names_down_and_incident_centres_with_reasons():
 
 
 def test_briefing_attention_flags_a_low_on_time_rate_only_with_enough_resolutions():
-    status = pl.DataFrame({"id": ["a", "b"], "name": ["A", "B"], "status": [q.OK, q.OK],
+    status = pl.DataFrame({"id": ["a", "b"], "name": ["A", "B"],
+                           "status": [q.OK, q.DEGRADED], "problems": [[], ["overdue_high"]],
                            "overdue": [0.0, 12.0], "sync_lag_s": [40.0, 40.0],
                            "otp_p95_s": [5.0, 5.0], "bad_components": [[], []]},
-                          schema_overrides={"bad_components": pl.List(pl.String)})
+                          schema_overrides={"bad_components": pl.List(pl.String),
+                                            "problems": pl.List(pl.String)})
     counts = pl.DataFrame({"id": ["a", "b"], "resolved": [20, 5], "late": [4, 4],
                            "on_time_rate": [0.8, 0.2]})
     empty = br.incidents(frame([], POLL_SCHEMA), status.select("id", "name"), day.AT)
     out = br.attention(status, counts, empty)
-    assert sorted(out.select("id", "why").rows()) == [("a", ["late"]), ("b", ["overdue"])]
+    # b's overdue dossiers are the overdue_high alert rule's problem (its threshold there).
+    assert sorted(out.select("id", "why").rows()) == [("a", ["late"]),
+                                                      ("b", ["problem:overdue_high"])]
 
 
 def test_briefing_alerts_keep_only_those_that_fired():

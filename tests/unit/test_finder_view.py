@@ -18,8 +18,8 @@ def table() -> pl.DataFrame:
     rows = pl.DataFrame({
         "id": ["20035"], "name": ["Xã Bình Điền"], "province_code": [46],
         "province_name": ["Thành phố Huế"], "kind": ["xã"], "status": [q.DEGRADED],
-        "on_time_rate_today": [0.75], "availability_24h": [1.0], "sync_lag_s": [10_800.0],
-        "otp_p95_s": [140.0], "overdue": [2.0], "unsynced": [30.0]})
+        "on_time_rate_today": [0.75], "availability_24h": [1.0], "unknown_24h_s": [720.0],
+        "sync_lag_s": [10_800.0], "otp_p95_s": [140.0], "overdue": [2.0], "unsynced": [30.0]})
     return evaluate(rows, RULES)
 
 
@@ -30,6 +30,7 @@ def test_display_table_states_broken_rules_with_values_in_vietnamese():
                                            "Tỉ lệ đúng hạn hôm nay 75,0 % (dưới 90,0 %)")
     assert shown["Tỉ lệ đúng hạn hôm nay (%)"][0] == 75.0  # a number: the column sorts right
     assert shown["Trạng thái"][0] == "Suy giảm"
+    assert shown["Không có dữ liệu 24 giờ (phút)"][0] == 12.0  # 720 s, apart from the 100 %
     assert shown["Chi tiết"][0] == "commune?centre=20035&lang=vi"
 
 

@@ -170,3 +170,36 @@ def test_kpi_centre_table_sorts_lowest_total_first_and_keeps_no_data_apart():
     assert table["Tổng điểm"].to_list() == [round(kpi.scorecard(A_DAY).total, 1), None]
     assert table["Nhóm 3"].to_list() == ["6,6/22", "không có dữ liệu"]
     assert table["2.2"].to_list() == ["2 ngày", "không có dữ liệu"]
+
+
+# --- figures say what they are ---------------------------------------------------------------
+
+def test_an_estimated_indicator_says_so_in_its_name_rule_and_column_in_both_languages():
+    s = kpi.scorecard(A_DAY).scores["5.4"]
+    assert s.rule("vi").startswith("5.4 Mức độ hài lòng (ước tính): 100 % − (tỉ lệ trễ hạn")
+    assert s.rule("en").startswith("5.4 Satisfaction (estimated): 100% − (late rate")
+    assert kpi.estimate_rule("5.4", "vi") == (
+        "(ước tính) 5.4 Mức độ hài lòng: chưa có khảo sát hài lòng nên ước tính bằng 100 % − "
+        "(tỉ lệ trễ hạn + tỉ lệ phản ánh, kiến nghị), từ hồ sơ đã giải quyết trong kỳ")
+    assert kpi.estimate_rule("2.1") is None  # measured, not estimated
+    vi, en = i18n.text("vi"), i18n.text("en")
+    assert kpi_tables.name("5.4", "vi") == "Mức độ hài lòng (ước tính)"
+    assert kpi_tables.name("2.1", "vi") == "Tỉ lệ hồ sơ giải quyết đúng hạn"
+    assert kpi_tables.code_label("5.4", "en") == "5.4 (estimated)"
+    assert kpi_tables.group_label(5, vi) == "Nhóm 5 · Mức độ hài lòng (ước tính)"
+    assert kpi_tables.group_label(2, en) == "Group 2 · Progress and results"
+
+
+def test_the_on_time_note_gives_2_1_and_the_walls_rate_for_the_same_counters():
+    # 2.1 = (38 − 1) ÷ 40 = 92,5 %; the wall's = (40 − 2) ÷ 40 = 95 %; 1 counted late by 2.1
+    note = kpi_tables.on_time_note(A_DAY, kpi.scorecard(A_DAY), i18n.text("vi"))
+    assert note.startswith("Chỉ số 2.1 (92,5 %) theo QĐ 766")
+    assert "1 hồ sơ bổ sung quá một lần tính là trễ hạn" in note
+    assert note.endswith("với số liệu của kỳ này là 95,0 %.")
+    none = {**A_DAY, "dossiers_resolved_total": 0}
+    assert "kỳ này là —" in kpi_tables.on_time_note(none, kpi.scorecard(none), i18n.text("vi"))
+
+
+def test_the_walls_on_time_rate_is_plain_on_time_of_todays_counters():
+    assert kpi.plain_on_time(40, 2) == pytest.approx(0.95)
+    assert kpi.plain_on_time(0, 0) is None and kpi.plain_on_time(40, None) is None

@@ -7,7 +7,7 @@ from typing import get_args
 import polars as pl
 import pytest
 
-from config.settings import DEFAULT_LAGGING, LaggingMetric, LaggingRule
+from config.settings import ALERT_THRESHOLDS, DEFAULT_LAGGING, LaggingMetric, LaggingRule
 from metrics import lagging
 from metrics import queries as q
 from metrics.lagging import Rule
@@ -22,10 +22,13 @@ ROWS = [
 COLUMNS = ["id", "name", "kind", "province_code", "status", "on_time_rate_today",
            "availability_24h", "sync_lag_s", "otp_p95_s", "overdue"]
 DEFAULTS = lagging.rules_from(DEFAULT_LAGGING)
+TS = pl.Datetime("ms", "UTC")
 
 
 def table() -> pl.DataFrame:
-    return pl.DataFrame(ROWS, schema=COLUMNS, orient="row")
+    return pl.DataFrame(ROWS, schema=COLUMNS, orient="row").with_columns(
+        pl.lit(None, TS).alias("down_since"), pl.lit(None, TS).alias("last_poll"),
+        pl.lit(None, TS).alias("problem_since"), pl.lit(None, pl.Int64).alias("problem_rank"))
 
 
 def broken(rules: list[Rule]) -> dict[str, list[int]]:
@@ -33,12 +36,18 @@ def broken(rules: list[Rule]) -> dict[str, list[int]]:
 
 
 def test_config_metrics_are_the_finders_metrics():
-    assert set(get_args(LaggingMetric)) == set(lagging.METRICS)
+    # The service-level ones are the finder's own; the others are alert rules' thresholds.
+    assert set(get_args(LaggingMetric)) | set(ALERT_THRESHOLDS) == set(lagging.METRICS)
 
 
 def test_evaluate_lists_each_broken_rule_when_defaults_apply():
-    # 0 on-time < 0.9, 1 sync lag > 1800 s, 2 availability < 0.95, 3 OTP > 60 s, 4 overdue > 5
-    assert broken(DEFAULTS) == {"1": [], "2": [0, 1, 3, 4], "3": [2], "4": []}
+    # 0 on-time < 0.9, 1 availability < 0.95
+    assert broken(DEFAULTS) == {"1": [], "2": [0], "3": [1], "4": []}
+
+
+def test_evaluate_counts_a_problem_status_as_lagging_without_any_rule():
+    out = dict(lagging.evaluate(table(), []).select("id", "lagging").iter_rows())
+    assert out == {"1": False, "2": True, "3": True, "4": False}
 
 
 def test_evaluate_breaks_nothing_when_the_value_is_missing():
@@ -58,9 +67,9 @@ def test_evaluate_follows_changed_thresholds_when_the_user_edits_them():
 
 
 @pytest.mark.parametrize(("kwargs", "ids"), [
-    ({}, ["2", "3", "1", "4"]),  # most rules broken first, then by name (code-point order)
-    ({"only_lagging": True}, ["2", "3"]),
-    ({"kinds": ["xã"]}, ["2", "3"]),
+    ({}, ["3", "2", "1", "4"]),  # down, degraded, then rules broken, then by name
+    ({"only_lagging": True}, ["3", "2"]),
+    ({"kinds": ["xã"]}, ["3", "2"]),
     ({"provinces": [48]}, ["4"]),
     ({"ids": ["1", "4"], "only_lagging": True}, []),
 ])
@@ -81,6 +90,11 @@ def test_settings_refuse_unknown_metric_when_config_is_wrong():
         LaggingRule(metric="speed", comparison="below", threshold=1)
 
 
+def test_settings_send_an_alert_threshold_to_the_alert_rules():
+    with pytest.raises(ValueError, match=r"alerts.yaml \(rule otp_p95_high\)"):
+        LaggingRule(metric="otp_p95_s", comparison="above", threshold=60)  # type: ignore[arg-type]
+
+
 def test_on_time_today_is_missing_when_nothing_was_resolved():
     inc = pl.DataFrame({
         "centre_id": ["a", "a", "a", "b"],
@@ -91,11 +105,13 @@ def test_on_time_today_is_missing_when_nothing_was_resolved():
     assert out == {"a": pytest.approx(0.85), "b": None}
 
 
-def test_availability_is_the_share_of_answered_polls_per_centre():
-    up = pl.DataFrame({"centre_id": ["a"] * 4 + ["b"], "metric": ["up"] * 5,
-                       "value": [1.0, 1.0, 0.0, 1.0, 0.0]})
-    out = dict(lagging.availability(up).select("centre_id", "availability_24h").iter_rows())
-    assert out == {"a": 0.75, "b": 0.0}
+def test_availability_24h_takes_the_time_weighted_figures():
+    summary = pl.DataFrame({"centre_id": ["a", "b"], "up_s": [80_000.0, 0.0],
+                            "down_s": [400.0, 0.0], "unknown_s": [6_000.0, 86_400.0],
+                            "availability": [80_000 / 80_400, None]})
+    out = lagging.availability_24h(summary)
+    assert out.rows() == [("a", pytest.approx(80_000 / 80_400), 6_000.0),
+                          ("b", None, 86_400.0)]
 
 
 def test_centre_metrics_blank_the_gauges_of_stale_centres():
@@ -105,7 +121,7 @@ def test_centre_metrics_blank_the_gauges_of_stale_centres():
     empty_today = pl.DataFrame(schema={"centre_id": pl.String, "received_today": pl.Float64,
                                        "resolved_today": pl.Float64,
                                        "on_time_rate_today": pl.Float64})
-    avail = pl.DataFrame({"centre_id": ["b"], "availability_24h": [0.5], "polls_24h": [10]})
+    avail = pl.DataFrame({"centre_id": ["b"], "availability_24h": [0.5], "unknown_24h_s": [0.0]})
     out = lagging.centre_metrics(status, empty_today, avail)
     assert out.filter(pl.col("id") == "b").select("sync_lag_s", "overdue").row(0) == (None, None)
     assert out.filter(pl.col("id") == "a")["sync_lag_s"].to_list() == [40.0]

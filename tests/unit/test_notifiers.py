@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes
@@ -158,6 +159,19 @@ def test_webhook_payload_is_alertmanager_shaped_and_keeps_values_as_data():
     json.dumps(body)  # serialisable as is
 
 
+def test_a_delivery_key_is_the_webhook_notification_id_and_the_email_message_id():
+    from dataclasses import replace
+
+    keyed = replace(msg(item()), key="ioc-7-1751511600000")
+    assert webhook.payload(keyed, receiver="r")["notificationId"] == "ioc-7-1751511600000"
+    assert "notificationId" not in webhook.payload(msg(item()), receiver="r")
+    channel = EmailChannel.model_validate(
+        {"type": "email", "host": "h", "from": "ioc@example.vn", "to": ["tech@example.vn"]})
+    assert email.build(channel, keyed)["Message-ID"] == "<ioc-7-1751511600000@example.vn>"
+    assert email.build(channel, keyed)["Message-ID"] == email.build(channel, keyed)["Message-ID"]
+    assert Message.from_json(keyed.to_json()).key == ""  # a delivery's, never stored
+
+
 def test_a_reminder_is_sent_to_webhooks_as_firing():
     assert webhook.payload(msg(item(), status="reminder"), receiver="r")["status"] == "firing"
 
@@ -230,3 +244,39 @@ def test_a_missing_secret_is_not_retryable_and_names_variable_and_channel():
 ])
 def test_http_status_classes(status, retryable):
     assert retryable_status(status) is retryable
+
+
+# --- who acted on an alert -------------------------------------------------------------------
+
+def acted(i: int = 0, name: str = "Phường Phú Xuân", **fields) -> AlertItem:
+    return dataclasses.replace(item(i, name=name), **fields)
+
+
+def test_an_acknowledgement_notice_names_who_acknowledged_and_the_note():
+    one = acted(acked_by="Minh", ack_note="đã gọi VNPT\nsẽ xử lý")
+    text = templates.render(msg(one, status="acknowledged"), now=T0 + timedelta(minutes=7)).text
+    assert text.splitlines()[0] == ("👤 ĐÃ XÁC NHẬN (nghiêm trọng): Phường Phú Xuân "
+                                    "(Thành phố Huế) — Mất kết nối")
+    assert "• Đã xác nhận bởi Minh: đã gọi VNPT sẽ xử lý" in text  # one line, no break
+
+
+def test_a_grouped_notice_says_who_acknowledged_and_until_when_each_is_silenced():
+    until = T0 + timedelta(hours=1)
+    alerts = [acted(0, name="Xã 0", acked_by="Minh"),
+              acted(1, name="Xã 1", silenced_until=until, silenced_by="Lan")]
+    rendered = templates.render(msg(*alerts, status="silenced"), now=T0)
+    assert rendered.title.startswith("🔕 ĐÃ TẮT TIẾNG: 2 trung tâm mất kết nối")
+    assert rendered.lines[0].endswith("; đã xác nhận bởi Minh")
+    assert rendered.lines[1].endswith("; tắt tiếng đến 11:05 03/07/2025 bởi Lan")
+
+
+def test_who_acted_survives_the_outbox_json_and_old_payloads_still_load():
+    until = T0 + timedelta(hours=4)
+    one = acted(acked_by="Minh", ack_note="ghi chú", silenced_until=until, silenced_by="Lan")
+    back = Message.from_json(msg(one, status="reminder").to_json())
+    assert back.alerts[0] == one
+    old = json.loads(msg(item()).to_json())
+    for a in old["alerts"]:
+        for key in ("acked_by", "ack_note", "silenced_until", "silenced_by"):
+            del a[key]
+    assert Message.from_json(json.dumps(old)).alerts[0].acked_by is None

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from metrics import queries as q
+from tests.fixtures.policy import shipped
 
 T0 = datetime(2025, 7, 2, 17, 0, tzinfo=UTC)  # 00:00 on 3 July in Huế
 NOW = T0 + timedelta(hours=10)
@@ -99,20 +100,20 @@ def status_of() -> dict[str, str]:
                ("c7", 600, True, None)])  # c8 never polled
     g = latest([
         ("c1", "system_state", 10, 2), ("c1", "component_esign_state", 10, 2),
-        ("c2", "system_state", 10, 2), ("c2", "component_payment_state", 10, 1),
+        ("c2", "system_state", 10, 2), ("c2", "component_payment_state", 10, 0),
         ("c3", "system_state", 400, 2),  # from an older poll: not the current state
         ("c4", "system_state", 10, 0),  # soft down: answers, says its system is down
         ("c5", "system_state", 10, 2), ("c5", "sync_lag_seconds", 10, 7200),
         ("c6", "system_state", 10, 2), ("c6", "sync_lag_seconds", 400, 7200),
         ("c7", "system_state", 600, 2),
     ])
-    df = q.centre_status(CENTRES, p, g, NOW, stale_after_s=60)
+    df = q.centre_status(CENTRES, p, g, NOW, shipped(60))
     return dict(zip(df["id"], df["status"], strict=True))
 
 
 @pytest.mark.parametrize(("centre", "expected"), [
     ("c1", q.OK),
-    ("c2", q.DEGRADED),  # a component degraded
+    ("c2", q.DEGRADED),  # a component down (the payment_down rule)
     ("c3", q.DOWN),  # the newest poll failed, whatever older samples said
     ("c4", q.DOWN),  # soft down
     ("c5", q.DEGRADED),  # sync two hours behind the National Portal
@@ -127,7 +128,7 @@ def test_centre_status_classifies_when_polls_and_gauges_differ(centre, expected)
 def test_centre_status_is_stale_not_healthy_when_every_poll_is_old():
     p = polls([("c1", 3600, True, None)])
     g = latest([("c1", "system_state", 3600, 2)])
-    df = q.centre_status(CENTRES.head(1), p, g, NOW, stale_after_s=60)
+    df = q.centre_status(CENTRES.head(1), p, g, NOW, shipped(60))
     assert df["status"].to_list() == [q.STALE]
     assert q.kpis(df, {}).centres_up == 0
 
@@ -147,10 +148,12 @@ def test_down_since_finds_run_start_when_centre_recovered_before():
 
 def status_frame(rows: list[dict]) -> pl.DataFrame:
     base = {"name": None, "status": q.OK, "last_poll": None, "down_since": None,
-            "sync_lag_s": None, "overdue": None, "otp_p95_s": None}
+            "sync_lag_s": None, "overdue": None, "otp_p95_s": None, "problem_rank": None,
+            "problem_since": None}
     return pl.DataFrame([base | r for r in rows], schema={
         "name": pl.String, "status": pl.String, "last_poll": TS, "down_since": TS,
-        "sync_lag_s": pl.Float64, "overdue": pl.Float64, "otp_p95_s": pl.Float64})
+        "sync_lag_s": pl.Float64, "overdue": pl.Float64, "otp_p95_s": pl.Float64,
+        "problem_rank": pl.Int64, "problem_since": TS})
 
 
 def test_lagging_orders_most_urgent_first_when_problems_mix():
@@ -171,7 +174,8 @@ def test_lagging_orders_most_urgent_first_when_problems_mix():
 
 def test_kpis_report_missing_figures_as_none_when_nothing_was_collected_today():
     p = polls([("c1", 10, True, None)])
-    df = q.centre_status(CENTRES.head(2), p, latest([("c1", "system_state", 10, 2)]), NOW, 60)
+    df = q.centre_status(CENTRES.head(2), p, latest([("c1", "system_state", 10, 2)]), NOW,
+                         shipped(60))
     k = q.kpis(df, {})
     assert (k.centres_total, k.centres_up, k.counts[q.NO_DATA]) == (2, 1, 1)
     assert k.received is None and k.on_time_rate is None and k.otp_p95_median_s is None
@@ -183,7 +187,7 @@ def test_kpis_compute_rates_and_worst_when_centres_report():
                 ("c3", "otp_p95_seconds", 10, 12), ("c2", "sync_lag_seconds", 10, 40),
                 ("c3", "sync_lag_seconds", 10, 900), ("c1", "dossiers_overdue", 10, 2),
                 ("c3", "dossiers_overdue", 10, 3)])
-    df = q.centre_status(CENTRES.head(3), p, g, NOW, 60)
+    df = q.centre_status(CENTRES.head(3), p, g, NOW, shipped(60))
     k = q.kpis(df, {"dossiers_received_total": 1283, "dossiers_resolved_total": 382,
                     "dossiers_resolved_late_total": 19})
     assert (k.received, k.resolved, k.late, k.overdue) == (1283, 382, 19, 5)

@@ -8,7 +8,7 @@ import pytest
 
 from collectors.base import CONFIRMED_MARK
 from config.alerts import Rule
-from metrics.rules import Window, evaluate
+from metrics.rules import Window, evaluate, mark_system_down
 
 NOW = 1_751_511_600_000  # 10:00 on 3 July 2025, Huế
 CENTRES = pl.DataFrame({
@@ -31,10 +31,30 @@ def polls(rows: list[tuple[str, int, bool, str | None, str]]) -> pl.DataFrame:
 DOWN = {"kind": "failed_polls", "count": 2, "recover_after": 2}
 
 
-def test_failed_polls_ignores_one_failed_poll_when_it_is_not_confirmed():
+def test_failed_polls_holds_one_unconfirmed_failed_poll_as_pending_only():
     w = Window(CENTRES, polls=polls([("a", 5, False, "timeout", "t"), ("a", 10, True, None, "")]))
-    ev = evaluate(rule(DOWN), w, NOW)
-    assert ev.hits == () and "r/ca" not in ev.observed  # neither down nor recovered: keep
+    (hit,) = evaluate(rule(DOWN), w, NOW).hits
+    # Seen, not confirmed: the life cycle keeps such an alert pending (never firing).
+    assert hit.fingerprint == "r/ca" and not hit.confirmed
+
+
+def test_failed_polls_counts_a_centre_reporting_its_own_system_down_as_confirmed():
+    answered = polls([("a", 5, True, None, ""), ("a", 20, True, None, "")])
+    states = pl.DataFrame({"centre_id": ["a", "a"], "metric": ["system_state"] * 2,
+                           "label": ["", ""], "ts": [NOW - 5000, NOW - 20_000],
+                           "value": [0.0, 2.0]})
+    w = Window(CENTRES, polls=mark_system_down(answered, states))
+    (hit,) = evaluate(rule(DOWN), w, NOW).hits
+    assert hit.confirmed and hit.fingerprint == "r/ca"
+    assert "tự báo ngừng hoạt động" in hit.cause
+
+
+def test_failed_polls_ignores_system_down_when_the_rule_turns_it_off():
+    answered = polls([("a", 5, True, None, "")])
+    states = pl.DataFrame({"centre_id": ["a"], "metric": ["system_state"], "label": [""],
+                           "ts": [NOW - 5000], "value": [0.0]})
+    w = Window(CENTRES, polls=mark_system_down(answered, states))
+    assert evaluate(rule({**DOWN, "system_down": False}), w, NOW).hits == ()
 
 
 def test_failed_polls_fires_on_one_poll_when_a_reprobe_confirmed_it():
@@ -101,7 +121,9 @@ def test_stale_fires_for_a_centre_unobserved_while_the_collector_is_alive():
     observed = pl.DataFrame({"centre_id": ["a", "b", "c"],
                              "ts": [NOW - 5000, NOW - 600_000, NOW - 5000]})
     ev = evaluate(r, Window(CENTRES, observed=observed, newest_poll_ms=NOW - 5000), NOW)
-    assert [h.fingerprint for h in ev.hits] == ["r/cb", "r/cd"]
+    # d was never observed: no data yet, not silent (and no alert at start-up).
+    assert [h.fingerprint for h in ev.hits] == ["r/cb"]
+    assert "r/cd" not in ev.observed
     dead = evaluate(r, Window(CENTRES, observed=observed, newest_poll_ms=NOW - 600_000), NOW)
     assert dead.hits == () and dead.observed == frozenset()
 

@@ -14,6 +14,12 @@ CASES = [
     (Reading("otp.failure_ratio", "otp_failure_ratio", 1.0), 1.0, None),
     (Reading("system.status", "system_state", 2.0), 2.0, None),
     (Reading("otp.sent_total", "otp_sent_total", 10**15), 1e15, None),
+    # Counters have a maximum too (metrics/catalogue.py COUNTER_MAX): 1e308 would turn sums
+    # infinite, and beyond 2**53 an increase of one is lost.
+    (Reading("otp.sent_total", "otp_sent_total", 1e308), None,
+     "otp.sent_total: out of range [0, 1e+15] (1e+308)"),
+    (Reading("dossiers.received_total", "dossiers_received_total", 2**53), None,
+     "dossiers.received_total: out of range [0, 1e+15] (9.0072e+15)"),
     (
         Reading("otp.failure_ratio", "otp_failure_ratio", 1.01),
         None,
