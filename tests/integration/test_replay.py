@@ -54,7 +54,6 @@ TILES = {"received": "Hồ sơ tiếp nhận", "resolved": "Hồ sơ đã giải
 BRIEFING_TILES = {"received": "Hồ sơ tiếp nhận", "resolved": "Đã giải quyết",
                   "late": "Trễ hạn"}
 ENV = {"IOC_CONFIG": str(DEFAULT_CONFIG), "IOC_DASHBOARD__AUTH": "none",
-       "IOC_DASHBOARD__STALE_AFTER_S": "100000000",
        "IOC_STORE__RETENTION": f"{{raw_days: {RAW_DAYS}, rollup_5m_days: {FIVE_MIN_DAYS}}}"}
 
 
