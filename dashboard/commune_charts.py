@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 import polars as pl
 
-from dashboard import fmt, i18n
+from dashboard import fmt, i18n, poll_detail
 from dashboard.i18n import Tr
 
 HEIGHT = 290
@@ -103,6 +103,7 @@ def timeline_table(timeline: pl.DataFrame, tr: Tr, tz: str) -> pl.DataFrame:
         rows.append(dict(zip(columns, (
             fmt.date_time(r["start"], tz) if r["start"] is not None else "", end,
             fmt.duration(r["duration_s"], tr.lang) if r["duration_s"] is not None else "",
-            tr(f"commune.kind.{r['kind']}"), severity, what, r["detail"] or "",
+            tr(f"commune.kind.{r['kind']}"), severity, what,
+            poll_detail.words(r["detail"] or "", tr),
             r["actor"] or ""), strict=True)))
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))

@@ -102,7 +102,7 @@ class Exposition:
                 )
                 reason = "" if r.ok or r.reason is None else r.reason.value
                 self._health.polls[("ok" if r.ok else "failed", reason)] += 1
-                self._health.rejected_values += len(r.rejected)
+                self._health.rejected_values += r.rejected_count
             h = self._health
             h.cycles += 1
             h.samples_written += int(summary.get("samples", 0))

@@ -24,6 +24,7 @@ from dashboard import (
     fmt,
     gaps_view,
     i18n,
+    poll_detail,
     search,
     signin,
 )
@@ -286,7 +287,7 @@ def page() -> None:
         if view.last_poll_reason:
             line += f": {tr(f'reason.{view.last_poll_reason}')}"
             if view.last_poll_detail:
-                line += f" ({view.last_poll_detail[:200]})"
+                line += f" ({poll_detail.words(view.last_poll_detail[:200], tr)})"
         st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
     render_availability(avail, avail_end)

@@ -152,8 +152,9 @@ def live() -> None:
                                every=fmt.duration(every_s, tr.lang))
     head.caption(subtitle)
     with fresh:
-        if replay_at:  # live, the banner above every page gives the data's age
+        if replay_at:
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
+        if replay_at or view.newest is None:  # live, the banner above gives the data's age
             components.render_freshness(view.newest, view.stale, now, tr, tz)
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.held:
