@@ -31,6 +31,7 @@ import polars as pl
 from collectors.base import ProbeResult, Sample
 from config.settings import Settings
 from metrics.bench_history import default_url
+from metrics.rollups import RAW
 from metrics.scope import NATIONAL_SCOPE
 from metrics.store import Store, to_ms
 
@@ -73,7 +74,7 @@ def _time(fn: Callable[[], int], clear: Callable[[], None], log: ReadLog,
 
 # Store reads noted per page, and the resolution each reads (None: the call says).
 READS = {"samples": "raw", "series": None, "increases": None, "totals": None, "gauge_means": None,
-         "latest": "raw (newest)",
+         "today_increases": None, "latest": "raw (newest)",
          "latest_polls": "raw (newest)", "polls": "raw"}
 
 
@@ -90,7 +91,11 @@ class ReadLog:
         @functools.wraps(fn)
         def call(*args, **kwargs):
             got = fn(*args, **kwargs)
-            if self.on:
+            if self.on and name == "today_increases":  # one read per resolution it used
+                self.calls += [{"read": "samples" if used == RAW else "increases",
+                                "resolution": used, "span_h": round((b - a) / 3_600_000, 2),
+                                "rows": None} for used, a, b in got.reads]
+            elif self.on:
                 frame, used = got if name == "series" else (got, resolution)
                 if name in ("increases", "totals", "gauge_means"):
                     used = kwargs.get("resolution")

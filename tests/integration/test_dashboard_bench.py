@@ -36,3 +36,8 @@ def test_dashboard_bench_times_every_page_from_rollups(tmp_path):
     for name in ("kpi_today", "kpi_month",
                  *(f"commune_{r}" for r in COMMUNE_RANGES)):
         assert ("samples", "raw") not in reads[name], name
+    # The briefing is at a whole minute, before the newest poll: its today reads raw samples
+    # only from the start of the 5-minute bucket holding it (metrics/today.py).
+    raw = [r for r in got["pages"]["briefing"]["reads"]
+           if r["read"] == "samples" and r["rows"] is None]  # today_increases' reads
+    assert all(r["span_h"] <= 5 / 60 for r in raw), raw
