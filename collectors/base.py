@@ -25,6 +25,7 @@ class Reason(StrEnum):
 # Appended to a failed poll's detail when an immediate re-probe failed too: the alert
 # rules (metrics/rules.py) count such a poll as two observations of the failure.
 CONFIRMED_MARK = "[confirmed by re-probe]"
+TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class ProbeResult:
     values the centre sent that failed validation (`field: why`), which are
     dropped while the rest are kept. `confirmed` is True when a failure was seen again
     by an immediate re-probe (its `detail` then ends with CONFIRMED_MARK).
+    `rejected_more` counts rejections beyond those listed (collectors.validate.bound_rejections:
+    what one centre adds to a spooled or stored cycle is bounded).
     """
 
     centre_id: str
@@ -57,3 +60,9 @@ class ProbeResult:
     samples: list[Sample] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     confirmed: bool = False
+    rejected_more: int = 0
+
+    @property
+    def rejected_count(self) -> int:
+        """Every value the centre sent that failed validation, listed or not."""
+        return len(self.rejected) + self.rejected_more

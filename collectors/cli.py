@@ -64,10 +64,17 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.leases import LeaseConflict
-    from collectors.service import Deferred, collect
+    from collectors.service import (
+        MIN_OBSERVER_BOUND_S,
+        OBSERVER_BOUND,
+        Bounded,
+        Deferred,
+        collect,
+    )
     from collectors.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.spool import SpoolError
     from metrics.alerts.engine import alert_observers
+    from metrics.alerts.store_alarm import store_alarm
     from metrics.exposition import observers_for
     from metrics.retention import RetentionObserver
 
@@ -79,12 +86,20 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import sqlalchemy as sa
 
+    # Those that read the database never hold the cycle loop past their bound.
+    bound_s = max(OBSERVER_BOUND * (args.interval or settings.collector.interval_s),
+                  MIN_OBSERVER_BOUND_S)
+    retention = settings.store.retention  # it may use its whole budget, and then some
     try:
         observers = [*observers_for(settings, args.config)]  # /metrics (metrics_port)
         # alert rules (config/alerts.yaml); started once the database answers
-        observers.append(Deferred(lambda: alert_observers(settings, args.config),
-                                  "alert engine"))
-        observers.append(RetentionObserver(settings.store.url, settings.store.retention))
+        observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
+                                          "alert engine"), "alert engine", bound_s))
+        # the store's own alert, sent straight to the channels: works while it is down
+        observers.append(store_alarm(settings, args.config))
+        observers.append(Bounded(RetentionObserver(settings.store.url, retention),
+                                 "retention",
+                                 max(bound_s, retention.budget_s + MIN_OBSERVER_BOUND_S)))
         summary = collect(settings, once=args.once, interval_s=args.interval,
                           config_file=args.config, observers=observers, shard=shard,
                           provinces=provinces)

@@ -1,15 +1,18 @@
 """The record of dropped cycles, kept in the spool's folder until the database has it.
 
-`dropped.jsonl`: one JSON line per cycle refused at the spool's bound (`collectors.gaps.Drop`),
-appended and fsynced before the refusal is logged, so it survives a SIGKILL (and a
-power cut) of the collector. A line leaves out `centres` when they are the previous
-line's, so a long outage of a national collector costs ~150 bytes a cycle, not its
-3,355 ids. A line cut short by a crash mid-write is dropped on open (its cycle was
+`dropped.jsonl`: one JSON line per cycle the spool refused (`collectors.gaps.Drop`),
+appended and fsynced before the refusal is logged, so it survives a SIGKILL (and a power
+cut) of the collector. When the folder itself cannot take the line (the disk is full, the
+folder read-only or gone), the drop is kept in memory instead: it still becomes a gap once
+the database answers, unless the collector dies first. A line leaves out `centres` when they
+are the previous line's, so a long outage of a national collector costs ~150 bytes a cycle,
+not its 3,355 ids. A line cut short by a crash mid-write is dropped on open (its cycle was
 never logged as dropped either).
 
 Once the database answers, the collector merges the lines into gaps, writes them
-(`metrics.gaps.record`, idempotent) and only then deletes the file: a crash in between
-writes the same gaps again, to the same rows.
+(`metrics.gaps.record`, idempotent) and only then forgets exactly those drops (`forget`): a
+crash in between writes the same gaps again, to the same rows, and a drop added while the
+gaps were being written stays for the next time.
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 
 from collectors.gaps import Drop
+from metrics.gaps import SPOOL_FULL
 
 log = logging.getLogger("ioc.collector")
 NAME = "dropped.jsonl"
 _FIELDS = ("run", "seq", "start_ms", "end_ms", "polls", "spool_bytes", "max_bytes")
+Key = tuple[str, int]  # (run, seq): one cycle of one collector process
 
 
 def fsync_dir(path: Path) -> None:
@@ -39,6 +46,8 @@ def fsync_dir(path: Path) -> None:
 def encode(drop: Drop, previous: tuple[str, ...] | None) -> bytes:
     """One line; `centres` only when they differ from `previous` (the line before's)."""
     obj = {k: v for k, v in asdict(drop).items() if k in _FIELDS}
+    if drop.reason != SPOOL_FULL:
+        obj["reason"] = drop.reason
     if drop.centres != previous:
         obj["centres"] = list(drop.centres)
     return (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
@@ -59,19 +68,27 @@ def decode(data: bytes, name: str = NAME) -> list[Drop]:
                               start_ms=int(obj["start_ms"]), end_ms=int(obj["end_ms"]),
                               centres=centres, polls=int(obj["polls"]),
                               spool_bytes=int(obj["spool_bytes"]),
-                              max_bytes=int(obj["max_bytes"])))
+                              max_bytes=int(obj["max_bytes"]),
+                              reason=str(obj.get("reason", SPOOL_FULL))))
         except (ValueError, KeyError, TypeError) as exc:
             log.error("spool: %s line %d unreadable (%s); skipped", name, n, exc)
     return drops
 
 
 class DropLog:
-    """The dropped cycles of the collector owning `directory` (the spool's folder)."""
+    """The dropped cycles of the collector owning `directory` (the spool's folder): on
+    disk, or in memory (`unsaved`) while the folder cannot take them. Thread-safe: the
+    cycle loop adds, the database writer forgets."""
 
     def __init__(self, directory: str | Path):
         self.path = Path(directory) / NAME
+        self.unsaved: list[Drop] = []
         self._previous: tuple[str, ...] | None = None  # centres of the last line written
-        self._repair()
+        self._lock = threading.Lock()
+        try:
+            self._repair()
+        except OSError as exc:  # an unreadable folder: the spool reports it
+            log.error("spool: cannot read %s (%s)", self.path, exc.strerror or exc)
 
     def _repair(self) -> None:
         """Cut a line left half-written by a crash, so the next append starts clean."""
@@ -87,10 +104,26 @@ class DropLog:
     @property
     def pending(self) -> bool:
         """Whether dropped cycles wait to be written to the database."""
-        return self.path.exists() and self.path.stat().st_size > 0
+        if self.unsaved:
+            return True
+        try:
+            return self.path.stat().st_size > 0
+        except OSError:
+            return False
 
-    def add(self, drop: Drop) -> None:
-        """Append one dropped cycle, on disk (fsynced) when this returns."""
+    def add(self, drop: Drop) -> OSError | None:
+        """Append one dropped cycle, on disk (fsynced) when this returns None; the error
+        when the folder could not take it (the drop is then kept in memory)."""
+        with self._lock:
+            try:
+                self._append(drop)
+            except OSError as exc:
+                self.unsaved.append(drop)
+                self._previous = None  # a partly written line may follow: repeat centres
+                return exc
+            return None
+
+    def _append(self, drop: Drop) -> None:
         created = not self.path.exists()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -102,14 +135,48 @@ class DropLog:
             fsync_dir(self.path.parent)
         self._previous = drop.centres
 
-    def read(self) -> list[Drop]:
+    def _read_file(self) -> list[Drop]:
+        """The drops on disk; none when the file is absent or its folder unusable."""
         try:
             return decode(self.path.read_bytes(), str(self.path))
-        except FileNotFoundError:
+        except OSError:
             return []
+
+    def read(self) -> list[Drop]:
+        """Every remembered drop: the file's, then those kept in memory."""
+        with self._lock:
+            return self._read_file() + list(self.unsaved)
+
+    def forget(self, done: Collection[Key]) -> None:
+        """The database has the gaps of these drops: remove them, keep any other."""
+        with self._lock:
+            self.unsaved = [d for d in self.unsaved if (d.run, d.seq) not in done]
+            try:
+                self.path.stat()
+            except OSError:  # nothing on disk (or no folder): only memory held drops
+                return
+            kept = [d for d in self._read_file() if (d.run, d.seq) not in done]
+            if not kept:
+                self.path.unlink(missing_ok=True)
+                fsync_dir(self.path.parent)
+                self._previous = None
+                return
+            tmp = self.path.with_name(".tmp-" + NAME)
+            previous: tuple[str, ...] | None = None
+            with open(tmp, "wb") as f:
+                for d in kept:
+                    f.write(encode(d, previous))
+                    previous = d.centres
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+            fsync_dir(self.path.parent)
+            self._previous = previous
 
     def clear(self) -> None:
         """The database has every gap: forget them."""
-        self.path.unlink(missing_ok=True)
-        fsync_dir(self.path.parent)
-        self._previous = None
+        with self._lock:
+            self.unsaved = []
+            self.path.unlink(missing_ok=True)
+            fsync_dir(self.path.parent)
+            self._previous = None

@@ -6,6 +6,12 @@ keep-alive connection per host kept cycle after cycle, no environment lookups
 `Fetched` value: the status and body, or the failure reason; it never raises
 for network errors.
 
+Every exchange ends by its deadline (connect + read timeout after it starts, or sooner when
+the caller says so): the per-operation socket timeouts bound each wait for data, and a
+`Reaper` (collectors/deadline.py) shuts the socket down when the whole exchange — connect,
+headers, body — runs past the deadline, so a centre trickling its answer byte by byte is a
+`timeout` ("answer too slow") at its deadline, never a poll that holds its worker.
+
 Where the CPU of a plain `session.get()` goes, and what is cut here (measured
 per request on loopback, 2-core machine; see docs/collectors.md):
 - proxy and netrc lookups from the environment on every request → `trust_env = False`;
@@ -24,22 +30,60 @@ from __future__ import annotations
 import errno
 import http.client
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
-from collectors.base import Reason
+from collectors.base import TOO_SLOW, Reason
+from collectors.deadline import Reaper, Watch
 from collectors.probes.outcome import Fetched
 
 USER_AGENT = "ioc-pvhcc-collector/0.1"
 CHUNK = 65_536
 DETAIL_CHARS = 160
+
+
+class _Exchange(threading.local):
+    """The exchange the current thread is making: its reaper, deadline and watch."""
+
+    reaper: Reaper | None = None
+    deadline: float = 0.0
+    watch: Watch | None = None
+
+
+_current = _Exchange()
+
+
+def _watch_response(conn: HTTPConnection) -> None:
+    """Put the connection's socket under the current exchange's deadline before the
+    headers are read (a keep-alive connection is watched again for each exchange)."""
+    ex = _current
+    if ex.reaper is not None and conn.sock is not None and ex.watch is None:
+        ex.watch = ex.reaper.watch(conn.sock, ex.deadline)
+
+
+class DeadlineHTTPConnection(HTTPConnection):
+    """urllib3's connection, its answer read under the exchange's deadline."""
+
+    def getresponse(self):  # type: ignore[override]
+        _watch_response(self)
+        return super().getresponse()
+
+
+class DeadlineHTTPSConnection(HTTPSConnection):
+    """urllib3's TLS connection, its answer read under the exchange's deadline."""
+
+    def getresponse(self):  # type: ignore[override]
+        _watch_response(self)
+        return super().getresponse()
 
 
 class LeanAdapter(HTTPAdapter):
@@ -56,6 +100,7 @@ class LeanAdapter(HTTPAdapter):
         self._pools: dict[str, HTTPConnectionPool] = {}
         self._paths: dict[str, str] = {}
         self._prepared: dict[str, requests.PreparedRequest] = {}
+        self.reaper = Reaper()
 
     def prepared(self, url: str) -> requests.PreparedRequest:
         """The GET for `url`, prepared once and reused (urllib3 does not modify it)."""
@@ -74,6 +119,9 @@ class LeanAdapter(HTTPAdapter):
         pool = self._pools.get(origin)
         if pool is None or pool.pool is None:  # new host, or a pool urllib3 closed
             pool = super().get_connection_with_tls_context(request, verify, None, cert)
+            # ConnectionCls is the pool's documented hook for the connection class it makes.
+            pool.ConnectionCls = (DeadlineHTTPSConnection if origin.startswith("https:")
+                                  else DeadlineHTTPConnection)
             self._pools[origin] = pool
         return pool
 
@@ -148,20 +196,20 @@ def classify(exc: BaseException) -> tuple[Reason, str]:
     return Reason.REFUSED, f"{type(exc).__name__}: {str(exc)[:DETAIL_CHARS]}"
 
 
-def _read(raw, limit: int, started: float, total_s: float) -> bytes | None:
-    """Up to `limit` + 1 bytes of the body; None when the total time ran out."""
+def _read(raw, limit: int, deadline: float) -> bytes | None:
+    """Up to `limit` + 1 bytes of the body; None when the deadline passed first."""
     parts: list[bytes] = []
     size = 0
     while size <= limit:
         chunk = raw.read(min(CHUNK, limit + 1 - size), decode_content=True)
+        if time.monotonic() >= deadline:
+            return None
         if not chunk:
             break
         parts.append(chunk)
         size += len(chunk)
         if raw.length_remaining == 0:  # the announced length is in: no read to see EOF
             break
-        if time.perf_counter() - started > total_s:
-            return None
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
@@ -172,50 +220,61 @@ def fetch(
     connect_timeout: float,
     read_timeout: float,
     max_body_bytes: int,
+    deadline: float | None = None,
 ) -> Fetched:
     """GET `url`: a 2xx answer's body, or the failure (timeout, refused, http_status,
     too_large, bad_payload for a broken HTTP answer). Never raises for network errors.
 
-    `connect_timeout` bounds the connection, `read_timeout` each wait for data,
-    and their sum the whole exchange (a centre trickling bytes is a timeout).
-    Bodies are read at most `max_body_bytes` far; a larger one is dropped unread.
+    `connect_timeout` bounds the connection, `read_timeout` each wait for data, and
+    the whole exchange — connect, headers, body, however slowly it trickles — ends by
+    `deadline` (time.monotonic(); default: their sum from now): past it the answer is a
+    `timeout` with the detail "answer too slow". Bodies are read at most
+    `max_body_bytes` far; a larger one is dropped unread.
     """
     adapter = session.get_adapter(url)
-    prep = (
-        adapter.prepared(url)
-        if isinstance(adapter, LeanAdapter)
-        else session.prepare_request(requests.Request("GET", url))
-    )
-    started = time.perf_counter()
+    lean = isinstance(adapter, LeanAdapter)
+    prep = adapter.prepared(url) if lean else session.prepare_request(requests.Request("GET", url))
+    started = time.monotonic()
+    end = started + connect_timeout + read_timeout if deadline is None else deadline
+    left = max(end - started, 0.001)
+    ex = _current
+    ex.reaper, ex.deadline, ex.watch = (adapter.reaper if lean else None), end, None
     resp = None
+    fired = False
     try:
-        resp = adapter.send(prep, stream=True, timeout=(connect_timeout, read_timeout))
-        raw = resp.raw
-        length = raw.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > max_body_bytes:
-            raw.close()  # drop the connection rather than read what we will not keep
-            return Fetched(
-                time.perf_counter() - started,
-                resp.status_code,
-                reason=Reason.TOO_LARGE,
-                detail=f"{int(length)} bytes announced",
-            )
-        body = _read(raw, max_body_bytes, started, connect_timeout + read_timeout)
+        try:
+            resp = adapter.send(prep, stream=True,
+                                timeout=(min(connect_timeout, left), min(read_timeout, left)))
+            raw = resp.raw
+            length = raw.headers.get("Content-Length", "")
+            if length.isdigit() and int(length) > max_body_bytes:
+                raw.close()  # drop the connection rather than read what we will not keep
+                return Fetched(
+                    time.monotonic() - started,
+                    resp.status_code,
+                    reason=Reason.TOO_LARGE,
+                    detail=f"{int(length)} bytes announced",
+                )
+            body = _read(raw, max_body_bytes, end)
+        finally:
+            if ex.watch is not None:
+                fired = ex.reaper.release(ex.watch)  # type: ignore[union-attr]
+            ex.reaper, ex.watch = None, None
     except (requests.RequestException, Urllib3Error, OSError, http.client.HTTPException) as exc:
         if resp is not None:
             resp.raw.close()
-        reason, detail = classify(exc)
+        reason, detail = (Reason.TIMEOUT, TOO_SLOW) if fired else classify(exc)
         return Fetched(
-            time.perf_counter() - started,
+            time.monotonic() - started,
             resp.status_code if resp else None,
             reason=reason,
             detail=detail,
         )
-    elapsed = time.perf_counter() - started
+    elapsed = time.monotonic() - started
     status = resp.status_code
     if body is None:
         raw.close()
-        return Fetched(elapsed, status, reason=Reason.TIMEOUT, detail="body too slow")
+        return Fetched(elapsed, status, reason=Reason.TIMEOUT, detail=TOO_SLOW)
     if len(body) > max_body_bytes:
         raw.close()
         return Fetched(

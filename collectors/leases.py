@@ -11,8 +11,12 @@ poll interval that is at most 1¾ intervals after its last renewal.
 
 When the database cannot be reached the keeper keeps the cells it last held (or its home
 cells if it never reached the database): while the database is down nobody can take them
-over, so nothing goes unpolled. Times are ms on the database's clock (PostgreSQL's
-`clock_timestamp()`), so the collectors' own clocks may disagree.
+over, so nothing goes unpolled. The same when it does not answer: each cycle's lease work
+runs in a thread the cycle waits for at most `bound_s`, and is not started again while the
+last is still blocked, so a database dropping packets never holds the polling. The outage
+is logged when it starts and when it ends, not at every cycle. Times are ms on the
+database's clock (PostgreSQL's `clock_timestamp()`), so the collectors' own clocks may
+disagree.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ log = logging.getLogger("ioc.collector")
 
 TTL_FRACTION = 0.75  # of the poll interval
 RENEWALS_PER_TTL = 4
+MIN_BOUND_S = 1.0  # the least a cycle waits for its lease work (else: half the ttl)
 
 
 class LeaseConflict(RuntimeError):
@@ -92,6 +97,10 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._warned: set[str] = set()
+        self.bound_s = max(self.ttl_ms / 2000, MIN_BOUND_S)
+        self._job: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._reachable = True  # as last said in the log
 
     def attach(self, engine: Engine) -> None:
         """Use `engine` (the store's) from now on, and start renewing in the background."""
@@ -102,16 +111,49 @@ class LeaseKeeper:
             self._thread.start()
 
     def cycle(self) -> frozenset[str]:
-        """Apply this cycle's plan; the centre ids to poll. Never raises for the database."""
+        """Apply this cycle's plan, waiting at most `bound_s`; the centre ids to poll. Never
+        raises for the database (LeaseConflict on the first contact only)."""
         if self.engine is None:
             return self.assignment.centres_of(self.polling)
+        if self._job is not None and self._job.is_alive():
+            return self.assignment.centres_of(self.polling)  # still blocked: said already
+        self._error = None
+        self._job = threading.Thread(target=self._apply_locked, name="lease-cycle",
+                                     daemon=True)
+        self._job.start()
+        self._job.join(self.bound_s)
+        if self._job.is_alive():
+            self._say(False, f"no answer within {self.bound_s:.1f} s")
+        elif isinstance(self._error, LeaseConflict):
+            raise self._error
+        elif self._error is not None:
+            self._say(False, type(self._error).__name__)
+        else:
+            self._say(True, "")
+        return self.assignment.centres_of(self.polling)
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the last cycle's lease work reached the database in time."""
+        return self._reachable
+
+    def _apply_locked(self) -> None:
         try:
             with self._lock:
                 self._apply()
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, LeaseConflict) as exc:
+            self._error = exc
+
+    def _say(self, reachable: bool, why: str) -> None:
+        """Log the database's state for the leases when it changes."""
+        if reachable == self._reachable:
+            return
+        self._reachable = reachable
+        if reachable:
+            log.warning("leases: database reachable again")
+        else:
             log.warning("leases: database unreachable (%s); polling the %d cells held before",
-                        type(exc).__name__, len(self.polling))
-        return self.assignment.centres_of(self.polling)
+                        why, len(self.polling))
 
     def _apply(self) -> None:
         with self.engine.connect() as conn:  # type: ignore[union-attr]

@@ -23,7 +23,7 @@ from collectors.mapping import profile
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
 from collectors.targets import Target
-from collectors.validate import Reading, probe_samples, validate
+from collectors.validate import Reading, bound_rejections, probe_samples, validate
 
 MIN_ATTEMPT_S = 0.25  # an attempt with less time than this left is not started
 # Failures that say the host is not answering at all: the centre's other probes are skipped.
@@ -73,6 +73,7 @@ def fetch_with_retries(
             connect_timeout=min(opts.connect_timeout_s, left),
             read_timeout=min(opts.timeout_s, left),
             max_body_bytes=opts.max_body_bytes,
+            deadline=time.monotonic() + min(opts.connect_timeout_s + opts.timeout_s, left),
         )
         if got.reason is Reason.TIMEOUT and left < opts.timeout_s:
             got = Fetched(
@@ -153,6 +154,7 @@ def _poll_once(
     samples, refused = validate(readings)
     ok = failure is None
     samples += probe_samples(ok, duration)
+    listed, more = bound_rejections(rejected + refused)
     return ProbeResult(
         target.centre_id,
         round(ts, 3),
@@ -162,7 +164,8 @@ def _poll_once(
         "" if ok else failure[1],
         status,
         samples,
-        rejected + refused,
+        listed,
+        rejected_more=more,
     )
 
 

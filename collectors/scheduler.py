@@ -52,11 +52,12 @@ def pack(r: ProbeResult) -> Packed:
         [(s.metric, s.value, s.label) for s in r.samples],
         r.rejected,
         r.confirmed,
+        r.rejected_more,
     )
 
 
 def unpack(p: Packed) -> ProbeResult:
-    cid, ts, ok, duration, reason, detail, status, samples, rejected, confirmed = p
+    cid, ts, ok, duration, reason, detail, status, samples, rejected, confirmed, more = p
     return ProbeResult(
         cid,
         ts,
@@ -68,6 +69,7 @@ def unpack(p: Packed) -> ProbeResult:
         [Sample(m, v, lab) for m, v, lab in samples],
         rejected,
         confirmed,
+        more,
     )
 
 

@@ -26,16 +26,27 @@ from collectors.leases import LeaseKeeper
 from collectors.poll import PollOptions
 from collectors.scheduler import Cycle, Scheduler
 from collectors.shard import Shard, assign
-from collectors.spool import Spool, SpoolingWriter
+from collectors.spool import Spool
 from collectors.targets import build_targets
+from collectors.writer import SpoolingWriter, brief
 from config import logs
 from config.deployment import centres as deployment_centres
 from config.deployment import site_file
 from config.registry import Centre
 from config.settings import Settings
+from metrics import db_limits
 
 log = logging.getLogger("ioc.collector")
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
+# The collector's own store, on top of metrics/dialects.py's defaults: a dead TCP peer is
+# noticed within ~10 s (keepalives 3 s + 3 × 2 s; unacknowledged data: tcp_user_timeout).
+COLLECTOR_PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1,
+                        "keepalives_idle": 3, "keepalives_interval": 2, "keepalives_count": 3,
+                        "tcp_user_timeout": 10_000}
+WRITE_BOUND = 0.75  # × interval: the longest the cycle loop waits for its database write,
+MIN_WRITE_BOUND_S = 2.0  # … but at least this (opening the store and a replay take time)
+OBSERVER_BOUND = 0.25  # × interval: … and for an observer that reads the database,
+MIN_OBSERVER_BOUND_S = 1.0  # … but at least this
 
 
 class CycleObserver(Protocol):
@@ -54,19 +65,71 @@ class Deferred:
     def __init__(self, factory: Callable[[], Sequence[CycleObserver]], name: str):
         self.factory, self.name = factory, name
         self.built: list[CycleObserver] | None = None
+        self._said = False  # "not started yet" is logged once, not at every cycle
+        self._failing: set[int] = set()
         self._build()
 
     def _build(self) -> None:
         try:
             self.built = list(self.factory())
         except sa.exc.SQLAlchemyError as exc:
-            log.warning("%s not started yet, the database is unreachable (%s)",
-                        self.name, type(exc).__name__)
+            if not self._said:
+                log.warning("%s not started yet, the database is unreachable (%s); "
+                            "retried after each cycle", self.name, type(exc).__name__)
+                self._said = True
+            return
+        if self._said:
+            log.warning("%s started: the database answers", self.name)
 
     def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None:
         if self.built is None:
             self._build()
-        _notify(self.built or (), cycle, summary, write_s)
+        _notify(self.built or (), cycle, summary, write_s, self._failing)
+
+
+class Bounded:
+    """An observer that uses the database, run in its own thread for at most `bound_s` per
+    cycle: one that does not answer (a database dropping packets) never holds the cycle
+    loop. While its last call is still running, later cycles skip it. Each change — stuck,
+    failing, working again — is logged once, never once per cycle."""
+
+    def __init__(self, observer: CycleObserver, name: str, bound_s: float):
+        self.observer, self.name, self.bound_s = observer, name, bound_s
+        self._job: threading.Thread | None = None
+        self._state = "ok"
+        self._error: BaseException | None = None
+
+    def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None:
+        if self._job is not None and self._job.is_alive():
+            return  # still in its last call: skipped, already logged as stuck
+        self._job = threading.Thread(target=self._call, args=(cycle, summary, write_s),
+                                     name=f"observer-{self.name}", daemon=True)
+        self._job.start()
+        self._job.join(self.bound_s)
+        if self._job.is_alive():
+            self._change("stuck", f"{self.name}: no answer within {self.bound_s:.1f} s; "
+                                  "the cycles go on without it until it returns")
+        elif self._error is not None:
+            self._change("failing", f"{self.name} failed: {brief(self._error)}; "
+                                    "tried again at each cycle", self._error)
+        else:
+            self._change("ok", f"{self.name} works again")
+
+    def _call(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None:
+        try:
+            self.observer.after_cycle(cycle, summary, write_s)
+            self._error = None
+        except Exception as exc:  # an observer's failure must not stop the polling
+            self._error = exc
+
+    def _change(self, state: str, message: str, exc: BaseException | None = None) -> None:
+        if state == self._state:
+            return
+        self._state = state
+        # A database error is the outage, said in one line; anything else is a bug: its
+        # traceback once.
+        trace = exc if exc is not None and not isinstance(exc, sa.exc.SQLAlchemyError) else None
+        (log.warning if state != "ok" else log.info)(message, exc_info=trace)
 
 
 def summarise(results: list[ProbeResult], samples: int, cycle_s: float) -> dict[str, Any]:
@@ -145,23 +208,31 @@ def collect(
     keeper = LeaseKeeper(assignment, interval) if assignment else None
     own_store = store is None
     spool = _open_spool(c, shard, provinces) if own_store and c.spool_dir else None
-    writer = SpoolingWriter(_store_opener(settings.store.url, centres), spool, store,
+    write_bound = max(WRITE_BOUND * interval, MIN_WRITE_BOUND_S)
+    opener = _store_opener(settings.store.url, centres, write_bound)
+    writer = SpoolingWriter(opener, spool, store,
                             on_open=(lambda s: keeper.attach(s.engine)) if keeper else None,
-                            name=_home_name(shard, provinces) or "")
+                            name=_home_name(shard, provinces) or "",
+                            bound_s=write_bound)
     summary: dict[str, Any] = summarise([], 0, 0.0)
     try:
         if not own_store:
             store.sync_centres(centres)
             if keeper:
                 keeper.attach(store.engine)
-        elif not writer.ensure_store() and spool is None:
-            raise writer.open_error  # type: ignore[misc]
+        elif not writer.ensure_store():
+            if spool is None:
+                raise writer.open_error  # type: ignore[misc]
+            writer.state = "unreachable"
+            log.warning("database unreachable (%s); polling on, spooling to %s",
+                        brief(writer.open_error), spool.dir)  # type: ignore[arg-type]
         with (
             _Stop() as stop,
             Scheduler(targets, opts, workers=c.workers, concurrency=c.concurrency) as scheduler,
         ):
             origin = time.monotonic()
             tick = origin
+            failing: set[int] = set()
             number = 0
             while True:
                 number += 1
@@ -176,7 +247,7 @@ def collect(
                 # Observers also see the spool's state (the /readyz endpoint reports it).
                 spooled = {"spool_files": len(spool), "spool_bytes": spool.bytes,
                            "spool_max_bytes": spool.max_bytes} if spool is not None else {}
-                _notify(observers, cycle, {**summary, **extra, **spooled}, write_s)
+                _notify(observers, cycle, {**summary, **extra, **spooled}, write_s, failing)
                 if once or stop.event.is_set():
                     return summary
                 tick = next_tick(origin, interval, time.monotonic())
@@ -191,14 +262,19 @@ def collect(
             writer.store.close()
 
 
-def _store_opener(url: str, centres: Sequence[Centre]) -> Callable[[], Any]:
-    """Opens the store (with a connect timeout on PostgreSQL) and stores the centres."""
+def _store_opener(url: str, centres: Sequence[Centre],
+                  statement_timeout_s: float | None = None) -> Callable[[], Any]:
+    """Opens the store and stores the centres. PostgreSQL gets the collector's connect
+    timeout and TCP keepalives/user timeout (a setting in the URL wins); with
+    `statement_timeout_s`, once the schema is migrated, every later connection gets that
+    `statement_timeout` (lock_timeout: half of it) on PostgreSQL, that busy timeout on
+    SQLite, so a write cannot wait on the database past it."""
     from metrics.store import Store
 
     parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
-        url = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)}) \
-            .render_as_string(hide_password=False)
+    if parsed.get_backend_name() == "postgresql":
+        extra = {k: str(v) for k, v in COLLECTOR_PG_CONNECT.items() if k not in parsed.query}
+        url = parsed.update_query_dict(extra).render_as_string(hide_password=False)
 
     def open_store() -> Any:
         store = Store.open(url)
@@ -207,6 +283,8 @@ def _store_opener(url: str, centres: Sequence[Centre]) -> Callable[[], Any]:
         except Exception:
             store.close()
             raise
+        if statement_timeout_s is not None:
+            db_limits.limit_statements(store.engine, statement_timeout_s)
         return store
 
     return open_store
@@ -232,12 +310,27 @@ def _open_spool(c: Any, shard: Shard | None, provinces: Sequence[int] | None) ->
 
 
 def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str, Any],
-            write_s: float) -> None:
+            write_s: float, failing: set[int]) -> None:
+    """Tell each observer about the cycle; a failure is logged when it starts (a database
+    error in one line, any other with its traceback) and when it ends, not every cycle.
+    `failing` holds the ids of the observers failing now."""
     for observer in observers:
         try:
             observer.after_cycle(cycle, summary, write_s)
+        except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no traceback
+            if id(observer) not in failing:
+                failing.add(id(observer))
+                log.warning("cycle observer %r failed: %s; tried again at each cycle",
+                            observer, brief(exc))
+            continue
         except Exception:  # an observer's bug must not stop the polling
-            log.exception("cycle observer %r failed", observer)
+            if id(observer) not in failing:
+                failing.add(id(observer))
+                log.exception("cycle observer %r failed; tried again at each cycle", observer)
+            continue
+        if id(observer) in failing:
+            failing.discard(id(observer))
+            log.info("cycle observer %r works again", observer)
 
 
 def _log_cycle(summary: dict[str, Any], cycle: Cycle, write_s: float,

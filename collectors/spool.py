@@ -4,29 +4,37 @@ One file per cycle, `cycle-<ms>-<seq>.jsonl`: a header line then one JSON object
 ProbeResult. Written atomically (temporary file, fsync, rename, fsync of the folder), so a
 file is either whole or absent; a `.tmp-*` left by a crash is deleted on open. Files are
 replayed oldest first and deleted only after the database accepted them; a replay cut short
-by a crash is replayed again, which the store ignores (writes are idempotent on
-(centre, ts) and (series, ts)), so every spooled poll lands exactly once.
+by a crash is replayed again, which the store ignores (writes are idempotent on (centre, ts)
+and (series, ts)), so every spooled poll lands exactly once.
 
 The bound (`collector.spool_max_bytes`) counts the bytes of the spooled files. A cycle that
-would go past it is refused — the NEWEST is dropped, with an error line and a counter —
-and everything already spooled is kept. Why the newest: the spool then holds one unbroken
-stretch from the start of the outage (the moments worth explaining afterwards), nothing
-written to disk is ever deleted unreplayed, and once the database is back the collector's
-fresh polls show the present anyway. A file that cannot be read back is moved to
-`corrupt/` with an error naming it; the rest replay. Each refused cycle is also remembered
-in the folder (`collectors/droplog.py`) and becomes a row of `collection_gaps` once the
-database is back, so the loss shows on the dashboard with its reason.
+would go past it is refused — the NEWEST is dropped, counted, with an error line when the
+spool starts refusing (one per change of state, not per cycle) — and everything already
+spooled is kept. The same policy holds when the disk is full (ENOSPC, a quota) — reason
+`spool_full` — and when the folder is missing, read-only or otherwise unusable — reason
+`spool_unwritable`: the collector keeps polling, the cycle is dropped, the folder is tried
+again at the next cycle, and nothing is ever raised to the cycle loop. Why the newest: the
+spool then holds one unbroken stretch from the start of the outage (the moments worth
+explaining afterwards), nothing written to disk is ever deleted unreplayed, and once the
+database is back the collector's fresh polls show the present anyway. A file that cannot be
+read back is moved to `corrupt/` with an error naming it; the rest replay. Each refused
+cycle is also remembered in the folder (`collectors/droplog.py`) and becomes a row of
+`collection_gaps` once the database is back, so the loss shows on the dashboard with its
+reason.
 
-`SpoolingWriter` puts the store and the spool together for `ioc collect`.
+`collectors.writer.SpoolingWriter` puts the store and the spool together for `ioc collect`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,14 +44,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason, Sample
-from collectors.droplog import DropLog, fsync_dir
-from collectors.gaps import Drop, merge
+from collectors.droplog import fsync_dir
 from config import logs
-from metrics import gaps
+from metrics.gaps import SPOOL_FULL, SPOOL_UNWRITABLE
 
 log = logging.getLogger("ioc.collector")
 
 FORMAT = 1
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # a write refused for space: reason spool_full
 PREFIX, SUFFIX, TMP = "cycle-", ".jsonl", ".tmp-"
 CORRUPT_DIR = "corrupt"
 
@@ -61,6 +69,7 @@ def _result_obj(r: ProbeResult) -> dict[str, Any]:
         "http_status": r.http_status,
         "samples": [[s.metric, s.value, s.label] for s in r.samples],
         "rejected": r.rejected, "confirmed": r.confirmed,
+        **({"rejected_more": r.rejected_more} if r.rejected_more else {}),
     }
 
 
@@ -92,11 +101,14 @@ def _result(o: Any) -> ProbeResult:
         raise ValueError("rejected must be a list of strings")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)):
         raise ValueError("http_status must be an integer or null")
+    more = o.get("rejected_more", 0)
+    if not isinstance(more, int) or isinstance(more, bool) or more < 0:
+        raise ValueError("rejected_more must be a non-negative integer")
     reason = o.get("reason")
     return ProbeResult(cid, float(ts), ok, float(duration),
                        Reason(reason) if reason is not None else None, str(o.get("detail", "")),
                        status, [Sample(m, float(v), lab) for m, v, lab in samples], rejected,
-                       bool(o.get("confirmed", False)))
+                       bool(o.get("confirmed", False)), more)
 
 
 def decode(data: bytes, name: str) -> list[ProbeResult]:
@@ -124,16 +136,22 @@ def decode(data: bytes, name: str) -> list[ProbeResult]:
     return out
 
 
-# --- the files --------------------------------------------------------------------------
+# --- the files ---------------------------------------------------------------------------
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all: temporary file, fsync, rename, fsync dir."""
+    """Write `data` to `path` whole or not at all: temporary file, fsync, rename, fsync dir.
+    On an error the temporary file is removed (if it can be) and the error raised."""
     tmp = path.with_name(TMP + path.name)
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(path.parent)
 
 
@@ -141,13 +159,19 @@ def write_atomic(path: Path, data: bytes) -> None:
 class Counters:
     spooled_cycles: int = 0
     replayed_cycles: int = 0
-    dropped_cycles: int = 0  # refused at the bound
+    dropped_cycles: int = 0  # refused: at the bound, disk full or folder unusable
     dropped_results: int = 0
     corrupt_files: int = 0
 
 
 class Spool:
-    """Cycles kept in `directory`, at most `max_bytes` of them, oldest first."""
+    """Cycles kept in `directory`, at most `max_bytes` of them, oldest first.
+
+    Never raises an OSError to its caller: a folder that cannot be created, locked,
+    written or cleaned makes the spool refuse (`refusal` says why) until it can again;
+    it is tried again at each `try_put`. Thread-safe for one writer thread putting while
+    another replays. Raises SpoolError only when another collector holds the folder.
+    """
 
     def __init__(self, directory: str | Path, max_bytes: int,
                  clock: Callable[[], float] = time.time):
@@ -155,73 +179,133 @@ class Spool:
         self.max_bytes = max_bytes
         self.clock = clock
         self.counters = Counters()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock = os.open(self.dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        self._mutex = threading.RLock()
+        self._fd = -1
+        self._seq = 0
+        self._sizes: dict[Path, int] = {}
+        self.problem: str | None = None  # why the folder is unusable now (None: usable)
+        self.refusal: tuple[str, str] | None = None  # (reason code, why) of the last refusal
+        self._refusing: str | None = None  # the reason logged for the refusals in progress
+        self._dropped_since = 0
+        self._open()
+
+    def _open(self) -> bool:
+        """Create and lock the folder and take stock of its files; False (with `problem`
+        set) when the folder cannot be used."""
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.dir / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            self.problem = f"{self.dir}: {exc.strerror or exc}"
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(self._lock)
+            os.close(fd)
             raise SpoolError(f"spool {self.dir} is in use by another collector: give each "
                              "collector on this machine its own collector.spool_dir") from None
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd = fd
         for stale in self.dir.glob(TMP + "*"):  # a crash mid-write: never a whole cycle
             log.warning("spool: deleting %s, an unfinished write", stale)
-            stale.unlink(missing_ok=True)
-        self._seq = 0
-        self._sizes = {p: p.stat().st_size for p in self.files()}
+            with contextlib.suppress(OSError):
+                stale.unlink(missing_ok=True)
+        with self._mutex:
+            self._sizes = {p: p.stat().st_size for p in self.files()}
+        self.problem = None
+        return True
 
     def close(self) -> None:
         """Let another process use this folder (the files stay)."""
-        if self._lock >= 0:
-            os.close(self._lock)  # closing the descriptor drops the flock
-            self._lock = -1
+        if self._fd >= 0:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = -1
 
     def files(self) -> list[Path]:
         """Spooled cycles, oldest first (the names sort in time order)."""
-        return sorted(self.dir.glob(f"{PREFIX}*{SUFFIX}"))
+        try:
+            return sorted(self.dir.glob(f"{PREFIX}*{SUFFIX}"))
+        except OSError:
+            return []
 
     @property
     def bytes(self) -> int:
-        return sum(self._sizes.values())
+        with self._mutex:
+            return sum(self._sizes.values())
 
     def __len__(self) -> int:
-        return len(self._sizes)
+        with self._mutex:
+            return len(self._sizes)
 
     def try_put(self, results: Sequence[ProbeResult]) -> Path | None:
-        """Spool one cycle; None when it would go past the bound (nothing written)."""
+        """Spool one cycle; None when it cannot be kept (nothing written; `refusal` says
+        why: the bound, a full disk or an unusable folder)."""
         data = encode(results)
         if self.bytes + len(data) > self.max_bytes:
+            self.refusal = (SPOOL_FULL, f"the spool's bound of {self.max_bytes} bytes is reached")
+            return None
+        if self.problem is not None and not self._open():
+            self.refusal = (SPOOL_UNWRITABLE, self.problem)
             return None
         name = f"{PREFIX}{int(self.clock() * 1000):013d}-{os.getpid()}-{self._seq:06d}{SUFFIX}"
         self._seq += 1
         path = self.dir / name
-        write_atomic(path, data)
-        self._sizes[path] = len(data)
+        try:
+            write_atomic(path, data)
+        except OSError as exc:
+            why = f"{self.dir}: {exc.strerror or exc}"
+            if exc.errno in DISK_FULL:
+                self.refusal = (SPOOL_FULL, why)
+            else:
+                self.refusal, self.problem = (SPOOL_UNWRITABLE, why), why
+            return None
+        with self._mutex:
+            self._sizes[path] = len(data)
         self.counters.spooled_cycles += 1
+        if self._refusing is not None:
+            logs.event(log, "spool_accepting", logging.WARNING, dir=str(self.dir),
+                       after=self._refusing, dropped_cycles=self._dropped_since,
+                       bytes=self.bytes, max_bytes=self.max_bytes)
+            self._refusing, self._dropped_since = None, 0
         return path
 
     def put(self, results: Sequence[ProbeResult]) -> Path | None:
-        """Spool one cycle; None, with an error line and the drop counted, past the bound."""
+        """Spool one cycle; None, counted (and logged when the spool starts refusing), when
+        it cannot be kept."""
         path = self.try_put(results)
         if path is None:
             self.refused(results)
         return path
 
     def refused(self, results: Sequence[ProbeResult]) -> None:
-        """Count a cycle `try_put` refused, with its `spool_full` error line."""
+        """Count a cycle `try_put` refused; log a line only when the refusing starts or
+        its reason changes (`spool_full` / `spool_unwritable`), never once per cycle."""
         self.counters.dropped_cycles += 1
         self.counters.dropped_results += len(results)
-        logs.event(log, "spool_full", logging.ERROR, dir=str(self.dir), bytes=self.bytes,
+        self._dropped_since += 1
+        code, why = self.refusal or (SPOOL_FULL, "")
+        if code == self._refusing:
+            return
+        self._refusing = code
+        logs.event(log, code, logging.ERROR, dir=str(self.dir), bytes=self.bytes,
                    max_bytes=self.max_bytes, dropped_results=len(results),
-                   dropped_cycles_total=self.counters.dropped_cycles,
-                   why="the spool keeps the oldest cycles; this newest one is lost")
+                   dropped_cycles_total=self.counters.dropped_cycles, why=why,
+                   policy="polling goes on; each newer cycle is dropped and recorded as a "
+                          "gap until the spool can take cycles again; nothing spooled is lost")
+
+    def outage_over(self) -> None:
+        """The database takes cycles again: a later refusal is a new stretch, said anew."""
+        self._refusing, self._dropped_since = None, 0
 
     def read(self, path: Path) -> list[ProbeResult]:
         return decode(path.read_bytes(), str(path))
 
     def done(self, path: Path) -> None:
-        """`path` is in the database: delete it."""
+        """`path` is in the database: delete it (OSError when it cannot be)."""
         path.unlink(missing_ok=True)
-        self._sizes.pop(path, None)
+        with self._mutex:
+            self._sizes.pop(path, None)
         self.counters.replayed_cycles += 1
 
     def quarantine(self, path: Path, why: str) -> Path:
@@ -229,7 +313,8 @@ class Spool:
         target = self.dir / CORRUPT_DIR / path.name
         target.parent.mkdir(exist_ok=True)
         os.replace(path, target)
-        self._sizes.pop(path, None)
+        with self._mutex:
+            self._sizes.pop(path, None)
         self.counters.corrupt_files += 1
         log.error("spool: %s; moved to %s, the other files still replay", why, target)
         return target
@@ -242,145 +327,36 @@ class Spool:
 
         A database error stops the replay (the file stays, to be tried again) and is
         raised; a file that cannot be read, or that the store refuses as invalid data
-        (ValueError), is quarantined and the replay goes on.
+        (ValueError), is quarantined and the replay goes on. A file that cannot be
+        deleted after its write stops the replay (it is written again next time, which
+        the store ignores) with an error line.
         """
         started, cycles, samples = clock(), 0, 0
-        for path in self.files():
+        with self._mutex:
+            paths = sorted(self._sizes)
+        for path in paths:
             if cycles and clock() - started >= budget_s:
                 break
             try:
                 results = self.read(path)
             except (SpoolError, OSError) as exc:
-                self.quarantine(path, str(exc))
+                with contextlib.suppress(OSError):
+                    self.quarantine(path, str(exc))
                 continue
             try:
                 samples += write(results)
             except sa.exc.SQLAlchemyError:
                 raise
             except ValueError as exc:
-                self.quarantine(path, f"{path}: refused by the store: {exc}")
+                with contextlib.suppress(OSError):
+                    self.quarantine(path, f"{path}: refused by the store: {exc}")
                 continue
-            self.done(path)
+            try:
+                self.done(path)
+            except OSError as exc:
+                log.error("spool: %s is in the database but cannot be deleted (%s); it is "
+                          "written again later, which the store ignores", path,
+                          exc.strerror or exc)
+                break
             cycles += 1
         return cycles, samples
-
-
-# --- the store with a spool behind it ---------------------------------------------------
-
-class SpoolingWriter:
-    """Writes each cycle to the store, or to the spool when the store is unreachable.
-
-    `open_store` opens (and migrates) the store and syncs the centres; it is retried at
-    every cycle while the database is down, so a collector may start without it. While
-    spooled cycles remain, each cycle first replays them (oldest first, for at most
-    `budget_s`) and goes to the spool's tail itself, so the store receives the cycles in
-    the order they were polled; only if the spool is full while the database is up is a
-    cycle written straight away (out of order, never lost).
-
-    A cycle the spool refuses is remembered on disk first (`DropLog`, before its error
-    line); once the database answers, the remembered cycles are written as gaps of
-    collector `name` (`metrics.gaps.record`) and only then forgotten.
-    """
-
-    def __init__(self, open_store: Callable[[], Any], spool: Spool | None,
-                 store: Any = None, on_open: Callable[[Any], None] | None = None,
-                 name: str = "", clock: Callable[[], float] = time.time):
-        self.open_store = open_store
-        self.spool = spool
-        self.store = store
-        self.on_open = on_open
-        self.name = name
-        self.drops = DropLog(spool.dir) if spool is not None else None
-        self.run = f"{int(clock() * 1000):013d}-{os.getpid()}"  # this process, for the gaps
-        self.seq = 0  # cycles written (or spooled, or dropped) by this process
-        self.clock = clock
-        self.last: dict[str, Any] = {}  # what the last write did, for the cycle's log line
-        self.open_error: Exception | None = None
-
-    def ensure_store(self) -> bool:
-        if self.store is not None:
-            return True
-        try:
-            self.store = self.open_store()
-        except sa.exc.SQLAlchemyError as exc:
-            self.open_error = exc
-            log.warning("database unreachable (%s); polling on, %s", _brief(exc),
-                        "spooling to " + str(self.spool.dir) if self.spool is not None
-                        else "NOT spooling")
-            return False
-        log.info("database reachable: store opened")
-        if self.on_open is not None:
-            self.on_open(self.store)
-        return True
-
-    def write(self, results: list[ProbeResult], budget_s: float = math.inf) -> int:
-        """Write (or spool) one cycle; the samples newly stored by this call (replays
-        included). Raises a database error only when there is no spool to keep it."""
-        self.last = {}
-        self.seq += 1
-        if not self.ensure_store():
-            return self._spool(results, None)
-        written = 0
-        try:
-            self._record_gaps()
-            if self.spool is not None and len(self.spool):
-                replayed, written = self.spool.replay(self.store.write, budget_s)
-                self.last["replayed"] = replayed
-                if len(self.spool):
-                    if self.spool.try_put(results) is not None:
-                        self.last["spooled"] = len(results)
-                        self.last["spool_files"] = len(self.spool)
-                        return written
-                    log.warning("spool: full while replaying; this cycle written out of order")
-            return written + self.store.write(results)
-        except sa.exc.SQLAlchemyError as exc:
-            return written + self._spool(results, exc)
-
-    def _spool(self, results: list[ProbeResult], exc: Exception | None) -> int:
-        if self.spool is None:  # nowhere to keep it: fail as a collector without spool did
-            raise exc or self.open_error or RuntimeError("the database is unreachable")
-        if exc is not None:
-            log.warning("database write failed (%s); spooling to %s", _brief(exc), self.spool.dir)
-        if self.spool.try_put(results) is not None:
-            self.last["spooled"] = len(results)
-        else:
-            self._remember_drop(results)  # on disk before the drop is logged
-            self.spool.refused(results)
-            self.last["dropped"] = len(results)
-        self.last["spool_files"] = len(self.spool)
-        self.last["spool_bytes"] = self.spool.bytes
-        return 0
-
-    def _remember_drop(self, results: list[ProbeResult]) -> None:
-        assert self.spool is not None and self.drops is not None
-        times = [round(r.ts * 1000) for r in results] or [round(self.clock() * 1000)]
-        drop = Drop(run=self.run, seq=self.seq, start_ms=min(times), end_ms=max(times),
-                    centres=tuple(sorted({r.centre_id for r in results})), polls=len(results),
-                    spool_bytes=self.spool.bytes, max_bytes=self.spool.max_bytes)
-        try:
-            self.drops.add(drop)
-        except OSError as exc:  # e.g. the disk itself is full: the loss is still logged
-            log.error("spool: cannot remember the dropped cycle in %s (%s); it will not "
-                      "show as a gap", self.drops.path, exc)
-
-    def _record_gaps(self) -> None:
-        """Write the remembered dropped cycles as gaps, then forget them (the database
-        raising leaves them for the next cycle; writing them twice changes nothing)."""
-        if self.drops is None or not self.drops.pending:
-            return
-        found = merge(self.drops.read())
-        gaps.record(self.store.engine, self.name, found)
-        try:
-            self.drops.clear()
-        except OSError as exc:  # recorded already; the next cycle records them again, once
-            log.error("spool: cannot delete %s (%s)", self.drops.path, exc)
-        self.last["gaps"] = len(found)
-        for g in found:
-            logs.event(log, "collection_gap", logging.WARNING, collector=self.name,
-                       start_ms=g.start_ms, end_ms=g.end_ms, cycles=g.cycles,
-                       centres=len(g.centres), reason=g.reason, **g.detail)
-
-
-def _brief(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return f"{type(orig).__name__}: {str(orig).strip().splitlines()[0][:160] if str(orig) else ''}"

@@ -19,6 +19,11 @@ from metrics.catalogue import METRICS, Kind, Metric
 # Label values become stored text and chart legends: short, plain identifiers only.
 LABEL_RE = re.compile(r"[a-z0-9_]{1,64}")
 SHOW_CHARS = 40  # how much of an untrusted value a rejection quotes
+# What one poll keeps of its rejections: a hostile centre sending hundreds of long keys must
+# not inflate the cycle it is spooled and stored in (500 keys of 2 KB made a Huế cycle ~20×
+# larger). The rest are counted, not listed.
+MAX_REJECTIONS = 20
+REJECTION_CHARS = 200
 MAX_DURATION_S = METRICS["probe_duration_seconds"].maximum
 
 
@@ -117,6 +122,14 @@ def validate(readings: Iterable[Reading]) -> tuple[list[Sample], list[str]]:
         seen.add(key)
         samples.append(Sample(name, x, label))
     return samples, rejected
+
+
+def bound_rejections(texts: list[str]) -> tuple[list[str], int]:
+    """At most MAX_REJECTIONS texts, each cut to REJECTION_CHARS, and how many more there
+    were (counted, not kept)."""
+    kept = [t if len(t) <= REJECTION_CHARS else t[:REJECTION_CHARS - 1] + "…"
+            for t in texts[:MAX_REJECTIONS]]
+    return kept, len(texts) - len(kept)
 
 
 def probe_samples(up: bool, duration_s: float) -> list[Sample]:

@@ -125,6 +125,16 @@ class CollectorSilent(Strict):
     extra_fields: ClassVar[frozenset[str]] = frozenset({"silent_s"})
 
 
+class StoreUnreachable(Strict):
+    """The collector cannot write to the store (unreachable, or a write that did not finish
+    in time): judged by the collector itself each cycle and sent straight to the channels,
+    not through the store's outbox, so it is delivered while the database is down."""
+
+    kind: Literal["store_unreachable"]
+
+    extra_fields: ClassVar[frozenset[str]] = frozenset({"why"})
+
+
 class ProvinceDown(Strict):
     """At least `fraction` of a province's centres (and `min_centres`) failed their newest poll."""
 
@@ -163,7 +173,8 @@ class BurnRate(Strict):
 
 
 Condition = Annotated[
-    FailedPolls | Threshold | Growth | Stale | CollectorSilent | ProvinceDown | BurnRate,
+    FailedPolls | Threshold | Growth | Stale | CollectorSilent | ProvinceDown | BurnRate
+    | StoreUnreachable,
     Field(discriminator="kind"),
 ]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from collectors.base import CONFIRMED_MARK
 from dashboard import fmt, i18n
+from dashboard import poll_detail as collector_phrases
 from dashboard.i18n import Tr
 from metrics import catalogue
 
@@ -76,6 +77,8 @@ def poll_detail(detail: str | None, tr: Tr) -> str:
         text = tr(f"detail.{text}")
     elif match := _HTTP.match(text):
         text = tr("detail.http", code=match.group(1))
+    else:
+        text = collector_phrases.words(text, tr)  # e.g. "answer too slow" within the text
     parts = [p for p in (text, tr("detail.confirmed") if confirmed else "") if p]
     return "; ".join(parts)
 

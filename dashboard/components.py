@@ -21,6 +21,8 @@ from dashboard.i18n import Tr
 from dashboard.problem_words import problem_name, problem_text
 from metrics import alert_stats
 from metrics import queries as q
+from metrics.records import from_ms
+from metrics.today import Today
 
 # The commune drill-down page (url_path "commune", ?centre=<id>) a map click opens.
 COMMUNE_PAGE = Path(__file__).resolve().parent / "app_pages" / "commune.py"
@@ -126,6 +128,15 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
         col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
                    height="stretch", help=helps.get(label))
+
+
+def today_basis(today: Today, at: datetime, tr: Tr, tz: str) -> str | None:
+    """What today's dossier counts rest on when it is coarser than the raw samples
+    (`metrics.today`): the roll-up and the time they count up to; None when exact."""
+    if today.exact:
+        return None
+    return tr(f"today.basis.{today.resolution}", t=fmt.clock(from_ms(today.until_ms), tz),
+              at=fmt.date_time(at, tz))
 
 
 def hover_texts(points: pl.DataFrame, tr: Tr, now: datetime, tz: str) -> list[str]:

@@ -34,15 +34,15 @@ from config.alerts import AlertsConfig, alerts_path, load_alerts
 from config.loader import load_settings
 from config.settings import Settings
 from dashboard import fmt
-from metrics import alert_stats, alerts_read, geo, rollups
+from metrics import alert_stats, alerts_read, geo, retention
 from metrics import queries as q
 from metrics.alerts import lifecycle
 from metrics.problems import Policy
 from metrics.scope import Scope
 from metrics.store import Store, from_ms, to_ms
+from metrics.today import Today
 
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
-BASELINE_LOOKBACK = timedelta(hours=1)  # a counter's baseline sample before local midnight
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
 CACHE_TTL_S = 3600  # closed periods, which no longer change; the ttl only bounds memory
 # Entries keyed on freshness (or the alert tables' version) are read again only by sessions
@@ -139,7 +139,7 @@ class WallFrames(NamedTuple):
     centres: pl.DataFrame
     polls: pl.DataFrame  # newest observed (not skipped) poll per centre
     gauges: pl.DataFrame  # newest sample per status gauge series
-    today: pl.DataFrame  # per series: increase of today's counters since local midnight
+    today: Today  # per series: increase of today's counters since local midnight
     load: int  # which load this is (unique in the process): part of a computed wall's key
 
 
@@ -154,27 +154,37 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
     """Four queries for the scope's fleet (or its part in `province`); `freshness_ms` is
     only the cache key.
 
-    Today's counters are summed per series in the database from the hourly roll-ups
-    (`Store.increases`: local midnight is a whole UTC hour, and the current hour's
-    bucket is kept up to date on ingest), so neither the query nor the cache holds
-    the day's samples (a national day is ~16 M of them at a 15 s interval).
+    Today's counters come from `today_increases` (the one definition of "today up to
+    a moment"): live, summed per series in the database from the daily roll-up, so
+    neither the query nor the cache holds the day's samples (a national day is ~16 M
+    of them at a 15 s interval); replaying, closed hours from the roll-ups and only
+    the last minutes from raw samples.
     """
     db = store(url)
     _sc, centres, ids = scoped_centres(db, scope_key, province)
     at = None if at_ms is None else from_ms(at_ms)
     end = at or datetime.now(UTC)
-    day_start = from_ms(day_start_ms)
     return WallFrames(
         centres=centres,
         polls=db.latest_polls(centre_ids=ids, at=at, observed=True),
         gauges=db.latest(centre_ids=ids, metrics=sorted({*q.STATUS_GAUGES, *policy().metrics}),
                          at=at, lookback=GAUGE_LOOKBACK),
-        today=db.increases(q.TODAY_COUNTERS, day_start, end, centre_ids=ids,
-                           resolution=rollups.DAY if rollups.day_answers(
-                               day_start_ms, to_ms(end), freshness_ms) else rollups.HOUR,
-                           zero_start=True),
+        today=today_increases(db, q.TODAY_COUNTERS, from_ms(day_start_ms), end, ids,
+                              freshness_ms),
         load=next(_loads),
     )
+
+
+def today_increases(db: Store, metrics: list[str], day_start: datetime, at: datetime,
+                    ids: list[str] | None, freshness_ms: int | None) -> Today:
+    """Today's counter increases up to `at` (`Store.today_increases`), with the
+    deployment's retention: every page's "today" figures come from here. A live `at`
+    (the clock) outside the day of `day_start` (a midnight passed since the caller
+    took it) is held to that day."""
+    at = min(max(at, day_start), day_start + timedelta(days=1, milliseconds=-1))
+    return db.today_increases(metrics, day_start, at, centre_ids=ids,
+                              newest=None if freshness_ms is None else from_ms(freshness_ms),
+                              keep=retention.keep(settings().store.retention))
 
 
 @st.cache_data(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
@@ -199,6 +209,7 @@ class WallView:
     kpis: q.Kpis
     lagging: pl.DataFrame
     provinces: pl.DataFrame  # geo.province_summary rows (one per province shown)
+    today: Today  # today's counters behind kpis (its resolution and until)
 
 
 def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
@@ -259,9 +270,9 @@ def _computed_wall(key: tuple, *, _frames: WallFrames, _now: datetime,
     polls = _frames.polls  # the frames hold only the centres shown
     newest = polls["ts"].max() if polls.height else None
     return WallView(key=key, newest=newest, stale=store_stale, status=status,
-                    kpis=q.kpis(status, q.totals(_frames.today)),
+                    kpis=q.kpis(status, q.totals(_frames.today.increases)),
                     lagging=q.lagging(status, limit=status.height),
-                    provinces=geo.province_summary(status))
+                    provinces=geo.province_summary(status), today=_frames.today)
 
 
 @st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)

@@ -17,18 +17,19 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, data_availability, fmt
-from metrics import alerts_read, polls_read, rollups
+from metrics import alerts_read, polls_read
 from metrics import briefing as br
-from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+from metrics.today import Today
 
 
 class BriefingFrames(NamedTuple):
     centres: pl.DataFrame
-    counters: pl.DataFrame  # today's counter increases per series (Store.increases)
+    counters: pl.DataFrame  # today's counter increases per series up to the moment
     polls: pl.DataFrame  # every poll since the previous briefing of centres with a failed one
     alerts: pl.DataFrame  # alerts alive since the previous briefing
+    today: Today  # what `counters` count (`counters` is its increases)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
@@ -44,12 +45,14 @@ def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms
     sc, centres, ids = data.scoped_centres(db, scope_key)
     at, previous = from_ms(at_ms), from_ms(previous_ms)
     day_start = from_ms(day_start_ms)
+    today = data.today_increases(db, br.COUNTER_METRICS, day_start, at, ids, freshness_ms)
     return BriefingFrames(
         centres=centres,
-        counters=_today(db, ids, day_start, at, freshness_ms),
+        counters=today.increases,
         polls=_failed_polls(db, previous, at, ids),
         alerts=alerts_read.alerts(db, previous, at, centre_ids=ids,
                                   provinces=sc.query_provinces()),
+        today=today,
     )
 
 
@@ -61,23 +64,7 @@ def _failed_polls(db, start: datetime, end: datetime, ids: list[str] | None) -> 
                                        polls_read.system_down_polls(db, start, end, failing))
 
 
-LIVE_WITHIN_MS = 60_000  # `at` is a minute: polls within it are still "now"
-
-
-def _today(db, ids: list[str] | None, day_start: datetime, at: datetime,
-           freshness_ms: int | None) -> pl.DataFrame:
-    """Today's counter increases per series up to `at` (a minute). Live (no poll after
-    that minute): summed in the database from the daily roll-up (the hourly ones where
-    days are not Asia/Ho_Chi_Minh's), whose newest bucket ends at the newest poll.
-    Replaying an earlier moment: from the raw samples up to `at`, since the bucket
-    holding `at` also holds the minutes after it."""
-    if freshness_ms is None or freshness_ms < to_ms(at) + LIVE_WITHIN_MS:
-        day = rollups.day_answers(to_ms(day_start), to_ms(at), freshness_ms, LIVE_WITHIN_MS)
-        return db.increases(br.COUNTER_METRICS, day_start, at, centre_ids=ids,
-                            resolution=rollups.DAY if day else rollups.HOUR, zero_start=True)
-    samples = db.samples(br.COUNTER_METRICS, day_start - data.BASELINE_LOOKBACK, at,
-                         centre_ids=ids)
-    return q.increase(samples, day_start, zero_start=True)
+LIVE_WITHIN_MS = 60_000  # `at` is a minute: live, the polls taken in it count (availability)
 
 
 def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
@@ -93,10 +80,13 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope) -> br.Briefing:
                              str(scope))
     # The wall's own evaluation at `at` (the alert rules' thresholds, open alerts folded in).
     status = data.wall_view(cfg, at, scope=scope, replay=True).status
+    today = frames.today
     built = br.build_from_increases(frames.centres, frames.counters, frames.polls, status,
                                     frames.alerts, at=at, previous=previous,
-                                    day_start=day_start, rules=attention_rules(cfg))
-    # `at` is a minute: live, the polls taken in it count (as for today's dossiers).
+                                    day_start=day_start, rules=attention_rules(cfg),
+                                    resolution=today.resolution,
+                                    counted_until=from_ms(today.until_ms))
+    # `at` is a minute: live, the polls taken in it count.
     end = data_availability.window_end(at, freshness, timedelta(milliseconds=LIVE_WITHIN_MS))
     return replace(built, availability_end=end,
                    availability=data_availability.availability_24h(cfg, end, scope=scope))

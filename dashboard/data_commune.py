@@ -21,17 +21,19 @@ refuses any other), and the province median is over the scope's centres.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
 
 from config.settings import Settings
-from dashboard import data
+from dashboard import data, fmt
 from metrics import alerts_read, polls_read, rollups, settled
 from metrics import drilldown as d
+from metrics import queries as q
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+from metrics.today import Today
 
 CLOSED_TTL_S = 600  # settled history changes only with the key: the ttl bounds memory
 CLOSED_MAX = 128  # whole-days and settled-hours chunks kept (tens of kB each)
@@ -158,6 +160,28 @@ def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: s
     states = db.latest(centre_ids=ids, metrics=d.STATE_METRICS, at=end, lookback=STATE_LOOKBACK)
     poll = db.latest_polls(centre_ids=ids, at=end)
     return runs, alerts, events, states, poll
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _today(url: str, freshness_ms: int | None, centre_id: str, day_start_ms: int,
+           at_ms: int | None) -> Today:
+    """One centre's today counters up to `at_ms` (None: now), keyed on freshness."""
+    at = datetime.now(UTC) if at_ms is None else from_ms(at_ms)
+    return data.today_increases(data.store(url), q.TODAY_COUNTERS, from_ms(day_start_ms), at,
+                                [centre_id], freshness_ms)
+
+
+def today(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
+          replay: bool = False) -> Today:
+    """The centre's dossiers today up to `now` (`data.today_increases`: the wall's,
+    finder's, KPI page's and briefing's figures); `replay` reads them as of `now`.
+    PermissionError when the centre is outside `scope`."""
+    if not scope.covers(centre["id"], centre["province_code"]):
+        raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
+    url = cfg.store.url
+    day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
+    return _today(url, data.newest_ms(url), centre["id"], to_ms(day_start),
+                  to_ms(now) if replay else None)
 
 
 @dataclass(frozen=True)

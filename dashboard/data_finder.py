@@ -17,6 +17,7 @@ from dashboard import data, data_availability, fmt
 from metrics import lagging
 from metrics.scope import Scope
 from metrics.store import to_ms
+from metrics.today import Today
 
 
 def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
@@ -34,7 +35,16 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     frames = data.wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
                               str(scope))
     status = data.wall_view(cfg, now, scope=scope, replay=replay).status
-    today = lagging.on_time_today(frames.today)
+    today = lagging.on_time_today(frames.today.increases)
     end = data_availability.window_end(now, freshness)  # the same on every page
     avail = data_availability.availability_24h(cfg, end, scope=scope)
     return lagging.centre_metrics(status, today, lagging.availability_24h(avail))
+
+
+def finder_today(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False) -> Today:
+    """What `finder_table`'s today columns count (its resolution and until): the wall's
+    frames it read (cached: no second read)."""
+    url = cfg.store.url
+    day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
+    return data.wall_frames(url, data.newest_ms(url), to_ms(day_start),
+                            to_ms(now) if replay else None, str(scope)).today

@@ -19,6 +19,7 @@ from dashboard import data, data_availability, fmt
 from metrics import drilldown, kpi, rollups
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
+from metrics.today import Today
 
 TODAY, MONTH, CUSTOM = "today", "month", "custom"
 PERIODS = (TODAY, MONTH, CUSTOM)
@@ -42,46 +43,39 @@ def period_bounds(kind: str, now: datetime, tz: str,
     raise ValueError(f"period: unknown kind {kind!r} (one of {', '.join(PERIODS)})")
 
 
-def _chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
-                     closed: bool, scope_key: str) -> pl.DataFrame:
-    """`_load_chunk_increases`, cached: a closed day for an hour, today (keyed on
-    freshness) for `data.LIVE_TTL_S`."""
-    if closed:
-        return _closed_chunk_increases(url, start_ms, end_ms, scope_key)
-    return _live_chunk_increases(url, freshness_ms, start_ms, end_ms, scope_key)
-
-
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=512, show_spinner=False)
 def _closed_chunk_increases(url: str, start_ms: int, end_ms: int,
                             scope_key: str) -> pl.DataFrame:
+    """`_load_chunk_increases` of a closed part of a day, cached for an hour (it no
+    longer changes)."""
     return _load_chunk_increases(url, start_ms, end_ms, True, scope_key)
 
 
 @st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
-def _live_chunk_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
-                          scope_key: str) -> pl.DataFrame:
-    return _load_chunk_increases(url, start_ms, end_ms, False, scope_key, freshness_ms)
+def _today_chunk(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
+                 scope_key: str) -> Today:
+    """The period's last day, from its local midnight `start_ms` to `end_ms`: today's
+    increases up to that moment (`data.today_increases`, the wall's and the briefing's
+    definition), keyed on freshness."""
+    db = data.store(url)
+    ids = data.scoped_centres(db, scope_key)[2]
+    return data.today_increases(db, list(kpi.INPUTS), from_ms(start_ms), from_ms(end_ms), ids,
+                                freshness_ms)
 
 
 def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
-                          scope_key: str, newest_ms: int | None = None) -> pl.DataFrame:
-    """Counter increases of the scope over one local day (or less), summed in the database
-    from the hourly roll-ups (`Store.increases`; local days are whole UTC hours here, and
-    the current hour's bucket is kept up to date on ingest). A closed day is cached
-    without the freshness key (it no longer changes), so a new poll re-reads only today.
-    The chunk starts at local midnight, on a bucket boundary, when the centres' counters
-    restart: a series without a baseline bucket just before it counts from 0
-    (`zero_start`), as `queries.increase(zero_start=True)` does.
-    A closed chunk ends before `end_ms`; the last one at it. A chunk that the daily
-    roll-up answers exactly (`rollups.day_answers`: today up to the newest poll) reads
-    that, one row a series."""
+                          scope_key: str) -> pl.DataFrame:
+    """Counter increases of the scope over a part of one local day, summed in the
+    database from the hourly roll-ups (`Store.increases`): a closed part [start, end)
+    that the daily roll-up does not hold as one bucket (days not Asia/Ho_Chi_Minh's),
+    or (not `closed`) the hours from start to the one holding `end`. The chunk starts
+    at local midnight, when the centres' counters restart: a series without a baseline
+    bucket just before it counts from 0 (`zero_start`)."""
     db = data.store(url)
     ids = data.scoped_centres(db, scope_key)[2]
-    start = from_ms(start_ms)
     last = end_ms - 1 if closed else end_ms
-    day = rollups.day_answers(start_ms, last, newest_ms)
-    return db.increases(list(kpi.INPUTS), start, from_ms(last), centre_ids=ids,
-                        resolution=rollups.DAY if day else rollups.HOUR, zero_start=True)
+    return db.increases(list(kpi.INPUTS), from_ms(start_ms), from_ms(last),
+                        centre_ids=ids, resolution=rollups.HOUR, zero_start=True)
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=64, show_spinner=False)
@@ -106,29 +100,32 @@ def whole_local_day(a: datetime, b: datetime, tz: str) -> bool:
 
 
 def kpi_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
-                  scope_key: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(centres, counter increases over [start, end]) of the scope, summed per series.
+                  scope_key: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame, Today | None]:
+    """(centres, counter increases over [start, end] of the scope summed per series, and
+    what the last, partial day counts: None when the period ends with a whole day).
 
-    The run of closed whole local days is one daily roll-up query (a month is ~30 rows a
-    series in the database); a partial first day and today read the hourly roll-ups,
-    one cached query each (today keyed on freshness). Raw samples are never read."""
+    The run of whole local days is one daily roll-up query (a month is ~30 rows a
+    series in the database); a partial first day reads the hourly roll-ups; the last
+    partial day (today) is `data.today_increases` up to `end` (keyed on freshness):
+    the daily roll-up live, raw samples only for the last minutes of a replayed moment."""
     db = data.store(url)
     centres = data.scoped_centres(db, scope_key)[1]
     chunks = drilldown.day_chunks(from_ms(start_ms), from_ms(end_ms), tz)
-    parts, days = [], []
+    parts, days, today = [], [], None
     for i, (a, b) in enumerate(chunks):
-        last = i == len(chunks) - 1
-        if not last and whole_local_day(a, b, tz):
+        if whole_local_day(a, b, tz):
             days.append((a, b))
-            continue
-        parts.append(_chunk_increases(url, freshness_ms if last else None, to_ms(a), to_ms(b),
-                                      not last, scope_key))
+        elif i == len(chunks) - 1 and fmt.local_midnight(b, tz) == a:
+            today = _today_chunk(url, freshness_ms, to_ms(a), to_ms(b), scope_key)
+            parts.append(today.increases)
+        else:
+            parts.append(_closed_chunk_increases(url, to_ms(a), to_ms(b), scope_key))
     if days:
         parts.append(_whole_days_increases(url, to_ms(days[0][0]), to_ms(days[-1][1]),
                                            scope_key))
     inc = (pl.concat(parts).group_by("centre_id", "metric", "label", maintain_order=True)
            .agg(pl.col("increase").sum()))
-    return centres, inc
+    return centres, inc, today
 
 
 @dataclass(frozen=True)
@@ -142,6 +139,7 @@ class KpiView:
     problems: list[str]
     availability: pl.DataFrame  # availability.summarise over the 24 h to availability_end
     availability_end: datetime  # the period's end (live: the newest poll)
+    today: Today | None = None  # what the period's last, partial day counts
 
 
 def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> KpiView:
@@ -152,8 +150,8 @@ def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> 
     end_ms = to_ms(end)
     if freshness is not None and freshness < end_ms:
         end_ms = max(freshness, to_ms(start))
-    centres, inc = kpi_increases(url, freshness, to_ms(start), end_ms, str(scope),
-                                 cfg.dashboard.timezone)
+    centres, inc, today = kpi_increases(url, freshness, to_ms(start), end_ms, str(scope),
+                                        cfg.dashboard.timezone)
     wide = kpi.inputs_wide(inc, centres)
     provinces = kpi.province_inputs(wide)
     cards, problems = kpi.scorecards(wide, "id")
@@ -161,4 +159,4 @@ def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> 
     avail_end = data_availability.window_end(end, freshness)
     avail = data_availability.availability_24h(cfg, avail_end, scope=scope)
     return KpiView(start, end, wide, provinces, cards, pcards, problems + pproblems, avail,
-                   avail_end)
+                   avail_end, today)

@@ -47,7 +47,8 @@ def summary(b: br.Briefing, tr: Tr, tz: str) -> str:
     lang = tr.lang
     kinds = set(b.centres["kind"].to_list())
     scope = tr("briefing.p.scope_commune") if kinds and kinds <= COMMUNE_KINDS else ""
-    when = {"t": fmt.clock(b.at, tz), "date": fmt.date(b.at, tz), "n": b.centres.height,
+    counted = b.counted_until or b.at  # earlier only where just roll-ups are kept (`Briefing`)
+    when = {"t": fmt.clock(counted, tz), "date": fmt.date(b.at, tz), "n": b.centres.height,
             "scope": scope}
     t = b.totals
     if t["received"] is None:

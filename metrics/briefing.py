@@ -216,6 +216,11 @@ class Briefing:
     # availability.summarise over the 24 h to availability_end, a row a centre (None: none)
     availability: pl.DataFrame | None = None
     availability_end: datetime | None = None  # `at` (live: the newest poll in its minute)
+    # What the dossier counts count (`metrics.today.Today`): "raw", every sample up to
+    # `at`; a roll-up's ("5m", "1h") when only that is kept for `at`: the samples before
+    # `counted_until`, the start of its bucket holding `at`.
+    resolution: str = "raw"
+    counted_until: datetime | None = None
 
 
 def build(centres: pl.DataFrame, counters: pl.DataFrame, polls: pl.DataFrame,
@@ -234,9 +239,12 @@ def build(centres: pl.DataFrame, counters: pl.DataFrame, polls: pl.DataFrame,
 def build_from_increases(centres: pl.DataFrame, inc: pl.DataFrame, polls: pl.DataFrame,
                          status: pl.DataFrame, alerts: pl.DataFrame, *, at: datetime,
                          previous: datetime, day_start: datetime,
-                         rules: AttentionRules = AttentionRules(), top_n: int = 2) -> Briefing:
+                         rules: AttentionRules = AttentionRules(), top_n: int = 2,
+                         resolution: str = "raw",
+                         counted_until: datetime | None = None) -> Briefing:
     """`build` from today's COUNTER_METRICS increases per series (centre_id, metric, label,
-    increase: `queries.increase` or `Store.increases`) instead of their samples."""
+    increase: `queries.increase` or `Store.today_increases`) instead of their samples;
+    `resolution` and `counted_until` say what they count (`Briefing`)."""
     counts = centre_counts(inc, centres)
     runs = incidents(polls.filter(pl.col("ts") <= _utc(at)), centres, at)
     return Briefing(
@@ -244,4 +252,5 @@ def build_from_increases(centres: pl.DataFrame, inc: pl.DataFrame, polls: pl.Dat
         totals=totals(counts), top_received=top(counts, "received", top_n),
         top_resolved=top(counts, "resolved", top_n), procedures=procedures(inc),
         incidents=runs, alerts=alert_rows(alerts, centres, at),
-        attention=attention(status, counts, runs, rules))
+        attention=attention(status, counts, runs, rules), resolution=resolution,
+        counted_until=at if counted_until is None else counted_until)

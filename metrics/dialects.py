@@ -20,8 +20,11 @@ SQLITE_BEGIN_OPTION = "sqlite_begin"  # execution option: "IMMEDIATE" for writer
 # libpq defaults for a database that stops answering (rather than refusing): give up on a
 # connect after 10 s and notice a dead TCP peer within about a minute, so no process hangs
 # forever on it. A setting of the same name in the URL's query wins.
+# tcp_user_timeout: data sent and never acknowledged (a peer gone without a word) fails
+# the connection after 60 s instead of the kernel's ~15 minutes of retransmissions.
 PG_CONNECT_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30,
-                       "keepalives_interval": 10, "keepalives_count": 3}
+                       "keepalives_interval": 10, "keepalives_count": 3,
+                       "tcp_user_timeout": 60_000}
 
 
 def normalise_url(url: str) -> URL:

@@ -29,6 +29,7 @@ from config.alerts import (
     ProvinceDown,
     Rule,
     Stale,
+    StoreUnreachable,
     Threshold,
 )
 from metrics.catalogue import METRICS
@@ -135,6 +136,14 @@ def _burn_rate(c: BurnRate, rule: Rule, interval_s: float) -> list[Translation]:
     return out
 
 
+def _store_unreachable(c: StoreUnreachable, rule: Rule, interval_s: float) -> Translation:
+    return (
+        "ioc_collector_store_up == 0",
+        "the collector's own judgement of its latest cycle's write",
+        {"why": "?"},
+    )
+
+
 EXPRESSIONS: dict[type, Callable[[Any, Rule, float], Translation | list[Translation]]] = {
     FailedPolls: _failed_polls,
     Threshold: _threshold,
@@ -143,6 +152,7 @@ EXPRESSIONS: dict[type, Callable[[Any, Rule, float], Translation | list[Translat
     CollectorSilent: _collector_silent,
     ProvinceDown: _province_down,
     BurnRate: _burn_rate,
+    StoreUnreachable: _store_unreachable,
 }
 
 # Summary fields every rule may use, as Prometheus template text over the exposed labels.

@@ -68,6 +68,7 @@ class _Health:
     centres_polled: int = 0
     workers_restarted: int = 0
     worker_cpu_s: float = 0.0
+    store_up: bool | None = None  # the latest cycle was written to the store (not spooled)
 
 
 class Exposition:
@@ -102,7 +103,7 @@ class Exposition:
                 )
                 reason = "" if r.ok or r.reason is None else r.reason.value
                 self._health.polls[("ok" if r.ok else "failed", reason)] += 1
-                self._health.rejected_values += len(r.rejected)
+                self._health.rejected_values += r.rejected_count
             h = self._health
             h.cycles += 1
             h.samples_written += int(summary.get("samples", 0))
@@ -114,6 +115,7 @@ class Exposition:
             h.centres_polled = len(results)
             h.workers_restarted += int(cycle.restarted)
             h.worker_cpu_s += float(cycle.worker_cpu_s)
+            h.store_up = "db" not in summary  # the writer names the store's state when down
 
     def families(self) -> list[Metric]:
         """Fresh metric families for one scrape."""
@@ -190,6 +192,10 @@ class Exposition:
         yield _counter(f"{c}worker_cpu_seconds", "CPU seconds used by poll workers.",
                        h.worker_cpu_s)
         yield _gauge(f"{c}centres", "Centres polled in the latest cycle.", h.centres_polled)
+        if h.store_up is not None:
+            yield _gauge(f"{c}store_up", "1 if the latest cycle was written to the store, 0 "
+                         "if the store was unreachable or too slow (the cycle was spooled).",
+                         float(h.store_up))
         if h.last_cycle_s is not None:
             yield _gauge(f"{c}cycle_duration_seconds", "The latest cycle's polling time.",
                          h.last_cycle_s)

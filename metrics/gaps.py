@@ -30,7 +30,8 @@ from metrics import dialects
 from metrics.records import to_ms
 from metrics.schema import collection_gaps as table
 
-SPOOL_FULL = "spool_full"  # refused at the spool's bound while the database was unreachable
+SPOOL_FULL = "spool_full"  # the spool's bound or its disk was full while the database was away
+SPOOL_UNWRITABLE = "spool_unwritable"  # the spool folder was missing, read-only or unusable
 TIME = pl.Datetime("ms", "UTC")
 GAP_SCHEMA: dict[str, pl.DataType] = {
     "id": pl.Int64, "collector": pl.String, "start": TIME, "end": TIME, "cycles": pl.Int64,

@@ -116,8 +116,9 @@ def result_rows(
                 (r.detail or "")[:MAX_DETAIL_CHARS],
                 r.http_status,
                 _finite(r.duration_s, r, "duration_s"),
-                len(r.rejected),
-                "\n".join(r.rejected)[:MAX_DETAIL_CHARS],
+                r.rejected_count,
+                "\n".join(r.rejected + ([f"… +{r.rejected_more}"] if r.rejected_more else []))
+                [:MAX_DETAIL_CHARS],
             )
         )
         cid = r.centre_id

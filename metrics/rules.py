@@ -26,6 +26,7 @@ from config.alerts import (
     ProvinceDown,
     Rule,
     Stale,
+    StoreUnreachable,
     Threshold,
 )
 from metrics.catalogue import STATE_DOWN
@@ -370,6 +371,13 @@ def _burn_rate(rule: Rule, c: BurnRate, w: Window, now: int, info: _Centres) -> 
     return Evaluation(rule.name, tuple(hits), frozenset(observed))
 
 
+def _store_unreachable(rule: Rule, c: StoreUnreachable, w: Window, now: int,
+                       info: _Centres) -> Evaluation:
+    """Not judged from stored data (there is none while the store is down): the collector
+    judges it each cycle (`metrics.alerts.store_alarm`)."""
+    return Evaluation(rule.name, (), frozenset())
+
+
 EVALUATORS: dict[type, Callable[..., Evaluation]] = {
     FailedPolls: _failed_polls,
     ProvinceDown: _province_down,
@@ -378,6 +386,7 @@ EVALUATORS: dict[type, Callable[..., Evaluation]] = {
     Stale: _stale,
     CollectorSilent: _collector_silent,
     BurnRate: _burn_rate,
+    StoreUnreachable: _store_unreachable,
 }
 
 

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from collectors.base import ProbeResult, Reason
 from config.registry import Centre
-from metrics import current, dialects, rollups, settled
+from metrics import current, dialects, rollups, settled, today_read
+from metrics import today as today_
 from metrics.catalogue import METRICS, is_counter
 from metrics.records import (
     CENTRE_SCHEMA,
@@ -42,6 +43,7 @@ from metrics.schema import centres, migrate, polls, samples, series
 
 IN_CHUNK = 500  # ids per IN (…) when resolving series
 NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first poll
+OLDEST_POLL = sa.select(sa.func.min(polls.c.ts))
 
 
 class Store:
@@ -344,6 +346,34 @@ class Store:
         with self._engine.connect() as conn:
             return rollups.increases(conn, resolution, list(metrics), to_ms(start), to_ms(end),
                                      centre_ids, zero_start)
+
+    def today_increases(
+        self,
+        metrics: Sequence[str],
+        day_start: datetime,
+        at: datetime,
+        centre_ids: Sequence[str] | None = None,
+        *,
+        newest: datetime | None,
+        keep: Mapping[str, timedelta] | None = None,
+    ) -> today_.Today:
+        """Each counter series' increase from local midnight `day_start` (on the hour) to
+        `at`, at the finest resolution kept for `at` (`metrics.today`): the roll-ups
+        where their buckets are exact, raw samples for the rest while they are stored,
+        else the 5-minute (kept `keep[FIVE_MIN]`, default `rollups.DEFAULT_KEEP`) or
+        hourly buckets ending by `at` (the answer says which). `newest`: the newest poll
+        stored (`newest_ts`; None when none): up to it, the day's roll-up answers alone."""
+        newest_ms, at_ms = None if newest is None else to_ms(newest), to_ms(at)
+        with self._engine.connect() as conn:
+            # Replaying: raw samples are stored from the oldest poll on (retention deletes
+            # polls no later than their samples); one seek of the polls' time index.
+            oldest = (conn.execute(OLDEST_POLL).scalar_one()
+                      if newest_ms is not None and newest_ms > at_ms else None)
+            plan = today_.plan(to_ms(day_start), at_ms, newest_ms, to_ms(self._clock()),
+                               keep or rollups.DEFAULT_KEEP, oldest)
+            got, read = today_read.today_increases(conn, list(metrics), to_ms(day_start),
+                                                   to_ms(at), centre_ids, plan)
+        return today_.Today(got, plan.resolution, plan.until_ms, read)
 
     def totals(
         self,

@@ -48,6 +48,16 @@ def status_body(doc: dict) -> bytes:
     return dumps(doc)
 
 
+def flooded(doc: dict, keys: int, key_bytes: int) -> dict:
+    """The document with `keys` extra procedures named by `key_bytes`-long strings (the
+    `label_flood` fault: a hostile centre's label keys)."""
+    dossiers = dict(doc["dossiers"])
+    extra = {f"{i:05d}".ljust(key_bytes, "x"): {"received_total": 1, "resolved_total": 1}
+             for i in range(keys)}
+    dossiers["by_procedure"] = {**dossiers.get("by_procedure", {}), **extra}
+    return {**doc, "dossiers": dossiers}
+
+
 def family_body(doc: dict, family: str) -> bytes:
     """The document with only `centre`, `time` and one family (KeyError if unknown)."""
     if family not in FAMILIES:

@@ -33,6 +33,12 @@ FAULTS: dict[str, dict[str, Param]] = {
     "malformed": {},  # 200 with a body that does not parse
     "oversized": {"bytes": Param(1, MAX_OVERSIZED_BYTES, 5_000_000, integer=True)},
     "slow": {"delay_s": Param(0, 3600, 5.0)},
+    # the whole answer (status line, headers, body) sent `bytes` at a time every `every_s`
+    # a hostile document: `keys` extra procedures, each name `key_bytes` long (not a valid
+    # label), in dossiers.by_procedure
+    "label_flood": {"keys": Param(1, 5_000, 500, integer=True),
+                    "key_bytes": Param(1, 8_192, 2_000, integer=True)},
+    "trickle": {"every_s": Param(0.01, 60, 0.5), "bytes": Param(1, 65_536, 1, integer=True)},
     "stalled_sync": {},  # portal sync stops: lag and unsynced grow
     "otp_spike": {"p95_s": Param(1, 3600, 40.0), "failure_ratio": Param(0, 1, 0.35)},
     "power_cut": {"battery_s": Param(0, MAX_DURATION_S, 0.0)},  # UPS, then unreachable
@@ -145,6 +151,8 @@ class Effect:
     malformed: bool = False
     oversized: int | None = None  # answer a body of this many bytes
     delay_s: float = 0.0
+    trickle: tuple[float, int] | None = None  # (every_s, bytes) per piece of the answer
+    label_flood: tuple[int, int] | None = None  # (keys, key_bytes) added to the document
     document: set[str] = field(default_factory=set)  # faults the model applies
     detail: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -249,5 +257,7 @@ APPLY: dict[str, Callable[[Effect, Fault, float], None]] = {
     "malformed": _set(malformed=True),
     "oversized": _set(oversized=lambda p: int(p["bytes"])),
     "slow": _set(delay_s=lambda p: float(p["delay_s"])),
+    "label_flood": _set(label_flood=lambda p: (int(p["keys"]), int(p["key_bytes"]))),
+    "trickle": _set(trickle=lambda p: (float(p["every_s"]), int(p["bytes"]))),
     "power_cut": _power_cut,
 }

@@ -157,6 +157,27 @@ class Connection(asyncio.Protocol):
         elif self.buf:
             self._next()
 
+    def trickle(self, status: int, body: bytes, ctype: str, every_s: float, step: int) -> None:
+        """Answer the current request `step` bytes at a time, one piece every `every_s`
+        seconds (status line and headers included), then close the connection."""
+        self.keep_alive = False
+        data = head(status, ctype, len(body), False) + body
+        loop = asyncio.get_running_loop()
+
+        def piece(offset: int) -> None:
+            t = self.transport
+            if t is None or t.is_closing():
+                return
+            t.write(data[offset:offset + step])
+            self.last = time.monotonic()
+            if offset + step >= len(data):
+                self.timer = None
+                t.close()
+            else:
+                self.timer = loop.call_later(every_s, piece, offset + step)
+
+        piece(0)
+
     def later(self, delay_s: float, answer: object) -> None:
         """Call `answer()` after `delay_s` seconds unless the client goes first."""
         self.timer = asyncio.get_running_loop().call_later(delay_s, answer)  # type: ignore[arg-type]

@@ -171,17 +171,26 @@ class Simulator:
         doc = self.model.document(
             cid, now, frozenset(eff.document) if eff else frozenset(), eff.detail if eff else None
         )
+        if eff is not None and eff.label_flood is not None:
+            doc = body.flooded(doc, *eff.label_flood)
+        status, payload, ctype = self._payload(doc, endpoint)
+        if eff is not None and eff.trickle is not None:
+            conn.trickle(status, payload, ctype, *eff.trickle)
+        else:
+            conn.send(status, payload, ctype)
+
+    def _payload(self, doc: dict, endpoint: str) -> tuple[int, bytes, str]:
+        """The (status, body, content type) a healthy centre answers on `endpoint`."""
         if endpoint == "health":
             up = doc["system"]["status"] != "down"
-            conn.send(200 if up else 503, b"ok\n" if up else b"down\n", body.TEXT_TYPE)
-        elif endpoint == "status":
-            conn.send(200, body.status_body(doc), body.JSON_TYPE)
-        elif endpoint == "metrics":
-            conn.send(200, body.exposition(doc), body.PROM_TYPE)
-        elif endpoint.startswith("status/") and endpoint[7:] in body.FAMILIES:
-            conn.send(200, body.family_body(doc, endpoint[7:]), body.JSON_TYPE)
-        else:
-            conn.send(404, body.dumps({"error": f"no endpoint {endpoint!r}"}), body.JSON_TYPE)
+            return (200 if up else 503), (b"ok\n" if up else b"down\n"), body.TEXT_TYPE
+        if endpoint == "status":
+            return 200, body.status_body(doc), body.JSON_TYPE
+        if endpoint == "metrics":
+            return 200, body.exposition(doc), body.PROM_TYPE
+        if endpoint.startswith("status/") and endpoint[7:] in body.FAMILIES:
+            return 200, body.family_body(doc, endpoint[7:]), body.JSON_TYPE
+        return 404, body.dumps({"error": f"no endpoint {endpoint!r}"}), body.JSON_TYPE
 
     # --- listeners and housekeeping ----------------------------------------------------
     async def open_centre(self, cid: str) -> None:

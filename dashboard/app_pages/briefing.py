@@ -59,8 +59,12 @@ if b.centres.is_empty():
     st.info(tr("briefing.no_centres"))
     st.stop()
 
-st.caption(tr("briefing.caption", t=fmt.clock(b.at, tz), date=fmt.date(b.at, tz),
+st.caption(tr("briefing.caption", t=fmt.clock(b.counted_until or b.at, tz),
+              date=fmt.date(b.at, tz),
               prev=fmt.date_time(b.previous, tz)))
+if b.resolution != "raw" and b.counted_until is not None:
+    st.info(tr(f"today.basis.{b.resolution}", t=fmt.clock(b.counted_until, tz),
+               at=fmt.date_time(b.at, tz)))  # only roll-ups are kept for this moment
 stamp = fmt.local(b.at, tz).strftime("%Y-%m-%d-%H%M")
 exports = st.columns([1, 1, 1, 2])
 exports[0].download_button(

@@ -30,6 +30,9 @@ from dashboard import (
 )
 from dashboard import commune_charts as charts
 from metrics import drilldown as d
+from metrics import queries as q
+from metrics.records import from_ms
+from metrics.today import Today
 
 PICK_KEY = "commune.pick"
 COLOURS = charts.COLOURS
@@ -124,6 +127,22 @@ def render_availability(avail: pl.DataFrame, end: datetime) -> None:
     cell.metric(tr("avail.title"), value, detail, delta_color="off", delta_arrow="off",
                 border=True, help=tr("avail.help", t=fmt.date_time(end, tz),
                                      hold=fmt.duration(data_availability.hold_s(cfg), lang)))
+
+
+def render_today(today: Today, now: datetime) -> None:
+    """The centre's dossiers today up to `now`: the figures every page gives for it."""
+    st.subheader(tr("commune.today"))
+    counts = q.totals(today.increases)
+    counted = now if today.exact else from_ms(today.until_ms)
+    since = tr("tile.since", t=fmt.clock(counted, tz)) if counts else tr("tile.no_data_today")
+    cells = st.columns(3)
+    for col, key, metric in zip(cells, ("received", "resolved", "late"), q.TODAY_COUNTERS,
+                                strict=True):
+        value = counts.get(metric)
+        col.metric(tr(f"tile.{key}"), fmt.number(None if value is None else round(value), lang),
+                   since, delta_color="gray", delta_arrow="off", border=True)
+    if basis := components.today_basis(today, now, tr, tz):
+        st.caption(basis)  # only roll-ups are kept for this moment: say which
 
 
 def gauge(view: data_commune.CommuneView, metric: str, median: bool = False) -> pl.DataFrame:
@@ -250,6 +269,7 @@ def page() -> None:
         start, end, every = window
         view = data_commune.commune_view(cfg, centre, start, end, every, now,
                                          scope=who.scope)
+        today = data_commune.today(cfg, centre, now, scope=who.scope, replay=at is not None)
         lost = data_gaps.centre_gaps(cfg, centre["id"], start, end, scope=who.scope)
         avail_end = data_availability.window_end(now, data.newest_ms(url))
         avail = data_availability.availability_24h(cfg, avail_end, scope=who.scope,
@@ -271,6 +291,7 @@ def page() -> None:
         st.caption(components.md_text(line))  # escaped: the detail comes from the centre
     render_states(view, now)
     render_availability(avail, avail_end)
+    render_today(today, now)
     if view.has_data:
         render_charts(view)
     else:

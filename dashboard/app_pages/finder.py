@@ -103,9 +103,12 @@ def page() -> None:
         st.info(tr("finder.replay", t=fmt.date_time(at, tz)))
     try:
         table = data_finder.finder_table(cfg, now, scope=who.scope, replay=at is not None)
+        today = data_finder.finder_today(cfg, now, scope=who.scope, replay=at is not None)
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("finder.no_db", error=type(exc).__name__))
         return
+    if basis := components.today_basis(today, now, tr, tz):
+        st.info(basis)  # the today columns: only roll-ups are kept for this moment
     if table.is_empty():
         st.info(tr("finder.no_centres"))
         return

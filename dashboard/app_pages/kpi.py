@@ -60,6 +60,8 @@ except (sa.exc.SQLAlchemyError, OSError) as exc:
 if view.centres.is_empty():
     st.info(tr("kpi.no_centres"))
     st.stop()
+if view.today is not None and (basis := components.today_basis(view.today, end, tr, tz)):
+    st.info(basis)  # only roll-ups are kept for this moment: say which
 for problem in view.problems:
     st.warning(tr("kpi.problem", text=components.md_text(problem)))
 

@@ -21,6 +21,7 @@ from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin
 from dashboard import playlist as pl_
 from dashboard import shared_figures as figures
 from metrics import alert_stats
+from metrics.records import from_ms
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -86,7 +87,10 @@ def show_view(view: data.WallView, now: datetime, province: int | None, board) -
     if view.status.is_empty():
         st.info(tr("fresh.no_centres"))
         return
-    components.render_tiles(view.kpis, view.newest, now, tr, tz)
+    counted = view.newest if view.today.exact else from_ms(view.today.until_ms)
+    components.render_tiles(view.kpis, counted, now, tr, tz)
+    if basis := components.today_basis(view.today, now, tr, tz):
+        st.caption(basis)  # only roll-ups are kept for this moment: say which
     left, right = st.columns([3, 2])
     whole_country = national and province is None
     with left:
@@ -148,8 +152,9 @@ def live() -> None:
                                every=fmt.duration(every_s, tr.lang))
     head.caption(subtitle)
     with fresh:
-        if replay_at:  # live, the banner above every page gives the data's age
+        if replay_at:
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
+        if replay_at or view.newest is None:  # live, the banner above gives the data's age
             components.render_freshness(view.newest, view.stale, now, tr, tz)
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.held:

@@ -103,6 +103,9 @@ _RULES_VI = {
                         "{centre}: hồ sơ quá hạn tăng {increase} trong {window}"),
     "centre_silent": ("Không có dữ liệu mới", "{centre}: không có dữ liệu mới trong {silent}"),
     "collector_silent": ("Bộ thu thập ngừng ghi", "Bộ thu thập không ghi dữ liệu trong {silent}"),
+    "store_unreachable": ("Mất kết nối cơ sở dữ liệu",
+                          "Bộ thu thập không ghi được vào cơ sở dữ liệu; số liệu đang lưu tạm "
+                          "trên đĩa"),
     "availability_burn_page": ("Ngân sách lỗi cạn nhanh",
                                "{province}: ngân sách lỗi SLO cạn nhanh ({long_rate} trong "
                                "{long_window}, {short_rate} trong {short_window})"),
@@ -134,6 +137,9 @@ _RULES_EN = {
                         "{centre}: overdue dossiers up {increase} in {window}"),
     "centre_silent": ("No fresh data", "{centre}: no fresh data for {silent}"),
     "collector_silent": ("Collector not writing", "The collector has stored nothing for {silent}"),
+    "store_unreachable": ("Database unreachable",
+                          "The collector cannot write to the database; data is kept on disk "
+                          "meanwhile"),
     "availability_burn_page": ("Error budget burning fast",
                                "{province}: SLO error budget burning fast ({long_rate} over "
                                "{long_window}, {short_rate} over {short_window})"),

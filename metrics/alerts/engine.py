@@ -325,7 +325,9 @@ class AlertEngine:
 
     def _run(self) -> None:
         """Each wake-up (or second): a lane per channel with due rows, unless that channel's
-        lane is still busy (a hanging receiver): it then holds up nobody else."""
+        lane is still busy (a hanging receiver): it then holds up nobody else. A failure is
+        said once when it starts and once when it ends, never every second."""
+        failing = False
         while not self._stop.is_set():
             self._wake.wait(1.0)
             self._wake.clear()
@@ -337,12 +339,27 @@ class AlertEngine:
                                                 name=f"notify-{channel}", daemon=True)
                         self._lanes[channel] = lane
                         lane.start()
+            except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no trace
+                if not failing:
+                    log.warning("alert dispatch paused, the database is unreachable (%s); "
+                                "retried every second", type(exc).__name__)
+                failing = True
+                continue
             except Exception:
-                log.exception("alert dispatch failed")
+                if not failing:
+                    log.exception("alert dispatch failed; retried every second")
+                failing = True
+                continue
+            if failing:
+                log.warning("alert dispatch works again")
+                failing = False
 
     def _lane(self, channel: str) -> None:
         try:
             self._dispatch_channel(channel, self.now_ms())
+        except sa.exc.SQLAlchemyError as exc:  # the database went away: one line, no trace
+            log.warning("alert dispatch to %s stopped, the database is unreachable (%s)",
+                        channel, type(exc).__name__)
         except Exception:
             log.exception("alert dispatch to %s failed", channel)
 

@@ -11,16 +11,20 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
+from dashboard import fmt
 from metrics import schema
 from metrics.store import Store, to_ms
 from tests.conftest import hue_centres
-from tests.fixtures.personas import BRIEFING_END, LAGGING, UNREACHABLE, seed
+from tests.fixtures.personas import BRIEFING_END, LAGGING, PERSONAS, UNREACHABLE, seed
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/commune.py"
 BRIEFING_AT = "2025-07-03T10:00"  # local time, the seeded history's end
 TIMEOUT_S = 30
 PHU_XUAN = "19753"  # Phường Phú Xuân, a healthy ward
+TODAY_TILES = {"Hồ sơ tiếp nhận": "dossiers_received_total",
+               "Hồ sơ đã giải quyết": "dossiers_resolved_total",
+               "Giải quyết trễ hạn": "dossiers_resolved_late_total"}
 
 
 @pytest.fixture
@@ -61,6 +65,11 @@ def test_commune_shows_state_charts_and_province_median_when_centre_is_healthy(
     assert not at.exception and not at.error
     assert at.header[0].value == "Phường Phú Xuân"
     states = {m.label: m.value for m in at.metric}
+    # Today's dossiers (the figures every page gives): the persona's counters at 10:00.
+    today = {label: states.pop(label) for label in TODAY_TILES}
+    persona = PERSONAS[seeded.personas[PHU_XUAN]](PHU_XUAN, seeded.end.timestamp())
+    counters = {s.metric: s.value for s in persona.samples if not s.label}
+    assert list(today.values()) == [fmt.number(counters[m]) for m in TODAY_TILES.values()]
     assert states["Hệ thống"] == "Hoạt động"
     assert states["Điện"] == "Điện lưới" and states["Mạng"] == "Tốt"
     # 26 h of polls every 300 s, each standing for stale_after_s (60 s): 100 %, the rest

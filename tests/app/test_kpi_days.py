@@ -29,7 +29,7 @@ def test_closed_days_from_the_daily_rollup_equal_the_hourly_sums(history):
     start = fmt.local_midnight(now, TZ) - timedelta(days=7, hours=-5)  # a partial first day
     end = now
     scope = "national"
-    _, got = data_kpi.kpi_increases(history, None, to_ms(start), to_ms(end), scope, TZ)
+    _, got, _ = data_kpi.kpi_increases(history, None, to_ms(start), to_ms(end), scope, TZ)
     chunks = day_chunks(start, end, TZ)
     assert sum(data_kpi.whole_local_day(a, b, TZ) for a, b in chunks[:-1]) == 6
     hourly = pl.concat([data_kpi._load_chunk_increases(history, to_ms(a), to_ms(b),

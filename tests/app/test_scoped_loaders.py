@@ -50,11 +50,12 @@ def test_wall_frames_read_only_the_scopes_centres(world):
                             (national(), set(both.ours) | set(both.theirs))):
         f = data.wall_frames(url, None, day, at, str(scope))
         assert set(f.centres["id"]) == expected
-        for frame in (f.polls, f.gauges, f.today):
+        for frame in (f.polls, f.gauges, f.today.increases):
             assert set(frame["centre_id"]) <= expected and frame.height
 
 
-READS = ("latest_polls", "latest", "increases", "samples", "polls", "totals", "series")
+READS = ("latest_polls", "latest", "increases", "today_increases", "samples", "polls", "totals",
+         "series")
 
 
 @pytest.fixture
@@ -82,9 +83,9 @@ def test_a_province_wall_reads_only_that_province(world, reads):
     url, day = cfg.store.url, to_ms(fmt.local_midnight(BRIEFING_END, TZ))
     f = data.wall_frames(url, None, day, to_ms(BRIEFING_END), "national", 46)
     assert set(f.centres["id"]) == set(both.ours)
-    assert {name for name, _ in reads} == {"latest_polls", "latest", "increases"}
+    assert {name for name, _ in reads} == {"latest_polls", "latest", "today_increases"}
     assert all(sorted(ids) == sorted(both.ours) for _, ids in reads)  # never None (all)
-    for frame in (f.polls, f.gauges, f.today):
+    for frame in (f.polls, f.gauges, f.today.increases):
         assert set(frame["centre_id"]) <= set(both.ours) and frame.height
     reads.clear()
     view = data.wall_view(cfg, BRIEFING_END, scope=national(), replay=True, province=46)
@@ -100,7 +101,7 @@ def test_a_province_narrows_a_scope_and_never_widens_it(world, reads):
     url, day, at = cfg.store.url, to_ms(fmt.local_midnight(BRIEFING_END, TZ)), \
         to_ms(BRIEFING_END)
     other = data.wall_frames(url, None, day, at, "province:46", 1)  # not the user's province
-    assert other.centres.is_empty() and other.polls.is_empty() and other.today.is_empty()
+    assert other.centres.is_empty() and other.polls.is_empty() and other.today.increases.is_empty()
     assert all(ids == [] for _, ids in reads)
     mine = data.wall_frames(url, None, day, at, f"commune:{OFFICER_CENTRE}", 46)
     assert set(mine.centres["id"]) == {OFFICER_CENTRE}
@@ -122,7 +123,7 @@ def test_a_province_wall_shows_what_the_national_wall_shows_for_it(world):
                                            data.policy(cfg)),
                            data.open_alerts(url, data.alerts_version(url), to_ms(BRIEFING_END),
                                             "national", 46), data.policy(cfg))
-    today = whole.today.filter(pl.col("centre_id").is_in(both.ours))
+    today = whole.today.increases.filter(pl.col("centre_id").is_in(both.ours))
     polls = whole.polls.filter(pl.col("centre_id").is_in(both.ours))
     assert narrowed.status.drop("down_since", "since_window_start").equals(
         status.drop("down_since", "since_window_start"))

@@ -53,7 +53,7 @@ def fresh(cfg, now):
     rules = shipped(STALE_AFTER_S)
     status = q.with_alerts(q.centre_status(frames.centres, frames.polls, frames.gauges, now,
                                            rules), pl.DataFrame(), rules)  # no alert here
-    return status, q.kpis(status, q.totals(frames.today))
+    return status, q.kpis(status, q.totals(frames.today.increases))
 
 
 def test_walls_at_moments_with_the_same_stale_centres_share_one_view(world):

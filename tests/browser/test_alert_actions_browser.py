@@ -19,6 +19,7 @@ from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
 from tests.fixtures.personas import seed
+from tests.fixtures.stale_config import stale_config
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ def dashboard(tmp_path) -> Iterator[tuple[str, str, int]]:
         seed(db, hue_centres(), hours=2, step_s=300, end=now)
         alert_id = add_alert(db, centre_id=CENTRE.id, province_code=46, severity="critical",
                              state="firing", start=now - timedelta(minutes=30))
-    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900",
+    with served_dashboard({"IOC_DB_URL": url, "IOC_CONFIG": str(stale_config(None, 900)),
                            "IOC_DASHBOARD__ROLE": "tech"}) as base:
         yield base, url, alert_id
 

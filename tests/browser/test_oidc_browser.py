@@ -27,6 +27,7 @@ from metrics.store import Store
 from tests.browser.oidc_idp import running_provider
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, free_port, served_dashboard
 from tests.fixtures.access import LEAK, two_provinces
+from tests.fixtures.stale_config import stale_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -87,7 +88,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         (workdir / ".streamlit" / "secrets.toml").write_text(
             secrets_toml(port, issuer, client_secret), encoding="utf-8")
         env = {"IOC_DB_URL": db_url, "IOC_DASHBOARD__AUTH": "oidc",
-               "IOC_DASHBOARD__OIDC": RULES, "IOC_DASHBOARD__STALE_AFTER_S": "900"}
+               "IOC_DASHBOARD__OIDC": RULES, "IOC_CONFIG": str(stale_config(None, 900))}
         with served_dashboard(env, port=port, cwd=workdir) as base:
             yield Site(base, issuer, db_url)
 

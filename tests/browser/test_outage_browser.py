@@ -24,6 +24,7 @@ from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
 from tests.fixtures.access import write_users
 from tests.fixtures.personas import seed
+from tests.fixtures.stale_config import stale_config
 from tests.fixtures.tcp_proxy import Proxy
 
 pytestmark = pytest.mark.browser
@@ -49,7 +50,7 @@ def through_proxy(tmp_path) -> Iterator[tuple[str, Proxy]]:
         with served_dashboard({"IOC_DB_URL": via, "IOC_DASHBOARD__AUTH": "local",
                                "IOC_DASHBOARD__USERS_FILE": str(users),
                                "IOC_DASHBOARD__REFRESH_S": str(REFRESH_S),
-                               "IOC_DASHBOARD__STALE_AFTER_S": "900"}) as base:
+                               "IOC_CONFIG": str(stale_config(None, 900))}) as base:
             yield base, proxy
     finally:
         proxy.close()

@@ -31,6 +31,7 @@ from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.access import OFFICER_CENTRE, PASSWORD, write_users
 from tests.fixtures.personas import seed
+from tests.fixtures.stale_config import stale_config
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +56,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
         seed(db, hue_centres(), hours=2, step_s=600, end=datetime.now(UTC).replace(microsecond=0))
     users = write_users(root / "users.yaml", [("canbo", "ioc_staff", "province:46"),
                                               ("doimk", "ioc_staff", "province:46")])
-    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900",
+    with served_dashboard({"IOC_DB_URL": url, "IOC_CONFIG": str(stale_config(None, 900)),
                            "IOC_DASHBOARD__AUTH": "local",
                            "IOC_DASHBOARD__USERS_FILE": str(users)}) as base:
         yield Site(base, url, users)

@@ -12,6 +12,7 @@ from playwright.sync_api import sync_playwright
 from metrics.store import Store
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, served_dashboard
 from tests.fixtures.access import HOSTILE, PASSWORD, hostile_store, write_users
+from tests.fixtures.stale_config import stale_config
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,7 @@ def dashboard(tmp_path) -> Iterator[str]:
     with Store.open(url) as db:
         hostile_store(db, datetime.now(UTC).replace(microsecond=0))
     users = write_users(tmp_path / "users.yaml", [("canbo", "ioc_staff", "province:46")])
-    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900",
+    with served_dashboard({"IOC_DB_URL": url, "IOC_CONFIG": str(stale_config(None, 900)),
                            "IOC_DASHBOARD__AUTH": "local",
                            "IOC_DASHBOARD__USERS_FILE": str(users)}) as base:
         yield base

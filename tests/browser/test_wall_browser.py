@@ -16,6 +16,7 @@ from playwright.sync_api import sync_playwright
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.personas import seed
+from tests.fixtures.stale_config import stale_config
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def dashboard(tmp_path) -> Iterator[str]:
     with Store.open(url) as db:
         seed(db, hue_centres(), hours=6, step_s=300, end=datetime.now(UTC).replace(microsecond=0))
     # stale_after generous: the data must stay fresh while Chromium starts on a slow machine.
-    with served_dashboard({"IOC_DB_URL": url, "IOC_DASHBOARD__STALE_AFTER_S": "900"}) as base:
+    with served_dashboard({"IOC_DB_URL": url, "IOC_CONFIG": str(stale_config(None, 900))}) as base:
         yield base
 
 

@@ -67,8 +67,15 @@ def alert_rules(sink_url: str) -> dict[str, Any]:
 
 
 class Product:
-    def __init__(self, tmp: Path, db_url: str, knobs: Knobs = Knobs()):
+    """`collector` settings override the knobs' (e.g. workers, timeouts, spool);
+    `collector_db_url` is where the collector alone finds the database (e.g. through a
+    proxy); without `dashboard` only the simulator and the collector run."""
+
+    def __init__(self, tmp: Path, db_url: str, knobs: Knobs = Knobs(), *,
+                 collector: dict[str, Any] | None = None, collector_db_url: str | None = None,
+                 dashboard: bool = True):
         self.tmp, self.db_url, self.knobs = tmp, db_url, knobs
+        self.with_dashboard = dashboard
         self.sim_port, self.dash_port = free_port(), free_port()
         self.sink = HttpSink().start()
         self.spool_dir = tmp / "spool"
@@ -83,7 +90,8 @@ class Product:
                           "connect_timeout_s": knobs.connect_timeout_s, "workers": 1,
                           "concurrency": 64, "metrics_port": 0,
                           "spool_dir": str(self.spool_dir),
-                          "spool_max_bytes": int(knobs.spool_cycles * knobs.cycle_bytes)},
+                          "spool_max_bytes": int(knobs.spool_cycles * knobs.cycle_bytes),
+                          **(collector or {})},
             "simulator": {"port": self.sim_port, "natural_faults": False},
             # Stale after two intervals (no staleness rule below: the rules' default).
             "dashboard": {"refresh_s": knobs.refresh_s, "auth": "none", "role": "ioc_staff"},
@@ -95,7 +103,9 @@ class Product:
         env |= {"IOC_CONFIG": str(self.config), "IOC_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
         self.simulator = Proc("simulator", ["simulate", "--port", str(self.sim_port)], env,
                               tmp / "simulator.log")
-        self.collector = Proc("collector", ["collect"], env, tmp / "collector.log")
+        self.collector = Proc("collector", ["collect"],
+                              {**env, "IOC_DB_URL": collector_db_url or db_url},
+                              tmp / "collector.log")
         self.dashboard = Proc("dashboard", ["dashboard", "--port", str(self.dash_port)], env,
                               tmp / "dashboard.log")
 
@@ -116,9 +126,10 @@ class Product:
         wait_until("the simulator", lambda: http_ok(
             f"http://127.0.0.1:{self.sim_port}/healthz"), 30, self.simulator)
         self.collector.start()
-        self.dashboard.start()
-        wait_until("the dashboard's health", lambda: http_ok(self.health_url), 60,
-                   self.dashboard)
+        if self.with_dashboard:
+            self.dashboard.start()
+            wait_until("the dashboard's health", lambda: http_ok(self.health_url), 60,
+                       self.dashboard)
         wait_until("two written cycles", lambda: sum(
             "spooled" not in c for c in self.cycles()) >= 2, 60, self.collector)
 

@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+from tests.fixtures.stale_config import stale_config
+
 pytestmark = pytest.mark.slow
 
 WALLS, STAFF = 3, 2
@@ -20,7 +22,7 @@ WALLS, STAFF = 3, 2
 def test_load_bench_drives_walls_and_staff_and_reports():
     # Walls open a kiosk link, staff sign in with a local account (both made by the bench).
     # Walls refresh every 3 s here (10 s in the product), so each gets several updates.
-    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_DASHBOARD__STALE_AFTER_S="3600")
+    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_CONFIG=str(stale_config(None, 3600)))
     env.pop("IOC_DB_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "collectors.cli", "bench", "load", "--walls", str(WALLS),
@@ -68,7 +70,7 @@ def _sigint_as_in_a_terminal() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_run_still_reports_what_it_measured(signum):
     # An hour's soak stopped after 40 minutes must not lose its 40 minutes of figures.
-    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_DASHBOARD__STALE_AFTER_S="3600")
+    env = dict(os.environ, IOC_DASHBOARD__REFRESH_S="3", IOC_CONFIG=str(stale_config(None, 3600)))
     env.pop("IOC_DB_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "collectors.cli", "bench", "load", "--walls", "2", "--staff",

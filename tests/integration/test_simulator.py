@@ -171,6 +171,27 @@ def test_simulator_answers_late_when_slow_is_injected(sim):
         get(sim.base_url(WARD) + "/health", timeout=0.3)
 
 
+def test_simulator_sends_its_answer_a_byte_at_a_time_when_trickle_is_injected(sim):
+    sim.inject([WARD], "trickle", 30, every_s=0.05, bytes=4)
+    with socket.create_connection((sim_host(WARD), sim.port), timeout=5) as s:
+        s.sendall(f"GET /c/{WARD}/health HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        pieces = []
+        while chunk := s.recv(1024):
+            pieces.append(chunk)
+    answer = b"".join(pieces)
+    assert answer.startswith(b"HTTP/1.1 ") and answer.split(b"\r\n\r\n", 1)[1] in (
+        b"ok\n", b"down\n")
+    assert len(pieces) >= len(answer) // 4 // 2  # in pieces, not in one write
+    assert max(len(p) for p in pieces) <= 8
+
+
+def test_simulator_floods_the_document_with_long_keys_when_label_flood_is_injected(sim):
+    sim.inject([WARD], "label_flood", 30, keys=50, key_bytes=300)
+    procedures = get(sim.base_url(WARD) + "/status").json()["dossiers"]["by_procedure"]
+    long_keys = [k for k in procedures if len(k) == 300]
+    assert len(long_keys) == 50
+
+
 def test_simulator_says_down_with_200_when_soft_down_is_injected(sim):
     sim.inject([WARD], "soft_down", 30)
     status = get(sim.base_url(WARD) + "/status")

@@ -16,7 +16,7 @@ def test_shipped_alerts_file_is_valid_and_has_every_rule_of_the_issue():
     cfg = load_alerts()
     kinds = {r.condition.kind for r in cfg.rules}
     assert kinds == {"failed_polls", "province_down", "threshold", "growth", "stale",
-                     "collector_silent", "burn_rate"}
+                     "collector_silent", "burn_rate", "store_unreachable"}
     assert {"centre_down", "power_cut", "otp_p95_high", "collector_silent"} <= {
         r.name for r in cfg.rules}
 

@@ -7,7 +7,7 @@ import json
 
 from collectors.droplog import NAME, DropLog, decode, encode
 from collectors.gaps import Drop, merge
-from metrics.gaps import SPOOL_FULL, frame, visible
+from metrics.gaps import SPOOL_FULL, SPOOL_UNWRITABLE, frame, visible
 
 HUE = ("19753", "19756", "19759")
 T_1002 = 1_751_511_720_000  # 10:02 on 3 July 2025, Huế time (03:02 UTC)
@@ -118,3 +118,35 @@ def test_a_gap_in_words_names_its_day_when_not_today_and_its_sizes_in_binary_uni
     assert gaps_view.detail(second, en) == "collector shard-1of2"
     assert [gaps_view.size(n, "vi") for n in (512, 1536, 3 << 29, None)] == [
         "512 B", "2 KiB", "1,5 GiB", "—"]
+
+
+def test_drops_of_another_reason_start_another_gap():
+    unwritable = [Drop(**{**d.__dict__, "reason": SPOOL_UNWRITABLE}) for d in (drop(7), drop(8))]
+    found = merge([drop(5), drop(6), *unwritable])
+    assert [(g.reason, g.cycles) for g in found] == [(SPOOL_FULL, 2), (SPOOL_UNWRITABLE, 2)]
+
+
+def test_drop_reason_survives_the_record_on_disk(tmp_path):
+    log = DropLog(tmp_path)
+    log.add(Drop(**{**drop(1).__dict__, "reason": SPOOL_UNWRITABLE}))
+    log.add(drop(2))
+    assert [d.reason for d in DropLog(tmp_path).read()] == [SPOOL_UNWRITABLE, SPOOL_FULL]
+
+
+def test_drops_the_folder_cannot_take_are_kept_in_memory_until_forgotten(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    log = DropLog(blocker / "spool")
+    assert log.add(drop(1)) is not None  # refused by the disk: kept, and the error returned
+    assert log.pending and log.read() == [drop(1)]
+    log.forget({(drop(1).run, drop(1).seq)})
+    assert not log.pending
+
+
+def test_forget_keeps_a_drop_added_while_the_gaps_were_written(tmp_path):
+    log = DropLog(tmp_path)
+    log.add(drop(1))
+    seen = log.read()  # the writer reads, then records these gaps …
+    log.add(drop(2))  # … while the cycle loop drops another
+    log.forget({(d.run, d.seq) for d in seen})
+    assert DropLog(tmp_path).read() == [drop(2)]

@@ -94,8 +94,9 @@ def test_spool_keeps_the_oldest_and_refuses_the_newest_beyond_the_bound(tmp_path
     assert [p is not None for p in kept] == [True, True, True, False, False]
     assert spool.counters.dropped_cycles == 2 and spool.counters.dropped_results == 6
     assert spool.bytes <= spool.max_bytes
+    # One line when the spool starts refusing, not one per refused cycle (issue 22).
     full = [json.loads(r.message) for r in caplog.records if "spool_full" in r.message]
-    assert len(full) == 2 and full[-1]["dropped_cycles_total"] == 2
+    assert len(full) == 1 and full[0]["dropped_cycles_total"] == 1
     got: list[float] = []
     spool.replay(lambda rs: got.append(rs[0].ts) or 0)
     assert got == [1000.0, 1001.0, 1002.0]  # nothing within the bound lost, in order
@@ -163,3 +164,46 @@ def test_a_second_collector_cannot_share_the_spool_folder(tmp_path):
         Spool(tmp_path, 1 << 20)
     first.close()
     Spool(tmp_path, 1 << 20).close()
+
+
+def test_spool_says_once_when_it_starts_refusing_and_once_when_it_takes_cycles_again(
+        tmp_path, caplog):
+    one = len(encode(cycle(0)))
+    spool = Spool(tmp_path, 2 * one)
+    with caplog.at_level(logging.WARNING, "ioc.collector"):
+        for k in range(6):  # 0, 1 kept; 2…5 refused at the bound
+            spool.put(cycle(k))
+        spool.replay(lambda rs: 0)  # the database is back: room again
+        for k in range(6, 8):
+            spool.put(cycle(k))
+    said = [json.loads(r.message)["event"] for r in caplog.records if r.message.startswith("{")]
+    assert said == ["spool_full", "spool_accepting"]
+    assert spool.counters.dropped_cycles == 4 and len(spool) == 2
+
+
+def test_spool_whose_folder_cannot_be_made_refuses_as_unwritable_and_recovers(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the spool's parent should be")
+    spool = Spool(blocker / "spool", 1 << 20)  # never raises: the collector must start
+    assert spool.problem is not None and "not-a-folder" in spool.problem
+    assert spool.put(cycle(0)) is None
+    assert spool.refusal is not None and spool.refusal[0] == "spool_unwritable"
+    blocker.unlink()  # the operator fixes it: the next cycle spools
+    assert spool.put(cycle(1)) is not None and len(spool) == 1
+    got: list[float] = []
+    spool.replay(lambda rs: got.append(rs[0].ts) or 0)
+    assert got == [1001.0]
+
+
+def test_spool_folder_deleted_under_a_running_collector_is_made_again(tmp_path):
+    folder = tmp_path / "spool"
+    spool = Spool(folder, 1 << 20)
+    spool.put(cycle(0))
+    for p in folder.iterdir():
+        p.unlink()
+    folder.rmdir()
+    assert spool.put(cycle(1)) is None and spool.refusal[0] == "spool_unwritable"
+    assert spool.put(cycle(2)) is not None  # made again; what was deleted is gone
+    got: list[float] = []
+    spool.replay(lambda rs: got.append(rs[0].ts) or 0)
+    assert got == [1002.0] and len(spool) == 0

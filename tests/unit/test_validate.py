@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from collectors.base import Sample
-from collectors.validate import Reading, probe_samples, validate
+from collectors.validate import (
+    MAX_REJECTIONS,
+    REJECTION_CHARS,
+    Reading,
+    bound_rejections,
+    probe_samples,
+    validate,
+)
 
 CASES = [
     # (reading, expected value or None, expected rejection or None)
@@ -141,3 +148,12 @@ def test_validate_returns_floats_when_centre_sends_integers():
 )
 def test_probe_samples_report_reachability_and_clamped_duration(up, duration, expected):
     assert probe_samples(up, duration) == expected
+
+
+def test_bound_rejections_keeps_a_few_texts_cut_short_and_counts_the_rest():
+    flood = [f"dossiers.by_procedure.{'x' * 2000}.received_total: bad procedure" for _ in
+             range(1000)]
+    kept, more = bound_rejections(flood)
+    assert len(kept) == MAX_REJECTIONS and more == 1000 - MAX_REJECTIONS
+    assert all(len(t) <= REJECTION_CHARS and t.endswith("…") for t in kept)
+    assert bound_rejections(["otp.x: bad"]) == (["otp.x: bad"], 0)
