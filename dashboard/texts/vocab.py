@@ -81,7 +81,7 @@ _METRICS_EN = {
 # Alert rules of config/alerts.yaml: a name and a summary template each. A rule without
 # its own words is worded by its condition kind (`alert.kind.*`).
 _RULES_VI = {
-    "centre_down": ("Trung tâm không phản hồi", "{centre} ({province}) không phản hồi: {cause}"),
+    "centre_down": ("Trung tâm ngừng hoạt động", "{centre} ({province}) ngừng hoạt động: {cause}"),
     "province_down": ("Nhiều trung tâm cùng ngừng",
                       "{province}: {down}/{total} trung tâm không phản hồi cùng lúc"),
     "portal_link_down": ("Mất kết nối Cổng DVC",
@@ -114,7 +114,7 @@ _RULES_VI = {
                                  "trong {long_window})"),
 }
 _RULES_EN = {
-    "centre_down": ("Centre not answering", "{centre} ({province}) is not answering: {cause}"),
+    "centre_down": ("Centre down", "{centre} ({province}) is down: {cause}"),
     "province_down": ("Many centres down at once",
                       "{province}: {down}/{total} centres not answering at once"),
     "portal_link_down": ("National portal link lost",

@@ -24,10 +24,10 @@ SEVERITY_VI = {
     "warning": "cảnh báo",
     "info": "thông tin",
 }
-# Short Vietnamese predicate per rule kind, used for grouped titles ("5 trung tâm mất kết nối").
+# Short Vietnamese predicate per rule kind, used for grouped titles ("5 trung tâm ngừng hoạt động").
 # A rule may instead give its own in the `phrase` label.
 RULE_PHRASES = {
-    "centre_down": "mất kết nối",
+    "centre_down": "ngừng hoạt động",
     "province_down": "mất kết nối trên diện rộng",
     "portal_link_down": "mất kết nối Cổng Dịch vụ công quốc gia",
     "esign_down": "lỗi chữ ký số",

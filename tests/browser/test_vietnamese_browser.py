@@ -158,7 +158,7 @@ def test_every_page_is_vietnamese_for_every_role_with_faults(site):
     assert not failures, failures
     # The faults are there to be read, in Vietnamese.
     alerts = seen["tech/alerts"]
-    assert "NGHIÊM TRỌNG" in alerts and "Trung tâm không phản hồi" in alerts
+    assert "NGHIÊM TRỌNG" in alerts and "Trung tâm ngừng hoạt động" in alerts
     assert "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận" in alerts
     assert "cổng SMS/OTP của tỉnh" in alerts  # five slow-OTP centres: one incident
     assert "tạm tắt đến" in seen["tech/commune"] or "đang xử lý" in seen["tech/commune"]
@@ -180,10 +180,10 @@ def test_alerts_are_worded_in_english_in_english_mode(site):
                            '[data-testid="stDataFrame"]', "en-tech-commune")
         finally:
             browser.close()
-    assert "is not answering: no answer in time; confirmed by a second poll" in alerts
+    assert "is down: no answer in time; confirmed by a second poll" in alerts
     assert "the province's SMS/OTP gateway" in alerts  # the slow-OTP incident
-    assert "Centre not answering" in alerts and "CRITICAL" in alerts
+    assert "Centre down" in alerts and "CRITICAL" in alerts
     for vietnamese in ("không phản hồi", "cổng SMS/OTP", "ngân sách lỗi", "NGHIÊM TRỌNG"):
         assert vietnamese not in alerts, vietnamese
-    assert "is not answering" in commune and "không phản hồi:" not in commune
+    assert "is down: " in commune and "ngừng hoạt động:" not in commune
     assert not EPOCH_MS.findall(alerts + commune)

@@ -24,4 +24,4 @@ def test_engine_stores_an_alerts_facts_and_the_dashboard_words_them_in_english(s
     assert facts["failures"] == 2 and facts["centre_name"] == CENTRES[0].name
     assert row["centre_id"] == DOWN and "không phản hồi" in row["summary"]  # stored: Vietnamese
     english = alert_text.summary(row, i18n.text("en"))
-    assert english.startswith(f"{CENTRES[0].name} (Thành phố Huế) is not answering: no answer")
+    assert english.startswith(f"{CENTRES[0].name} (Thành phố Huế) is down: no answer")

@@ -53,7 +53,7 @@ def test_centre_down_says_the_collectors_detail_in_words():
                           "ok": [False, False], "reason": ["timeout"] * 2,
                           "detail": [f"read timeout {CONFIRMED_MARK}"] * 2})
     row = stored("centre_down", Window(CENTRES, polls=polls))
-    assert at.summary(row, VI) == ("Phường Phú Xuân (Thành phố Huế) không phản hồi: hết thời "
+    assert at.summary(row, VI) == ("Phường Phú Xuân (Thành phố Huế) ngừng hoạt động: hết thời "
                                    "gian chờ phản hồi; đã thăm dò lại để xác nhận")
     assert at.cause(row, EN).startswith("4 failed polls in a row — no answer (no answer in time")
     for text in (at.summary(row, VI), at.cause(row, VI), at.summary(row, EN)):

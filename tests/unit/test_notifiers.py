@@ -55,7 +55,7 @@ def test_resolved_text_says_how_long_it_took_to_fix():
 def test_many_alerts_of_one_rule_become_one_grouped_message():
     alerts = [item(i, name=f"Xã {i}") for i in range(5)]
     rendered = templates.render(msg(*alerts), now=T0 + timedelta(minutes=3))
-    assert rendered.title == "🔴 5 trung tâm mất kết nối: Xã 0, Xã 1, Xã 2, Xã 3, Xã 4"
+    assert rendered.title == "🔴 5 trung tâm ngừng hoạt động: Xã 0, Xã 1, Xã 2, Xã 3, Xã 4"
     assert len(rendered.lines) == 5
     assert all("đang diễn ra: 3 phút" in line for line in rendered.lines)
 
@@ -265,7 +265,7 @@ def test_a_grouped_notice_says_who_acknowledged_and_until_when_each_is_silenced(
     alerts = [acted(0, name="Xã 0", acked_by="Minh"),
               acted(1, name="Xã 1", silenced_until=until, silenced_by="Lan")]
     rendered = templates.render(msg(*alerts, status="silenced"), now=T0)
-    assert rendered.title.startswith("🔕 ĐÃ TẮT TIẾNG: 2 trung tâm mất kết nối")
+    assert rendered.title.startswith("🔕 ĐÃ TẮT TIẾNG: 2 trung tâm ngừng hoạt động")
     assert rendered.lines[0].endswith("; đã xác nhận bởi Minh")
     assert rendered.lines[1].endswith("; tắt tiếng đến 11:05 03/07/2025 bởi Lan")
 
