@@ -108,7 +108,7 @@ def test_commune_lists_outages_when_centre_is_unreachable(seeded_store, commune)
     assert not at.exception
     assert "không thành công" in texts(at.caption)
     table = at.dataframe[0].value
-    assert list(table["Loại"]) == ["Mất kết nối"]
+    assert list(table["Loại"]) == ["Ngừng hoạt động"]
     assert list(table["Nội dung"]) == ["không phản hồi"]
     assert list(table["Kết thúc"]) == ["đang diễn ra"]
     tiles = {m.label: m.value for m in at.metric}
@@ -123,7 +123,7 @@ def test_commune_shows_a_gap_not_zero_when_collection_stopped(tmp_path, commune)
         seed(db, hue_centres(), hours=1, end=BRIEFING_END)
     at = commune(url, centre=PHU_XUAN, at=BRIEFING_AT)
     at.radio(key="commune.range").set_value("6h").run()
-    values = chart(at, "Tỉ lệ khả dụng")["data"][0]["y"]
+    values = chart(at, "Tỉ lệ lượt thu thập có trả lời")["data"][0]["y"]
     assert None in values and 0 not in values and 0.0 not in values
     assert "mỗi điểm: 5 phút" in texts(at.caption)
 
@@ -144,7 +144,7 @@ def test_commune_shows_alerts_and_acknowledgements_when_the_engine_stored_some(
             detail="đang xử lý"))
     at = commune(url_of(seeded.store), centre=down, at=BRIEFING_AT)
     table = at.dataframe[0].value
-    assert list(table["Loại"]) == ["Đã xác nhận", "Cảnh báo", "Mất kết nối"]
+    assert list(table["Loại"]) == ["Đã xác nhận", "Cảnh báo", "Ngừng hoạt động"]
     row = table[table["Loại"] == "Cảnh báo"].iloc[0]
     assert row["Chi tiết"] == "**Trung tâm** ngừng"  # stored text shown as is, not markdown
     assert row["Mức độ"] == "nghiêm trọng"
