@@ -13,19 +13,12 @@ from metrics.alerts import actions
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts.sink import HttpSink
 from tests.conftest import hue_centres
+from tests.fixtures.clock import Clock
 from tests.fixtures.personas import healthy_ward, unreachable_mountain_commune
 
 T0 = 1_751_511_600.0  # 10:00 on 3 July 2025, Huế
 CENTRES = hue_centres()
 DOWN = CENTRES[0].id
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def config(url: str) -> AlertsConfig:

@@ -14,20 +14,13 @@ from metrics import schema as t
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts.sink import HttpSink
 from tests.conftest import hue_centres
+from tests.fixtures.clock import Clock
 from tests.fixtures.personas import healthy_ward, lagging_commune
 
 T0 = 1_751_511_600.0  # 10:00 on 3 July 2025, Huế
 CENTRES = hue_centres()
 NAMES = {c.id: c.name for c in CENTRES}
 INCIDENT = f"incident:otp_p95_high/p{CENTRES[0].province_code}"
-
-
-class Clock:
-    def __init__(self, now: float):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def config(url: str) -> AlertsConfig:

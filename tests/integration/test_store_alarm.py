@@ -23,6 +23,7 @@ import pytest
 from config.alerts import load_alerts
 from metrics.alerts.sink import HttpSink
 from metrics.alerts.store_alarm import StoreAlarm
+from tests.integration.test_gaps import wait
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,17 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def store_notices(sink: HttpSink) -> list[tuple[str, str]]:
     return [(r.body["status"], a["labels"]["alertname"]) for r in sink.snapshot()
             for a in r.body["alerts"] if a["labels"].get("alertname") == "store_unreachable"]
-
-
-def wait(what: str, test, proc: subprocess.Popen, log: Path, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"collector exited {proc.returncode}: {log.read_text()[-3000:]}")
-        if test():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"waited {timeout_s} s for {what}:\n{log.read_text()[-3000:]}")
 
 
 @pytest.mark.slow

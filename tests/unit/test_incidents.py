@@ -10,6 +10,7 @@ from config.alerts import AlertsConfig, check_alerts
 from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
 from metrics.rules import Evaluation, Hit
+from tests.unit.test_lifecycle import config as lifecycle_config
 
 T0 = 1_751_511_600_000
 S = 1000
@@ -26,29 +27,17 @@ FLEET = incidents.Fleet.of(
 
 
 def config(**over) -> AlertsConfig:
-    base = {
-        "rules": [
-            {"name": "down", "condition": {"kind": "failed_polls"}, "severity": "critical",
-             "labels": {"team": "tech"}, "summary": "{centre_name}"},
-            {"name": "otp", "condition": {"kind": "threshold", "metric": "otp_p95_seconds",
-                                          "op": ">", "value": 30},
-             "for": 120, "severity": "warning", "labels": {"team": "ioc"},
-             "summary": "{centre_name}"},
-            {"name": "prov", "condition": {"kind": "province_down"}, "severity": "critical",
-             "labels": {"team": "tech"}, "summary": "{province_name}"},
-        ],
+    """The life-cycle tests' rules (tests/unit/test_lifecycle.py) with one channel, no
+    grouping delay, and a shared cause for `otp` and `down`."""
+    return lifecycle_config(**{
         "channels": {"hook": {"type": "webhook", "url": "http://127.0.0.1:9/x"}},
         "routes": [{"channels": ["hook"]}],
         "grouping": {"by": ["rule", "province_code"], "wait_s": 0, "interval_s": 0,
                      "repeat_s": 3600},
-        "inhibit": [{"source": {"labels": {"rule": "prov"}}, "target": {"labels":
-                     {"team": "tech"}}, "equal": ["province_code"]}],
         "shared_cause": {"min_centres": 3, "min_fraction": 0.1, "within_s": 120, "causes": {
             "otp": {"vi": "cổng SMS/OTP của tỉnh", "en": "the province's SMS/OTP gateway"},
             "down": {"vi": "mạng diện rộng của tỉnh", "en": "the province's wide-area network"}}},
-        **over,
-    }
-    return AlertsConfig.model_validate(base)
+        **over})
 
 
 def hit(rule: str, centre: str) -> Hit:
