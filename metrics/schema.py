@@ -633,8 +633,11 @@ def _v10_read_indexes(conn: Connection) -> None:
 
 
 def _v11_alert_facts(conn: Connection) -> None:
-    """Version 11: alerts.facts, the structured figures behind an alert's words."""
-    conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN facts TEXT"))
+    """Version 11: alerts.facts, the structured figures behind an alert's words (added only
+    where it is missing: a table rebuilt from the current shape already has it)."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("alerts")}
+    if "facts" not in columns:
+        conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN facts TEXT"))
 
 
 MIGRATIONS: list[Callable[[Connection], None]] = [
