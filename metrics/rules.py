@@ -11,13 +11,14 @@ state: a gap in collection is not a recovery. No I/O; times are int ms UTC.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from collectors.base import CONFIRMED_MARK, Reason
+from collectors.base import CONFIRMED_MARK, TOO_SLOW, Reason
 from config.alerts import (
     BurnRate,
     CollectorSilent,
@@ -122,10 +123,42 @@ class _Centres:
         }
 
 
+# The collector's own phrases in a poll's detail (collectors/http.py, collectors/poll.py), as
+# the stored Vietnamese cause says them; a centre's own text stays as it came.
+DETAIL_WORDS = {
+    "read timeout": "hết thời gian chờ phản hồi", "connect timeout": "hết thời gian chờ kết nối",
+    "connection refused": "bị từ chối kết nối", "connection reset": "kết nối bị ngắt",
+    "host unreachable": "không tới được máy chủ", "host name not resolved":
+    "không phân giải được tên máy chủ", "connection closed mid-body":
+    "kết nối đóng giữa chừng", TOO_SLOW: "trả lời quá chậm",
+}
+_CUT = re.compile(r"\s*\(cut to ([\d.]+) s by the cycle's deadline\)")
+
+
+def num(value: float, digits: int = 2) -> str:
+    """A number as the stored Vietnamese text writes it: "0,35", "1.800", "15"."""
+    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def detail_words(detail: str | None) -> str:
+    """A poll's detail with the collector's phrases in Vietnamese: "read timeout [confirmed by
+    re-probe]" → "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận"."""
+    text = (detail or "").strip()
+    confirmed = CONFIRMED_MARK in text
+    text = text.replace(CONFIRMED_MARK, "").strip()
+    text = _CUT.sub(lambda m: f" (rút còn {num(float(m.group(1)))} giây theo hạn chu kỳ)", text)
+    for phrase, words in DETAIL_WORDS.items():
+        text = text.replace(phrase, words)
+    return "; ".join(p for p in (text.strip(), "đã thăm dò lại để xác nhận" if confirmed
+                                 else "") if p)
+
+
 def _poll_cause(reason: str | None, detail: str | None) -> str:
     """'lỗi HTTP (HTTP 503)': the failed poll's reason in words, then the probe's detail."""
     words = REASON_WORDS.get(reason or "", reason or "?")  # type: ignore[call-overload]
-    return f"{words} ({detail})" if detail else words
+    said = detail_words(detail)
+    return f"{words} ({said})" if said else words
 
 
 def _json_safe(value: Any) -> Any:
@@ -243,12 +276,14 @@ def _province_down(rule: Rule, c: ProvinceDown, w: Window, now: int,
     for code in sorted(seen):
         n, total = down.get(code, 0), totals[code]
         if n >= c.min_centres and n >= c.fraction * total:
-            hits.append(_hit(rule, info, n / total, f"{n}/{total} centres failed their last poll",
+            hits.append(_hit(rule, info, n / total,
+                             f"{n}/{total} trung tâm lỗi ở lượt thu thập gần nhất",
                              province_code=code, down=n, total=total))
     return Evaluation(rule.name, tuple(hits),
                       frozenset(fingerprint(rule.name, province_code=p) for p in seen))
 
 
+OP_WORDS = {">": "trên", ">=": "từ", "<": "dưới", "<=": "tối đa", "==": "bằng"}
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
@@ -269,7 +304,7 @@ def _series(frame: pl.DataFrame, metric: str, label: str | None, since: int | No
 
 def _threshold(rule: Rule, c: Threshold, w: Window, now: int, info: _Centres) -> Evaluation:
     values = _series(w.latest, c.metric, c.label, now - int(c.window_s * 1000))
-    hits = [_hit(rule, info, v, f"{c.metric} = {v:g} ({c.op} {c.value:g})", centre_id=cid,
+    hits = [_hit(rule, info, v, f"{num(v)} ({OP_WORDS[c.op]} {num(c.value)})", centre_id=cid,
                  threshold=c.value, facts={"metric": c.metric, "op": c.op})
             for cid, v in sorted(values.items()) if OPS[c.op](v, c.value)]
     return Evaluation(rule.name, tuple(hits),
@@ -285,8 +320,8 @@ def _growth(rule: Rule, c: Growth, w: Window, now: int, info: _Centres) -> Evalu
         grew = newest[cid] - before[cid]
         if grew >= c.min_increase:
             hits.append(_hit(rule, info, grew,
-                             f"{c.metric}: {before[cid]:g} → {newest[cid]:g} in "
-                             f"{c.window_s / 60:g} min", centre_id=cid, increase=grew,
+                             f"{num(before[cid])} → {num(newest[cid])} trong "
+                             f"{num(c.window_s / 60)} phút", centre_id=cid, increase=grew,
                              window_min=c.window_s / 60,
                              facts={"metric": c.metric, "before": before[cid],
                                     "after": newest[cid]}))
@@ -303,7 +338,8 @@ def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluat
         silent_ms = now - seen[cid]
         if cid in info.rows and silent_ms > after:
             hits.append(_hit(rule, info, silent_ms / 1000,
-                             f"no poll answered or failed since {silent_ms / 1000:.0f} s",
+                             f"không có lượt thu thập nào trả lời hay thất bại trong "
+                             f"{num(silent_ms / 1000, 0)} giây",
                              centre_id=cid, silent_min=silent_ms / 60_000))
     # A centre not observed within the lookback has no data yet: neither stale nor fresh.
     return Evaluation(rule.name, tuple(hits),
@@ -323,7 +359,8 @@ def _collector_silent(rule: Rule, c: CollectorSilent, w: Window, now: int,
     silent_s = float("inf") if w.newest_poll_ms is None else (now - w.newest_poll_ms) / 1000
     if silent_s <= _seconds(c.after_s):
         return Evaluation(rule.name, (), frozenset({fp}))
-    cause = "no poll ever stored" if w.newest_poll_ms is None else f"last poll {silent_s:.0f} s ago"
+    cause = ("chưa ghi được lượt thu thập nào" if w.newest_poll_ms is None
+             else f"lượt thu thập cuối cách đây {num(silent_s, 0)} giây")
     return Evaluation(rule.name, (_hit(rule, info, silent_s, cause, silent_s=silent_s),),
                       frozenset({fp}))
 
@@ -361,9 +398,10 @@ def _burn_rate(rule: Rule, c: BurnRate, w: Window, now: int, info: _Centres) -> 
                 best = (pair, long_rate, short_rate)
         if best:
             pair, long_rate, short_rate = best
-            cause = (f"burn rate {long_rate:.1f}× over {pair.long_s / 60:g} min and "
-                     f"{short_rate:.1f}× over {pair.short_s / 60:g} min (limit {pair.factor:g}×, "
-                     f"SLO {c.slo:.2%})")
+            cause = (f"tốc độ tiêu ngân sách lỗi {num(long_rate, 1)}× trong "
+                     f"{num(pair.long_s / 60)} phút và {num(short_rate, 1)}× trong "
+                     f"{num(pair.short_s / 60)} phút (giới hạn {num(pair.factor)}×, "
+                     f"SLO {num(c.slo * 100)} %)")
             hits.append(_hit(rule, info, long_rate, cause, centre_id=centre, province_code=code,
                              long_rate=long_rate, short_rate=short_rate, factor=pair.factor,
                              long_min=pair.long_s / 60, short_min=pair.short_s / 60,

@@ -41,7 +41,7 @@ def stored(rule_name: str, window: Window) -> dict:
 
 def test_threshold_alert_is_worded_in_vietnamese_and_english_from_its_facts():
     row = stored("otp_failure_high", Window(CENTRES, latest=latest("otp_failure_ratio", 0.35)))
-    assert row["cause"] == "otp_failure_ratio = 0.35 (> 0.2)"  # the engine's own note
+    assert row["cause"] == "0,35 (trên 0,2)"  # the stored Vietnamese cause (notifications)
     assert at.summary(row, VI) == "Phường Phú Xuân: tỉ lệ OTP thất bại 35,0 %"
     assert at.cause(row, VI) == "Tỉ lệ OTP thất bại 35,0 % (trên 20,0 %)"
     assert at.summary(row, EN) == "Phường Phú Xuân: OTP failure rate 35.0%"

@@ -62,7 +62,8 @@ def test_failed_polls_fires_on_one_poll_when_a_reprobe_confirmed_it():
                                      ("a", 10, True, None, "")]))
     (hit,) = evaluate(rule(DOWN), w, NOW).hits
     assert hit.fingerprint == "r/ca"
-    assert hit.summary.startswith("Phú Xuân: quá thời gian chờ (t [confirmed")  # reason in words
+    # reason and detail in words, the re-probe said in Vietnamese
+    assert hit.summary.startswith("Phú Xuân: quá thời gian chờ (t; đã thăm dò lại để xác nhận)")
     assert hit.labels == {"centre_id": "a", "province_code": "46"}
 
 
