@@ -27,7 +27,7 @@ EXPECTED: dict[str, str] = {
     "slow": "timeout",
     "trickle": "timeout",
     "power_cut": "timeout",
-    "soft_down": "rule:system_down",
+    "soft_down": "rule:centre_down",  # its own system down: the same outage alert
     "otp_spike": "rule:otp_p95_high",
     "stalled_sync": "rule:sync_stalled",
 }

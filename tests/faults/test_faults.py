@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from config.registry import fleet
+from dashboard.alert_text import rule_name
 from dashboard.i18n import text
 from metrics import dialects
 from tests.conftest import PG_URL
@@ -130,7 +131,8 @@ def shows(page: pages.Page, step: Step, reason: str | None) -> bool:
                     step.fault != "http_5xx" or f"HTTP {int(step.params['status'])}" in
                     str(r[detail])):
                 return True
-        elif r[kind] == tr("commune.kind.alert") and r[what] == rule_of(step.fault):
+        elif r[kind] == tr("commune.kind.alert") and r[what] == rule_name(rule_of(step.fault),
+                                                                           tr):
             return True
     return False
 
