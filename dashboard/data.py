@@ -80,9 +80,16 @@ def alerts_config(cfg: Settings | None = None) -> AlertsConfig:
     return _alerts_config(str(alerts_path(os.environ.get("IOC_CONFIG"))), interval_s)
 
 
+@st.cache_resource(show_spinner=False)
+def _policy(path: str, interval_s: float) -> Policy:
+    return Policy.from_alerts(_alerts_config(path, interval_s), interval_s)
+
+
 def policy(cfg: Settings | None = None) -> Policy:
-    """Every threshold the pages judge a centre by: the alert rules' (`metrics.problems`)."""
-    return Policy.from_alerts(alerts_config(cfg), (cfg or settings()).collector.interval_s)
+    """Every threshold the pages judge a centre by: the alert rules' (`metrics.problems`),
+    built once per rules file and interval (every wall refresh reads it)."""
+    interval_s = (cfg or settings()).collector.interval_s
+    return _policy(str(alerts_path(os.environ.get("IOC_CONFIG"))), interval_s)
 
 
 @st.cache_resource(show_spinner=False)
