@@ -50,6 +50,7 @@ POLL_SCHEMA = {
     "duration_s": pl.Float64,
     "rejected": pl.Int64,
     "rejected_detail": pl.String,
+    "confirmed": pl.Boolean,  # a failure seen again by the collector's re-probe
 }
 POLL_COLUMNS = tuple(POLL_SCHEMA)
 
@@ -119,6 +120,7 @@ def result_rows(
                 r.rejected_count,
                 "\n".join(r.rejected + ([f"… +{r.rejected_more}"] if r.rejected_more else []))
                 [:MAX_DETAIL_CHARS],
+                bool(r.confirmed),
             )
         )
         cid = r.centre_id

@@ -77,6 +77,8 @@ polls = sa.Table(
     sa.Column("duration_s", sa.Double, nullable=False),
     sa.Column("rejected", sa.Integer, nullable=False),  # count of values refused
     sa.Column("rejected_detail", sa.Text, nullable=False),  # one "field: why" per line
+    # Version 12: the failure was seen again by the collector's confirmation re-probe.
+    sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.false()),
     # The whole fleet's polls in a time window (the dashboard's timelines).
     sa.Index("ix_polls_ts", "ts"),
 )
@@ -640,6 +642,26 @@ def _v11_alert_facts(conn: Connection) -> None:
         conn.execute(sa.text("ALTER TABLE alerts ADD COLUMN facts TEXT"))
 
 
+V12_MARK = "[confirmed by re-probe]"  # what the collector appended to a confirmed detail
+V12_BACKFILL_MS = 86_400_000  # the last day of polls: far more than any alert window
+
+
+def _v12_poll_confirmed(conn: Connection) -> None:
+    """Version 12: polls.confirmed, whether the collector's re-probe saw the failure again.
+    Failed polls of the newest day whose detail carries the re-probe's mark get true (one
+    seek of the time index, so the alert windows open at the upgrade keep their
+    confirmations); older ones stay false, their detail still saying it."""
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("polls")}
+    if "confirmed" in columns:
+        return
+    conn.execute(sa.text("ALTER TABLE polls ADD COLUMN confirmed BOOLEAN NOT NULL DEFAULT false"))
+    newest = conn.execute(sa.text("SELECT max(ts) FROM polls")).scalar()
+    if newest is not None:
+        conn.execute(sa.text("UPDATE polls SET confirmed = true WHERE ts >= :since "
+                             "AND NOT ok AND detail LIKE :mark"),
+                     {"since": int(newest) - V12_BACKFILL_MS, "mark": f"%{V12_MARK}%"})
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
@@ -652,6 +674,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v9_web_sessions,
     _v10_read_indexes,
     _v11_alert_facts,
+    _v12_poll_confirmed,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

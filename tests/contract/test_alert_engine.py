@@ -4,6 +4,8 @@ actions with role checks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import sqlalchemy as sa
 
@@ -187,3 +189,15 @@ def test_acknowledging_an_alert_nobody_was_told_of_queues_no_notice(store, sink)
     actions.silence(store, cfg, user="Lan", role="tech", reason="x",
                     ends_at=int(T0 * 1000) + 60_000, centre_id=DOWN, now=int(T0 * 1000))
     assert rows(store, t.notifications) == []
+
+
+def test_the_engine_reads_each_polls_reprobe_confirmation_from_its_column(store):
+    store.sync_centres(CENTRES)
+    clock = Clock(T0)
+    cfg = config("http://127.0.0.1:9/unused")
+    confirmed = replace(unreachable_mountain_commune(DOWN, T0 - 5), confirmed=True)
+    store.write([unreachable_mountain_commune(DOWN, T0 - 10), confirmed])
+    engine = AlertEngine(store, cfg, clock=clock)
+    window = engine.read_window(cfg.rules, int(T0 * 1000))
+    got = window.polls.sort("ts").select("centre_id", "ok", "confirmed").rows()
+    assert got == [(DOWN, False, False), (DOWN, False, True)]

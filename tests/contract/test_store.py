@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason, Sample
+from collectors.spool import Spool
 from metrics.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -396,6 +397,70 @@ def test_store_polls_keep_failures_with_reasons_when_centres_fail(store, hue):
     )
     assert (by_id[hue[2].id]["reason"], by_id[hue[2].id]["http_status"]) == ("http_status", 503)
     assert store.polls(at(0), at(0), centre_ids=[COMMUNE]).height == 1
+
+
+def confirmed_failure(centre_id: str, minutes: float, confirmed: bool) -> ProbeResult:
+    return ProbeResult(centre_id, at(minutes).timestamp(), ok=False, duration_s=3.0,
+                       reason=Reason.TIMEOUT, detail="read timeout", confirmed=confirmed,
+                       samples=[Sample("up", 0.0)])
+
+
+def test_store_polls_keep_the_reprobe_confirmation_when_written_or_replayed_from_the_spool(
+        store, hue, tmp_path):
+    store.write([confirmed_failure(WARD, 0, True), confirmed_failure(COMMUNE, 0, False),
+                 healthy_ward(hue[2].id, at(0).timestamp())])
+    spool = Spool(tmp_path / "spool", 10_000_000)
+    assert spool.try_put([confirmed_failure(WARD, 5, True),
+                          confirmed_failure(COMMUNE, 5, False)]) is not None
+    assert spool.replay(store.write, budget_s=60) == (1, 2)
+    got = store.polls(at(0), at(5)).select("centre_id", "ts", "ok", "confirmed")
+    assert got.schema["confirmed"] == pl.Boolean
+    assert sorted(got.rows()) == sorted([
+        (WARD, at(0), False, True), (WARD, at(5), False, True),
+        (COMMUNE, at(0), False, False), (COMMUNE, at(5), False, False),
+        (hue[2].id, at(0), True, False),
+    ])
+    newest = store.latest_polls(centre_ids=[WARD, COMMUNE], at=at(5))
+    assert sorted(newest.select("centre_id", "confirmed").rows()) == [(WARD, True),
+                                                                       (COMMUNE, False)]
+
+
+def test_migrate_adds_the_confirmation_in_place_when_database_is_at_version_11(database):
+    day_ms = 86_400_000
+    now = round(at(0).timestamp() * 1000)
+    engine = database.engine()
+    try:
+        assert migrate(engine, target=11) == 11
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO centres (id, name, kind, province_code, province_name, "
+                "coords_approximate) VALUES ('19753', 'Phường Phú Xuân', 'phường', 46, "
+                "'Thành phố Huế', false)"))
+            for ts, ok, detail in [
+                (now - 2 * day_ms, False, "read timeout [confirmed by re-probe]"),  # old
+                (now - 10_000, False, "read timeout [confirmed by re-probe]"),
+                (now - 5_000, False, "read timeout"),  # not re-probed
+                (now, True, ""),
+            ]:
+                conn.execute(sa.text(
+                    "INSERT INTO polls (centre_id, ts, ok, reason, detail, duration_s, "
+                    "rejected, rejected_detail) VALUES ('19753', :ts, :ok, :reason, :detail, "
+                    "0.1, 0, '')"),
+                    {"ts": ts, "ok": ok, "reason": None if ok else "timeout", "detail": detail})
+    finally:
+        engine.dispose()
+    with database.open() as store:
+        with store.engine.connect() as conn:
+            assert current_version(conn) == SCHEMA_VERSION
+        got = store.polls(at(0) - timedelta(days=3), at(0))
+        assert got.select("ok", "detail", "confirmed").rows() == [
+            (False, "read timeout [confirmed by re-probe]", False),  # beyond the last day
+            (False, "read timeout [confirmed by re-probe]", True),
+            (False, "read timeout", False),
+            (True, "", False),
+        ]
+        store.write([confirmed_failure(WARD, 1, True)])  # new polls store it as given
+        assert store.polls(at(1), at(1))["confirmed"].to_list() == [True]
 
 
 def test_store_latest_polls_returns_newest_per_centre_when_at_is_given(store, hue):

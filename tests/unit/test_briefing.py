@@ -74,7 +74,7 @@ def test_briefing_incidents_are_runs_of_failed_polls_with_duration_and_cause():
     start = day.MS - 60 * minute
     oks = {"a": [True, False, False, True, False], "b": [False, False, True, True, True]}
     rows = [(cid, start + i * 10 * minute, ok, None if ok else "refused",
-             "" if ok else "connection refused", None, 0.1, 0, "")
+             "" if ok else "connection refused", None, 0.1, 0, "", not ok)
             for cid, seq in oks.items() for i, ok in enumerate(seq)]
     centres = frame([(c, f"Xã {c}", "xã", 46, "Huế", None, None, False) for c in oks],
                     CENTRE_SCHEMA)
