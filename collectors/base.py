@@ -22,9 +22,6 @@ class Reason(StrEnum):
     SKIPPED = "skipped"  # not polled: the cycle's deadline passed before its turn
 
 
-# Appended to a failed poll's detail when an immediate re-probe failed too: the alert
-# rules (metrics/rules.py) count such a poll as two observations of the failure.
-CONFIRMED_MARK = "[confirmed by re-probe]"
 TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
 
 
@@ -44,8 +41,8 @@ class ProbeResult:
     `ts` is the poll's start in Unix seconds (UTC). `ok` is True when every
     probe answered and parsed; `reason`/`detail` say why not. `rejected` lists
     values the centre sent that failed validation (`field: why`), which are
-    dropped while the rest are kept. `confirmed` is True when a failure was seen again
-    by an immediate re-probe (its `detail` then ends with CONFIRMED_MARK).
+    dropped while the rest are kept. `confirmed` is True when the centre had been failing
+    for the whole confirmation window by this poll (collectors/confirm.py).
     `rejected_more` counts rejections beyond those listed (collectors.validate.bound_rejections:
     what one centre adds to a spooled or stored cycle is bounded).
     """

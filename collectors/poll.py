@@ -4,9 +4,8 @@ Runs in a worker thread. Never raises for anything a centre does: every
 outcome, failures included, is a `ProbeResult`. Retries happen only where
 they can help (refused or reset connections, 5xx answers), after a short
 backoff, and never past the cycle's deadline: each attempt's timeouts are cut
-to the time left before it. With `confirm`, a failed poll is re-probed at once
-(after `confirm_pause_s`, deadline permitting): a second failure marks the result
-`confirmed`, a success replaces it, so alerts need not wait a whole interval.
+to the time left before it. Whether a failure is real is decided apart, over a
+confirmation window (collectors/confirm.py); the worker re-probes on that schedule.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 
 import requests
 
-from collectors.base import CONFIRMED_MARK, ProbeResult, Reason
+from collectors.base import ProbeResult, Reason
 from collectors.http import fetch
 from collectors.mapping import profile
 from collectors.probes import PROBES
@@ -37,7 +36,8 @@ class PollOptions:
     max_body_bytes: int
     retries: int
     backoff_s: float = 0.1
-    confirm_pause_s: float = 0.2  # pause before re-probing a centre that just failed
+    confirm_window_s: float = 4.0  # a failure is real once it has lasted this long
+    reprobe_after_s: tuple[float, ...] = (1.0, 4.0)  # after a run's first failure
 
     @classmethod
     def from_settings(cls, collector) -> PollOptions:
@@ -46,6 +46,8 @@ class PollOptions:
             collector.timeout_s,
             collector.max_body_bytes,
             collector.retries,
+            confirm_window_s=collector.confirm_window_s,
+            reprobe_after_s=tuple(collector.reprobe_after_s),
         )
 
 
@@ -92,34 +94,10 @@ def fetch_with_retries(
 
 
 def poll_centre(
-    session: requests.Session,
-    target: Target,
-    opts: PollOptions,
-    deadline: float,
-    confirm: bool = False,
+    session: requests.Session, target: Target, opts: PollOptions, deadline: float
 ) -> ProbeResult:
-    """Poll every probe of `target` and merge them into one validated result.
-
-    With `confirm`, a failure (other than `skipped`) is re-probed once at once: if the
-    re-probe answers, its result is returned; if it fails too, the first result is
-    returned marked `confirmed` (CONFIRMED_MARK appended to its detail).
-    """
-    first = _poll_once(session, target, opts, deadline)
-    if not confirm or first.ok or first.reason is Reason.SKIPPED:
-        return first
-    if deadline - time.monotonic() - opts.confirm_pause_s < MIN_ATTEMPT_S:
-        return first
-    time.sleep(opts.confirm_pause_s)
-    second = _poll_once(session, target, opts, deadline)
-    if second.ok:  # a blip: the poll took the first attempt, the pause and the re-probe
-        second.duration_s = round(first.duration_s + opts.confirm_pause_s + second.duration_s, 6)
-        return second
-    if second.reason is Reason.SKIPPED:
-        return first
-    first.detail = f"{first.detail} {CONFIRMED_MARK}".strip()
-    first.confirmed = True
-    first.duration_s = round(first.duration_s + opts.confirm_pause_s + second.duration_s, 6)
-    return first
+    """Poll every probe of `target` once and merge them into one validated result."""
+    return _poll_once(session, target, opts, deadline)
 
 
 def _poll_once(

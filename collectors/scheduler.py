@@ -6,24 +6,33 @@ so its keep-alive connections are reused cycle after cycle. The parent sends
 compact results. One failing centre never stops the others; a worker that
 dies or does not answer in time is restarted and its shard reported as
 `skipped` for that cycle, never a crash of the collector.
+
+A worker also judges every observation against the confirmation window
+(collectors/confirm.py) and re-probes a failing centre on its schedule, between
+cycles; those results reach the parent as soon as they are made (`Scheduler.late`),
+so the failure they confirm can alert at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import logging
 import multiprocessing as mp
 import os
+import queue
 import signal
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 
 from collectors.base import ProbeResult, Reason, Sample
+from collectors.confirm import Confirmations, failing
 from collectors.gate import YoungGate
 from collectors.poll import PollOptions, poll_centre, skipped
 from collectors.targets import Target, shard
@@ -75,28 +84,95 @@ def unpack(p: Packed) -> ProbeResult:
 
 def _poll_safe(
     session, target: Target, opts: PollOptions, deadline: float, gate: YoungGate | None,
-    confirm: bool = False,
+    judge: Judge | None = None,
 ) -> Packed:
-    """poll_centre (through the gate, if any), with a collector bug recorded against this
-    centre only."""
+    """poll_centre (through the gate, if any), judged against the confirmation window, with
+    a collector bug recorded against this centre only."""
     token = gate.enter() if gate else None
     try:
-        return pack(poll_centre(session, target, opts, deadline, confirm))
+        result = poll_centre(session, target, opts, deadline)
     except Exception as exc:  # a collector bug must not lose the other centres
         traceback.print_exc()
-        return pack(
-            ProbeResult(
-                target.centre_id,
-                round(time.time(), 3),
-                False,
-                0.0,
-                Reason.BAD_PAYLOAD,
-                f"collector error: {type(exc).__name__}: {str(exc)[:120]}",
-            )
+        result = ProbeResult(
+            target.centre_id,
+            round(time.time(), 3),
+            False,
+            0.0,
+            Reason.BAD_PAYLOAD,
+            f"collector error: {type(exc).__name__}: {str(exc)[:120]}",
         )
     finally:
         if gate is not None and token is not None:
             gate.leave(token)
+    if judge is not None:
+        judge(result)
+    return pack(result)
+
+
+class Judge:
+    """A worker's confirmations: marks each result `confirmed` when its failure has lasted
+    the window, and plans the re-probes a new failure run needs (thread-safe)."""
+
+    def __init__(self, opts: PollOptions, plan: Callable[[str, float, tuple[float, ...]], None]):
+        self._conf = Confirmations(opts.confirm_window_s, opts.reprobe_after_s)
+        self._lock = threading.Lock()
+        self._plan = plan
+
+    def __call__(self, result: ProbeResult) -> None:
+        with self._lock:
+            verdict = self._conf.observe(result.centre_id, result.ts, failing(result))
+        result.confirmed = verdict.confirmed
+        if verdict.reprobe_at and not verdict.confirmed:
+            self._plan(result.centre_id, result.ts, verdict.reprobe_at)
+
+    def wants(self, centre_id: str, run_started: float) -> bool:
+        with self._lock:
+            return self._conf.wants_reprobe(centre_id, run_started)
+
+
+class Reprobes:
+    """The re-probes a worker has planned, run on its pool when due; each result is judged
+    and sent at once. A re-probe whose time passed while the failure was being observed (a
+    hanging centre answers only at its timeout) is dropped, except the window's last."""
+
+    def __init__(self, pool: ThreadPoolExecutor, run: Callable[[str], Packed],
+                 send: Callable[[list[Packed]], None]):
+        self._pool, self._run, self._send = pool, run, send
+        self._heap: list[tuple[float, str, float]] = []  # (due, centre id, run start)
+        self._cv = threading.Condition()
+        self._stop = False
+        self.judge: Judge | None = None
+        self._thread = threading.Thread(target=self._loop, name="reprobes", daemon=True)
+        self._thread.start()
+
+    def plan(self, centre_id: str, run_started: float, times: tuple[float, ...]) -> None:
+        now = time.time()
+        due = [t for t in times[:-1] if t > now] + list(times[-1:])
+        with self._cv:
+            for t in due:
+                heapq.heappush(self._heap, (t, centre_id, run_started))
+            self._cv.notify()
+
+    def close(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stop and (not self._heap or self._heap[0][0] > time.time()):
+                    self._cv.wait(None if not self._heap else self._heap[0][0] - time.time())
+                if self._stop:
+                    return
+                _, cid, run_started = heapq.heappop(self._heap)
+            if self.judge is not None and self.judge.wants(cid, run_started):
+                self._pool.submit(self._one, cid)
+
+    def _one(self, centre_id: str) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._send([self._run(centre_id)])
 
 
 def _gather(futures: list[Future], gate: YoungGate) -> list[Packed]:
@@ -123,45 +199,59 @@ def _worker_main(
     from collectors.http import make_session
 
     session = make_session(hosts=len(targets) + 16)
+    by_id = {t.centre_id: t for t in targets}
     slow: set[str] = set()
-    failed: set[str] = set()  # failed last cycle: already confirmed, not re-probed again
     gate = YoungGate(min(concurrency, BUSY_LIMIT), YOUNG_S)
+    sending = threading.Lock()  # cycle answers and re-probe results share the pipe
+
+    def send(message: tuple) -> None:
+        with sending:
+            conn.send(message)
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
-        conn.send(("ready", os.getpid()))
-        while True:
-            try:
-                message = conn.recv()
-            except (EOFError, OSError):
-                return  # the parent is gone
-            if message[0] != "poll":
-                return
-            deadline = message[1]
-            only = message[2] if len(message) > 2 else None  # centre ids, or None: all
-            mine = [i for i, t in enumerate(targets) if only is None or t.centre_id in only]
-            cpu = time.process_time()
-            # Centres slow last cycle go first, so their waits overlap the rest of the work
-            # instead of adding a timeout at the end of the cycle.
-            # They also bypass the gate: they are expected to wait, not to work.
-            order = sorted(mine, key=lambda i: targets[i].centre_id not in slow)
-            futures = {
-                i: pool.submit(
-                    _poll_safe,
-                    session,
-                    targets[i],
-                    opts,
-                    deadline,
-                    None if targets[i].centre_id in slow else gate,
-                    targets[i].centre_id not in failed,
-                )
-                for i in order
-            }
-            packed = _gather([futures[i] for i in mine], gate)
-            slow = {p[0] for p in packed if p[3] > SLOW_S or p[4] in SLOW_REASONS}
-            failed = {p[0] for p in packed if not p[2] and p[4] != Reason.SKIPPED.value}
-            try:
-                conn.send((packed, time.process_time() - cpu))
-            except (BrokenPipeError, OSError):
-                return
+        def reprobe(cid: str) -> Packed:
+            left = opts.connect_timeout_s + opts.timeout_s
+            return _poll_safe(session, by_id[cid], opts, time.monotonic() + left, None, judge)
+
+        reprobes = Reprobes(pool, reprobe, lambda packed: send(("late", packed)))
+        judge = reprobes.judge = Judge(opts, reprobes.plan)
+        send(("ready", os.getpid()))
+        try:
+            while True:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    return  # the parent is gone
+                if message[0] != "poll":
+                    return
+                deadline = message[1]
+                only = message[2] if len(message) > 2 else None  # centre ids, or None: all
+                mine = [i for i, t in enumerate(targets) if only is None or t.centre_id in only]
+                cpu = time.process_time()
+                # Centres slow last cycle go first, so their waits overlap the rest of the
+                # work instead of adding a timeout at the end of the cycle.
+                # They also bypass the gate: they are expected to wait, not to work.
+                order = sorted(mine, key=lambda i: targets[i].centre_id not in slow)
+                futures = {
+                    i: pool.submit(
+                        _poll_safe,
+                        session,
+                        targets[i],
+                        opts,
+                        deadline,
+                        None if targets[i].centre_id in slow else gate,
+                        judge,
+                    )
+                    for i in order
+                }
+                packed = _gather([futures[i] for i in mine], gate)
+                slow = {p[0] for p in packed if p[3] > SLOW_S or p[4] in SLOW_REASONS}
+                try:
+                    send(("cycle", packed, time.process_time() - cpu))
+                except (BrokenPipeError, OSError):
+                    return
+        finally:
+            reprobes.close()
 
 
 @dataclass(slots=True)
@@ -175,9 +265,14 @@ class Cycle:
 
 
 class _Worker:
-    def __init__(self, ctx, index: int, targets: list[Target], opts: PollOptions, concurrency: int):
+    """One worker process and the thread that reads its pipe: cycle answers go to `inbox`,
+    re-probe results to `late` as soon as they arrive; EOF puts None in `inbox`."""
+
+    def __init__(self, ctx, index: int, targets: list[Target], opts: PollOptions,
+                 concurrency: int, late: queue.SimpleQueue):
         self.index = index
         self.targets = targets
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=_worker_main,
@@ -187,6 +282,22 @@ class _Worker:
         )
         self.proc.start()
         child.close()
+        self._late = late
+        self._reader = threading.Thread(target=self._read, name=f"collector-{index}-pipe",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                self.inbox.put(None)
+                return
+            if message[0] == "late":
+                self._late.put([unpack(p) for p in message[1]])
+            else:
+                self.inbox.put(message)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         with contextlib.suppress(BrokenPipeError, OSError):
@@ -196,12 +307,14 @@ class _Worker:
             self.proc.kill()
             self.proc.join(5.0)
         self.conn.close()
+        self._reader.join(5.0)
 
 
 class Scheduler:
     """Worker processes polling fixed shards of `targets` on demand.
 
-    Use as a context manager; `poll(deadline)` runs one cycle.
+    Use as a context manager; `poll(deadline)` runs one cycle. Re-probe results made
+    between cycles arrive in `late` (a queue of lists of ProbeResult).
     """
 
     def __init__(
@@ -219,6 +332,7 @@ class Scheduler:
         self.ctx = mp.get_context(start_method)
         self.shards = [s for s in shard(self.targets, max(1, min(workers, len(self.targets)))) if s]
         self.workers: list[_Worker] = []
+        self.late: queue.SimpleQueue[list[ProbeResult]] = queue.SimpleQueue()
 
     def __enter__(self) -> Scheduler:
         self.start()
@@ -228,17 +342,20 @@ class Scheduler:
         self.close()
 
     def _spawn(self, index: int) -> _Worker:
-        return _Worker(self.ctx, index, self.shards[index], self.opts, self.concurrency)
+        return _Worker(self.ctx, index, self.shards[index], self.opts, self.concurrency,
+                       self.late)
 
     def _await_ready(self, workers: list[_Worker]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         for w in workers:
-            ready = wait([w.conn, w.proc.sentinel], max(0.0, deadline - time.monotonic()))
-            if w.conn not in ready:
+            try:
+                message = w.inbox.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                message = None
+            if message is None or message[0] != "ready":
                 raise RuntimeError(
                     f"collector worker {w.index} did not start (exit code {w.proc.exitcode})"
                 )
-            w.conn.recv()
 
     def start(self) -> None:
         self.workers = [self._spawn(i) for i in range(len(self.shards))]
@@ -265,38 +382,29 @@ class Scheduler:
         (time.monotonic seconds); one result each."""
         started = time.monotonic()
         ts = time.time()
-        pending: dict[int, _Worker] = {}
+        pending: list[_Worker] = []
         for w in self.workers:
             try:
                 w.conn.send(("poll", deadline, only))
-                pending[w.index] = w
+                pending.append(w)
             except (BrokenPipeError, OSError):
                 pass
         answers: dict[int, list[Packed]] = {}
         cpu = 0.0
         give_up = deadline + self.opts.timeout_s + GRACE_S
-        while pending:
-            left = give_up - time.monotonic()
-            if left <= 0:
-                break
-            ready = wait(
-                [w.conn for w in pending.values()] + [w.proc.sentinel for w in pending.values()],
-                timeout=left,
-            )
-            for w in list(pending.values()):
-                if w.conn in ready or w.conn.poll():
-                    try:
-                        message = w.conn.recv()
-                    except (EOFError, OSError):
-                        del pending[w.index]
-                        continue
-                    if message[0] == "ready":  # a restarted worker coming up: keep waiting
-                        continue
-                    answers[w.index], used = message
+        for w in pending:
+            while True:
+                try:
+                    message = w.inbox.get(timeout=max(0.0, give_up - time.monotonic()))
+                except queue.Empty:
+                    break  # did not answer in time
+                if message is None:
+                    break  # the worker died
+                if message[0] == "cycle":
+                    answers[w.index], used = message[1], message[2]
                     cpu += used
-                    del pending[w.index]
-                elif w.proc.sentinel in ready:
-                    del pending[w.index]
+                    break
+                # "ready" from a restarted worker coming up: keep waiting
         results: list[ProbeResult] = []
         restarted = 0
         for w in list(self.workers):

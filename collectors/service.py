@@ -1,15 +1,20 @@
 """`ioc collect`: poll every configured centre into the store, cycle after cycle.
 
-Cycles start on a fixed grid (start + k × interval), so they do not drift; a
-cycle that overruns skips the ticks it missed rather than bunching up. Each
-cycle's results are written in one batch, and one structured (JSON) log line
-says what it found. SIGINT/SIGTERM stop the loop after the current cycle and
-its write.
+Cycles start on a fixed grid (start + k × interval), so they do not drift. A
+cycle's write and its observers (alerts, /metrics) run in a thread of their own
+while the next cycle polls, so polling and writing each have the whole interval;
+a cycle that still overruns skips the ticks it missed rather than bunching up,
+and each skip is logged and counted (`ticks_skipped` in the cycle's summary).
+Each cycle's results are written in one batch, and one structured (JSON) log
+line says what it found. Re-probe results the workers make between cycles are
+written and shown to the alert engine as soon as they arrive (`LateResults`).
+SIGINT/SIGTERM stop the loop after the current cycle and its write.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -58,6 +63,27 @@ class CycleObserver(Protocol):
     def after_cycle(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None: ...
 
 
+class ResultsObserver(Protocol):
+    """Told about re-probe results written between cycles (the alert engine evaluates the
+    centres they concern at once). Optional beside `after_cycle`."""
+
+    def after_results(self, results: list[ProbeResult]) -> None: ...
+
+
+def tell_results(observers: Sequence[Any], results: list[ProbeResult]) -> None:
+    """`after_results` of each observer that has it; a failure is logged, never raised."""
+    for observer in observers:
+        hook = getattr(observer, "after_results", None)
+        if hook is None:
+            continue
+        try:
+            hook(results)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("re-probe results not evaluated by %r: %s", observer, brief(exc))
+        except Exception:  # an observer's bug must not stop the polling
+            log.exception("re-probe results not evaluated by %r", observer)
+
+
 class Deferred:
     """Observers that need the database when built (the alert engine): built at once if it
     answers, else retried after each cycle, so a collector may start while it is down."""
@@ -85,6 +111,9 @@ class Deferred:
         if self.built is None:
             self._build()
         _notify(self.built or (), cycle, summary, write_s, self._failing)
+
+    def after_results(self, results: list[ProbeResult]) -> None:
+        tell_results(self.built or (), results)
 
 
 class Bounded:
@@ -114,6 +143,10 @@ class Bounded:
                                     "tried again at each cycle", self._error)
         else:
             self._change("ok", f"{self.name} works again")
+
+    def after_results(self, results: list[ProbeResult]) -> None:
+        """Passed on at once, in the caller's thread (`LateResults`' own, never the loop's)."""
+        tell_results([self.observer], results)
 
     def _call(self, cycle: Cycle, summary: dict[str, Any], write_s: float) -> None:
         try:
@@ -178,6 +211,93 @@ class _Stop:
             signal.signal(sig, handler)
 
 
+class LateResults:
+    """Writes the re-probe results the workers make between cycles as soon as they arrive
+    and tells the observers that take them (`after_results`), in a thread of its own, so a
+    slow database holds up only these (`SpoolingWriter.write_extra`)."""
+
+    def __init__(self, source: queue.SimpleQueue, write: Callable[[list[ProbeResult]], bool],
+                 observers: Sequence[Any]):
+        self.source, self.write, self.observers = source, write, observers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="late-results", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                batch = self.source.get(timeout=0.25)
+            except queue.Empty:
+                continue
+            while True:  # whatever else has arrived meanwhile goes in the same write
+                try:
+                    batch += self.source.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                if not self.write(batch):
+                    continue  # the database is away: the cycles are spooled meanwhile
+            except Exception as exc:  # the cycle's own write reports the database's state
+                log.debug("re-probe results not written: %s", brief(exc))
+                continue
+            tell_results(self.observers, batch)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+class CycleSink:
+    """The second stage of a cycle, in a thread: write it, log it, tell the observers —
+    while the loop polls the next one. `put` waits while the previous cycle is still in
+    this stage (the collector then falls behind, and says so)."""
+
+    def __init__(self, store_cycle: Callable[[int, Cycle, dict[str, Any]], dict[str, Any]]):
+        self.store_cycle = store_cycle
+        self.summary: dict[str, Any] = summarise([], 0, 0.0)
+        self.error: BaseException | None = None
+        self._slot: queue.Queue = queue.Queue(maxsize=1)
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = threading.Thread(target=self._run, name="cycle-sink", daemon=True)
+        self._thread.start()
+
+    def put(self, number: int, cycle: Cycle, extra: dict[str, Any]) -> float:
+        """Hand a polled cycle over; the seconds spent waiting for the previous one."""
+        started = time.monotonic()
+        self._idle.wait()
+        waited = time.monotonic() - started
+        self._raise()
+        self._idle.clear()
+        self._slot.put((number, cycle, extra))
+        return waited
+
+    def drain(self) -> dict[str, Any]:
+        """Wait until the last cycle handed over is written and told; its summary."""
+        self._idle.wait()
+        self._raise()
+        return self.summary
+
+    def close(self) -> None:
+        self._idle.wait()
+        self._slot.put(None)
+        self._thread.join(30)
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _run(self) -> None:
+        while (item := self._slot.get()) is not None:
+            try:
+                self.summary = self.store_cycle(*item)
+            except BaseException as exc:  # raised in the loop at its next hand-over
+                self.error = exc
+            finally:
+                self._idle.set()
+
+
 def collect(
     settings: Settings,
     *,
@@ -214,7 +334,6 @@ def collect(
                             on_open=(lambda s: keeper.attach(s.engine)) if keeper else None,
                             name=_home_name(shard, provinces) or "",
                             bound_s=write_bound)
-    summary: dict[str, Any] = summarise([], 0, 0.0)
     try:
         if not own_store:
             store.sync_centres(centres)
@@ -226,33 +345,52 @@ def collect(
             writer.state = "unreachable"
             log.warning("database unreachable (%s); polling on, spooling to %s",
                         brief(writer.open_error), spool.dir)  # type: ignore[arg-type]
+        def store_cycle(number: int, cycle: Cycle, extra: dict[str, Any]) -> dict[str, Any]:
+            written_at = time.monotonic()
+            samples = writer.write(cycle.results, budget_s=interval / 2)
+            last = dict(writer.last)
+            summary = summarise(cycle.results, samples, cycle.poll_s)
+            write_s = time.monotonic() - written_at
+            extra = {**last, **extra, **({"cells": sorted(keeper.polling)} if keeper else {})}
+            _log_cycle(summary, cycle, write_s, {"cycle": number, **extra})
+            # Observers also see the spool's state (the /readyz endpoint reports it).
+            spooled = {"spool_files": len(spool), "spool_bytes": spool.bytes,
+                       "spool_max_bytes": spool.max_bytes} if spool is not None else {}
+            _notify(observers, cycle, {**summary, **extra, **spooled}, write_s, failing)
+            return summary
+
+        failing: set[int] = set()
         with (
             _Stop() as stop,
             Scheduler(targets, opts, workers=c.workers, concurrency=c.concurrency) as scheduler,
         ):
-            origin = time.monotonic()
-            tick = origin
-            failing: set[int] = set()
-            number = 0
-            while True:
-                number += 1
-                only = keeper.cycle() if keeper else None
-                cycle = scheduler.poll(tick + interval, only)
-                written_at = time.monotonic()
-                samples = writer.write(cycle.results, budget_s=interval / 2)
-                summary = summarise(cycle.results, samples, cycle.poll_s)
-                write_s = time.monotonic() - written_at
-                extra = {**writer.last, **({"cells": sorted(keeper.polling)} if keeper else {})}
-                _log_cycle(summary, cycle, write_s, {"cycle": number, **extra})
-                # Observers also see the spool's state (the /readyz endpoint reports it).
-                spooled = {"spool_files": len(spool), "spool_bytes": spool.bytes,
-                           "spool_max_bytes": spool.max_bytes} if spool is not None else {}
-                _notify(observers, cycle, {**summary, **extra, **spooled}, write_s, failing)
-                if once or stop.event.is_set():
-                    return summary
-                tick = next_tick(origin, interval, time.monotonic())
-                if stop.event.wait(max(0.0, tick - time.monotonic())):
-                    return summary
+            late = LateResults(scheduler.late, writer.write_extra, observers)
+            sink = CycleSink(store_cycle)
+            try:
+                origin = time.monotonic()
+                tick = origin
+                number, skipped_total = 0, 0
+                while True:
+                    number += 1
+                    only = keeper.cycle() if keeper else None
+                    cycle = scheduler.poll(tick + interval, only)
+                    waited = sink.put(number, cycle, {"ticks_skipped": skipped_total})
+                    if once or stop.event.is_set():
+                        return sink.drain()
+                    following = next_tick(origin, interval, time.monotonic())
+                    if (missed := round((following - tick) / interval) - 1) > 0:
+                        skipped_total += missed
+                        log.warning(
+                            "collection fell behind: cycle %d polled in %.2f s and waited "
+                            "%.2f s for the previous write; %d tick(s) of %g s skipped "
+                            "(%d so far)", number, cycle.poll_s, waited, missed, interval,
+                            skipped_total)
+                    tick = following
+                    if stop.event.wait(max(0.0, tick - time.monotonic())):
+                        return sink.drain()
+            finally:
+                sink.close()
+                late.close()
     finally:
         if keeper:
             keeper.close()

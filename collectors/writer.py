@@ -193,6 +193,18 @@ class SpoolingWriter:
             self.last["db"] = DOWN
         return a.samples + self._spool(results)
 
+    def write_extra(self, results: list[ProbeResult]) -> bool:
+        """Write results made between cycles (re-probes) straight to the store while it is
+        reachable; whether they were. While it is not (or a write is stuck) they are not
+        written, nor spooled — the cycles are, and they observe every centre again. A
+        database error is raised."""
+        store = self.store
+        if store is None or self.state != UP or (self._busy is not None
+                                                 and self._busy.is_alive()):
+            return False
+        store.write(results)
+        return True
+
     def _write_unspooled(self, results: list[ProbeResult]) -> int:
         if not self.ensure_store():
             raise self.open_error or RuntimeError("the database is unreachable")

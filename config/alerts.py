@@ -50,14 +50,15 @@ def _known_metric(name: str) -> str:
 
 
 class FailedPolls(Strict):
-    """A centre's newest polls all failed: `count` in a row. A failure confirmed by the
-    collector's re-probe counts as `count`, and so does a poll in which the centre's own
-    system reports itself down (`system_state` 0, "soft down") when `system_down` is on.
-    Fewer failures than `count` make the alert pending (not yet firing). Resolves after
-    `recover_after` good polls in a row."""
+    """A centre's newest polls all failed — it did not answer, or (with `system_down`) its
+    own system reported itself down (`system_state` 0, "soft down"). The alert fires once
+    the collector has confirmed the failure (it lasted the collector's `confirm_window_s`);
+    before that it is pending. With `count`, that many failed polls in a row confirm it too
+    (for polls of a collector that does not confirm). Resolves after `recover_after` good
+    polls in a row."""
 
     kind: Literal["failed_polls"]
-    count: int = Field(default=2, ge=1, le=20)
+    count: int | None = Field(default=None, ge=1, le=20)
     recover_after: int = Field(default=1, ge=1, le=20)
     window_s: float = Field(default=120, gt=0, le=3600)  # how far back polls are read
     system_down: bool = True

@@ -126,6 +126,10 @@ class CollectorSettings(Strict):
     workers: int = Field(default=2, ge=1, le=64)  # processes
     concurrency: int = Field(default=192, ge=1, le=2048)  # threads per worker
     retries: int = Field(default=1, ge=0, le=5)
+    # A failure is confirmed (and may alert) once the centre has failed every observation for
+    # this long; re-probes after a run's first failure make sure it is observed then.
+    confirm_window_s: float = Field(default=4.0, ge=0, le=600)
+    reprobe_after_s: tuple[float, ...] = (1.0, 4.0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     endpoint_template: str = "http://{sim_host}:{sim_port}/c/{id}"
     probes: tuple[ProbeSpec, ...] = (ProbeSpec(kind="json", path="/status"),)
@@ -142,6 +146,19 @@ class CollectorSettings(Strict):
         if (problem := http_url_problem(template)) is not None:
             raise ValueError(problem)
         return template
+
+    @model_validator(mode="after")
+    def _reprobes_in_window(self) -> CollectorSettings:
+        times = self.reprobe_after_s
+        if any(not 0 < t <= self.confirm_window_s for t in times) or list(times) != sorted(
+                set(times)):
+            raise ValueError(f"reprobe_after_s {list(times)}: want increasing times in "
+                             f"(0, confirm_window_s = {self.confirm_window_s}]")
+        if self.confirm_window_s > 0 and (not times or times[-1] != self.confirm_window_s):
+            raise ValueError(f"reprobe_after_s {list(times)}: the last re-probe must come at "
+                             f"the end of the window (confirm_window_s = "
+                             f"{self.confirm_window_s}), or the failure is never confirmed")
+        return self
 
     @model_validator(mode="after")
     def _timeouts_fit_interval(self) -> CollectorSettings:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from collectors.base import CONFIRMED_MARK
 from dashboard import fmt, i18n
 from dashboard import poll_detail as collector_phrases
 from dashboard.i18n import Tr
 from metrics import catalogue
+from metrics.schema import V12_MARK
 
 
 def _has(key: str) -> bool:
@@ -66,13 +66,14 @@ _HTTP = re.compile(r"^HTTP (\d{3})$")
 _CUT = re.compile(r"\s*\(cut to [\d.]+ s by the cycle's deadline\)")
 
 
-def poll_detail(detail: str | None, tr: Tr) -> str:
-    """A failed poll's detail in words: "read timeout [confirmed by re-probe]" →
-    "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận". A detail the dashboard has
-    no words for (a centre's own error text) is kept as it is."""
+def poll_detail(detail: str | None, tr: Tr, confirmed: bool = False) -> str:
+    """A failed poll's detail in words, and whether its failure was confirmed: "read timeout"
+    → "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận". A detail the dashboard has
+    no words for (a centre's own error text) is kept as it is. (Polls stored before schema
+    version 12 carried the confirmation in the text.)"""
     text = (detail or "").strip()
-    confirmed = CONFIRMED_MARK in text
-    text = _CUT.sub("", text.replace(CONFIRMED_MARK, "")).strip()
+    confirmed = confirmed or V12_MARK in text
+    text = _CUT.sub("", text.replace(V12_MARK, "")).strip()
     if _has(f"detail.{text}"):
         text = tr(f"detail.{text}")
     elif match := _HTTP.match(text):
@@ -85,14 +86,15 @@ def poll_detail(detail: str | None, tr: Tr) -> str:
 
 def _worded(detail: str | None) -> bool:
     """Whether `poll_detail` has words for this detail (not only the centre's own text)."""
-    text = _CUT.sub("", (detail or "").replace(CONFIRMED_MARK, "")).strip()
+    text = _CUT.sub("", (detail or "").replace(V12_MARK, "")).strip()
     return _has(f"detail.{text}") or bool(_HTTP.match(text))
 
 
-def poll_cause(reason: str | None, detail: str | None, tr: Tr) -> str:
+def poll_cause(reason: str | None, detail: str | None, tr: Tr, confirmed: bool = False
+               ) -> str:
     """"không phản hồi (hết thời gian chờ phản hồi)": the reason, then the detail."""
     words = tr(f"reason.{reason}") if reason and _has(f"reason.{reason}") else (reason or "")
-    said = poll_detail(detail, tr)
+    said = poll_detail(detail, tr, confirmed)
     if said and said != words:
         return f"{words} ({said})" if words else said
     return words
@@ -138,7 +140,7 @@ def _fields(f: dict[str, Any], tr: Tr) -> dict[str, str]:
         "silent": fmt.duration(f.get("silent_s") if f.get("silent_min") is None
                                else float(f["silent_min"]) * 60, lang),
         "down": count("down"), "total": count("total"), "n": count("failures"),
-        "reason": poll_cause(f.get("reason"), f.get("detail"), tr),
+        "reason": poll_cause(f.get("reason"), f.get("detail"), tr, bool(f.get("confirmed"))),
         "long_rate": _times(f.get("long_rate"), tr), "short_rate": _times(f.get("short_rate"), tr),
         "factor": _times(f.get("factor"), tr),
         "long_window": _minutes(f.get("long_min"), tr),
@@ -179,7 +181,7 @@ def summary(row: Mapping[str, Any], tr: Tr) -> str:
     if f.get("kind") == "collector_silent" and f.get("silent_s") is None:
         return fields["cause"]  # never stored anything: no duration to give
     if f.get("kind") == "failed_polls":  # the detail alone, when it has words
-        said = poll_detail(f.get("detail"), tr)
+        said = poll_detail(f.get("detail"), tr, bool(f.get("confirmed")))
         fields["cause"] = said if _worded(f.get("detail")) else fields["reason"]
     key = f"rule.{rule}.summary"
     return tr(key if _has(key) else f"alert.kind.{f['kind']}", **fields)

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from collectors.base import CONFIRMED_MARK, TOO_SLOW, Reason
+from collectors.base import TOO_SLOW, Reason
 from config.alerts import (
     BurnRate,
     CollectorSilent,
@@ -31,6 +31,7 @@ from config.alerts import (
     Threshold,
 )
 from metrics.catalogue import STATE_DOWN
+from metrics.schema import V12_MARK
 
 SKIPPED = Reason.SKIPPED.value
 SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down
@@ -54,6 +55,9 @@ class Window:
     observed: centre_id, ts — each centre's newest poll that was not `skipped`.
     poll_counts: centre_id, window_s, total, failed — non-skipped polls per window.
     newest_poll_ms: the newest poll of any centre (dead-man's switch), None if none.
+    watching_since_ms: when the evaluator started watching (the collector's start): a
+      centre's silence counts from its last observation or from then, whichever is later,
+      so a centre not yet reached since start-up has no data yet, never silent.
     """
 
     centres: pl.DataFrame
@@ -63,6 +67,7 @@ class Window:
     observed: pl.DataFrame = field(default_factory=pl.DataFrame)
     poll_counts: pl.DataFrame = field(default_factory=pl.DataFrame)
     newest_poll_ms: int | None = None
+    watching_since_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,13 @@ def num(value: float, digits: int = 2) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def detail_words(detail: str | None) -> str:
-    """A poll's detail with the collector's phrases in Vietnamese: "read timeout [confirmed by
-    re-probe]" → "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận"."""
+def detail_words(detail: str | None, confirmed: bool = False) -> str:
+    """A poll's detail with the collector's phrases in Vietnamese, and whether the failure was
+    confirmed: "read timeout" → "hết thời gian chờ phản hồi; đã thăm dò lại để xác nhận".
+    (Polls stored before schema version 12 carried the confirmation in the text.)"""
     text = (detail or "").strip()
-    confirmed = CONFIRMED_MARK in text
-    text = text.replace(CONFIRMED_MARK, "").strip()
+    confirmed = confirmed or V12_MARK in text
+    text = text.replace(V12_MARK, "").strip()
     text = _CUT.sub(lambda m: f" (rút còn {num(float(m.group(1)))} giây theo hạn chu kỳ)", text)
     for phrase, words in DETAIL_WORDS.items():
         text = text.replace(phrase, words)
@@ -154,10 +160,10 @@ def detail_words(detail: str | None) -> str:
                                  else "") if p)
 
 
-def _poll_cause(reason: str | None, detail: str | None) -> str:
+def _poll_cause(reason: str | None, detail: str | None, confirmed: bool = False) -> str:
     """'lỗi HTTP (HTTP 503)': the failed poll's reason in words, then the probe's detail."""
     words = REASON_WORDS.get(reason or "", reason or "?")  # type: ignore[call-overload]
-    said = detail_words(detail)
+    said = detail_words(detail, confirmed)
     return f"{words} ({said})" if said else words
 
 
@@ -220,17 +226,20 @@ def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centre
     hits, observed = [], set()
     if w.polls.is_empty():
         return Evaluation(rule.name, (), frozenset())
-    polls = w.polls if "system_down" in w.polls.columns else w.polls.with_columns(
-        pl.lit(False).alias("system_down"))
+    polls = w.polls.with_columns(
+        *(pl.lit(False).alias(col) for col in ("system_down", "confirmed")
+          if col not in w.polls.columns))
     polls = (polls.filter((pl.col("ts") >= now - int(c.window_s * 1000))
                           & (pl.col("reason").fill_null("") != SKIPPED))
              .sort(["centre_id", "ts"], descending=[False, True])
              .group_by("centre_id", maintain_order=True)
-             .agg(pl.col("ok"), pl.col("reason"), pl.col("detail"), pl.col("system_down")))
-    for cid, oks, reasons, details, softs in polls.iter_rows():
+             .agg(pl.col("ok"), pl.col("reason"), pl.col("detail"), pl.col("system_down"),
+                  pl.col("confirmed")))
+    for cid, oks, reasons, details, softs, sures in polls.iter_rows():
         fp = fingerprint(rule.name, cid)
-        failures, oks_in_row, first = 0, 0, None
-        for ok, reason, detail, soft in zip(oks, reasons, details, softs, strict=True):
+        failures, oks_in_row, first, sure = 0, 0, None, False
+        for ok, reason, detail, soft, confirmed in zip(oks, reasons, details, softs, sures,
+                                                       strict=True):
             soft = bool(soft) and c.system_down
             if ok and not soft:
                 if failures:
@@ -239,15 +248,15 @@ def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centre
                 continue
             if oks_in_row:
                 break
-            sure = soft or CONFIRMED_MARK in (detail or "")
-            failures += c.count if sure else 1
+            failures += 1
+            sure = sure or bool(confirmed)
             first = first or ((SYSTEM_DOWN, "") if soft and ok else (reason, detail))
         if failures:
-            cause = _poll_cause(*first) if first else "failed"
+            cause = _poll_cause(*first, sure) if first else "failed"
             hits.append(_hit(rule, info, float(failures), cause, centre_id=cid,
-                             confirmed=failures >= c.count, failures=failures,
-                             reason=first[0] if first else "",
-                             facts={"detail": first[1] if first else ""}))
+                             confirmed=sure or (c.count is not None and failures >= c.count),
+                             failures=failures, reason=first[0] if first else "",
+                             facts={"detail": first[1] if first else "", "confirmed": sure}))
             observed.add(fp)
         elif oks_in_row >= c.recover_after:
             observed.add(fp)
@@ -334,14 +343,16 @@ def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluat
         return Evaluation(rule.name, (), frozenset())  # the collector is silent: not ours
     seen = {} if w.observed.is_empty() else dict(w.observed.select("centre_id", "ts").iter_rows())
     hits = []
+    since = w.watching_since_ms or 0
     for cid in sorted(seen):
-        silent_ms = now - seen[cid]
+        silent_ms = now - max(seen[cid], since)
         if cid in info.rows and silent_ms > after:
             hits.append(_hit(rule, info, silent_ms / 1000,
                              f"không có lượt thu thập nào trả lời hay thất bại trong "
                              f"{num(silent_ms / 1000, 0)} giây",
                              centre_id=cid, silent_min=silent_ms / 60_000))
-    # A centre not observed within the lookback has no data yet: neither stale nor fresh.
+    # A centre not observed within the lookback has no data yet: neither stale nor fresh;
+    # one not observed since the evaluator started watching is silent only `after` later.
     return Evaluation(rule.name, tuple(hits),
                       frozenset(fingerprint(rule.name, cid) for cid in seen if cid in info.rows))
 

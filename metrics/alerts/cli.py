@@ -82,7 +82,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if command == "export-prometheus":
         from metrics.export_prometheus import cmd_export
 
-        return cmd_export(cfg, settings.collector.interval_s, args.out)
+        return cmd_export(cfg, settings.collector.interval_s, args.out,
+                          settings.collector.confirm_window_s)
     with Store.open(settings.store.url) as store:
         try:
             if command == "list":

@@ -6,7 +6,9 @@ state, advances the life cycle (metrics.alerts.lifecycle, pure), writes alerts, 
 and the notifications to send (the outbox). State changes and their notification commit
 together, so a restart neither loses a notice nor sends one twice; concurrent engines
 (the collector's and `ioc alerts evaluate --watch`) are serialised by that transaction
-(SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock).
+(SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock). `evaluate_centres()` evaluates
+the poll rules for a few centres only, the moment the collector's re-probe confirms (or
+clears) their failure, without waiting for the next cycle.
 
 `AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`, each channel
 on its own thread (its rows in order), so a hanging receiver delays no other channel: a row
@@ -81,6 +83,9 @@ class AlertEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
+        self._evaluating = threading.Lock()  # a cycle's and a re-probe's evaluations
+        # Silence is counted from here at the earliest: no centre is "silent" at start-up.
+        self.started_ms = self.now_ms()
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -95,13 +100,7 @@ class AlertEngine:
         """The data the rules need, in a few fleet-wide queries."""
         at = _dt(now)
         conds = [r.condition for r in rules]
-        poll_s = max((c.window_s for c in conds if isinstance(c, FailedPolls | ProvinceDown)),
-                     default=0)
-        polls = pl.DataFrame()
-        if poll_s:
-            since = at - timedelta(seconds=poll_s)
-            polls = mark_system_down(self.store.polls(since, at),
-                                     self.store.samples(["system_state"], since, at))
+        polls = self._read_polls(conds, at)
         thresholds = [c for c in conds if isinstance(c, Threshold)]
         growths = [c for c in conds if isinstance(c, Growth)]
         latest = pl.DataFrame()
@@ -127,7 +126,17 @@ class AlertEngine:
                         else pl.DataFrame())
             counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
         return Window(self.store.centres(), polls, latest, earlier, observed, counts,
-                      None if newest is None else int(newest))
+                      None if newest is None else int(newest), self.started_ms)
+
+    def _read_polls(self, conds: Sequence[object], at: datetime,
+                    centre_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        poll_s = max((c.window_s for c in conds if isinstance(c, FailedPolls | ProvinceDown)),
+                     default=0)
+        if not poll_s:
+            return pl.DataFrame()
+        since = at - timedelta(seconds=poll_s)
+        return mark_system_down(self.store.polls(since, at, centre_ids),
+                                self.store.samples(["system_state"], since, at, centre_ids))
 
     @staticmethod
     def _not_skipped() -> sa.ColumnElement[bool]:
@@ -162,9 +171,33 @@ class AlertEngine:
 
     def evaluate(self, now: int | None = None) -> dict[str, Any]:
         """One evaluation of the due rules; a summary of what changed."""
-        now = self.now_ms() if now is None else now
-        rules = self.due_rules(now)
-        window = self.read_window(rules, now)
+        with self._evaluating:
+            now = self.now_ms() if now is None else now
+            rules = self.due_rules(now)
+            summary = self._advance(rules, self.read_window(rules, now), now)
+            for rule in rules:
+                self._last_run[rule.name] = now
+            return summary
+
+    def evaluate_centres(self, centre_ids: Sequence[str], now: int | None = None
+                         ) -> dict[str, Any]:
+        """Evaluate the per-centre poll rules (`failed_polls`) for `centre_ids` only, at
+        once: what a re-probe between cycles just confirmed or cleared. Other centres'
+        alerts keep their state (a fingerprint with no data is left as it is)."""
+        with self._evaluating:
+            now = self.now_ms() if now is None else now
+            rules = [r for r in self.cfg.rules if isinstance(r.condition, FailedPolls)]
+            if not rules or not centre_ids:
+                return {"rules": 0, "events": {}, "queued": 0, "open": 0}
+            polls = self._read_polls([r.condition for r in rules], _dt(now), list(centre_ids))
+            window = Window(self.store.centres(), polls, watching_since_ms=self.started_ms)
+            summary = self._advance(rules, window, now)
+        self._wake.set()
+        return summary
+
+    def _advance(self, rules: list[Rule], window: Window, now: int) -> dict[str, Any]:
+        """Evaluate `rules` over `window` and, in one transaction, advance the alerts and
+        queue the notifications; a summary of what changed."""
         evaluations = []
         for rule in rules:
             try:
@@ -192,8 +225,6 @@ class AlertEngine:
                 conn.execute(t.notifications.insert(), [
                     outbox_row(o, planned.alerts, names, now, silences)
                     for o in outgoing])
-        for rule in rules:
-            self._last_run[rule.name] = now
         counts: dict[str, int] = {}
         for e in events:
             counts[e.kind] = counts.get(e.kind, 0) + 1
@@ -314,6 +345,10 @@ class AlertEngine:
     def after_cycle(self, cycle: object, summary: dict[str, Any], write_s: float) -> None:
         self.evaluate()
         self._wake.set()
+
+    def after_results(self, results: Sequence[Any]) -> None:
+        """Re-probe results just written: evaluate their centres at once."""
+        self.evaluate_centres(sorted({r.centre_id for r in results}))
 
     def start(self) -> AlertEngine:
         """Start the dispatcher thread (sends due rows at once when woken, else every 1 s)."""

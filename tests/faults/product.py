@@ -8,6 +8,7 @@ fire within seconds, one webhook channel to a loopback `HttpSink`) into `tmp`, a
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +66,13 @@ def alert_rules(sink_url: str) -> dict[str, Any]:
 class Product:
     """`collector` settings override the knobs' (e.g. workers, timeouts, spool);
     `collector_db_url` is where the collector alone finds the database (e.g. through a
-    proxy); without `dashboard` only the simulator and the collector run."""
+    proxy); without `dashboard` only the simulator and the collector run; `rules` makes the
+    alerts.yaml from the receiver's URL."""
 
     def __init__(self, tmp: Path, db_url: str, knobs: Knobs = Knobs(), *,
                  collector: dict[str, Any] | None = None, collector_db_url: str | None = None,
-                 dashboard: bool = True):
+                 dashboard: bool = True,
+                 rules: Callable[[str], dict[str, Any]] = alert_rules):
         self.tmp, self.db_url, self.knobs = tmp, db_url, knobs
         self.with_dashboard = dashboard
         self.sim_port, self.dash_port = free_port(), free_port()
@@ -93,7 +96,7 @@ class Product:
             "dashboard": {"refresh_s": knobs.refresh_s, "auth": "none", "role": "ioc_staff"},
         }
         self.config.write_text(yaml.safe_dump(settings, allow_unicode=True))
-        (tmp / "alerts.yaml").write_text(yaml.safe_dump(alert_rules(self.sink.url),
+        (tmp / "alerts.yaml").write_text(yaml.safe_dump(rules(self.sink.url),
                                                         allow_unicode=True))
         env = {k: v for k, v in os.environ.items() if not k.startswith("IOC_")}
         env |= {"IOC_CONFIG": str(self.config), "IOC_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}

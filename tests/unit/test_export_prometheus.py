@@ -61,7 +61,7 @@ def test_rules_use_only_metric_names_the_collector_exposes():
 def test_translations_of_each_condition_kind():
     rules = {r["alert"]: r for r in exported(interval_s=5)[0]["groups"][0]["rules"]}
     assert rules["centre_down"]["expr"] == "ioc_centre_up == 0"
-    assert rules["centre_down"]["for"] == "5s"  # count 2 → one more poll interval
+    assert rules["centre_down"]["for"] == "4s"  # the confirmation window
     assert rules["portal_link_down"]["expr"] == "ioc_component_portal_link_state < 0.5"
     assert rules["portal_link_down"]["for"] == "1m"
     assert rules["power_on_battery"]["expr"] == "ioc_component_power_state == 1"

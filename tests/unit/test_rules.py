@@ -6,7 +6,6 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from collectors.base import CONFIRMED_MARK
 from config.alerts import Rule
 from metrics.rules import Window, evaluate, mark_system_down
 
@@ -21,14 +20,17 @@ def rule(condition: dict, summary: str = "{centre_name}: {cause}", **kw) -> Rule
                                 "summary": summary, **kw})
 
 
-def polls(rows: list[tuple[str, int, bool, str | None, str]]) -> pl.DataFrame:
-    """rows: (centre, seconds before NOW, ok, reason, detail)."""
-    return pl.DataFrame([(c, NOW - s * 1000, ok, r, d) for c, s, ok, r, d in rows],
+def polls(rows: list[tuple]) -> pl.DataFrame:
+    """rows: (centre, seconds before NOW, ok, reason, detail[, confirmed])."""
+    return pl.DataFrame([(c, NOW - s * 1000, ok, r, d, bool(more and more[0]))
+                         for c, s, ok, r, d, *more in rows],
                         schema={"centre_id": pl.String, "ts": pl.Int64, "ok": pl.Boolean,
-                                "reason": pl.String, "detail": pl.String}, orient="row")
+                                "reason": pl.String, "detail": pl.String,
+                                "confirmed": pl.Boolean}, orient="row")
 
 
 DOWN = {"kind": "failed_polls", "count": 2, "recover_after": 2}
+ONCE = {"kind": "failed_polls", "recover_after": 2}  # as shipped: only confirmations count
 
 
 def test_failed_polls_holds_one_unconfirmed_failed_poll_as_pending_only():
@@ -38,15 +40,20 @@ def test_failed_polls_holds_one_unconfirmed_failed_poll_as_pending_only():
     assert hit.fingerprint == "r/ca" and not hit.confirmed
 
 
-def test_failed_polls_counts_a_centre_reporting_its_own_system_down_as_confirmed():
-    answered = polls([("a", 5, True, None, ""), ("a", 20, True, None, "")])
+def test_failed_polls_counts_a_centre_reporting_its_own_system_down_as_a_failure():
+    """Soft-down is a failure like any other: pending until the collector confirms it."""
     states = pl.DataFrame({"centre_id": ["a", "a"], "metric": ["system_state"] * 2,
                            "label": ["", ""], "ts": [NOW - 5000, NOW - 20_000],
                            "value": [0.0, 2.0]})
-    w = Window(CENTRES, polls=mark_system_down(answered, states))
-    (hit,) = evaluate(rule(DOWN), w, NOW).hits
-    assert hit.confirmed and hit.fingerprint == "r/ca"
+    seen = polls([("a", 5, True, None, ""), ("a", 20, True, None, "")])
+    (hit,) = evaluate(rule(ONCE), Window(CENTRES, polls=mark_system_down(seen, states)),
+                      NOW).hits
+    assert not hit.confirmed and hit.fingerprint == "r/ca"
     assert "tự báo ngừng hoạt động" in hit.cause
+    confirmed = polls([("a", 5, True, None, "", True), ("a", 20, True, None, "")])
+    (hit,) = evaluate(rule(ONCE), Window(CENTRES, polls=mark_system_down(confirmed, states)),
+                      NOW).hits
+    assert hit.confirmed
 
 
 def test_failed_polls_ignores_system_down_when_the_rule_turns_it_off():
@@ -58,10 +65,10 @@ def test_failed_polls_ignores_system_down_when_the_rule_turns_it_off():
 
 
 def test_failed_polls_fires_on_one_poll_when_a_reprobe_confirmed_it():
-    w = Window(CENTRES, polls=polls([("a", 5, False, "timeout", f"t {CONFIRMED_MARK}"),
+    w = Window(CENTRES, polls=polls([("a", 5, False, "timeout", "t", True),
                                      ("a", 10, True, None, "")]))
-    (hit,) = evaluate(rule(DOWN), w, NOW).hits
-    assert hit.fingerprint == "r/ca"
+    (hit,) = evaluate(rule(ONCE), w, NOW).hits
+    assert hit.fingerprint == "r/ca" and hit.confirmed
     # reason and detail in words, the re-probe said in Vietnamese
     assert hit.summary.startswith("Phú Xuân: quá thời gian chờ (t; đã thăm dò lại để xác nhận)")
     assert hit.labels == {"centre_id": "a", "province_code": "46"}
@@ -127,6 +134,27 @@ def test_stale_fires_for_a_centre_unobserved_while_the_collector_is_alive():
     assert "r/cd" not in ev.observed
     dead = evaluate(r, Window(CENTRES, observed=observed, newest_poll_ms=NOW - 600_000), NOW)
     assert dead.hits == () and dead.observed == frozenset()
+
+
+def test_stale_counts_silence_from_start_up_at_the_earliest():
+    """A centre last seen before the collector started is not silent until `after` has
+    passed since the start: the first cycles may not have reached it yet."""
+    r = rule({"kind": "stale", "after_s": 10})
+    observed = pl.DataFrame({"centre_id": ["a", "b"], "ts": [NOW - 3_600_000, NOW - 2000]})
+    started = Window(CENTRES, observed=observed, newest_poll_ms=NOW - 2000,
+                     watching_since_ms=NOW - 6000)
+    assert evaluate(r, started, NOW).hits == ()
+    later = Window(CENTRES, observed=observed, newest_poll_ms=NOW - 2000,
+                   watching_since_ms=NOW - 11_000)
+    assert [h.fingerprint for h in evaluate(r, later, NOW).hits] == ["r/ca"]
+
+
+def test_failed_polls_without_count_fires_only_on_the_collectors_confirmation():
+    w = Window(CENTRES, polls=polls([("a", 5, False, "refused", "x"),
+                                     ("a", 10, False, "refused", "x"),
+                                     ("a", 15, False, "refused", "x")]))
+    (hit,) = evaluate(rule(ONCE), w, NOW).hits
+    assert not hit.confirmed  # three failures, but not yet lasting the window
 
 
 @pytest.mark.parametrize(("newest", "fires"), [(None, True), (NOW - 200_000, True),
