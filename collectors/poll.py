@@ -19,11 +19,11 @@ import requests
 
 from collectors.base import CONFIRMED_MARK, ProbeResult, Reason
 from collectors.http import fetch
-from collectors.mapping import profile
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
 from collectors.targets import Target
 from collectors.validate import Reading, bound_rejections, probe_samples, validate
+from metrics import catalogue
 
 MIN_ATTEMPT_S = 0.25  # an attempt with less time than this left is not started
 # Failures that say the host is not answering at all: the centre's other probes are skipped.
@@ -38,14 +38,18 @@ class PollOptions:
     retries: int
     backoff_s: float = 0.1
     confirm_pause_s: float = 0.2  # pause before re-probing a centre that just failed
+    # The deployment's own catalogue metrics: a spawned worker registers them before polling.
+    site_metrics: tuple[catalogue.Metric, ...] = ()
 
     @classmethod
     def from_settings(cls, collector) -> PollOptions:
+        """Options from `collector` settings, with the site metrics registered here."""
         return cls(
             collector.connect_timeout_s,
             collector.timeout_s,
             collector.max_body_bytes,
             collector.retries,
+            site_metrics=catalogue.site_metrics(),
         )
 
 
@@ -135,8 +139,8 @@ def _poll_once(
         out = PROBES[call.kind](
             lambda url: fetch_with_retries(session, url, opts, deadline),
             call.url,
-            target.centre_id,
-            profile(call.profile),
+            target.expected_id,
+            call.mapping,
         )
         readings += out.readings
         rejected += out.rejected

@@ -31,10 +31,10 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
-from config.loader import load_settings
+from config.loader import config_path, load_settings
 from config.settings import Settings
 from dashboard import fmt
-from metrics import alert_stats, alerts_read, geo, retention
+from metrics import alert_stats, alerts_read, catalogue, geo, retention
 from metrics import queries as q
 from metrics.alerts import lifecycle
 from metrics.problems import Policy
@@ -59,7 +59,12 @@ def _env_key() -> tuple[tuple[str, str], ...]:
 
 @st.cache_resource(show_spinner=False)
 def _settings(env_key: tuple[tuple[str, str], ...]) -> Settings:
-    return load_settings(env=dict(env_key))
+    env = dict(env_key)
+    settings = load_settings(env=env)
+    # The deployment's own metrics (metrics.yaml beside the settings) join the catalogue,
+    # as in the collector: the pages name them and show their units.
+    catalogue.use_deployment(config_path(None, env))
+    return settings
 
 
 def settings() -> Settings:
