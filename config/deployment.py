@@ -25,3 +25,13 @@ def centres(settings: Settings, config_file: str | Path | None = None) -> list[C
     chosen = select(d.scope, d.province, include_provincial=d.include_provincial_centre)
     site = site_file(settings, config_file)
     return apply_site(watched(chosen, site), site)
+
+
+def unwatched_ids(settings: Settings, config_file: str | Path | None = None) -> frozenset[str]:
+    """Centres of the deployment's scope that its site file leaves out (`enabled: false`, or
+    not listed with `watch: listed`). A store may still hold them from when they were
+    watched: the pages and the alert rules pass over them."""
+    d = settings.deployment
+    chosen = select(d.scope, d.province, include_provincial=d.include_provincial_centre)
+    kept = {c.id for c in watched(chosen, site_file(settings, config_file))}
+    return frozenset(c.id for c in chosen if c.id not in kept)

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
+from config.deployment import unwatched_ids
 from config.loader import config_path, load_settings
 from config.settings import Settings
 from dashboard import fmt
@@ -70,6 +71,17 @@ def _settings(env_key: tuple[tuple[str, str], ...]) -> Settings:
 def settings() -> Settings:
     """Settings from IOC_CONFIG and IOC_* (loaded once per distinct environment)."""
     return _settings(_env_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _unwatched(env_key: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return unwatched_ids(_settings(env_key), config_path(None, dict(env_key)))
+
+
+def unwatched() -> frozenset[str]:
+    """Centres the site file disables (`config.deployment.unwatched_ids`), once per
+    environment."""
+    return _unwatched(_env_key())
 
 
 @st.cache_resource(show_spinner=False)
@@ -142,9 +154,13 @@ def scoped_centres(db: Store, scope_key: str, province: int | None = None
     does not cover it)."""
     sc = Scope.parse(scope_key)
     centres = sc.filter_centres(db.centres())
+    left_out = unwatched()
+    if left_out:  # disabled in the site file: shown nowhere, neither down nor stale
+        centres = centres.filter(~pl.col("id").is_in(list(left_out)))
     if province is not None:
         centres = centres.filter(pl.col("province_code") == province)
-    return sc, centres, sc.query_ids(centres, province)
+    ids = sc.query_ids(centres, province)
+    return sc, centres, centres["id"].to_list() if ids is None and left_out else ids
 
 
 class WallFrames(NamedTuple):

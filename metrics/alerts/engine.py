@@ -69,8 +69,12 @@ class AlertEngine:
     def __init__(self, store: Store, cfg: AlertsConfig, *,
                  clock: Callable[[], float] = time.time,
                  env: Mapping[str, str] | None = None,
-                 send: Callable[..., None] | None = None):
+                 send: Callable[..., None] | None = None,
+                 unwatched: frozenset[str] = frozenset()):
+        """`unwatched`: centres the site file disables (config.deployment.unwatched_ids),
+        which the rules pass over even while the store still holds their past polls."""
         self.store, self.cfg, self.clock = store, cfg, clock
+        self.unwatched = unwatched
         self.env = os.environ if env is None else env
         if send is None:
             from metrics.notifiers import send as send_one
@@ -126,8 +130,9 @@ class AlertEngine:
             observed = (self._observed(conn, now, max(c.lookback_s for c in stale)) if stale
                         else pl.DataFrame())
             counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
-        return Window(self.store.centres(), polls, latest, earlier, observed, counts,
-                      None if newest is None else int(newest))
+        window = Window(self.store.centres(), polls, latest, earlier, observed, counts,
+                        None if newest is None else int(newest))
+        return _without(window, self.unwatched) if self.unwatched else window
 
     @staticmethod
     def _not_skipped() -> sa.ColumnElement[bool]:
@@ -456,6 +461,17 @@ def load_silences(conn: Connection, now: int) -> list[lc.Silence]:
 Names = tuple[dict[str, str], dict[int, str]]  # centre id → name, province code → name
 
 
+def _without(w: Window, ids: frozenset[str]) -> Window:
+    """`w` without the rows of the centres `ids`."""
+    def keep(frame: pl.DataFrame, column: str = "centre_id") -> pl.DataFrame:
+        return frame.filter(~pl.col(column).is_in(list(ids))) if column in frame.columns \
+            else frame
+    return replace(
+        w, centres=keep(w.centres, "id"), polls=keep(w.polls), latest=keep(w.latest),
+        earlier={k: keep(v) for k, v in w.earlier.items()}, observed=keep(w.observed),
+        poll_counts=keep(w.poll_counts))
+
+
 def _centre_names(centres: pl.DataFrame) -> Names:
     rows = list(centres.iter_rows(named=True))
     return ({r["id"]: r["name"] for r in rows},
@@ -538,4 +554,7 @@ def alert_observers(settings: Any, config_file: str | None = None) -> list[Alert
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(2) from None
-    return [AlertEngine(Store.open(settings.store.url), cfg).start()]
+    from config.deployment import unwatched_ids
+
+    left_out = unwatched_ids(settings, config_file)
+    return [AlertEngine(Store.open(settings.store.url), cfg, unwatched=left_out).start()]
