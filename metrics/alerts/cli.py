@@ -69,10 +69,12 @@ def _labels(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics import catalogue
     from metrics.alerts import actions
     from metrics.store import Store
 
     cfg = load_alerts(alerts_path(args.config), interval_s=settings.collector.interval_s)
+    catalogue.use_deployment(args.config)  # rules may name the deployment's own metrics
     command = args.alerts_command
     # These two run before the store is opened.
     if command == "test-notify":
