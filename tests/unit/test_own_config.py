@@ -201,3 +201,42 @@ def test_a_document_for_another_foreign_id_is_refused_naming_the_field_and_both_
     bad = parse_json(b'{"meta": {"site": "HUE-PX-02"}, "q": 4}', "HUE-PX-01", profile)
     assert good.error is None and [r.value for r in good.readings] == [4]
     assert bad.error == "meta.site: document is for centre 'HUE-PX-02', not 'HUE-PX-01'"
+
+
+# --- docs/configuration.md: its worked example, as written -------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+
+
+def doc_blocks() -> dict[str, str]:
+    """The page's fenced blocks: yaml by the file named in their first line, and the JSON."""
+    out = {}
+    for block in DOC.read_text(encoding="utf-8").split("```")[1::2]:
+        lang, _, body = block.partition("\n")
+        first = body.split("\n", 1)[0]
+        if lang == "yaml" and first.startswith("# ") and first.endswith(".yaml"):
+            out[first[2:]] = body
+        elif lang == "json":
+            out["document.json"] = body
+    return out
+
+
+def test_the_worked_example_of_the_configuration_page_checks_and_reads_the_document(
+        tmp_path):
+    blocks = doc_blocks()
+    assert set(blocks) == {"ioc.yaml", "hue-px.yaml", "probes.yaml", "metrics.yaml",
+                           "alerts.yaml", "document.json"}
+    for name, text in blocks.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    file = tmp_path / "ioc.yaml"
+    assert check(file, env={}, roles=("collector", "dashboard"), ports=False) == []
+    settings = load_settings(file, env={})
+    assert [c.id for c in centres(settings, file)] == ["19753", "19774"]
+    profile = deployment_profiles(file)["px_queue"]
+    parsed = parse_json(blocks["document.json"].encode(), "HUE-PX-01", profile)
+    samples, rejected = validate.validate(parsed.readings)
+    assert parsed.error is None and rejected == []
+    assert {s.metric: s.value for s in samples} == {
+        "system_state": 2.0, "component_portal_link_state": 2.0, "queue_waiting": 42.0,
+        "queue_served_total": 1234.0, "kiosk_temperature_celsius": 31.5}
+    assert catalogue.METRICS["queue_waiting"].unit == "người"
