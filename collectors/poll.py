@@ -43,7 +43,8 @@ class PollOptions:
 
     @classmethod
     def from_settings(cls, collector) -> PollOptions:
-        """Options from `collector` settings, with the site metrics registered here."""
+        """Options from `collector` settings and the deployment metrics registered in this
+        process (a spawned worker registers them in its own)."""
         return cls(
             collector.connect_timeout_s,
             collector.timeout_s,
