@@ -237,7 +237,7 @@ def deployment_profiles(config_file: str | Path | None = None) -> dict[str, Prof
                              f"({PROFILES_FILE}): give the site's own profile another name")
                      for name in clash]
         rest = {k: v for k, v in data.items() if k not in shipped}
-        if rest or not clash:
+        if rest:  # an empty file (or only comments) adds nothing
             try:
                 own = parse_profiles(rest, str(path))
             except ConfigError as exc:

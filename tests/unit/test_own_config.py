@@ -240,3 +240,9 @@ def test_the_worked_example_of_the_configuration_page_checks_and_reads_the_docum
         "system_state": 2.0, "component_portal_link_state": 2.0, "queue_waiting": 42.0,
         "queue_served_total": 1234.0, "kiosk_temperature_celsius": 31.5}
     assert catalogue.METRICS["queue_waiting"].unit == "người"
+
+
+def test_an_empty_probes_or_metrics_file_adds_nothing(tmp_path):
+    file = folder(tmp_path, probes="# none yet\n", metrics="# none yet\n")
+    assert set(deployment_profiles(file)) == {"default"}
+    assert catalogue.site_metrics() == ()
