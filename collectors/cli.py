@@ -123,7 +123,9 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import run
+    from metrics import catalogue
 
+    catalogue.use_deployment(args.config)  # a clash with a built-in metric: refused here
     return run(settings, port=args.port or settings.dashboard.port, config_path=args.config)
 
 

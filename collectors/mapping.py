@@ -5,6 +5,11 @@ names to metrics, with a scale factor (milliseconds → seconds) or a table of
 state words (catalogue `*_STATES`). Profiles are checked when loaded: an
 unknown key, an unknown metric or state table is a `ConfigError` naming the
 file, the key and the reason, so a bad mapping stops the collector at start.
+
+A deployment adds its own profiles in a probes.yaml beside its settings file
+(`deployment_profiles`); they may map onto its own metrics (metrics.yaml there,
+config/extensions.py). A name the install already ships is an error, never a
+silent override: the shipped profile stays what its name says everywhere.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from typing import Any
 
 from pydantic import Field
 
+from config.extensions import SHIPPED_PROFILES, site_profiles_path
 from config.loader import ConfigError, Problem, _read_yaml, validate_model
 from config.settings import Strict
 from metrics import catalogue
 
-PROFILES_FILE = Path(__file__).resolve().parent.parent / "config" / "probes.yaml"
+PROFILES_FILE = SHIPPED_PROFILES
 WILDCARD = "*"
 
 # The catalogue's state tables a profile may name.
@@ -204,6 +210,41 @@ def load_profiles(path: Path = PROFILES_FILE) -> dict[str, Profile]:
 def default_profiles() -> dict[str, Profile]:
     """The profiles of config/probes.yaml, loaded once per process."""
     return load_profiles()
+
+
+def deployment_profiles(config_file: str | Path | None = None) -> dict[str, Profile]:
+    """The shipped profiles plus the deployment's own (probes.yaml beside the settings
+    file, `IOC_CONFIG`'s when none is given), after registering the deployment's own
+    metrics (metrics.yaml there) in the catalogue. ConfigError names the file, profile and
+    key of each problem; a profile named like a shipped one is one of them."""
+    shipped = default_profiles()
+    problems: list[Problem] = []
+    try:
+        catalogue.use_deployment(config_file)
+    except ConfigError as exc:
+        problems += exc.problems
+    path = site_profiles_path(config_file)
+    if path is None:
+        if problems:
+            raise ConfigError(problems)
+        return shipped
+    data, read_problems = _read_yaml(path)
+    problems += read_problems
+    own: dict[str, Profile] = {}
+    if data is not None:
+        clash = sorted(str(n) for n in data if n in shipped)
+        problems += [Problem(str(path), name, f"profile {name!r} is shipped with the install "
+                             f"({PROFILES_FILE}): give the site's own profile another name")
+                     for name in clash]
+        rest = {k: v for k, v in data.items() if k not in shipped}
+        if rest:  # an empty file (or only comments) adds nothing
+            try:
+                own = parse_profiles(rest, str(path))
+            except ConfigError as exc:
+                problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return {**shipped, **own}
 
 
 def profile(name: str) -> Profile:

@@ -18,11 +18,11 @@ import requests
 
 from collectors.base import ProbeResult, Reason
 from collectors.http import fetch
-from collectors.mapping import profile
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
 from collectors.targets import Target
 from collectors.validate import Reading, bound_rejections, probe_samples, validate
+from metrics import catalogue
 
 MIN_ATTEMPT_S = 0.25  # an attempt with less time than this left is not started
 # Failures that say the host is not answering at all: the centre's other probes are skipped.
@@ -38,9 +38,13 @@ class PollOptions:
     backoff_s: float = 0.1
     confirm_window_s: float = 4.0  # a failure is real once it has lasted this long
     reprobe_after_s: tuple[float, ...] = (1.0, 4.0)  # after a run's first failure
+    # The deployment's own catalogue metrics: a spawned worker registers them before polling.
+    site_metrics: tuple[catalogue.Metric, ...] = ()
 
     @classmethod
     def from_settings(cls, collector) -> PollOptions:
+        """Options from `collector` settings and the deployment metrics registered in this
+        process (a spawned worker registers them in its own)."""
         return cls(
             collector.connect_timeout_s,
             collector.timeout_s,
@@ -48,6 +52,7 @@ class PollOptions:
             collector.retries,
             confirm_window_s=collector.confirm_window_s,
             reprobe_after_s=tuple(collector.reprobe_after_s),
+            site_metrics=catalogue.site_metrics(),
         )
 
 
@@ -113,8 +118,8 @@ def _poll_once(
         out = PROBES[call.kind](
             lambda url: fetch_with_retries(session, url, opts, deadline),
             call.url,
-            target.centre_id,
-            profile(call.profile),
+            target.expected_id,
+            call.mapping,
         )
         readings += out.readings
         rejected += out.rejected

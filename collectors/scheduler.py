@@ -197,7 +197,9 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from collectors.http import make_session
+    from metrics.catalogue import register
 
+    register(opts.site_metrics)  # a spawned worker starts with the built-in catalogue only
     session = make_session(hosts=len(targets) + 16)
     by_id = {t.centre_id: t for t in targets}
     slow: set[str] = set()

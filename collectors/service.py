@@ -319,7 +319,7 @@ def collect(
     """
     _log_handler()
     centres = deployment_centres(settings, config_file)
-    targets = build_targets(settings, centres, site_file(settings, config_file))
+    targets = build_targets(settings, centres, site_file(settings, config_file), config_file)
     interval = interval_s or settings.collector.interval_s
     c = settings.collector
     opts = PollOptions.from_settings(c)

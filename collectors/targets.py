@@ -2,16 +2,20 @@
 
 A centre's base URL is its site-file `url`, or `collector.endpoint_template`
 formatted with `id`, `sim_host` (its simulated loopback host) and `sim_port`
-(the simulator's port). Its probes are the site file's, or the collector's.
-Targets are small frozen values: they are pickled to the worker processes.
+(the simulator's port). Its probes are the site file's, or the collector's, each
+read with a mapping profile: shipped, or the deployment's own (collectors/mapping.py).
+A centre whose documents call it by its own id (`document_id` in the site file) is
+checked against that id. Targets are small frozen values: they are pickled to the
+worker processes, their profiles with them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from collectors.mapping import default_profiles
+from collectors.mapping import Profile, deployment_profiles
 from collectors.probes import PROBES
 from collectors.simulator.addressing import sim_host
 from config.loader import ConfigError, Problem
@@ -22,18 +26,27 @@ from config.settings import ProbeSpec, Settings, SiteFile
 @dataclass(frozen=True, slots=True)
 class Call:
     """One request of a poll: the probe kind, the full URL, its path below the centre's base
-    URL (named in failure details) and the mapping profile."""
+    URL (named in failure details), the mapping profile's name and the profile itself."""
 
     kind: str
     url: str
     path: str
     profile: str
+    mapping: Profile
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """A centre to poll. `document_id` is the id its documents must carry: its official
+    code, or the site file's `document_id` for a system that names it its own way."""
+
     centre_id: str
     calls: tuple[Call, ...]
+    document_id: str = ""
+
+    @property
+    def expected_id(self) -> str:
+        return self.document_id or self.centre_id
 
 
 def base_url(centre: Centre, template: str, sim_port: int) -> str:
@@ -47,11 +60,17 @@ def base_url(centre: Centre, template: str, sim_port: int) -> str:
 
 
 def build_targets(
-    settings: Settings, centres: Sequence[Centre], site: SiteFile | None = None
+    settings: Settings,
+    centres: Sequence[Centre],
+    site: SiteFile | None = None,
+    config_file: str | Path | None = None,
 ) -> list[Target]:
-    """A target per centre; ConfigError lists every unusable URL, probe kind or profile."""
+    """A target per centre; ConfigError lists every unusable URL, probe kind or profile.
+
+    Profiles are the shipped ones plus those beside the settings file `config_file`
+    (`IOC_CONFIG`'s when None), whose own metrics are registered in the catalogue."""
     collector = settings.collector
-    profiles = default_profiles()
+    profiles = deployment_profiles(config_file)
     problems: list[Problem] = []
     targets: list[Target] = []
     for centre in centres:
@@ -79,12 +98,15 @@ def build_targets(
                     Problem(
                         where,
                         "probes.profile",
-                        f"unknown mapping profile {spec.profile!r} (config/probes.yaml)",
+                        f"unknown mapping profile {spec.profile!r} (neither shipped in "
+                        "config/probes.yaml nor in the deployment's probes.yaml)",
                     )
                 )
-        targets.append(
-            Target(centre.id, tuple(Call(s.kind, base + s.path, s.path, s.profile) for s in specs))
-        )
+        if problems:
+            continue
+        calls = tuple(Call(s.kind, base + s.path, s.path, s.profile, profiles[s.profile])
+                      for s in specs)
+        targets.append(Target(centre.id, calls, (entry.document_id or "") if entry else ""))
     if problems:
         raise ConfigError(problems)
     return targets

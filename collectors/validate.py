@@ -41,7 +41,8 @@ class Reading(NamedTuple):
     scale: float = 1.0
 
 
-# (minimum, maximum, label name) by metric, for the fast path of validate()
+# (minimum, maximum, label name) by metric, for the fast path of validate(); a deployment's
+# own metrics, registered in the catalogue after this import, are added on first sight.
 _LIMITS: dict[str, tuple[float, float, str | None]] = {
     name: (m.minimum, m.maximum, m.label) for name, m in METRICS.items()
 }
@@ -96,8 +97,11 @@ def validate(readings: Iterable[Reading]) -> tuple[list[Sample], list[str]]:
     for field, name, value, label, scale in readings:
         limits = _LIMITS.get(name)
         if limits is None:
-            rejected.append(f"{field}: unknown metric {show(name)}")
-            continue
+            m = METRICS.get(name)
+            if m is None:
+                rejected.append(f"{field}: unknown metric {show(name)}")
+                continue
+            limits = _LIMITS[name] = (m.minimum, m.maximum, m.label)
         lo, hi, label_name = limits
         if label or label_name is not None:
             bad_label = check_label(METRICS[name], label)

@@ -14,9 +14,10 @@ import string
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from config.channels import Channel
+from config.extensions import site_metric_names
 from config.loader import (
     CONFIG_DIR,
     ConfigError,
@@ -43,9 +44,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _known_metric(name: str) -> str:
-    if name not in METRICS:
-        raise ValueError(f"unknown metric {name!r} (see metrics/catalogue.py)")
+def _known_metric(name: str, info: ValidationInfo) -> str:
+    """`name` when the catalogue has it, or the deployment's metrics.yaml declares it (the
+    `site_metrics` of the validation context: load_alerts reads the file beside it)."""
+    own = (info.context or {}).get("site_metrics", ())
+    if name not in METRICS and name not in own:
+        raise ValueError(f"unknown metric {name!r} (neither in metrics/catalogue.py nor in "
+                         "the deployment's metrics.yaml)")
     return name
 
 
@@ -79,8 +84,8 @@ class Threshold(Strict):
     extra_fields: ClassVar[frozenset[str]] = frozenset({"threshold"})
 
     @model_validator(mode="after")
-    def _metric(self) -> Threshold:
-        _known_metric(self.metric)
+    def _metric(self, info: ValidationInfo) -> Threshold:
+        _known_metric(self.metric, info)
         return self
 
 
@@ -95,8 +100,8 @@ class Growth(Strict):
     extra_fields: ClassVar[frozenset[str]] = frozenset({"increase", "window_min"})
 
     @model_validator(mode="after")
-    def _metric(self) -> Growth:
-        _known_metric(self.metric)
+    def _metric(self, info: ValidationInfo) -> Growth:
+        _known_metric(self.metric, info)
         return self
 
 
@@ -361,12 +366,15 @@ def alerts_path(config_file: str | Path | None = None) -> Path:
 def load_alerts(path: str | Path | None = None, *,
                 interval_s: float = DEFAULT_INTERVAL_S) -> AlertsConfig:
     """The validated alert configuration, its interval-relative thresholds in seconds for
-    a collector polling every `interval_s`; ConfigError names file, key and reason."""
+    a collector polling every `interval_s`; ConfigError names file, key and reason. Its
+    rules may name the metrics of the metrics.yaml beside it (config/extensions.py)."""
     file = Path(path) if path is not None else DEFAULT_ALERTS
     data, problems = _read_yaml(file)
     if problems:
         raise ConfigError(problems)
-    return validate_model(AlertsConfig, data, str(file)).for_interval(interval_s)
+    own = site_metric_names(file)  # the folder of `file`: the deployment's
+    return validate_model(AlertsConfig, data, str(file),
+                          context={"site_metrics": own}).for_interval(interval_s)
 
 
 def check_alerts(path: str | Path | None = None) -> list[Problem]:

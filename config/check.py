@@ -9,6 +9,7 @@ raising: whatever `check-config` passes starts, whatever it refuses would not. I
 - `alerts.yaml` beside the settings (rules, routes, channels);
 - the site file: its keys, every centre id official, the province the deployment watches;
 - the collector's targets: a URL, known probe kinds and mapping profiles for every centre;
+  the deployment's own profiles (probes.yaml) and metrics (metrics.yaml) beside the file;
 - the dashboard's users file, when it signs in local accounts and the file exists;
 - the ports each process would listen on: free now, or a problem naming host and port.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from config.alerts import alerts_path, check_alerts
+from config.extensions import load_site_metrics
 from config.loader import ConfigError, Problem, config_path, load_settings, resolve_site_path
 from config.registry import provinces, unknown_site_ids
 from config.settings import Settings
@@ -43,6 +45,9 @@ def _site_problems(settings: Settings, file: Path) -> list[Problem]:
     problems = [Problem(str(path), f"centres.{cid}", "no centre has this official code")
                 for cid in unknown_site_ids(site)]
     d = settings.deployment
+    if site.watch == "listed" and not any(e.enabled for e in site.centres.values()):
+        problems.append(Problem(str(path), "watch",
+                                "'listed', but no centre is listed and enabled: nothing to watch"))
     if d.scope == "province" and site.province != d.province:
         problems.append(Problem(str(path), "province",
                                 f"site file is for province {site.province}, "
@@ -56,7 +61,16 @@ def _target_problems(settings: Settings, file: Path) -> list[Problem]:
     from config.deployment import centres, site_file
 
     try:
-        build_targets(settings, centres(settings, file), site_file(settings, file))
+        build_targets(settings, centres(settings, file), site_file(settings, file), file)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def _own_metrics_problems(file: Path) -> list[Problem]:
+    """The deployment's metrics.yaml beside the settings, for a dashboard-only check."""
+    try:
+        load_site_metrics(file)
     except ConfigError as exc:
         return exc.problems
     return []
@@ -125,6 +139,8 @@ def _problems(file: Path, env: Mapping[str, str], roles: Collection[Role],
         problems += _target_problems(settings, file)
     if "dashboard" in roles:
         problems += _users_problems(settings, file)
+        if "collector" not in roles:  # else the targets' loading reported them
+            problems += _own_metrics_problems(file)
     if ports and not problems:
         problems += _port_problems(settings, roles)
     return settings, problems

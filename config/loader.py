@@ -139,10 +139,12 @@ def _problems_from(exc: ValidationError, where: str, origin: Mapping[str, str]) 
 
 
 def validate_model[M: BaseModel](model: type[M], data: Any, where: str,
-                                 origin: Mapping[str, str] | None = None) -> M:
-    """Validate `data` as `model`, raising ConfigError naming `where` and each key."""
+                                 origin: Mapping[str, str] | None = None,
+                                 context: dict[str, Any] | None = None) -> M:
+    """Validate `data` as `model` (validators see `context`), raising ConfigError naming
+    `where` and each key."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise ConfigError(_problems_from(exc, where, origin or {})) from None
 

@@ -137,6 +137,17 @@ def apply_site(centres: list[Centre], site: SiteFile | None) -> list[Centre]:
     return out
 
 
+def watched(centres: list[Centre], site: SiteFile | None) -> list[Centre]:
+    """The centres a site file leaves watched: without `enabled: false` and, with
+    `watch: listed`, listed in it."""
+    if site is None:
+        return centres
+    entries = site.centres
+    if site.watch == "listed":
+        return [c for c in centres if c.id in entries and entries[c.id].enabled]
+    return [c for c in centres if c.id not in entries or entries[c.id].enabled]
+
+
 def unknown_site_ids(site: SiteFile) -> list[str]:
     known = {c.id for c in all_centres()}
     return sorted(i for i in site.centres if i not in known)

@@ -274,6 +274,11 @@ class SiteCentre(Strict):
     url: str | None = None  # base URL; default: the collector's endpoint_template
     probes: tuple[ProbeSpec, ...] | None = None  # default: the collector's probes
     population: int | None = Field(default=None, ge=0)
+    enabled: bool = True  # false: not polled, and not shown as down or stale anywhere
+    # The centre's own id in its documents (profile's `centre_id` path), when its system
+    # does not use the official code, e.g. "HUE-PX-01"; default: the official code.
+    document_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                    pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 
     @field_validator("url")
     @classmethod
@@ -295,4 +300,19 @@ class SiteFile(Strict):
     province: int = Field(ge=1, le=99)
     coordinates_approximate: bool = True
     note: str = ""
+    # all: every centre of the deployment's scope is watched (those `enabled: false` below
+    # excepted); listed: only the centres listed below (and enabled).
+    watch: Literal["all", "listed"] = "all"
     centres: dict[str, SiteCentre] = {}
+
+    @model_validator(mode="after")
+    def _document_ids_unique(self) -> SiteFile:
+        seen: dict[str, str] = {}
+        for cid, entry in self.centres.items():
+            if entry.document_id is None:
+                continue
+            if entry.document_id in seen:
+                raise ValueError(f"centres {seen[entry.document_id]} and {cid} have the same "
+                                 f"document_id {entry.document_id!r}")
+            seen[entry.document_id] = cid
+        return self

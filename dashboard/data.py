@@ -31,10 +31,11 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.alerts import AlertsConfig, alerts_path, load_alerts
-from config.loader import load_settings
+from config.deployment import unwatched_ids
+from config.loader import config_path, load_settings
 from config.settings import Settings
 from dashboard import fmt
-from metrics import alert_stats, alerts_read, geo, retention
+from metrics import alert_stats, alerts_read, catalogue, geo, retention
 from metrics import queries as q
 from metrics.alerts import lifecycle
 from metrics.problems import Policy
@@ -59,12 +60,28 @@ def _env_key() -> tuple[tuple[str, str], ...]:
 
 @st.cache_resource(show_spinner=False)
 def _settings(env_key: tuple[tuple[str, str], ...]) -> Settings:
-    return load_settings(env=dict(env_key))
+    env = dict(env_key)
+    settings = load_settings(env=env)
+    # The deployment's own metrics (metrics.yaml beside the settings) join the catalogue,
+    # as in the collector: the pages name them and show their units.
+    catalogue.use_deployment(config_path(None, env))
+    return settings
 
 
 def settings() -> Settings:
     """Settings from IOC_CONFIG and IOC_* (loaded once per distinct environment)."""
     return _settings(_env_key())
+
+
+@st.cache_resource(show_spinner=False)
+def _unwatched(env_key: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return unwatched_ids(_settings(env_key), config_path(None, dict(env_key)))
+
+
+def unwatched() -> frozenset[str]:
+    """Centres the site file disables (`config.deployment.unwatched_ids`), once per
+    environment."""
+    return _unwatched(_env_key())
 
 
 @st.cache_resource(show_spinner=False)
@@ -137,9 +154,13 @@ def scoped_centres(db: Store, scope_key: str, province: int | None = None
     does not cover it)."""
     sc = Scope.parse(scope_key)
     centres = sc.filter_centres(db.centres())
+    left_out = unwatched()
+    if left_out:  # disabled in the site file: shown nowhere, neither down nor stale
+        centres = centres.filter(~pl.col("id").is_in(list(left_out)))
     if province is not None:
         centres = centres.filter(pl.col("province_code") == province)
-    return sc, centres, sc.query_ids(centres, province)
+    ids = sc.query_ids(centres, province)
+    return sc, centres, centres["id"].to_list() if ids is None and left_out else ids
 
 
 class WallFrames(NamedTuple):

@@ -28,7 +28,7 @@ import streamlit as st
 
 from config.settings import Settings
 from dashboard import data, fmt
-from metrics import alerts_read, polls_read, rollups, settled
+from metrics import alerts_read, catalogue, polls_read, rollups, settled
 from metrics import drilldown as d
 from metrics import queries as q
 from metrics.scope import Scope
@@ -182,6 +182,31 @@ def today(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
     day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
     return _today(url, data.newest_ms(url), centre["id"], to_ms(day_start),
                   to_ms(now) if replay else None)
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def _site_latest(url: str, freshness_ms: int | None, centre_id: str, metrics: tuple[str, ...],
+                 at_ms: int | None) -> pl.DataFrame:
+    """The newest sample of each of `metrics` for one centre, at `at_ms` (None: now);
+    `freshness_ms` is only a cache key."""
+    at = None if at_ms is None else from_ms(at_ms)
+    return data.store(url).latest(centre_ids=[centre_id], metrics=list(metrics), at=at,
+                                  lookback=STATE_LOOKBACK)
+
+
+def site_metrics(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
+                 replay: bool = False) -> pl.DataFrame:
+    """The newest value (within a day) of each of the deployment's own metrics
+    (metrics.yaml, `catalogue.site_metrics`) for the centre: centre_id, metric, label, ts,
+    value; empty when the deployment has none. PermissionError outside `scope`."""
+    if not scope.covers(centre["id"], centre["province_code"]):
+        raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
+    names = tuple(m.name for m in catalogue.site_metrics())
+    if not names:
+        return pl.DataFrame()
+    url = cfg.store.url
+    return _site_latest(url, data.newest_ms(url), centre["id"], names,
+                        to_ms(now) if replay else None)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,13 @@ do); the query layer treats any decrease as a counter reset.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+
+from config.extensions import SiteMetric, load_site_metrics, site_metrics_path
+from config.loader import ConfigError, Problem
 
 
 class Family(StrEnum):
@@ -24,6 +29,7 @@ class Family(StrEnum):
     OTP = "otp"
     SYNC = "sync"
     DOSSIERS = "dossiers"
+    SITE = "site"  # a deployment's own metric (metrics.yaml beside its settings)
 
 
 class Kind(StrEnum):
@@ -78,6 +84,7 @@ class Metric:
     minimum: float = 0.0
     maximum: float = float("inf")
     label: str | None = None  # name of the one label this metric carries, if any
+    title: str | None = None  # a site metric's name on the pages (built-ins have texts)
 
 
 # The largest value a counter may report. Counters are stored as float64 and read as
@@ -144,6 +151,57 @@ METRICS: dict[str, Metric] = {
            label="procedure"),
     )
 }
+
+
+BUILT_IN: frozenset[str] = frozenset(METRICS)
+
+
+def site_metric(name: str, spec: SiteMetric) -> Metric:
+    """The catalogue entry of a deployment's own metric."""
+    kind = Kind(spec.kind)
+    maximum = spec.max if spec.max is not None else COUNTER_MAX
+    return Metric(name, Family.SITE, kind, spec.unit, spec.min, maximum, spec.label,
+                  spec.title)
+
+
+def register(metrics: Iterable[Metric]) -> None:
+    """Add a deployment's own metrics to METRICS (the same entry again is a no-op).
+
+    ValueError for a name the catalogue already has: a built-in, or another definition.
+    Every process of a deployment registers the same metrics before it reads or writes
+    them: the collector and its workers, the dashboard (see `use_deployment`).
+    """
+    for m in metrics:
+        known = METRICS.get(m.name)
+        if known is None:
+            METRICS[m.name] = m
+        elif known != m:
+            where = "a built-in metric" if m.name in BUILT_IN else "defined differently"
+            raise ValueError(f"metric {m.name!r} is {where}: choose another name")
+
+
+def use_deployment(config_file: str | Path | None = None) -> tuple[Metric, ...]:
+    """Register the metrics of the deployment's metrics.yaml (beside the settings file,
+    `IOC_CONFIG`'s when none is given) and return them; ConfigError names the file, metric
+    and key of each problem, a clash with a built-in included."""
+    specs = load_site_metrics(config_file)
+    out, problems = [], []
+    for name, spec in specs.items():
+        m = site_metric(name, spec)
+        try:
+            register([m])
+        except ValueError as exc:
+            problems.append(Problem(str(site_metrics_path(config_file)), name, str(exc)))
+            continue
+        out.append(m)
+    if problems:
+        raise ConfigError(problems)
+    return tuple(out)
+
+
+def site_metrics() -> tuple[Metric, ...]:
+    """The deployment's own metrics registered in this process, in registration order."""
+    return tuple(m for m in METRICS.values() if m.family is Family.SITE)
 
 
 def metric(name: str) -> Metric:

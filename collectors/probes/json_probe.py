@@ -116,7 +116,8 @@ def _read(
 
 
 def parse_json(body: bytes, centre_id: str, profile: Profile) -> Parsed:
-    """Readings from a status document for `centre_id`, read with `profile`'s paths."""
+    """Readings from a status document for `centre_id` (the id its documents carry: the
+    official code, or the site file's `document_id`), read with `profile`'s paths."""
     doc, error = load(body)
     if error:
         return Parsed(error=error)
@@ -128,7 +129,8 @@ def parse_json(body: bytes, centre_id: str, profile: Profile) -> Parsed:
         if sent is _MISSING:
             return Parsed(error=f"no {where} in the document")
         if sent != centre_id:
-            return Parsed(error=f"document is for centre {show(sent)}, not {centre_id!r}")
+            return Parsed(error=f"{where}: document is for centre {show(sent)}, "
+                                f"not {centre_id!r}")
     readings: list[Reading] = []
     rejected: list[str] = []
     shape_errors: set[str] = set()

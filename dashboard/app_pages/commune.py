@@ -29,6 +29,7 @@ from dashboard import (
     signin,
 )
 from dashboard import commune_charts as charts
+from metrics import catalogue
 from metrics import drilldown as d
 from metrics import queries as q
 from metrics.records import from_ms
@@ -143,6 +144,26 @@ def render_today(today: Today, now: datetime) -> None:
                    since, delta_color="gray", delta_arrow="off", border=True)
     if basis := components.today_basis(today, now, tr, tz):
         st.caption(basis)  # only roll-ups are kept for this moment: say which
+
+
+def render_site_metrics(values: pl.DataFrame) -> None:
+    """The newest value of each of the deployment's own metrics (metrics.yaml), with its
+    unit; nothing when it declares none or the centre sent none within a day."""
+    if values.is_empty():
+        return
+    st.subheader(tr("commune.section.site"))
+    rows = values.sort("metric", "label").iter_rows(named=True)
+    for col, row in zip(st.columns(4) * (values.height // 4 + 1), rows, strict=False):
+        m = catalogue.METRICS.get(row["metric"])
+        if m is None:
+            continue
+        name = m.title or row["metric"]
+        if row["label"]:
+            name = f"{name} · {row['label']}"
+        digits = 0 if float(row["value"]).is_integer() else 2
+        col.metric(plain(name), f"{fmt.number(row['value'], lang, digits)} {m.unit}",
+                   tr("commune.site_at", t=fmt.date_time(row["ts"], tz)), delta_color="gray",
+                   delta_arrow="off", border=True)
 
 
 def gauge(view: data_commune.CommuneView, metric: str, median: bool = False) -> pl.DataFrame:
@@ -270,6 +291,7 @@ def page() -> None:
         view = data_commune.commune_view(cfg, centre, start, end, every, now,
                                          scope=who.scope)
         today = data_commune.today(cfg, centre, now, scope=who.scope, replay=at is not None)
+        own = data_commune.site_metrics(cfg, centre, now, scope=who.scope, replay=at is not None)
         lost = data_gaps.centre_gaps(cfg, centre["id"], start, end, scope=who.scope)
         avail_end = data_availability.window_end(now, data.newest_ms(url))
         avail = data_availability.availability_24h(cfg, avail_end, scope=who.scope,
@@ -292,6 +314,7 @@ def page() -> None:
     render_states(view, now)
     render_availability(avail, avail_end)
     render_today(today, now)
+    render_site_metrics(own)
     if view.has_data:
         render_charts(view)
     else:

@@ -69,10 +69,12 @@ def _labels(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from metrics import catalogue
     from metrics.alerts import actions
     from metrics.store import Store
 
     cfg = load_alerts(alerts_path(args.config), interval_s=settings.collector.interval_s)
+    catalogue.use_deployment(args.config)  # rules may name the deployment's own metrics
     command = args.alerts_command
     # These two run before the store is opened.
     if command == "test-notify":
@@ -89,7 +91,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if command == "list":
                 return _list(store, args.hours)
             if command == "evaluate":
-                return _evaluate(store, cfg, args.watch)
+                from config.deployment import unwatched_ids
+
+                return _evaluate(store, cfg, args.watch,
+                                 unwatched_ids(settings, args.config))
             if command == "ack":
                 actions.acknowledge(store, cfg, args.alert_id, user=args.user, role=args.role,
                                     note=args.note)
@@ -123,10 +128,11 @@ def _list(store, hours: float) -> int:
     return 0
 
 
-def _evaluate(store, cfg: AlertsConfig, watch: bool) -> int:
+def _evaluate(store, cfg: AlertsConfig, watch: bool,
+              unwatched: frozenset[str] = frozenset()) -> int:
     from metrics.alerts.engine import AlertEngine
 
-    engine = AlertEngine(store, cfg)
+    engine = AlertEngine(store, cfg, unwatched=unwatched)
     while True:
         summary = engine.evaluate()
         summary["delivery"] = engine.dispatch()

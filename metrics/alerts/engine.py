@@ -71,8 +71,12 @@ class AlertEngine:
     def __init__(self, store: Store, cfg: AlertsConfig, *,
                  clock: Callable[[], float] = time.time,
                  env: Mapping[str, str] | None = None,
-                 send: Callable[..., None] | None = None):
+                 send: Callable[..., None] | None = None,
+                 unwatched: frozenset[str] = frozenset()):
+        """`unwatched`: centres the site file disables (config.deployment.unwatched_ids),
+        which the rules pass over even while the store still holds their past polls."""
         self.store, self.cfg, self.clock = store, cfg, clock
+        self.unwatched = unwatched
         self.env = os.environ if env is None else env
         if send is None:
             from metrics.notifiers import send as send_one
@@ -125,8 +129,9 @@ class AlertEngine:
             observed = (self._observed(conn, now, max(c.lookback_s for c in stale)) if stale
                         else pl.DataFrame())
             counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
-        return Window(self.store.centres(), polls, latest, earlier, observed, counts,
-                      None if newest is None else int(newest), self.started_ms)
+        window = Window(self.store.centres(), polls, latest, earlier, observed, counts,
+                        None if newest is None else int(newest), self.started_ms)
+        return _without(window, self.unwatched) if self.unwatched else window
 
     def _read_polls(self, conds: Sequence[object], at: datetime,
                     centre_ids: Sequence[str] | None = None) -> pl.DataFrame:
@@ -191,6 +196,8 @@ class AlertEngine:
                 return {"rules": 0, "events": {}, "queued": 0, "open": 0}
             polls = self._read_polls([r.condition for r in rules], _dt(now), list(centre_ids))
             window = Window(self.store.centres(), polls, watching_since_ms=self.started_ms)
+            if self.unwatched:
+                window = _without(window, self.unwatched)
             summary = self._advance(rules, window, now)
         self._wake.set()
         return summary
@@ -491,6 +498,17 @@ def load_silences(conn: Connection, now: int) -> list[lc.Silence]:
 Names = tuple[dict[str, str], dict[int, str]]  # centre id → name, province code → name
 
 
+def _without(w: Window, ids: frozenset[str]) -> Window:
+    """`w` without the rows of the centres `ids`."""
+    def keep(frame: pl.DataFrame, column: str = "centre_id") -> pl.DataFrame:
+        return frame.filter(~pl.col(column).is_in(list(ids))) if column in frame.columns \
+            else frame
+    return replace(
+        w, centres=keep(w.centres, "id"), polls=keep(w.polls), latest=keep(w.latest),
+        earlier={k: keep(v) for k, v in w.earlier.items()}, observed=keep(w.observed),
+        poll_counts=keep(w.poll_counts))
+
+
 def _centre_names(centres: pl.DataFrame) -> Names:
     rows = list(centres.iter_rows(named=True))
     return ({r["id"]: r["name"] for r in rows},
@@ -573,4 +591,7 @@ def alert_observers(settings: Any, config_file: str | None = None) -> list[Alert
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(2) from None
-    return [AlertEngine(Store.open(settings.store.url), cfg).start()]
+    from config.deployment import unwatched_ids
+
+    left_out = unwatched_ids(settings, config_file)
+    return [AlertEngine(Store.open(settings.store.url), cfg, unwatched=left_out).start()]
