@@ -247,7 +247,15 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--hang-fraction", type=float, default=0.0)
     bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
     bench.add_argument("--db-url", help="store bench: database URL (default a scratch SQLite; "
-                       "on PostgreSQL a scratch schema, dropped afterwards)")
+                       "on PostgreSQL a scratch schema, dropped afterwards); alerts bench: "
+                       "a PostgreSQL server, on which a scratch database is made")
+    g = bench.add_argument_group("alerts (ioc bench alerts)")
+    g.add_argument("--interval", type=float, default=5.0, help="alerts: seconds between polls")
+    g.add_argument("--outages", type=int, default=3, help="alerts: outages of each kind "
+                   "(refused, 503, hanging, soft-down)")
+    g.add_argument("--blips", type=int, default=30, help="alerts: centres with a 3-s blip")
+    g.add_argument("--against", help="alerts: another checkout (e.g. the previous release), "
+                   "run first through the same steps for a side-by-side comparison")
     from metrics.bench_history import add_arguments as add_history_arguments
 
     add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days

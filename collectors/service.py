@@ -39,7 +39,7 @@ from config.deployment import centres as deployment_centres
 from config.deployment import site_file
 from config.registry import Centre
 from config.settings import Settings
-from metrics import db_limits
+from metrics import cadence, db_limits
 
 log = logging.getLogger("ioc.collector")
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
@@ -194,10 +194,11 @@ def _log_handler() -> None:
 
 
 class _Stop:
-    """Set by SIGINT/SIGTERM (main thread only); the loop checks it between cycles."""
+    """Set by SIGINT/SIGTERM (main thread only) or by whoever holds `event`; the loop
+    checks it between cycles."""
 
-    def __init__(self) -> None:
-        self.event = threading.Event()
+    def __init__(self, event: threading.Event | None = None) -> None:
+        self.event = event or threading.Event()
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Stop:
@@ -308,8 +309,10 @@ def collect(
     observers: Sequence[CycleObserver] = (),
     shard: Shard | None = None,
     provinces: Sequence[int] | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Poll the deployment's centres into the store; with `once`, one cycle and its summary.
+    Runs until SIGINT/SIGTERM, or until `stop` is set (a collector embedded in a thread).
 
     `store` defaults to `Store.open(settings.store.url)` (closed on return); a
     store passed in stays open. Returns the last cycle's summary. With `shard` or
@@ -361,7 +364,7 @@ def collect(
 
         failing: set[int] = set()
         with (
-            _Stop() as stop,
+            _Stop(stop) as stopping,
             Scheduler(targets, opts, workers=c.workers, concurrency=c.concurrency) as scheduler,
         ):
             late = LateResults(scheduler.late, writer.write_extra, observers)
@@ -375,18 +378,20 @@ def collect(
                     only = keeper.cycle() if keeper else None
                     cycle = scheduler.poll(tick + interval, only)
                     waited = sink.put(number, cycle, {"ticks_skipped": skipped_total})
-                    if once or stop.event.is_set():
+                    if once or stopping.event.is_set():
                         return sink.drain()
                     following = next_tick(origin, interval, time.monotonic())
                     if (missed := round((following - tick) / interval) - 1) > 0:
                         skipped_total += missed
+                        _record_behind(writer, _home_name(shard, provinces) or "",
+                                       missed, skipped_total, interval)
                         log.warning(
                             "collection fell behind: cycle %d polled in %.2f s and waited "
                             "%.2f s for the previous write; %d tick(s) of %g s skipped "
                             "(%d so far)", number, cycle.poll_s, waited, missed, interval,
                             skipped_total)
                     tick = following
-                    if stop.event.wait(max(0.0, tick - time.monotonic())):
+                    if stopping.event.wait(max(0.0, tick - time.monotonic())):
                         return sink.drain()
             finally:
                 sink.close()
@@ -398,6 +403,25 @@ def collect(
             spool.close()
         if own_store and writer.store is not None:
             writer.store.close()
+
+
+def _record_behind(writer: SpoolingWriter, name: str, missed: int, total: int,
+                   interval_s: float) -> None:
+    """Tell the pages that collection fell behind (metrics/cadence.py), if the store answers,
+    in a thread of its own (a database that hangs never holds the loop); the log line says
+    it either way."""
+    store = writer.store
+    if store is None or writer.state != "reachable":
+        return
+    at_ms = int(time.time() * 1000)
+
+    def record() -> None:
+        try:
+            cadence.record(store.engine, name, at_ms, missed, total, interval_s)
+        except sa.exc.SQLAlchemyError as exc:
+            log.debug("fall-behind not recorded: %s", brief(exc))
+
+    threading.Thread(target=record, name="record-behind", daemon=True).start()
 
 
 def _store_opener(url: str, centres: Sequence[Centre],

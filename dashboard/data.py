@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -35,7 +36,7 @@ from config.deployment import unwatched_ids
 from config.loader import config_path, load_settings
 from config.settings import Settings
 from dashboard import fmt
-from metrics import alert_stats, alerts_read, catalogue, geo, retention
+from metrics import alert_stats, alerts_read, cadence, catalogue, geo, retention
 from metrics import queries as q
 from metrics.alerts import lifecycle
 from metrics.problems import Policy
@@ -120,6 +121,16 @@ def newest_ms(url: str) -> int | None:
     """The newest poll time (ms since the epoch), or None when nothing was ever polled."""
     newest = store(url).newest_ts()
     return None if newest is None else to_ms(newest)
+
+
+@st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
+def collection_behind(url: str) -> cadence.Behind | None:
+    """The collectors' most recent fall-behind, if recent (metrics/cadence.py); None when
+    there is none or the store does not answer (the banner says that)."""
+    try:
+        return cadence.recent(cadence.read(store(url).engine), int(time.time() * 1000))
+    except (sa.exc.SQLAlchemyError, OSError):
+        return None
 
 
 @st.cache_resource(show_spinner=False)

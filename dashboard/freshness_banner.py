@@ -15,6 +15,7 @@ import streamlit as st
 from config.settings import Settings
 from dashboard import data, fmt
 from dashboard.i18n import Tr
+from metrics.cadence import Behind
 from metrics.store import from_ms
 
 BANNER_CSS = """
@@ -25,6 +26,8 @@ BANNER_CSS = """
   font-size: clamp(1.4rem, 3.2vh, 4rem); font-weight: 700; line-height: 1.25;
 }
 .ioc-age { margin: 0; font-size: .95rem; color: #8b949e; text-align: right; }
+.ioc-behind { margin: 0; font-size: 1.05rem; font-weight: 600; color: #f0b429;
+  text-align: right; }
 </style>
 """
 
@@ -46,6 +49,14 @@ def banner_text(newest: datetime | None, unreachable_since: datetime | None, now
     return False, tr("banner.fresh", t=when, ago=fmt.ago(newest, now, tr.lang))
 
 
+def behind_text(behind: Behind, tr: Tr, cfg: Settings) -> str:
+    """"Thu thập đang chậm: lúc 10:05:12 bỏ lỡ 1 chu kỳ 5 giây (tổng 3 từ khi khởi động) …"."""
+    return tr("banner.behind", t=fmt.clock(from_ms(behind.at_ms), cfg.dashboard.timezone),
+              missed=fmt.number(behind.missed, tr.lang),
+              interval=fmt.number(behind.interval_s, tr.lang),
+              total=fmt.number(behind.total, tr.lang))
+
+
 def render(cfg: Settings, tr: Tr) -> None:
     """The banner or the age line for the live data, refreshed every `refresh_s`."""
     if "at" in st.query_params:
@@ -64,5 +75,8 @@ def render(cfg: Settings, tr: Tr) -> None:
         kind = "ioc-banner" if loud else "ioc-age"
         st.markdown(f'<p class="{kind}" role="{"alert" if loud else "status"}">{text}</p>',
                     unsafe_allow_html=True)
+        if not loud and (behind := data.collection_behind(cfg.store.url)) is not None:
+            st.markdown(f'<p class="ioc-behind" role="status">{behind_text(behind, tr, cfg)}'
+                        "</p>", unsafe_allow_html=True)
 
     banner()

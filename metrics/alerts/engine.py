@@ -72,9 +72,12 @@ class AlertEngine:
                  clock: Callable[[], float] = time.time,
                  env: Mapping[str, str] | None = None,
                  send: Callable[..., None] | None = None,
-                 unwatched: frozenset[str] = frozenset()):
+                 unwatched: frozenset[str] = frozenset(),
+                 watching_since_ms: int | None = None):
         """`unwatched`: centres the site file disables (config.deployment.unwatched_ids),
-        which the rules pass over even while the store still holds their past polls."""
+        which the rules pass over even while the store still holds their past polls.
+        `watching_since_ms`: when watching began (default: now); a centre's silence is
+        counted from then at the earliest, so none is "silent" at start-up."""
         self.store, self.cfg, self.clock = store, cfg, clock
         self.unwatched = unwatched
         self.env = os.environ if env is None else env
@@ -88,8 +91,7 @@ class AlertEngine:
         self._thread: threading.Thread | None = None
         self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
         self._evaluating = threading.Lock()  # a cycle's and a re-probe's evaluations
-        # Silence is counted from here at the earliest: no centre is "silent" at start-up.
-        self.started_ms = self.now_ms()
+        self.started_ms = self.now_ms() if watching_since_ms is None else watching_since_ms
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)

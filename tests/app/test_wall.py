@@ -195,3 +195,27 @@ def test_wall_national_view_aggregates_provinces_and_narrows_to_one(tmp_path, wa
     assert at.title[0].value == "Thành phố Huế"
     # Huế's 40 communes and its provincial centre (in the national fleet, never polled here).
     assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/41"
+
+
+def test_wall_says_when_collection_falls_behind(tmp_path, wall):
+    """Fresh data, but the collector has been missing ticks: the page says so."""
+    import time
+
+    from collectors.base import ProbeResult
+    from dashboard import data
+    from metrics import cadence
+
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    now = time.time()
+    with Store.open(url) as db:
+        db.sync_centres(hue_centres())
+        db.write([ProbeResult(c.id, now - 1, True, 0.05) for c in hue_centres()])
+        at = wall(url)
+        assert not any("Thu thập đang chậm" in m.value for m in at.markdown)
+        cadence.record(db.engine, "", int(now * 1000), 1, 3, 5.0)
+    data.collection_behind.clear()  # read again now, not within the probe's 2-s cache
+    at = wall(url)
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "Thu thập đang chậm" in shown and "bỏ lỡ 1 chu kỳ 5 giây" in shown
+    assert "Dữ liệu không cập nhật" not in shown  # not stale: behind is said apart

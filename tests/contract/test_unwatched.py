@@ -35,7 +35,9 @@ def test_engine_passes_over_centres_the_site_file_disables(store):
     raised = read_alerts(store, from_ms(int((T0 - 3600) * 1000)), from_ms(int(T0 * 1000)))
     assert raised.is_empty()
 
-    # The same store judged with every centre watched: GONE is stale, DISABLED too.
-    AlertEngine(store, RULES, clock=Clock(T0 + 1), env={}).evaluate()
+    # The same store judged with every centre watched (for an hour): GONE is stale,
+    # DISABLED too.
+    AlertEngine(store, RULES, clock=Clock(T0 + 1), env={},
+                watching_since_ms=int((T0 - 3600) * 1000)).evaluate()
     raised = read_alerts(store, from_ms(int((T0 - 3600) * 1000)), from_ms(int(T0 * 1000) + 2000))
     assert set(raised["centre_id"]) == {DISABLED, GONE}

@@ -226,3 +226,44 @@ def test_collect_stops_after_finishing_its_cycle_when_sent_sigterm(sim, tmp_path
             proc.wait()
     with Store.open(f"sqlite:///{db}") as store:
         assert store.latest_polls().height == 40
+
+
+class SlowObserver:
+    """An observer that takes longer than the interval on its first calls: the collector
+    falls behind while it does."""
+
+    def __init__(self, slow_s: float, times: int):
+        self.slow_s, self.times, self.calls = slow_s, times, 0
+
+    def after_cycle(self, cycle, summary, write_s) -> None:
+        self.calls += 1
+        if self.calls <= self.times:
+            time.sleep(self.slow_s)
+
+
+def test_a_collector_falling_behind_logs_counts_and_records_it_for_the_pages(
+        sim, tmp_path, caplog):
+    import threading
+
+    from metrics import cadence
+
+    settings = settings_for(sim, interval_s=1.0, timeout_s=0.5, connect_timeout_s=0.3)
+    stop = threading.Event()
+    slow = SlowObserver(2.5, 2)
+    with Store.open(f"sqlite:///{tmp_path / 'ioc.db'}") as store:
+        runner = threading.Thread(target=collect, args=(settings,), kwargs={
+            "once": False, "store": store, "observers": [slow], "stop": stop})
+        with caplog.at_level("WARNING", logger="ioc.collector"):
+            runner.start()
+            deadline = time.monotonic() + 30
+            while slow.calls < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            stop.set()
+            runner.join(30)
+        assert not runner.is_alive() and slow.calls >= 5
+        behind = [r.getMessage() for r in caplog.records if "fell behind" in r.getMessage()]
+        assert behind, "a tick missed must be logged"
+        found = cadence.read(store.engine)
+        assert len(found) == 1 and found[0].total >= 2 and found[0].interval_s == 1.0
+        assert cadence.recent(found, int(time.time() * 1000)) == found[0]
+        assert cadence.recent(found, found[0].at_ms + 601_000) is None
