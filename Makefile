@@ -66,7 +66,8 @@ bench: $(STAMP)
 	$(VENV)/bin/ioc bench store --db-url $${IOC_TEST_PG_URL:-$(PG_URL)}
 	$(VENV)/bin/ioc bench history --fleet hue --days 7
 	$(VENV)/bin/ioc bench dashboard --fleet hue --days 7
-	$(VENV)/bin/ioc bench alerts
+	$(VENV)/bin/ioc bench alerts --fleet national --interval 5 --outages 3
+	$(VENV)/bin/ioc bench alerts --fleet national --interval 15 --outages 3
 	$(VENV)/bin/ioc bench load
 
 lint: $(STAMP)

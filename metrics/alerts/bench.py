@@ -306,9 +306,9 @@ def run_once(product: Path, fleet: str, interval_s: float, per_kind: int, blips:
             phase = time.time()
             start_up = [(rule, cid) for _, rule, cid in firing(sink, started)
                         if rule in COLLECTION_RULES]
-            procs = tree(collector.proc.pid)
+            procs, sims = tree(collector.proc.pid), tree(sim.proc.pid)
             servers = named("postgres") if "postgresql" in db_url else []
-            cpu0 = (sum(cpu_s(p) for p in procs), cpu_s(sim.proc.pid),
+            cpu0 = (sum(cpu_s(p) for p in procs), sum(cpu_s(p) for p in sims),
                     sum(cpu_s(p) for p in servers))
             scraped: list[float] = []
             sizes: list[int] = []
@@ -326,7 +326,7 @@ def run_once(product: Path, fleet: str, interval_s: float, per_kind: int, blips:
                                     "duration_s": duration}).raise_for_status()
             time.sleep(max(0.0, phase + span + outage_s + 2 * interval_s - time.time()))
             ended = time.time()
-            cpu1 = (sum(cpu_s(p) for p in procs), cpu_s(sim.proc.pid),
+            cpu1 = (sum(cpu_s(p) for p in procs), sum(cpu_s(p) for p in sims),
                     sum(cpu_s(p) for p in servers))
             stop.set()
             scraper.join(15)
