@@ -241,6 +241,9 @@ def write_config(folder: Path, product: Path, fleet: str, interval_s: float, sim
     alerts["routes"] = [{"channels": ["bench"]}]
     if not spread_groups:  # too few provinces for one outage each: no grouping delay
         alerts["grouping"] = {**alerts.get("grouping", {}), "interval_s": 0}
+    # Each centre's notice its own: blips that alarm must not hide in a province incident.
+    if isinstance(alerts.get("shared_cause"), dict):
+        alerts["shared_cause"] = {**alerts["shared_cause"], "causes": {}}
     (folder / "alerts.yaml").write_text(yaml.safe_dump(alerts, allow_unicode=True))
     return config
 
