@@ -1,8 +1,10 @@
 """The collector's HTTP endpoint: `/metrics` (Prometheus), `/healthz` and `/readyz` (JSON).
 
 One small threaded WSGI server (the stdlib's, as prometheus_client's own
-`start_http_server` uses) in a daemon thread. Every other path is prometheus_client's
-app, which serves the metrics on any path, as before. It binds where it is told —
+`start_http_server` uses) in a daemon thread. Every other path serves the metrics, as
+prometheus_client's own app does (GET on any path, OPTIONS, 405 for other methods, an
+empty /favicon.ico, the `name[]` filter), from bytes the exposition rendered ahead
+(metrics/exposition.py `Exposition.respond`). It binds where it is told —
 `collector.metrics_host`, 127.0.0.1 unless the settings say otherwise.
 """
 
@@ -11,14 +13,17 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, make_wsgi_app
-
 Check = Callable[[], tuple[int, dict[str, Any]]]
+# (Accept, Accept-Encoding, the name[] filter or None) → (headers, body)
+Respond = Callable[[str | None, str | None, Sequence[str] | None],
+                   tuple[list[tuple[str, str]], list[bytes]]]
+ALLOW = [("Allow", "OPTIONS,GET")]
 REASONS = {200: "200 OK", 503: "503 Service Unavailable"}
 
 
@@ -31,9 +36,32 @@ class _Quiet(WSGIRequestHandler):
         """No access log: a scraper every 15 s would fill the journal."""
 
 
-def app(registry: CollectorRegistry, checks: dict[str, Check]) -> Callable[..., Iterable[bytes]]:
+def metrics_app(respond: Respond) -> Callable[..., Iterable[bytes]]:
+    """The metrics as a WSGI app, answering as prometheus_client's `make_wsgi_app` does."""
+
+    def metrics(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ["REQUEST_METHOD"]
+        if method == "OPTIONS":
+            start_response("200 OK", ALLOW)
+            return [b""]
+        if method != "GET":
+            start_response("405 Method Not Allowed", ALLOW)
+            return [f"# HTTP 405 Method Not Allowed: {method}; use OPTIONS or GET\n".encode()]
+        if environ.get("PATH_INFO") == "/favicon.ico":
+            start_response("200 OK", [])
+            return [b""]
+        names = parse_qs(environ.get("QUERY_STRING", "")).get("name[]")
+        headers, body = respond(environ.get("HTTP_ACCEPT"), environ.get("HTTP_ACCEPT_ENCODING"),
+                                names)
+        start_response("200 OK", headers)
+        return body
+
+    return metrics
+
+
+def app(respond: Respond, checks: dict[str, Check]) -> Callable[..., Iterable[bytes]]:
     """A WSGI app: each path in `checks` answers its JSON; anything else, the metrics."""
-    metrics = make_wsgi_app(registry)
+    metrics = metrics_app(respond)
 
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         check = checks.get(environ.get("PATH_INFO", ""))

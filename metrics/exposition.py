@@ -1,10 +1,21 @@
 """Prometheus exposition of the collector: `/metrics` for an existing Prometheus and Grafana.
 
-`Exposition` is a cycle observer (collectors.service.CycleObserver): after each cycle
-it keeps the latest result per centre and adds the cycle to the collector's own
-counters. `IocCollector` builds fresh metric families from that state on every
-scrape (no module-level metrics). `serve()` runs the HTTP endpoint (metrics/endpoint.py:
-/metrics, and /healthz and /readyz from collectors/health.py) in a daemon thread on
+`Exposition` is a cycle observer (collectors.service.CycleObserver): after each cycle it
+keeps the latest result per centre and adds the cycle to the collector's own counters,
+which is all the cycle loop waits for. Its renderer thread then renders that state once
+into a `Page` (metrics/exposition_text.py: the per-centre and collector families as
+bytes, compressed ahead for the formats scrapers ask for), off the scrape path and off
+the cycle loop: one render at a time, always of the newest state, so a slow render
+delays neither the next cycle nor the observers after it; cycles that end during a render
+are folded into the next one. Each scrape serves the newest page plus what only the
+moment of the scrape knows, read then with prometheus_client's own collectors:
+`ioc_collector_newest_write_age_seconds` (how old the page's newest cycle is, so a page
+served long after the last cycle says so) and the process's `process_*` metrics. A
+scrape that comes while the newest cycle's page is being rendered waits for it (at most
+`RENDER_WAIT_S`), so a scrape after a cycle always shows that cycle.
+
+`serve()` runs the HTTP endpoint (metrics/endpoint.py: /metrics, and /healthz and
+/readyz from collectors/health.py) in a daemon thread on
 `collector.metrics_host:metrics_port` (127.0.0.1 by default).
 
 Per-centre series carry `centre`, `centre_name` and `province` labels (plus the
@@ -15,88 +26,79 @@ series go stale in Prometheus, while `ioc_centre_up` is 0.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 
 from collectors.base import ProbeResult, Reason
 from config.registry import Centre
 from metrics import endpoint
-from metrics.catalogue import METRICS, Kind
+from metrics.exposition_text import (
+    PREFIX,
+    CentreState,
+    Health,
+    Page,
+    centre_families,
+    centre_pairs,
+    gzipped,
+    health_families,
+)
+from metrics.exposition_text import exposed_name as exposed_name  # the names' one home
 
 log = logging.getLogger("ioc.exposition")
 
-PREFIX = "ioc_"
-CENTRE_LABELS = ("centre", "centre_name", "province")
-OUTCOME_LABELS = ("outcome", "reason")
-
-
-def exposed_name(metric: str) -> str:
-    """The Prometheus name of a catalogue metric: `ioc_` + name (`up` → `ioc_centre_up`)."""
-    return f"{PREFIX}centre_up" if metric == "up" else f"{PREFIX}{metric}"
-
-
-@dataclass
-class _CentreState:
-    ts: float | None  # the latest poll actually made (a skipped one does not count)
-    ok: bool
-    duration_s: float
-    samples: dict[tuple[str, str], float]
-    last_ok_ts: float | None
-    polls: int  # polls made (skipped ones excluded), since the collector started
-    failed: int  # of which failed
-
-
-@dataclass
-class _Health:
-    cycles: int = 0
-    polls: Counter[tuple[str, str]] = field(default_factory=Counter)
-    samples_written: int = 0
-    rejected_values: int = 0
-    write_s_total: float = 0.0
-    last_cycle_s: float | None = None
-    last_write_s: float | None = None
-    last_cycle_end: float | None = None  # Unix seconds, when the cycle's write finished
-    last_cycle_lag_s: float | None = None  # earliest poll start → write finished
-    centres_polled: int = 0
-    workers_restarted: int = 0
-    worker_cpu_s: float = 0.0
-    store_up: bool | None = None  # the latest cycle was written to the store (not spooled)
+RENDER_WAIT_S = 2.0  # the longest a scrape waits for the newest cycle's page
+WARM_FOR_S = 600.0  # a format scraped gzipped within this long is compressed ahead
+NEWEST_WRITE_AGE = f"{PREFIX}collector_newest_write_age_seconds"
 
 
 class Exposition:
-    """The latest collected state, fed by `after_cycle`, read by `IocCollector` on scrape."""
+    """The latest collected state, fed by `after_cycle`, rendered into a `Page` per cycle
+    (by the renderer thread `start()` starts, or by the scrape when none runs)."""
 
     def __init__(self, centres: Iterable[Centre], clock: Callable[[], float] = time.time) -> None:
         self._names = {c.id: (c.name, c.province_name) for c in centres}
         self._clock = clock
         self._lock = threading.Lock()
-        self._centres: dict[str, _CentreState] = {}
-        self._health = _Health()
+        self._changed = threading.Condition(self._lock)
+        self._centres: dict[str, CentreState] = {}
+        self._health = Health()
         # Every outcome appears from the first scrape, so rate() has a zero to start from.
         self._health.polls.update({("ok", ""): 0})
         self._health.polls.update({("failed", r.value): 0 for r in Reason})
+        self._generation = 0  # cycles recorded
+        self._page = Page([], -1)  # nothing rendered yet
+        self._failed = -1  # the newest generation whose render failed
+        self._failing = False  # the latest render failed (logged once until one works)
+        self._gzipped: dict[bool, float] = {}  # format (True: OpenMetrics) → last asked
+        self._labels: dict[str, list[str]] = {}  # centre → its label pairs, escaped
+        self._process = ProcessCollector(registry=None)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def after_cycle(self, cycle: Any, summary: dict[str, Any], write_s: float) -> None:
-        """Record one cycle (collectors.scheduler.Cycle) after its write."""
+        """Record one cycle (collectors.scheduler.Cycle) after its write; the renderer
+        renders it."""
         now = self._clock()
         results: Sequence[ProbeResult] = cycle.results
         with self._lock:
             for r in results:
                 prev = self._centres.get(r.centre_id)
                 made = r.reason is not Reason.SKIPPED
-                self._centres[r.centre_id] = _CentreState(
+                self._centres[r.centre_id] = CentreState(
                     ts=r.ts if made else (prev.ts if prev else None),
                     ok=r.ok,
                     duration_s=r.duration_s,
-                    samples={(s.metric, s.label): s.value for s in r.samples},
+                    samples=tuple(r.samples),
                     last_ok_ts=r.ts if r.ok else (prev.last_ok_ts if prev else None),
                     polls=(prev.polls if prev else 0) + made,
                     failed=(prev.failed if prev else 0) + (made and not r.ok),
@@ -116,128 +118,141 @@ class Exposition:
             h.workers_restarted += int(cycle.restarted)
             h.worker_cpu_s += float(cycle.worker_cpu_s)
             h.store_up = "db" not in summary  # the writer names the store's state when down
+            self._generation += 1
+            self._changed.notify_all()
 
-    def families(self) -> list[Metric]:
-        """Fresh metric families for one scrape."""
+    # -- rendering, once per cycle ------------------------------------------------------
+
+    def render(self) -> Page:
+        """The state now, rendered (the renderer thread's work, off the scrape path)."""
         with self._lock:
-            centres = dict(self._centres)
-            h = _Health(**{k: getattr(self._health, k) for k in _Health.__dataclass_fields__})
-            h.polls = Counter(self._health.polls)
-        return [*self._centre_families(centres), *self._health_families(h)]
+            centres = dict(self._centres)  # states are replaced, never changed: a snapshot
+            h = dataclasses.replace(self._health, polls=Counter(self._health.polls))
+            generation = self._generation
+        return Page([*centre_families(centres, self._pairs), *health_families(h)],
+                    generation, h.last_cycle_end)
 
-    def _labels(self, centre_id: str) -> list[str]:
-        name, province = self._names.get(centre_id, ("", ""))
-        return [centre_id, name, province]
+    def _pairs(self, centre_id: str) -> list[str]:
+        """The centre's label pairs, escaped once for the life of the collector."""
+        pairs = self._labels.get(centre_id)
+        if pairs is None:
+            pairs = self._labels[centre_id] = centre_pairs(
+                centre_id, *self._names.get(centre_id, ("", "")))
+        return pairs
 
-    def _centre_families(self, centres: dict[str, _CentreState]) -> Iterator[Metric]:
-        up = GaugeMetricFamily(exposed_name("up"), "1 if the centre's latest poll succeeded.",
-                               labels=CENTRE_LABELS)
-        polled = GaugeMetricFamily(f"{PREFIX}centre_last_poll_timestamp_seconds",
-                                   "When the centre was last polled (Unix time; skipped "
-                                   "polls do not count).", labels=CENTRE_LABELS)
-        polls = CounterMetricFamily(f"{PREFIX}centre_polls",
-                                    "Polls of the centre made (skipped ones excluded).",
-                                    labels=CENTRE_LABELS)
-        failed = CounterMetricFamily(f"{PREFIX}centre_polls_failed",
-                                     "Polls of the centre that failed (skipped excluded).",
-                                     labels=CENTRE_LABELS)
-        last_ok = GaugeMetricFamily(f"{PREFIX}centre_last_success_timestamp_seconds",
-                                    "When a poll of the centre last succeeded (Unix time).",
-                                    labels=CENTRE_LABELS)
-        for cid in sorted(centres):
-            st = centres[cid]
-            labels = self._labels(cid)
-            up.add_metric(labels, 1.0 if st.ok else 0.0)
-            polls.add_metric(labels, st.polls)
-            failed.add_metric(labels, st.failed)
-            if st.ts is not None:
-                polled.add_metric(labels, st.ts)
-            if st.last_ok_ts is not None:
-                last_ok.add_metric(labels, st.last_ok_ts)
-        yield from (up, polled, last_ok, polls, failed)
+    # -- the renderer thread ------------------------------------------------------------
 
-        by_metric: dict[str, list[tuple[str, str, float]]] = {}
-        for cid in sorted(centres):
-            for (metric, label), value in centres[cid].samples.items():
-                by_metric.setdefault(metric, []).append((cid, label, value))
-        for name, m in METRICS.items():
-            if name == "up":
+    def start(self) -> None:
+        """Start the renderer thread (idempotent): from now on pages are rendered as
+        cycles end, not when scraped."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="metrics-render",
+                                            daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the renderer thread (after the render under way, if any)."""
+        with self._changed:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+            self._changed.notify_all()
+        if thread is not None:
+            thread.join(5.0)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._behind())
+                if self._stopping:
+                    return
+                wanted = self._gzipped_recently()
+                generation = self._generation
+            try:
+                page = self.render()
+                page.warm(wanted)
+            except Exception:  # a bug here must not end the rendering, nor the scrapes
+                with self._changed:
+                    if not self._failing:
+                        log.exception("rendering /metrics failed; the previous cycle's page "
+                                      "is served until a render works")
+                    self._failing, self._failed = True, generation
+                    self._changed.notify_all()
                 continue
-            help_text = f"{name} ({m.family.value}, {m.unit}) from the centre's latest poll."
-            labels = [*CENTRE_LABELS, m.label] if m.label else list(CENTRE_LABELS)
-            if m.kind is Kind.COUNTER:
-                fam: Metric = CounterMetricFamily(exposed_name(name), help_text, labels=labels)
-            else:
-                fam = GaugeMetricFamily(exposed_name(name), help_text, labels=labels)
-            for cid, label, value in by_metric.get(name, ()):
-                values = [*self._labels(cid), label] if m.label else self._labels(cid)
-                fam.add_metric(values, value)
-            yield fam
+            self._publish(page)
 
-    def _health_families(self, h: _Health) -> Iterator[Metric]:
-        c = f"{PREFIX}collector_"
-        yield _counter(f"{c}cycles", "Poll cycles completed.", h.cycles)
-        polls = CounterMetricFamily(f"{c}polls", "Centre polls by outcome and failure reason.",
-                                    labels=OUTCOME_LABELS)
-        for (outcome, reason), n in sorted(h.polls.items()):
-            polls.add_metric([outcome, reason], n)
-        yield polls
-        yield _counter(f"{c}samples_written", "Samples written to the store.", h.samples_written)
-        yield _counter(f"{c}rejected_values", "Values centres sent that failed validation.",
-                       h.rejected_values)
-        yield _counter(f"{c}store_write_seconds",
-                       "Seconds spent writing cycles to the store (sum).", h.write_s_total)
-        yield _counter(f"{c}workers_restarted", "Poll worker processes restarted.",
-                       h.workers_restarted)
-        yield _counter(f"{c}worker_cpu_seconds", "CPU seconds used by poll workers.",
-                       h.worker_cpu_s)
-        yield _gauge(f"{c}centres", "Centres polled in the latest cycle.", h.centres_polled)
-        if h.store_up is not None:
-            yield _gauge(f"{c}store_up", "1 if the latest cycle was written to the store, 0 "
-                         "if the store was unreachable or too slow (the cycle was spooled).",
-                         float(h.store_up))
-        if h.last_cycle_s is not None:
-            yield _gauge(f"{c}cycle_duration_seconds", "The latest cycle's polling time.",
-                         h.last_cycle_s)
-        if h.last_write_s is not None:
-            yield _gauge(f"{c}last_store_write_seconds", "The latest cycle's store write time.",
-                         h.last_write_s)
-        if h.last_cycle_end is not None:
-            yield _gauge(f"{c}last_cycle_timestamp_seconds",
-                         "When the latest cycle's write finished (Unix time).", h.last_cycle_end)
-            yield _gauge(f"{c}newest_write_age_seconds",
-                         "Seconds since the latest write to the store (the store's lag).",
-                         max(0.0, self._clock() - h.last_cycle_end))
-        if h.last_cycle_lag_s is not None:
-            yield _gauge(f"{c}cycle_lag_seconds",
-                         "The latest cycle: from its first poll to its data being stored.",
-                         h.last_cycle_lag_s)
+    def _behind(self) -> bool:
+        """A cycle is recorded that no page (nor a failed render) has covered yet."""
+        return max(self._page.generation, self._failed) < self._generation
 
+    def _publish(self, page: Page) -> None:
+        with self._changed:
+            if self._failing:
+                self._failing = False
+                log.info("rendering /metrics works again")
+            if page.generation > self._page.generation:
+                self._page = page
+            self._changed.notify_all()
 
-def _counter(name: str, help_text: str, value: float) -> CounterMetricFamily:
-    return CounterMetricFamily(name, help_text, value=value)
+    def _gzipped_recently(self) -> list[bool]:
+        now = time.monotonic()
+        return [fmt for fmt, at in self._gzipped.items() if now - at < WARM_FOR_S]
 
+    def page(self, wait_s: float = RENDER_WAIT_S) -> Page:
+        """The newest page: with the renderer running, once it covers the newest cycle
+        (waiting at most `wait_s`, else the page before); without it, rendered now."""
+        with self._changed:
+            if self._thread is not None:
+                self._changed.wait_for(lambda: not self._behind(), timeout=wait_s)
+                return self._page
+            if not self._behind():
+                return self._page
+        page = self.render()
+        self._publish(page)
+        return page
 
-def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, help_text, value=value)
+    # -- one scrape ---------------------------------------------------------------------
 
-
-class IocCollector:
-    """A prometheus_client custom collector over an `Exposition`."""
-
-    def __init__(self, exposition: Exposition) -> None:
-        self.exposition = exposition
-
-    def collect(self) -> Iterable[Metric]:
-        return self.exposition.families()
+    def respond(self, accept: str | None, accept_encoding: str | None,
+                names: Sequence[str] | None = None) -> tuple[list[tuple[str, str]], list[bytes]]:
+        """The headers and body of one scrape: the format prometheus_client would choose
+        for `accept`, gzipped if `accept_encoding` allows, only the sample names in
+        `names` if given (its `name[]` filter)."""
+        encoder, content_type = choose_encoder(accept or "")
+        openmetrics = content_type.startswith("application/openmetrics-text")
+        page = self.page()
+        wanted = set(names) if names is not None else None
+        registry = CollectorRegistry(support_collectors_without_names=True)  # for name[]
+        registry.register(_ScrapeTime(page, self._clock))
+        registry.register(self._process)
+        tail = encoder(registry.restricted_registry(wanted) if wanted is not None else registry)
+        headers = [("Content-Type", content_type)]
+        if gzip_accepted(accept_encoding or ""):
+            headers.append(("Content-Encoding", "gzip"))
+            if wanted is None:
+                self._gzipped[openmetrics] = time.monotonic()
+                body = page.gzip(openmetrics, tail)
+            else:  # a filtered scrape is small: compressed on its own
+                body = [gzipped([*page.chunks(openmetrics, wanted), tail])]
+        else:
+            body = [*page.chunks(openmetrics, wanted), tail]
+        headers.append(("Content-Length", str(sum(len(b) for b in body))))
+        return headers, body
 
 
-def registry_for(exposition: Exposition) -> CollectorRegistry:
-    """A registry with the IOC collector and the process's own metrics (CPU, memory, fds)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(IocCollector(exposition))
-    ProcessCollector(registry=registry)
-    return registry
+class _ScrapeTime:
+    """The families only the moment of the scrape knows (prometheus_client collector)."""
+
+    def __init__(self, page: Page, clock: Callable[[], float]) -> None:
+        self.page, self.clock = page, clock
+
+    def collect(self) -> Iterator[Metric]:
+        if self.page.last_cycle_end is not None:
+            yield GaugeMetricFamily(
+                NEWEST_WRITE_AGE, "Seconds since the latest write to the store (the store's "
+                "lag).", value=max(0.0, self.clock() - self.page.last_cycle_end))
 
 
 @dataclass
@@ -256,15 +271,17 @@ class Served:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5.0)
+        self.exposition.close()
 
 
 def serve(exposition: Exposition, host: str, port: int, health: Any = None) -> Served:
-    """Serve /metrics on host:port in a daemon thread (OSError if the port is taken);
-    with `health` (collectors.health.CollectorHealth) also /healthz and /readyz."""
+    """Serve /metrics on host:port in a daemon thread (OSError if the port is taken) and
+    start the exposition's renderer; with `health` (collectors.health.CollectorHealth)
+    also /healthz and /readyz."""
     checks = {"/healthz": health.live, "/readyz": health.ready} if health is not None else {}
-    server, thread = endpoint.start(endpoint.app(registry_for(exposition), checks), host, port)
+    server, thread = endpoint.start(endpoint.app(exposition.respond, checks), host, port)
+    exposition.start()
     return Served(exposition, server, thread)
-
 
 def observers_for(settings: Any, config_file: Any = None) -> list[Any]:
     """The observers for `ioc collect` that feed the HTTP endpoint on
@@ -295,3 +312,4 @@ def observers_for(settings: Any, config_file: Any = None) -> list[Any]:
     log.info("serving /metrics, /healthz and /readyz on http://%s:%s", c.metrics_host,
              served.port)
     return [exposition, health]
+

@@ -1,5 +1,6 @@
-"""The collector's /metrics over real loopback HTTP after a real cycle against the simulator,
-read by prometheus_client's own text parser (what Prometheus's scraper would accept)."""
+"""The collector's /metrics over real loopback HTTP after real cycles against the simulator,
+read by prometheus_client's own parsers (what Prometheus's scraper would accept): exactly the
+latest cycle's series, in the text format and OpenMetrics, plain and gzipped."""
 
 from __future__ import annotations
 
@@ -8,19 +9,25 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_families
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.service import collect
 from config.loader import ConfigError
 from config.registry import fleet
 from config.settings import Settings
-from metrics.exposition import Exposition, observers_for, serve
+from metrics.catalogue import METRICS
+from metrics.exposition import Exposition, exposed_name, observers_for, serve
 from metrics.store import Store
 
 pytestmark = pytest.mark.slow
 
 BRIEFING = datetime(2025, 7, 3, 3, 0, tzinfo=UTC).timestamp()  # every centre healthy
 HUE = fleet("hue")
+# What Prometheus 2.x/3.x sends: OpenMetrics first, the text format as a fallback, gzip.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,application/"
+                     "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.2,"
+                     "*/*;q=0.1")
 
 
 def settings_for(sim, **collector) -> Settings:
@@ -80,3 +87,89 @@ def test_no_server_when_the_port_is_zero_and_a_start_up_error_when_it_is_taken()
         with pytest.raises(ConfigError, match=f"collector.metrics_port: cannot serve /metrics, "
                            f"/healthz and /readyz on 127.0.0.1:{port}: "):
             observers_for(settings)
+
+
+class Recorder:
+    """A cycle observer that keeps the latest cycle, to compare /metrics with."""
+
+    cycle = None
+
+    def after_cycle(self, cycle, summary, write_s) -> None:
+        self.cycle = cycle
+
+
+def per_centre_series(families) -> dict[tuple, float]:
+    """(name, centre, own label) → value of every per-centre series but the poll bookkeeping."""
+    own = {"up", "last_poll_timestamp_seconds", "last_success_timestamp_seconds", "polls",
+           "polls_failed"}
+    out = {}
+    for f in families.values():
+        if not f.name.startswith("ioc_") or f.name.startswith("ioc_collector_") or \
+                f.name.removeprefix("ioc_centre_") in own:
+            continue
+        for s in f.samples:
+            label = next((v for k, v in s.labels.items()
+                          if k not in ("centre", "centre_name", "province")), "")
+            out[(s.name, s.labels["centre"], label)] = s.value
+    return out
+
+
+def test_metrics_serve_exactly_the_latest_cycle_and_the_next_cycle_replaces_it(start_simulator,
+                                                                              tmp_path):
+    sim = start_simulator(HUE, clock=lambda: BRIEFING)
+    down = HUE[0]
+    exposition, recorder = Exposition(HUE), Recorder()
+    served = serve(exposition, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{served.port}/metrics"
+    scrapes = []
+    try:
+        with Store.open(f"sqlite:///{tmp_path / 'ioc.db'}") as store:
+            collect(settings_for(sim), once=True, store=store, observers=[exposition, recorder])
+            first_cycle = recorder.cycle
+            scrapes.append(requests.get(url, timeout=5))
+            sim.inject([down.id], "refuse", 600)
+            collect(settings_for(sim), once=True, store=store, observers=[exposition, recorder])
+            for headers in ({"Accept-Encoding": "identity"}, {},
+                            {"Accept": PROMETHEUS_ACCEPT, "Accept-Encoding": "gzip"}):
+                scrapes.append(requests.get(url, headers=headers, timeout=5))
+    finally:
+        served.close()
+
+    first, plain, gzipped, openmetrics = scrapes
+    assert all(r.status_code == 200 for r in scrapes)
+    assert "Content-Encoding" not in plain.headers
+    assert gzipped.headers["Content-Encoding"] == "gzip"  # requests asks for gzip by itself
+    assert openmetrics.headers["Content-Encoding"] == "gzip"
+    assert openmetrics.headers["Content-Type"].startswith("application/openmetrics-text")
+    assert openmetrics.text.endswith("# EOF\n")
+    parsed = [{f.name: f for f in text_string_to_metric_families(r.text)}
+              for r in (first, plain, gzipped)]
+    parsed.append({f.name: f for f in om_families(openmetrics.text)})
+
+    for cycle, families in ((first_cycle, parsed[0]), *((recorder.cycle, p) for p in parsed[1:])):
+        expected = {}
+        for r in cycle.results:
+            for sample in r.samples:
+                if sample.metric == "up" or sample.metric not in METRICS:
+                    continue
+                name = exposed_name(sample.metric)
+                if METRICS[sample.metric].kind.value == "counter" and not name.endswith("_total"):
+                    name += "_total"
+                expected[(name, r.centre_id, sample.label)] = sample.value
+        assert per_centre_series(families) == expected  # exactly the cycle's series
+        up = {s.labels["centre"]: s.value for s in families["ioc_centre_up"].samples}
+        assert up == {r.centre_id: float(r.ok) for r in cycle.results}
+        polled = {s.labels["centre"]: s.value
+                  for s in families["ioc_centre_last_poll_timestamp_seconds"].samples}
+        assert polled == pytest.approx({r.centre_id: r.ts for r in cycle.results})
+
+    assert recorder.cycle is not first_cycle
+    later = parsed[1]
+    assert [s.value for s in later["ioc_collector_cycles"].samples
+            if s.name.endswith("_total")] == [2]
+    polls = {s.labels["centre"]: s.value for s in later["ioc_centre_polls"].samples
+             if s.name.endswith("_total")}
+    assert set(polls.values()) == {2}
+    assert {s.labels["centre"]: s.value for s in later["ioc_centre_up"].samples}[down.id] == 0
+    assert not any(s.labels["centre"] == down.id for s in later["ioc_otp_p95_seconds"].samples)
+    assert any(s.labels["centre"] == down.id for s in parsed[0]["ioc_otp_p95_seconds"].samples)
