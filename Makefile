@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(VENV)/bin/ioc bench collect
 	$(VENV)/bin/ioc bench collect --fleet national
 	$(VENV)/bin/ioc bench collect --fleet national --hang-fraction 0.1
+	$(VENV)/bin/ioc bench metrics --fleet national
 	$(VENV)/bin/ioc bench store
 	$(VENV)/bin/ioc bench store --db-url $${IOC_TEST_PG_URL:-$(PG_URL)}
 	$(VENV)/bin/ioc bench history --fleet hue --days 7

@@ -162,6 +162,10 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
         from metrics.alerts.bench import run_alerts_bench
 
         result = run_alerts_bench(args, settings)
+    elif args.what == "metrics":
+        from metrics.bench_exposition import run_metrics_bench
+
+        result = run_metrics_bench(args)
     elif args.what == "history":
         from metrics.bench_history import run_history_bench
 
@@ -241,7 +245,7 @@ def parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks that print JSON")
     bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load",
-                                        "history"])
+                                        "history", "metrics"])
     bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
     bench.add_argument("--cycles", type=int, default=5)
     bench.add_argument("--hang-fraction", type=float, default=0.0)
@@ -259,6 +263,9 @@ def parser() -> argparse.ArgumentParser:
     from metrics.bench_history import add_arguments as add_history_arguments
 
     add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days
+    from metrics.bench_exposition import add_arguments as add_metrics_arguments
+
+    add_metrics_arguments(bench)  # ioc bench metrics --scrapes/--cycle-interval/--against/…
     from dashboard.loadbench import add_arguments as add_load_arguments
 
     add_load_arguments(bench)  # ioc bench load --url/--walls/--staff/--duration/--soak/…

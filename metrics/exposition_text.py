@@ -142,6 +142,15 @@ def centre_families(centres: Mapping[str, CentreState],
              for name, m in catalogue.items() if m.label}
     lines: dict[str, list[str]] = {name: [] for name in catalogue}
     own: dict[tuple[str, str], str] = {}  # (metric, label) → its escaped pair
+    # value → its text: most values repeat across centres (-0.0 shows as 0.0, an equal value)
+    shown: dict[float, str] = {}
+
+    def fmt(value: float) -> str:
+        text = shown.get(value)
+        if text is None:
+            text = shown[value] = floatToGoString(value)
+        return text
+
     up, polled, last_ok, polls, failed = [], [], [], [], []
     u = exposed_name("up")
     p = f"{PREFIX}centre_last_poll_timestamp_seconds"
@@ -152,12 +161,12 @@ def centre_families(centres: Mapping[str, CentreState],
         pairs = pairs_of(cid)
         labels = ",".join(pairs)
         up.append(f"{u}{{{labels}}} {'1.0' if st.ok else '0.0'}\n")
-        polls.append(f"{pt}{{{labels}}} {floatToGoString(st.polls)}\n")
-        failed.append(f"{ft}{{{labels}}} {floatToGoString(st.failed)}\n")
+        polls.append(f"{pt}{{{labels}}} {fmt(st.polls)}\n")
+        failed.append(f"{ft}{{{labels}}} {fmt(st.failed)}\n")
         if st.ts is not None:
-            polled.append(f"{p}{{{labels}}} {floatToGoString(st.ts)}\n")
+            polled.append(f"{p}{{{labels}}} {fmt(st.ts)}\n")
         if st.last_ok_ts is not None:
-            last_ok.append(f"{lo}{{{labels}}} {floatToGoString(st.last_ok_ts)}\n")
+            last_ok.append(f"{lo}{{{labels}}} {fmt(st.last_ok_ts)}\n")
         # one value per (metric, label): a repeat within a poll replaces the first
         values = {(s.metric, s.label): s.value for s in st.samples}
         for key, value in values.items():
@@ -167,13 +176,13 @@ def centre_families(centres: Mapping[str, CentreState],
                 continue
             at = where.get(metric)
             if at is None:
-                lines[metric].append(f"{head}{{{labels}}} {floatToGoString(value)}\n")
+                lines[metric].append(f"{head}{{{labels}}} {fmt(value)}\n")
                 continue
             pair = own.get(key)
             if pair is None:
                 pair = own[key] = f'{catalogue[metric].label}="{escape_label(key[1])}"'
             text = ",".join([*pairs[:at], pair, *pairs[at:]])
-            lines[metric].append(f"{head}{{{text}}} {floatToGoString(value)}\n")
+            lines[metric].append(f"{head}{{{text}}} {fmt(value)}\n")
     yield family(u, "gauge", "1 if the centre's latest poll succeeded.", up)
     yield family(p, "gauge", "When the centre was last polled (Unix time; skipped polls do "
                  "not count).", polled)

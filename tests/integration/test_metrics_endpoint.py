@@ -173,3 +173,20 @@ def test_metrics_serve_exactly_the_latest_cycle_and_the_next_cycle_replaces_it(s
     assert {s.labels["centre"]: s.value for s in later["ioc_centre_up"].samples}[down.id] == 0
     assert not any(s.labels["centre"] == down.id for s in later["ioc_otp_p95_seconds"].samples)
     assert any(s.labels["centre"] == down.id for s in parsed[0]["ioc_otp_p95_seconds"].samples)
+
+
+def test_bench_metrics_scrapes_a_served_exposition_and_reports_each_scraper():
+    from argparse import Namespace
+
+    from metrics.bench_exposition import SCRAPERS, run_metrics_bench
+
+    report = run_metrics_bench(Namespace(fleet="hue", cycles=2, scrapes=2, cycle_interval=0.5,
+                                         samples_per_centre=None, against=None, rounds=1))
+    this = report["this"]
+    assert report["centres"] == 40
+    # every centre's samples but `up` (shown as ioc_centre_up), its 5 poll series, the rest
+    assert this["series"] > report["samples_per_cycle"]
+    assert this["cpu_s_per_cycle"]["n"] == 2
+    for kind in SCRAPERS:
+        assert this[kind]["latency_s"]["n"] == 2 and this[kind]["latency_s"]["max"] > 0
+    assert this["bytes"]["prometheus"] < this["bytes"]["plain"]  # gzipped
