@@ -163,7 +163,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
 
         result = run_alerts_bench(args, settings)
     elif args.what == "metrics":
-        from metrics.bench_exposition import run_metrics_bench
+        from collectors.bench_metrics import run_metrics_bench
 
         result = run_metrics_bench(args)
     elif args.what == "history":
@@ -263,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
     from metrics.bench_history import add_arguments as add_history_arguments
 
     add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days
-    from metrics.bench_exposition import add_arguments as add_metrics_arguments
+    from collectors.bench_metrics import add_arguments as add_metrics_arguments
 
     add_metrics_arguments(bench)  # ioc bench metrics --scrapes/--cycle-interval/--against/…
     from dashboard.loadbench import add_arguments as add_load_arguments

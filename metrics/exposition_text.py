@@ -25,12 +25,14 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.utils import floatToGoString
 
-from collectors.base import Sample
 from metrics.catalogue import METRICS, Kind
+
+if TYPE_CHECKING:  # a type only: metrics does not import collectors
+    from collectors.base import Sample
 
 PREFIX = "ioc_"
 CENTRE_LABELS = ("centre", "centre_name", "province")  # in label-name order

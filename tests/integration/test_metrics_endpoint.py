@@ -178,7 +178,7 @@ def test_metrics_serve_exactly_the_latest_cycle_and_the_next_cycle_replaces_it(s
 def test_bench_metrics_scrapes_a_served_exposition_and_reports_each_scraper():
     from argparse import Namespace
 
-    from metrics.bench_exposition import SCRAPERS, run_metrics_bench
+    from collectors.bench_metrics import SCRAPERS, run_metrics_bench
 
     report = run_metrics_bench(Namespace(fleet="hue", cycles=2, scrapes=2, cycle_interval=0.5,
                                          samples_per_centre=None, against=None, rounds=1))

@@ -44,7 +44,7 @@ SCRAPERS = {  # kind → request headers
 }
 HERE = Path(__file__).resolve().parents[1]  # this checkout
 _BOOT = ("import runpy, sys; sys.path.insert(0, sys.argv[1]); "
-         "runpy.run_path(sys.argv[2], run_name='bench_exposition_child')")
+         "runpy.run_path(sys.argv[2], run_name='bench_metrics_child')")
 
 
 def add_arguments(bench) -> None:
@@ -258,5 +258,5 @@ def _child_main(data: str, interval_s: float) -> None:
     served.close()
 
 
-if __name__ == "bench_exposition_child":
+if __name__ == "bench_metrics_child":
     _child_main(sys.argv[3], float(sys.argv[4]))  # argv: -c, tree, this file, data, interval
