@@ -11,7 +11,7 @@ is fed those cycles; this process scrapes it, so the child's CPU is the collecto
   (`after_cycle`);
 - **per scrape**: the child's CPU seconds (from /proc) for one scrape, cycles stopped;
 - **latency**: wall seconds per scrape (request → last byte, undecoded) while cycles
-  arrive every `--cycle-interval` seconds and scrapes come at a period that drifts
+  arrive every `--interval` seconds and scrapes come at a period that drifts
   against it, as Prometheus's do: median and max for each kind of scraper (Prometheus:
   OpenMetrics first, gzip; plain: no Accept, no compression).
 
@@ -48,16 +48,13 @@ _BOOT = ("import runpy, sys; sys.path.insert(0, sys.argv[1]); "
 
 
 def add_arguments(bench) -> None:
-    """`ioc bench metrics` options (--fleet and --cycles are the bench parser's)."""
+    """`ioc bench metrics` options (--fleet, --cycles, --interval and --against are the
+    bench parser's)."""
     g = bench.add_argument_group("metrics (ioc bench metrics)")
     g.add_argument("--scrapes", type=int, default=20, help="metrics: scrapes per scraper kind "
                    "for the latency (default 20)")
-    g.add_argument("--cycle-interval", type=float, default=5.0,
-                   help="metrics: seconds between cycles while scraping (default 5)")
     g.add_argument("--samples-per-centre", type=int, help="metrics: keep only the first N "
                    "samples of each poll (a smaller profile; default all)")
-    g.add_argument("--against", help="metrics: also measure the exposition of the checkout "
-                   "at this path, in turn (e.g. a worktree of the previous main)")
     g.add_argument("--rounds", type=int, default=1, help="metrics: rounds of each checkout, "
                    "in turn (default 1)")
 
@@ -88,7 +85,7 @@ def run_metrics_bench(args) -> dict[str, Any]:
     if args.against:
         trees["against"] = Path(args.against).resolve()
     made = time.process_time()
-    centres, cycles = make_cycles(args.fleet, max(args.cycles, 2), args.cycle_interval,
+    centres, cycles = make_cycles(args.fleet, max(args.cycles, 2), args.interval,
                                   args.samples_per_centre)
     with tempfile.TemporaryDirectory(prefix="ioc-bench-metrics-") as tmp:
         data = Path(tmp) / "cycles.pickle"
@@ -101,7 +98,7 @@ def run_metrics_bench(args) -> dict[str, Any]:
         "fleet": args.fleet, "centres": len(centres),
         "samples_per_cycle": sum(len(r.samples) for r in cycles[0]),
         "cycles_made_cpu_s": round(time.process_time() - made, 2),
-        "cycle_interval_s": args.cycle_interval, "cpu_count": os.cpu_count(),
+        "cycle_interval_s": args.interval, "cpu_count": os.cpu_count(),
     }
     for name, tree in trees.items():
         report[name] = {"tree": str(tree), **_merge(runs[name])}
@@ -169,7 +166,7 @@ class _Child:
 
 
 def _measure(tree: Path, data: Path, args) -> dict[str, Any]:
-    child = _Child(tree, data, args.cycle_interval)
+    child = _Child(tree, data, args.interval)
     url = f"http://127.0.0.1:{child.port}/metrics"
     try:
         child.ask("cycle 0")
@@ -195,7 +192,7 @@ def _live(child: _Child, url: str, args) -> dict[str, list[float]]:
     period (0.37 × interval) drifts against the cycles, so scrapes land at every phase."""
     latency: dict[str, list[float]] = {kind: [] for kind in SCRAPERS}
     child.ask("live")
-    period = 0.37 * args.cycle_interval
+    period = 0.37 * args.interval
     try:
         nxt = time.monotonic()
         for i in range(args.scrapes * len(SCRAPERS)):

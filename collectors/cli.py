@@ -254,18 +254,20 @@ def parser() -> argparse.ArgumentParser:
                        "on PostgreSQL a scratch schema, dropped afterwards); alerts bench: "
                        "a PostgreSQL server, on which a scratch database is made")
     g = bench.add_argument_group("alerts (ioc bench alerts)")
-    g.add_argument("--interval", type=float, default=5.0, help="alerts: seconds between polls")
+    g.add_argument("--interval", type=float, default=5.0, help="alerts: seconds between polls; "
+                   "metrics: between cycles while scraping")
     g.add_argument("--outages", type=int, default=3, help="alerts: outages of each kind "
                    "(refused, 503, hanging, soft-down)")
     g.add_argument("--blips", type=int, default=30, help="alerts: centres with a 3-s blip")
-    g.add_argument("--against", help="alerts: another checkout (e.g. the previous release), "
-                   "run first through the same steps for a side-by-side comparison")
+    g.add_argument("--against", help="alerts, metrics: another checkout (e.g. the previous "
+                   "release), run through the same steps for a side-by-side comparison "
+                   "(alerts: first; metrics: in turn, round after round)")
     from metrics.bench_history import add_arguments as add_history_arguments
 
     add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days
     from collectors.bench_metrics import add_arguments as add_metrics_arguments
 
-    add_metrics_arguments(bench)  # ioc bench metrics --scrapes/--cycle-interval/--against/…
+    add_metrics_arguments(bench)  # ioc bench metrics --scrapes/--samples-per-centre/--rounds
     from dashboard.loadbench import add_arguments as add_load_arguments
 
     add_load_arguments(bench)  # ioc bench load --url/--walls/--staff/--duration/--soak/…

@@ -180,7 +180,7 @@ def test_bench_metrics_scrapes_a_served_exposition_and_reports_each_scraper():
 
     from collectors.bench_metrics import SCRAPERS, run_metrics_bench
 
-    report = run_metrics_bench(Namespace(fleet="hue", cycles=2, scrapes=2, cycle_interval=0.5,
+    report = run_metrics_bench(Namespace(fleet="hue", cycles=2, scrapes=2, interval=0.5,
                                          samples_per_centre=None, against=None, rounds=1))
     this = report["this"]
     assert report["centres"] == 40
