@@ -152,27 +152,89 @@ def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
     """
     if not rows:
         return []
-    cols, keys = ", ".join(columns), ", ".join(key)
-    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {set_sql}"
+    cols = ", ".join(columns)
     if conn.dialect.name != "postgresql":
         marks = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) {conflict}", list(rows)
+            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {set_sql}", list(rows)
         )
-        if null_column is None:
-            return []
-        return [tuple(r) for r in conn.exec_driver_sql(
-            f"SELECT {keys} FROM {table.name} WHERE {null_column} IS NULL")]
+        return _nulls(conn, table, key, null_column)
     with conn.connection.driver_connection.cursor() as cur:
         stage = _copy_to_stage(cur, table, cols, rows)
+    return upsert_select(conn, table, columns, f"SELECT {cols} FROM {stage} WHERE true", key,
+                         set_sql, null_column)
+
+
+def upsert_select(conn: Connection, table: sa.Table, columns: Sequence[str], select_sql: str,
+                  key: Sequence[str], set_sql: str, null_column: str | None = None
+                  ) -> list[tuple]:
+    """INSERT INTO `table` (`columns`) `select_sql` ON CONFLICT (`key`) DO UPDATE SET
+    `set_sql` (as in `bulk_upsert`), run in the database alone. `select_sql` must have a
+    WHERE clause (SQLite's parser needs one before an upsert's ON CONFLICT) and select
+    rows with distinct keys. Returns the keys of rows whose `null_column` is NULL
+    afterwards (SQLite: a query; PostgreSQL: RETURNING of the rows it wrote)."""
+    keys = ", ".join(key)
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) {select_sql} "
+           f"ON CONFLICT ({keys}) DO UPDATE SET {set_sql}")
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(sql)
+        return _nulls(conn, table, key, null_column)
+    with conn.connection.driver_connection.cursor() as cur:  # no parameters: % is modulo
         if null_column is None:
-            cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
-                        f"{conflict}")
+            cur.execute(sql)
             return []
-        cur.execute(f"WITH up AS (INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
-                    f"{conflict} RETURNING {keys}, {null_column}) "
+        cur.execute(f"WITH up AS ({sql} RETURNING {keys}, {null_column}) "
                     f"SELECT {keys} FROM up WHERE {null_column} IS NULL")
         return [tuple(r) for r in cur.fetchall()]
+
+
+def _nulls(conn: Connection, table: sa.Table, key: Sequence[str], null_column: str | None
+           ) -> list[tuple]:
+    if null_column is None:
+        return []
+    return [tuple(r) for r in conn.exec_driver_sql(
+        f"SELECT {', '.join(key)} FROM {table.name} WHERE {null_column} IS NULL")]
+
+
+STAGE = "stage_batch"  # the session temp table of `stage_samples`
+STAGE_COLUMNS = ("series_id", "ts", "value")
+
+
+def stage_samples(conn: Connection, rows: Sequence[tuple[int, int, float]]) -> str:
+    """Put sample rows (series_id, ts, value) into an emptied session temp table, in the
+    caller's transaction; its name. Statements that follow read them there, in the
+    database, instead of each binding every row again (SQLite: one executemany into a
+    table in memory; PostgreSQL: COPY)."""
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} "
+                             "(series_id INTEGER NOT NULL, ts BIGINT NOT NULL, "
+                             "value DOUBLE NOT NULL)")
+        conn.exec_driver_sql(f"DELETE FROM {STAGE}")
+        conn.exec_driver_sql(f"INSERT INTO {STAGE} VALUES (?, ?, ?)", list(rows))
+        return STAGE
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (series_id integer NOT NULL, "
+                    "ts bigint NOT NULL, value double precision NOT NULL) "
+                    "ON COMMIT DELETE ROWS")
+        cur.execute(f"DELETE FROM {STAGE}")
+        with cur.copy(f"COPY {STAGE} (series_id, ts, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    return STAGE
+
+
+def insert_staged(conn: Connection, table: sa.Table) -> int:
+    """The staged sample rows (`stage_samples`) into `table` (series_id, ts, value) in key
+    order, skipping keys already stored; how many were new."""
+    cols = ", ".join(STAGE_COLUMNS)
+    sql = (f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {STAGE} WHERE true "
+           "ON CONFLICT DO NOTHING")
+    if conn.dialect.name != "postgresql":
+        return conn.exec_driver_sql(sql).rowcount
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(sql)
+        return cur.rowcount
 
 
 def _copy_to_stage(cur, table: sa.Table, cols: str, rows: Sequence[tuple]) -> str:
