@@ -42,14 +42,13 @@ def newest(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float
 def update(conn: Connection, rows: Sequence[tuple[int, int, float]], staged: bool = False
            ) -> None:
     """Move each written series' row forward to its newest sample in `rows` (sorted), in
-    the caller's transaction. `staged`: the rows, one per series, are also in
-    `dialects.stage_samples`'s table, and the database takes them from there."""
+    the caller's transaction. `staged`: the rows, one per series, were staged
+    (`dialects.stage_samples`), and go in as they are."""
     if not rows:
         return
     if staged:
-        dialects.upsert_select(conn, series_latest, COLUMNS,
-                               f"SELECT {', '.join(COLUMNS)} FROM {dialects.STAGE} WHERE true",
-                               ("series_id",), FORWARD_ONLY)
+        dialects.upsert_staged(conn, series_latest, COLUMNS, lambda sid, ts, v: f"{sid}, {ts}, {v}",
+                               rows, ("series_id",), FORWARD_ONLY)
         return
     dialects.bulk_upsert(conn, series_latest, COLUMNS, newest(rows), ("series_id",),
                          FORWARD_ONLY)

@@ -312,14 +312,14 @@ def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: 
     """Bring every roll-up up to date with a write of sample `rows` (series_id, ts, value;
     sorted) of which `written` were new, in the caller's transaction.
 
-    `staged`: the rows are also in `dialects.stage_samples`'s table and hold one sample per
-    series (a live cycle), so each is its own bucket summary and the database merges them
-    from there (`_merge_staged`); `rows` then need not be sorted."""
+    `staged`: the rows hold one sample per series (a live cycle) and were staged
+    (`dialects.stage_samples`), so each is its own bucket summary and the database makes
+    and merges them (`_merge_staged`), with no aggregation in Python."""
     if not written:
         return
     if written == len(rows):
         if staged:
-            unmerged = {res: _merge_staged(conn, res) for res in TABLES}
+            unmerged = {res: _merge_staged(conn, res, rows) for res in TABLES}
         else:
             unmerged = {res: _upsert(conn, table, aggregate_rows(rows, WIDTH_MS[res]),
                                      merge_into=True) for res, table in TABLES.items()}
@@ -332,16 +332,19 @@ def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: 
         recompute(conn, res, {(sid, bucket_start(ts, width)) for sid, ts, _ in rows})
 
 
-def _merge_staged(conn: Connection, resolution: str) -> set[tuple[int, int]]:
-    """Merge the staged samples (one per series), each a one-sample bucket, into the stored
-    `resolution` buckets in one statement; the keys of buckets left unmerged."""
+def _merge_staged(conn: Connection, resolution: str, rows: Sequence[tuple[int, int, float]]
+                  ) -> set[tuple[int, int]]:
+    """Merge the staged samples `rows` (`dialects.stage_samples`; one per series), each a
+    one-sample bucket, into the stored `resolution` buckets; the keys left unmerged."""
     table, width = TABLES[resolution], WIDTH_MS[resolution]
-    bucket = f"ts - (ts + {LOCAL_OFFSET_MS}) % {width}"
-    one = f"series_id, {bucket}, 1, value, value, value, ts, value, ts, value, 0.0"
-    unmerged = dialects.upsert_select(
-        conn, table, BUCKET_COLUMNS,
-        f"SELECT {one} FROM {dialects.STAGE} WHERE true",
-        ("series_id", "ts"), _merge_set(table.name), "inc_within")
+
+    def one(sid: str, ts: str, v: str) -> str:
+        bucket = f"{ts} - ({ts} + {LOCAL_OFFSET_MS}) % {width}"
+        return f"{sid}, {bucket}, 1, {v}, {v}, {v}, {ts}, {v}, {ts}, {v}, 0.0"
+
+    unmerged = dialects.upsert_staged(conn, table, BUCKET_COLUMNS, one, rows,
+                                      ("series_id", "ts"), _merge_set(table.name),
+                                      "inc_within")
     return {(int(sid), int(ts)) for sid, ts in unmerged}
 
 

@@ -119,12 +119,12 @@ class Store:
                 dialects.bulk_insert_ignore(conn, polls, POLL_COLUMNS, poll_rows)
                 # In key order: B-tree inserts then walk the pages once, in order.
                 rows = sorted([(ids[k], ts, v) for k, ts, v in sample_keys])
-                # One sample per series (a live cycle): the rows are staged once, and the
-                # database inserts, rolls up and moves the current state from there.
+                # One sample per series (a live cycle): each is its own roll-up bucket, so
+                # the database makes them from the staged rows (PostgreSQL: sent once).
                 staged = len({r[0] for r in rows}) == len(rows)
                 if staged:
                     dialects.stage_samples(conn, rows)
-                    written = dialects.insert_staged(conn, samples)
+                    written = dialects.insert_staged(conn, samples, rows)
                 else:
                     written = dialects.bulk_insert_ignore(
                         conn, samples, ("series_id", "ts", "value"), rows
