@@ -1,8 +1,11 @@
 """Store write benchmark: whole-fleet batches of synthetic polls, timed per batch.
 
-`ioc bench store` runs it. Each cycle is one batch as the collector writes it:
-one `ProbeResult` per centre with `SAMPLES_PER_RESULT` samples. The first
-batch also creates every series; later ones are the steady state.
+`ioc bench store` runs it. Each cycle is one batch as the collector writes it, through
+`Store.write` (samples, polls, the 5-minute, hourly and daily roll-ups and the
+current-state table, in one transaction): one `ProbeResult` per centre with
+`SAMPLES_PER_RESULT` samples, one of every catalogue series, as a national cycle of the
+simulated fleet has. The first batch also creates every series; later ones are the
+steady state.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ from config.registry import all_centres
 from metrics.catalogue import METRICS, PROCEDURES
 from metrics.store import Store
 
-SAMPLES_PER_RESULT = 35
+
+def _all_series_names() -> list[tuple[str, str]]:
+    """Every (metric, label) pair of the catalogue."""
+    return [(m.name, p) for m in METRICS.values() for p in (PROCEDURES if m.label else ("",))]
+
+
+SAMPLES_PER_RESULT = len(_all_series_names())  # 49: what one poll of a centre stores
 INTERVAL_S = 15.0  # the collector's default poll interval
 
 
 def _series_names() -> list[tuple[str, str]]:
     """The first SAMPLES_PER_RESULT (metric, label) pairs of the catalogue."""
-    names = [(m.name, p) for m in METRICS.values() for p in (PROCEDURES if m.label else ("",))]
-    return names[:SAMPLES_PER_RESULT]
+    return _all_series_names()[:SAMPLES_PER_RESULT]
 
 
 def synthetic_batch(centre_ids: list[str], ts: float, cycle: int) -> list[ProbeResult]:

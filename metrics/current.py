@@ -39,12 +39,19 @@ def newest(rows: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float
     return out
 
 
-def update(conn: Connection, rows: Sequence[tuple[int, int, float]]) -> None:
+def update(conn: Connection, rows: Sequence[tuple[int, int, float]], staged: bool = False
+           ) -> None:
     """Move each written series' row forward to its newest sample in `rows` (sorted), in
-    the caller's transaction."""
-    if rows:
-        dialects.bulk_upsert(conn, series_latest, COLUMNS, newest(rows), ("series_id",),
-                             FORWARD_ONLY)
+    the caller's transaction. `staged`: the rows, one per series, were staged
+    (`dialects.stage_samples`), and go in as they are."""
+    if not rows:
+        return
+    if staged:
+        dialects.upsert_staged(conn, series_latest, COLUMNS, lambda sid, ts, v: f"{sid}, {ts}, {v}",
+                               rows, ("series_id",), FORWARD_ONLY)
+        return
+    dialects.bulk_upsert(conn, series_latest, COLUMNS, newest(rows), ("series_id",),
+                         FORWARD_ONLY)
 
 
 def live(dialect: str, lo: int, hi: int) -> tuple[sa.Select, sa.Select]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -152,27 +153,119 @@ def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
     """
     if not rows:
         return []
-    cols, keys = ", ".join(columns), ", ".join(key)
-    conflict = f"ON CONFLICT ({keys}) DO UPDATE SET {set_sql}"
+    cols = ", ".join(columns)
     if conn.dialect.name != "postgresql":
         marks = ", ".join("?" for _ in columns)
         conn.exec_driver_sql(
-            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) {conflict}", list(rows)
+            f"INSERT INTO {table.name} ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {set_sql}", list(rows)
         )
-        if null_column is None:
-            return []
-        return [tuple(r) for r in conn.exec_driver_sql(
-            f"SELECT {keys} FROM {table.name} WHERE {null_column} IS NULL")]
+        return _nulls(conn, table, key, null_column)
     with conn.connection.driver_connection.cursor() as cur:
         stage = _copy_to_stage(cur, table, cols, rows)
+    return upsert_select(conn, table, columns, f"SELECT {cols} FROM {stage} WHERE true", key,
+                         set_sql, null_column)
+
+
+def upsert_select(conn: Connection, table: sa.Table, columns: Sequence[str], select_sql: str,
+                  key: Sequence[str], set_sql: str, null_column: str | None = None
+                  ) -> list[tuple]:
+    """INSERT INTO `table` (`columns`) `select_sql` ON CONFLICT (`key`) DO UPDATE SET
+    `set_sql` (as in `bulk_upsert`), run in the database alone. `select_sql` must have a
+    WHERE clause (SQLite's parser needs one before an upsert's ON CONFLICT) and select
+    rows with distinct keys. Returns the keys of rows whose `null_column` is NULL
+    afterwards (SQLite: a query; PostgreSQL: RETURNING of the rows it wrote)."""
+    keys = ", ".join(key)
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) {select_sql} "
+           f"ON CONFLICT ({keys}) DO UPDATE SET {set_sql}")
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(sql)
+        return _nulls(conn, table, key, null_column)
+    with conn.connection.driver_connection.cursor() as cur:  # no parameters: % is modulo
         if null_column is None:
-            cur.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
-                        f"{conflict}")
+            cur.execute(sql)
             return []
-        cur.execute(f"WITH up AS (INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} "
-                    f"{conflict} RETURNING {keys}, {null_column}) "
+        cur.execute(f"WITH up AS ({sql} RETURNING {keys}, {null_column}) "
                     f"SELECT {keys} FROM up WHERE {null_column} IS NULL")
         return [tuple(r) for r in cur.fetchall()]
+
+
+def _nulls(conn: Connection, table: sa.Table, key: Sequence[str], null_column: str | None
+           ) -> list[tuple]:
+    if null_column is None:
+        return []
+    return [tuple(r) for r in conn.exec_driver_sql(
+        f"SELECT {', '.join(key)} FROM {table.name} WHERE {null_column} IS NULL")]
+
+
+STAGE = "stage_batch"  # PostgreSQL: the session temp table of `stage_samples`
+STAGE_COLUMNS = ("series_id", "ts", "value")
+
+
+def stage_samples(conn: Connection, rows: Sequence[tuple[int, int, float]]) -> None:
+    """Stage sample rows (series_id, ts, value; distinct series) for `insert_staged` and
+    `upsert_staged`, in the caller's transaction.
+
+    PostgreSQL: COPY into an emptied session temp table, which the statements then read in
+    the database instead of each receiving every row again. SQLite: nothing; its statements
+    bind the rows themselves, one execution a row (a single-row statement needs no
+    statement journal, which an INSERT … SELECT of every series keeps of every page it
+    changes: measured 0.7 GB more written a cycle with a quarter hour of national history).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (series_id integer NOT NULL, "
+                    "ts bigint NOT NULL, value double precision NOT NULL) "
+                    "ON COMMIT DELETE ROWS")
+        cur.execute(f"DELETE FROM {STAGE}")
+        with cur.copy(f"COPY {STAGE} (series_id, ts, value) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def insert_staged(conn: Connection, table: sa.Table,
+                  rows: Sequence[tuple[int, int, float]]) -> int:
+    """The staged sample `rows` (`stage_samples`) into `table` (series_id, ts, value),
+    skipping keys already stored; how many were new.
+
+    PostgreSQL first tries a plain INSERT under a savepoint: a live cycle's rows are all
+    new, and a plain insert does less per row than ON CONFLICT's speculative one (0.68 s
+    against 0.88 s for a national cycle); only when a key is already stored (a replay) is
+    the insert rolled back and made again with ON CONFLICT DO NOTHING."""
+    if conn.dialect.name != "postgresql":
+        return bulk_insert_ignore(conn, table, STAGE_COLUMNS, rows)
+    cols = ", ".join(STAGE_COLUMNS)
+    plain = f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {STAGE}"
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute("SAVEPOINT insert_staged")
+        try:
+            cur.execute(plain)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT insert_staged")
+            cur.execute(f"{plain} ON CONFLICT DO NOTHING")
+        written = cur.rowcount
+        cur.execute("RELEASE SAVEPOINT insert_staged")
+        return written
+
+
+def upsert_staged(conn: Connection, table: sa.Table, columns: Sequence[str],
+                  values: Callable[[str, str, str], str],
+                  rows: Sequence[tuple[int, int, float]], key: Sequence[str], set_sql: str,
+                  null_column: str | None = None) -> list[tuple]:
+    """One row of `table` (`columns`) for each staged sample row (`stage_samples`), made in
+    the database: `values(series_id, ts, value)` is the SQL of its column values given the
+    SQL of the sample's three fields. On a key conflict `set_sql`, and the return value,
+    as in `bulk_upsert`. The rows must give distinct keys."""
+    if conn.dialect.name != "postgresql":
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+            f"({values('?1', '?2', '?3')}) ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+            f"{set_sql}", list(rows))
+        return _nulls(conn, table, key, null_column)
+    return upsert_select(conn, table, columns,
+                         f"SELECT {values(*STAGE_COLUMNS)} FROM {STAGE} WHERE true", key,
+                         set_sql, null_column)
 
 
 def _copy_to_stage(cur, table: sa.Table, cols: str, rows: Sequence[tuple]) -> str:

@@ -307,14 +307,22 @@ def _upsert(conn: Connection, table: sa.Table, rows: list[tuple], *, merge_into:
     return {(int(sid), int(ts)) for sid, ts in unmerged}
 
 
-def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: int) -> None:
+def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: int,
+             staged: bool = False) -> None:
     """Bring every roll-up up to date with a write of sample `rows` (series_id, ts, value;
-    sorted) of which `written` were new, in the caller's transaction."""
+    sorted) of which `written` were new, in the caller's transaction.
+
+    `staged`: the rows hold one sample per series (a live cycle) and were staged
+    (`dialects.stage_samples`), so each is its own bucket summary and the database makes
+    and merges them (`_merge_staged`), with no aggregation in Python."""
     if not written:
         return
     if written == len(rows):
-        unmerged = {res: _upsert(conn, table, aggregate_rows(rows, WIDTH_MS[res]),
-                                 merge_into=True) for res, table in TABLES.items()}
+        if staged:
+            unmerged = {res: _merge_staged(conn, res, rows) for res in TABLES}
+        else:
+            unmerged = {res: _upsert(conn, table, aggregate_rows(rows, WIDTH_MS[res]),
+                                     merge_into=True) for res, table in TABLES.items()}
         for res, keys in unmerged.items():  # finest first: coarser ones are rebuilt from them
             if keys:
                 recompute(conn, res, keys)
@@ -322,6 +330,22 @@ def maintain(conn: Connection, rows: Sequence[tuple[int, int, float]], written: 
     for res in TABLES:  # finest first, as above
         width = WIDTH_MS[res]
         recompute(conn, res, {(sid, bucket_start(ts, width)) for sid, ts, _ in rows})
+
+
+def _merge_staged(conn: Connection, resolution: str, rows: Sequence[tuple[int, int, float]]
+                  ) -> set[tuple[int, int]]:
+    """Merge the staged samples `rows` (`dialects.stage_samples`; one per series), each a
+    one-sample bucket, into the stored `resolution` buckets; the keys left unmerged."""
+    table, width = TABLES[resolution], WIDTH_MS[resolution]
+
+    def one(sid: str, ts: str, v: str) -> str:
+        bucket = f"{ts} - ({ts} + {LOCAL_OFFSET_MS}) % {width}"
+        return f"{sid}, {bucket}, 1, {v}, {v}, {v}, {ts}, {v}, {ts}, {v}, 0.0"
+
+    unmerged = dialects.upsert_staged(conn, table, BUCKET_COLUMNS, one, rows,
+                                      ("series_id", "ts"), _merge_set(table.name),
+                                      "inc_within")
+    return {(int(sid), int(ts)) for sid, ts in unmerged}
 
 
 def _by_bucket(keys: Iterable[tuple[int, int]]) -> Iterator[tuple[int, list[int]]]:

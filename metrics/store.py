@@ -112,18 +112,30 @@ class Store:
             with self._begin_write() as conn:
                 self._check_centres(conn, {r[0] for r in poll_rows})
                 newest = conn.execute(NEWEST_POLL).scalar_one()  # before this write's polls
-                new_ids = self._resolve_series(conn, {k for k, _, _ in sample_keys})
-                ids = self._series_ids | new_ids if new_ids else self._series_ids
+                known = self._series_ids
+                new_ids = self._resolve_series(
+                    conn, {k for k, _, _ in sample_keys if k not in known})
+                ids = known | new_ids if new_ids else known
                 dialects.bulk_insert_ignore(conn, polls, POLL_COLUMNS, poll_rows)
                 # In key order: B-tree inserts then walk the pages once, in order.
                 rows = sorted([(ids[k], ts, v) for k, ts, v in sample_keys])
-                written = dialects.bulk_insert_ignore(
-                    conn, samples, ("series_id", "ts", "value"), rows
-                )
-                rollups.maintain(conn, rows, written)  # 5-min, hourly, daily: same transaction
+                # One sample per series (a live cycle): each is its own roll-up bucket, so
+                # the database makes them from the staged rows (PostgreSQL: sent once).
+                staged = len({r[0] for r in rows}) == len(rows)
+                if staged:
+                    dialects.stage_samples(conn, rows)
+                    written = dialects.insert_staged(conn, samples, rows)
+                else:
+                    written = dialects.bulk_insert_ignore(
+                        conn, samples, ("series_id", "ts", "value"), rows
+                    )
+                rollups.maintain(conn, rows, written, staged)  # 5-min, hourly, daily
                 if written:
-                    current.update(conn, rows)  # each series' newest sample
-                    if settled.is_late(min(r[1] for r in rows), newest):
+                    current.update(conn, rows, staged)  # each series' newest sample
+                    # A sample's time is its poll's: the oldest poll with samples.
+                    oldest = min(p[1] for p, r in zip(poll_rows, results, strict=True)
+                                 if r.samples)
+                    if settled.is_late(oldest, newest):
                         settled.bump(conn)  # readers' caches of settled hours must re-read
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
@@ -151,9 +163,9 @@ class Store:
                 "store them with sync_centres() before writing their polls"
             )
 
-    def _resolve_series(self, conn: Connection, keys: set[SeriesKey]) -> dict[SeriesKey, int]:
-        """Ids for keys not yet cached, creating missing series (in the caller's transaction)."""
-        missing = keys - self._series_ids.keys()
+    def _resolve_series(self, conn: Connection, missing: set[SeriesKey]
+                        ) -> dict[SeriesKey, int]:
+        """Ids for keys not cached, creating missing series (in the caller's transaction)."""
         if not missing:
             return {}
         conn.execute(

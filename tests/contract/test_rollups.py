@@ -15,7 +15,7 @@ from metrics.queries import increase
 from metrics.records import to_ms
 from metrics.retention import Pruner, RetentionObserver, keep
 from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
-from metrics.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples
+from metrics.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END
@@ -105,6 +105,31 @@ def test_rollups_match_raw_when_samples_arrive_out_of_order(hue):
     hue.write(evens)
     hue.write(odds[: len(odds) // 2])
     assert_rollups_match_raw(hue)
+
+
+def test_rollups_and_current_state_match_raw_when_each_write_is_one_cycle(hue):
+    """One poll per centre per write (a live cycle: the staged path), in order, replayed,
+    and late into buckets already holding newer samples (left unmerged, recomputed)."""
+    history = counter_history(4)
+    cycles = [history[i:i + 2] for i in range(0, len(history), 2)]
+    late = cycles[10::7]
+    for i, cycle in enumerate(cycles):
+        if cycle in late:
+            continue
+        assert hue.write(cycle) == sum(len(r.samples) for r in cycle)
+        if i % 5 == 0:
+            assert hue.write(cycle) == 0  # a replayed cycle adds nothing
+    for cycle in late:
+        assert hue.write(cycle) == sum(len(r.samples) for r in cycle)
+    assert_rollups_match_raw(hue)
+    with hue.engine.connect() as conn:  # the current state: each series' newest sample
+        current = sorted(tuple(r) for r in conn.execute(sa.select(series_latest)))
+        newest = {}
+        for sid, ts, value in conn.execute(
+                sa.select(samples.c.series_id, samples.c.ts, samples.c.value)
+                .order_by(samples.c.series_id, samples.c.ts)):
+            newest[sid] = (sid, ts, value)
+    assert current == sorted(newest.values()) and len(current) == 3
 
 
 def test_series_rollup_increase_equals_raw_increase_when_counter_resets_and_gaps(hue):
