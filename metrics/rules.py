@@ -343,7 +343,9 @@ def _stale(rule: Rule, c: Stale, w: Window, now: int, info: _Centres) -> Evaluat
         return Evaluation(rule.name, (), frozenset())  # the collector is silent: not ours
     seen = {} if w.observed.is_empty() else dict(w.observed.select("centre_id", "ts").iter_rows())
     hits = []
-    since = w.watching_since_ms if (w.watching_since_ms or 0) <= now else 0  # not the past
+    since = w.watching_since_ms or 0
+    if since > now:  # evaluating a moment before the watching began
+        since = 0
     for cid in sorted(seen):
         silent_ms = now - max(seen[cid], since)
         if cid in info.rows and silent_ms > after:
