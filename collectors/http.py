@@ -5,9 +5,10 @@ keep-alive connections per host kept cycle after cycle, no environment lookups
 (proxies, netrc) and a lean adapter. `session_for()` sizes each host's pool for the URLs a
 worker polls: where many centres share one host (a fleet served from one host:port, paths per
 centre), up to `concurrency` polls hit it at once, and a pool smaller than that closes the
-connections it cannot keep (urllib3 "pool is full"): 7–11 % of polls opened a new connection
-on the national fleet with 2 kept per host; 0.4–0.8 % with the pool sized (the connections of
-centres that timed out, which are dropped, as on a fleet of one host per centre).
+connections it cannot keep (urllib3 "pool is full"): 7–33 % of polls opened a new connection
+on the national fleet with 2 kept per host (more on a loaded machine); 0.5–0.9 % with the pool
+sized (the connections of centres that timed out, which are dropped, as on a fleet of one
+host per centre).
 
 `fetch()` makes one GET and returns a `Fetched` value: the status and body, or the failure
 reason; it never raises for network errors.
