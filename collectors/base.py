@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Reason(StrEnum):
@@ -25,9 +26,11 @@ class Reason(StrEnum):
 TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One validated value: a metric (with its one optional label value) at a time."""
+class Sample(NamedTuple):
+    """One validated value: a metric (with its one optional label value) at a time.
+
+    A tuple: a poll makes ~50, and a tuple costs half a frozen dataclass to make and a
+    third to rebuild from the worker's message (collectors.scheduler.unpack)."""
 
     metric: str
     value: float

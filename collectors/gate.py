@@ -12,6 +12,7 @@ costs nothing), whichever is first.
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 import time
 
@@ -21,14 +22,20 @@ class YoungGate:
 
     def __init__(self, limit: int, young_s: float):
         self.young_s = young_s
-        self._slots = threading.Semaphore(limit)
+        # Free slots as tokens in a SimpleQueue: its blocking get and put are C, where
+        # threading.Semaphore's are Python (a Condition, a lock made per wait); a poll
+        # takes and gives back a slot, and with hundreds of threads waiting, most of
+        # those calls wake or park a thread.
+        self._slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(limit):
+            self._slots.put(None)
         self._lock = threading.Lock()
         self._held: dict[int, float] = {}  # token → when its poll started (monotonic)
         self._tokens = itertools.count()
 
     def enter(self) -> int:
         """Wait for a slot; the token to give to `leave`."""
-        self._slots.acquire()
+        self._slots.get()
         token = next(self._tokens)
         with self._lock:
             self._held[token] = time.monotonic()
@@ -39,7 +46,7 @@ class YoungGate:
         with self._lock:
             held = self._held.pop(token, None)
         if held is not None:
-            self._slots.release()
+            self._slots.put(None)
 
     def reap(self) -> int:
         """Free the slots of polls older than `young_s`; how many were freed."""
@@ -49,5 +56,5 @@ class YoungGate:
             for t in old:
                 del self._held[t]
         for _ in old:
-            self._slots.release()
+            self._slots.put(None)
         return len(old)

@@ -3,12 +3,21 @@
 `parse_json` is pure. A body that is not a JSON object, or is for another
 centre, or holds none of the profile's fields, is refused whole (bad_payload);
 a field of the wrong shape or an unknown state word is rejected alone.
+
+Bodies are decoded by orjson (~4× cheaper than the standard library). Where the two could
+differ — anything orjson refuses (NaN, Infinity, numbers beyond a double, lone surrogates,
+UTF-16, a byte-order mark, deep nesting) and integers of 19 digits or more, which orjson may read
+as floats — the standard library decodes the body as before, so what is kept, rejected or
+refused, and why, is unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import orjson
 
 from collectors.mapping import JsonField, Profile
 from collectors.probes.outcome import Fetch, Parsed, ProbeOutcome, outcome
@@ -16,6 +25,7 @@ from collectors.validate import Reading, show
 
 MAX_LABELS = 512  # keys read from one map (e.g. procedures); a real centre runs ~400
 _MISSING = object()
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer orjson may read as a float
 
 
 def _parse_int(text: str) -> int | float:
@@ -26,6 +36,11 @@ def _parse_int(text: str) -> int | float:
 
 def load(body: bytes) -> tuple[Any, str | None]:
     """The decoded JSON value, or why the body is not JSON."""
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body), None
+        except orjson.JSONDecodeError:
+            pass  # the standard library decides, and says why
     try:
         return json.loads(body), None
     except RecursionError:

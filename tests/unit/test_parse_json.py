@@ -149,3 +149,26 @@ def test_parse_json_caps_labels_when_a_map_is_huge():
 def test_parse_json_refuses_body_when_nesting_is_too_deep():
     p = parse_json(b"[" * 100_000, CENTRE, profile("default"))
     assert p.error is not None and p.error.startswith("not JSON")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"centre": {"id": "19753"}, "sync": {"lag_seconds": 12345678901234567890}}',
+        b'{"centre": {"id": "19753"}, "sync": {"lag_seconds": -9999999999999999999}}',
+        b'{"centre": {"id": "19753"}, "system": {"status": 12345678901234567890123}}',
+        b'{"centre": {"id": "19753"}, "otp": {"p50_ms": NaN, "p95_ms": Infinity}}',
+        b'{"centre": {"id": "19753"}, "otp": {"p50_ms": 1e400}}',
+        b'\xef\xbb\xbf{"centre": {"id": "19753"}, "otp": {"p50_ms": 5}}',
+        '{"centre": {"id": "19753"}, "otp": {"p50_ms": 5}}'.encode("utf-16"),
+    ],
+)
+def test_parse_json_reads_numbers_and_encodings_as_the_standard_library_does(body):
+    import json
+
+    from collectors.probes.json_probe import load
+
+    assert repr(load(body)[0]) == repr(json.loads(body))
+    got = parse_json(body, CENTRE, profile("default"))
+    assert got.error is None
+    assert got.readings or got.rejected

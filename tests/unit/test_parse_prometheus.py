@@ -78,3 +78,47 @@ def test_parse_prometheus_rejects_sample_when_its_labels_do_not_fit(line, why):
     got, refused = validate(p.readings)
     assert [r.split(": ", 1)[1] for r in p.rejected + refused] == [why]
     assert [s.metric for s in got] == ["system_state"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        (PAYLOADS / "metrics_19753.prom").read_text(),
+        "# TYPE foo counter\nfoo 3\n",  # a counter named without _total: renamed
+        "# TYPE foo_total counter\nfoo_total 3\n",
+        "# HELP foo doc\n# TYPE foo counter\nfoo 1\n# HELP foo again\nfoo 2\n",
+        '# TYPE c counter\nc{a="b"} 1\nother 2\nc 3\n',  # c 3 is an untyped sample of its own
+        '# TYPE h histogram\nh_bucket{le="1"} 2\nh_sum 3\nh_count 4\nh 5\n',
+        'x{a="1",b="2,}"} 1 1700000000000\ny +Inf\nz -1e3\nw .5\nq 1.\nk NaN\nn 007\n',
+    ],
+)
+def test_fast_samples_match_prometheus_client_when_text_is_plain(text):
+    from collectors.probes.prometheus_probe import _fast_samples, _slow_samples
+
+    fast = _fast_samples(text)
+    assert fast is not None
+    assert repr(fast) == repr(_slow_samples(text))  # repr: NaN equals NaN, int stays int
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# TYPE g gauge\ng 1\n# TYPE g counter\ng 2\n",  # retyped: all of g renamed at the end
+        'a{x="1",x="2"} 1\n',  # duplicate label: malformed
+        'a{x="q\\"uote"} 1\n',  # an escape
+        "a\t1\n",
+        "a 1_0\n",
+        "# TYPE foo counte\nfoo 1\n",
+        "a 1 # {trace_id=\"1\"} 1\n",
+    ],
+)
+def test_fast_samples_leave_text_to_prometheus_client_when_not_plain(text):
+    from collectors.probes.prometheus_probe import _fast_samples
+
+    assert _fast_samples(text) is None
+
+
+def test_parse_prometheus_refuses_body_when_it_has_too_many_samples():
+    body = "".join(f"pvhcc_system_state{{n=\"{i}\"}} 1\n" for i in range(20_001)).encode()
+    p = parse_prometheus(body, profile("default"))
+    assert p.error == "more than 20000 samples"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -127,3 +128,29 @@ def test_young_gate_frees_slots_of_old_polls_once_when_reaped():
     gate.leave(second)
     waiter.join(10)
     assert not waiter.is_alive()
+
+
+def test_young_gate_lets_at_most_limit_polls_in_when_many_threads_wait():
+    gate = YoungGate(limit=3, young_s=60.0)
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+
+    def poll() -> None:
+        nonlocal inside, most
+        token = gate.enter()
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.01)
+        with lock:
+            inside -= 1
+        gate.leave(token)
+
+    threads = [threading.Thread(target=poll, daemon=True) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+    assert most == 3

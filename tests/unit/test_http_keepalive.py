@@ -1,0 +1,102 @@
+"""Keep-alive when many centres share one host (collectors/http.py `session_for`): a loopback
+server that counts the connections it accepts, polled by as many threads as there are
+centres, all at once, cycle after cycle."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from collectors.http import fetch, make_session, origin, session_for
+
+CENTRES = 16
+BODY = b'{"ok": true}'
+ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+          + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
+
+
+class CountingServer:
+    """Answers every request after `delay_s` (so that the polls overlap), keeping each
+    connection open; `accepted` counts connections."""
+
+    def __init__(self, delay_s: float = 0.05) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port = self.sock.getsockname()[1]
+        self.delay_s = delay_s
+        self.accepted = 0
+        self.stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                while not self.stop.is_set():
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            return
+                        request += chunk
+                    time.sleep(self.delay_s)
+                    conn.sendall(ANSWER)
+            except OSError:
+                return
+
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.port}/c/{i:05d}/status" for i in range(CENTRES)]
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+@pytest.fixture
+def server() -> Iterator[CountingServer]:
+    s = CountingServer()
+    yield s
+    s.close()
+
+
+def _cycle(session, urls: list[str], pool: ThreadPoolExecutor) -> None:
+    got = list(pool.map(lambda u: fetch(session, u, connect_timeout=2, read_timeout=3,
+                                        max_body_bytes=1024), urls))
+    assert all(g.reason is None and g.body == BODY for g in got)
+
+
+@pytest.mark.parametrize(("sized", "reuses_all"), [(True, True), (False, False)])
+def test_session_reuses_connections_when_centres_share_a_host_only_when_sized(
+    server, sized, reuses_all
+):
+    urls = server.urls()
+    session = session_for(urls, CENTRES) if sized else make_session(len(urls) + 16)
+    with ThreadPoolExecutor(CENTRES) as pool:
+        _cycle(session, urls, pool)
+        first = server.accepted
+        for _ in range(3):
+            _cycle(session, urls, pool)
+    assert first > 2  # the polls overlapped: more than one connection was needed
+    assert (server.accepted == first) is reuses_all
+
+
+def test_session_for_keeps_at_most_concurrency_connections_per_host():
+    urls = [f"http://127.0.0.1:8700/c/{i:05d}/status" for i in range(500)]
+    urls += ["http://127.1.0.1:8700/c/00001/status", "https://a.example/x"]
+    adapter = session_for(urls, 64).get_adapter(urls[0])
+    assert adapter.sizes == {"http://127.0.0.1:8700": 64}
+    assert origin("https://a.example/x") == "https://a.example"
+    assert origin("http://h:1") == "http://h:1"
