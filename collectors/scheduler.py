@@ -44,6 +44,7 @@ START_TIMEOUT_S = 120.0  # a spawned worker imports requests, pydantic, numpy…
 GRACE_S = 2.0  # beyond deadline + timeout: a worker this late is stuck
 
 BUSY_LIMIT = 32  # polls busy at once per worker (collectors.gate)
+REPROBE_THREADS = 32  # per worker: re-probes waiting on hanging centres side by side
 YOUNG_S = 0.2  # a poll running longer is waiting on its centre, not using CPU
 SLOW_S = 0.5  # a poll this long (or a timeout) puts the centre first in the next cycle
 SLOW_REASONS = (Reason.TIMEOUT.value, Reason.SKIPPED.value)
@@ -215,12 +216,16 @@ def _worker_main(
         with sending:
             conn.send(message)
 
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool:
+    # Re-probes have threads of their own: never queued behind a cycle's polls, they leave
+    # when their moment comes.
+    with (ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="poll") as pool,
+          ThreadPoolExecutor(max_workers=REPROBE_THREADS, thread_name_prefix="reprobe")
+          as reprobing):
         def reprobe(cid: str) -> Packed:
             left = opts.connect_timeout_s + opts.timeout_s
             return _poll_safe(session, by_id[cid], opts, time.monotonic() + left, None, judge)
 
-        reprobes = Reprobes(pool, reprobe, lambda packed: send(("late", packed)))
+        reprobes = Reprobes(reprobing, reprobe, lambda packed: send(("late", packed)))
         judge = reprobes.judge = Judge(opts, reprobes.plan)
         send(("ready", os.getpid()))
         try:

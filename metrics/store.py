@@ -46,6 +46,9 @@ NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first
 OLDEST_POLL = sa.select(sa.func.min(polls.c.ts))
 
 
+WRITE_CHUNK = 500  # polls per write transaction (≈ 25,000 samples of the national cycle)
+
+
 class Store:
     """One database. Safe to share between threads; writes are serialised."""
 
@@ -100,12 +103,22 @@ class Store:
         return len(rows)
 
     def write(self, results: Sequence[ProbeResult]) -> int:
-        """Write polls and their samples in one transaction; return samples newly stored.
+        """Write polls and their samples, in transactions of at most WRITE_CHUNK polls, so a
+        small write (a re-probe's result) waits for one of them, never a whole national
+        cycle; return samples newly stored. The writes are idempotent on (centre, ts) and
+        (series, ts): a cycle cut short is written again whole from the spool.
 
         Raises ValueError, before touching the database, for a non-finite value
         (naming centre and metric) or a centre that `sync_centres` never stored.
         """
-        poll_rows, sample_keys = result_rows(results)
+        checked = [result_rows(results[i:i + WRITE_CHUNK])
+                   for i in range(0, len(results), WRITE_CHUNK)]
+        return sum(self._write_rows(results[i * WRITE_CHUNK:(i + 1) * WRITE_CHUNK], *rows)
+                   for i, rows in enumerate(checked))
+
+    def _write_rows(self, results: Sequence[ProbeResult], poll_rows: list,
+                    sample_keys: list) -> int:
+        """One transaction: `results` as `result_rows` made them into rows."""
         if not poll_rows:
             return 0
         with self._write_lock:

@@ -341,14 +341,20 @@ def run_once(product: Path, fleet: str, interval_s: float, per_kind: int, blips:
                   if phase * 1000 <= c.get("at", 0) * 1000 <= ended * 1000]
         polls = _polls(db_url, phase, ended)
         observed_blips = _failed(db_url, list(injected.blips), phase, ended)
+        first_failed = _first_failed(db_url, phase, ended)
     notices = firing(sink, phase)
     latency: dict[str, list[float]] = {k: [] for k in KINDS}
+    seen_after: list[float] = []  # injection → the first failed poll's start
+    confirmed_after: list[float] = []  # that start → the notice
     missed = []
     for cid, kind in injected.outages.items():
         got = [at for at, rule, c in notices if rule == "centre_down" and c == cid
                and at >= when[cid]]
         if got:
             latency[kind].append(min(got) - when[cid])
+            if (first := first_failed.get(cid)) is not None and first >= when[cid] - 1:
+                seen_after.append(first - when[cid])
+                confirmed_after.append(min(got) - first)
         else:
             missed.append(cid)
     false_blip = sorted({c for _, rule, c in notices
@@ -371,6 +377,8 @@ def run_once(product: Path, fleet: str, interval_s: float, per_kind: int, blips:
         "latency_s": {"refused_or_5xx": spread(hard), "hang": spread(latency["hang"]),
                       "soft_down": spread(latency["soft_down"]),
                       "all": spread([x for v in latency.values() for x in v])},
+        "first_failed_poll_s": spread(seen_after),
+        "first_failed_poll_to_notice_s": spread(confirmed_after),
         "blips": len(injected.blips), "blips_seen_failing": len(observed_blips),
         "false_alarms": {"blip": len(false_blip), "start_up": len(start_up),
                          "other": len(false_other)},
@@ -404,6 +412,19 @@ def _polls(db_url: str, start: float, end: float) -> int:
             return int(conn.execute(sa.text(
                 "SELECT count(*) FROM polls WHERE ts >= :a AND ts <= :b"),
                 {"a": int(start * 1000), "b": int(end * 1000)}).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def _first_failed(db_url: str, start: float, end: float) -> dict[str, float]:
+    """Each centre's first failed poll (its start, Unix s) in [start, end]."""
+    engine = dialects.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT centre_id, min(ts) FROM polls WHERE NOT ok AND ts >= :a AND ts <= :b "
+                "GROUP BY centre_id"), {"a": int(start * 1000), "b": int(end * 1000)}).all()
+            return {cid: ts / 1000 for cid, ts in rows}
     finally:
         engine.dispose()
 

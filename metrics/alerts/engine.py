@@ -90,7 +90,7 @@ class AlertEngine:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
-        self._evaluating = threading.Lock()  # a cycle's and a re-probe's evaluations
+        self._evaluating = threading.Lock()  # one whole-fleet evaluation at a time
         self.started_ms = self.now_ms() if watching_since_ms is None else watching_since_ms
 
     def now_ms(self) -> int:
@@ -191,16 +191,17 @@ class AlertEngine:
         """Evaluate the per-centre poll rules (`failed_polls`) for `centre_ids` only, at
         once: what a re-probe between cycles just confirmed or cleared. Other centres'
         alerts keep their state (a fingerprint with no data is left as it is)."""
-        with self._evaluating:
-            now = self.now_ms() if now is None else now
-            rules = [r for r in self.cfg.rules if isinstance(r.condition, FailedPolls)]
-            if not rules or not centre_ids:
-                return {"rules": 0, "events": {}, "queued": 0, "open": 0}
-            polls = self._read_polls([r.condition for r in rules], _dt(now), list(centre_ids))
-            window = Window(self.store.centres(), polls, watching_since_ms=self.started_ms)
-            if self.unwatched:
-                window = _without(window, self.unwatched)
-            summary = self._advance(rules, window, now)
+        now = self.now_ms() if now is None else now
+        rules = [r for r in self.cfg.rules if isinstance(r.condition, FailedPolls)]
+        if not rules or not centre_ids:
+            return {"rules": 0, "events": {}, "queued": 0, "open": 0}
+        polls = self._read_polls([r.condition for r in rules], _dt(now), list(centre_ids))
+        window = Window(self.store.centres(), polls, watching_since_ms=self.started_ms)
+        if self.unwatched:
+            window = _without(window, self.unwatched)
+        # Not behind a whole-fleet evaluation's reads: the advance's transaction serialises
+        # the two (BEGIN IMMEDIATE / the advisory lock).
+        summary = self._advance(rules, window, now)
         self._wake.set()
         return summary
 
