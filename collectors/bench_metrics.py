@@ -89,7 +89,8 @@ def run_metrics_bench(args) -> dict[str, Any]:
                                   args.samples_per_centre)
     with tempfile.TemporaryDirectory(prefix="ioc-bench-metrics-") as tmp:
         data = Path(tmp) / "cycles.pickle"
-        data.write_bytes(pickle.dumps((centres, cycles)))
+        # Plain tuples: each checkout rebuilds results with its own classes.
+        data.write_bytes(pickle.dumps((centres, [[_plain(r) for r in c] for c in cycles])))
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
         for _ in range(max(args.rounds, 1)):
             for name, tree in trees.items():
@@ -205,6 +206,21 @@ def _live(child: _Child, url: str, args) -> dict[str, list[float]]:
     return latency
 
 
+def _plain(r: Any) -> tuple:
+    """A ProbeResult as plain data (no class of this checkout's in the pickle)."""
+    return (r.centre_id, r.ts, r.ok, r.duration_s, r.reason.value if r.reason else None,
+            r.detail, r.http_status, [(s.metric, s.value, s.label) for s in r.samples])
+
+
+def _result(p: tuple) -> Any:
+    """`_plain`'s tuple as a ProbeResult of the checkout the child runs."""
+    from collectors.base import ProbeResult, Reason, Sample
+
+    cid, ts, ok, duration, reason, detail, status, samples = p
+    return ProbeResult(cid, ts, ok, duration, Reason(reason) if reason else None, detail,
+                       status, [Sample(m, v, lab) for m, v, lab in samples])
+
+
 def _child_main(data: str, interval_s: float) -> None:
     """The child: serve an exposition; `cycle K` hands it cycle K and answers the CPU it
     took (until the page is ready, where the checkout renders ahead); `live` feeds cycles
@@ -212,7 +228,8 @@ def _child_main(data: str, interval_s: float) -> None:
     from collectors.scheduler import Cycle
     from metrics.exposition import Exposition, serve
 
-    centres, cycles = pickle.loads(Path(data).read_bytes())
+    centres, plain = pickle.loads(Path(data).read_bytes())
+    cycles = [[_result(p) for p in cycle] for cycle in plain]
     exposition = Exposition(centres)
     served = serve(exposition, "127.0.0.1", 0)
     ready = getattr(exposition, "page", lambda: None)  # a checkout that renders per scrape
