@@ -24,17 +24,16 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from streamlit.testing.v1 import AppTest
 
-from collectors import validate
 from collectors.service import collect
 from config.alerts import alerts_path, load_alerts
 from config.check import check
 from config.deployment import centres as deployment_centres
 from config.loader import load_settings
-from metrics import catalogue
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts_read import alerts as read_alerts
 from metrics.exposition import Exposition, serve
 from tests.conftest import Database
+from tests.fixtures.catalogue import catalogue_restored
 
 pytestmark = pytest.mark.slow
 
@@ -81,14 +80,9 @@ def foreign() -> Iterator[int]:
 
 @pytest.fixture
 def own_catalogue() -> Iterator[None]:
-    """The catalogue as it was before the test: a deployment's metrics registered in this
-    process must not leak into the next test."""
-    metrics, limits = dict(catalogue.METRICS), dict(validate._LIMITS)
-    yield
-    catalogue.METRICS.clear()
-    catalogue.METRICS.update(metrics)
-    validate._LIMITS.clear()
-    validate._LIMITS.update(limits)
+    """What a test registers in the catalogue does not leak into the next test."""
+    with catalogue_restored():
+        yield
 
 
 def write_folder(folder: Path, port: int) -> Path:

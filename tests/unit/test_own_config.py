@@ -24,6 +24,7 @@ from config.loader import ConfigError, load_settings
 from config.registry import fleet
 from config.settings import SiteFile
 from metrics import catalogue
+from tests.fixtures.catalogue import catalogue_restored
 
 HUE = [c.id for c in fleet("hue")]
 QUEUE = "queue_waiting: {unit: người, kind: gauge, min: 0, max: 500}\n"
@@ -32,13 +33,9 @@ SETTINGS = "deployment: {scope: province, province: 46, site_file: site.yaml}\n"
 
 @pytest.fixture(autouse=True)
 def own_catalogue() -> Iterator[None]:
-    """The catalogue as it was: what a test registers does not leak into the next."""
-    metrics, limits = dict(catalogue.METRICS), dict(validate._LIMITS)
-    yield
-    catalogue.METRICS.clear()
-    catalogue.METRICS.update(metrics)
-    validate._LIMITS.clear()
-    validate._LIMITS.update(limits)
+    """What a test registers in the catalogue does not leak into the next test."""
+    with catalogue_restored():
+        yield
 
 
 def folder(tmp_path: Path, **files: str) -> Path:
