@@ -16,7 +16,7 @@ import string
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -56,20 +56,26 @@ def _num(value: float) -> str:
 Translation = tuple[str, str | None, dict[str, str]]  # expr, approximation, field → template
 
 
-def failed_polls_hold(c: FailedPolls, rule: Rule, interval_s: float, confirm_s: float
-                      ) -> float:
+class Cadence(NamedTuple):
+    """The collector's timing a translation may need."""
+
+    interval_s: float  # between polls
+    confirm_s: float  # the confirmation window of a failure
+
+
+def failed_polls_hold(c: FailedPolls, rule: Rule, cadence: Cadence) -> float:
     """How long `up == 0` must hold to match the rule: the confirmation window (or `count`
     − 1 intervals), at least the rule's `for`."""
-    held = (c.count - 1) * interval_s if c.count is not None else confirm_s
+    held = ((c.count - 1) * cadence.interval_s if c.count is not None
+            else cadence.confirm_s)
     return max(rule.for_s, held)
 
 
-def _failed_polls(c: FailedPolls, rule: Rule, interval_s: float, confirm_s: float
-                  ) -> Translation:
-    hold = failed_polls_hold(c, rule, interval_s, confirm_s)
-    how = (f"{c.count} failed polls in a row (count − 1 poll intervals of {interval_s:g} s)"
-           if c.count is not None else
-           f"a failure confirmed over the collector's {confirm_s:g}-s window")
+def _failed_polls(c: FailedPolls, rule: Rule, cadence: Cadence) -> Translation:
+    hold = failed_polls_hold(c, rule, cadence)
+    how = (f"{c.count} failed polls in a row (count − 1 poll intervals of "
+           f"{cadence.interval_s:g} s)" if c.count is not None else
+           f"a failure confirmed over the collector's {cadence.confirm_s:g}-s window")
     return (
         f"{UP} == 0",
         f"{how} ≈ {UP} == 0 held {duration(hold)}; the engine also sees the re-probes "
@@ -78,14 +84,14 @@ def _failed_polls(c: FailedPolls, rule: Rule, interval_s: float, confirm_s: floa
     )
 
 
-def _threshold(c: Threshold, rule: Rule, interval_s: float) -> Translation:
+def _threshold(c: Threshold, rule: Rule, cadence: Cadence) -> Translation:
     m = METRICS[c.metric]
     selector = f'{{{m.label}="{c.label}"}}' if (m.label and c.label) else ""
     return f"{exposed_name(c.metric)}{selector} {c.op} {_num(c.value)}", None, {
         "threshold": _num(c.value)}
 
 
-def _growth(c: Growth, rule: Rule, interval_s: float) -> Translation:
+def _growth(c: Growth, rule: Rule, cadence: Cadence) -> Translation:
     name = exposed_name(c.metric)
     return (
         f"({name} - {name} offset {duration(c.window_s)}) >= {_num(c.min_increase)}",
@@ -94,7 +100,7 @@ def _growth(c: Growth, rule: Rule, interval_s: float) -> Translation:
     )
 
 
-def _stale(c: Stale, rule: Rule, interval_s: float) -> Translation:
+def _stale(c: Stale, rule: Rule, cadence: Cadence) -> Translation:
     return (
         f"(time() - ioc_centre_last_poll_timestamp_seconds) / 60 > {_num(c.after_s / 60)}",
         "seen only while the collector serves /metrics; a dead collector is collector_silent",
@@ -102,7 +108,7 @@ def _stale(c: Stale, rule: Rule, interval_s: float) -> Translation:
     )
 
 
-def _collector_silent(c: CollectorSilent, rule: Rule, interval_s: float) -> Translation:
+def _collector_silent(c: CollectorSilent, rule: Rule, cadence: Cadence) -> Translation:
     ts = "ioc_collector_last_cycle_timestamp_seconds"
     return (
         f"(time() - {ts} > {_num(c.after_s)}) or absent({ts})",
@@ -111,7 +117,7 @@ def _collector_silent(c: CollectorSilent, rule: Rule, interval_s: float) -> Tran
     )
 
 
-def _province_down(c: ProvinceDown, rule: Rule, interval_s: float) -> Translation:
+def _province_down(c: ProvinceDown, rule: Rule, cadence: Cadence) -> Translation:
     down = f"count by (province) ({UP} == 0)"
     total = f"count by (province) ({UP})"
     return (
@@ -121,7 +127,7 @@ def _province_down(c: ProvinceDown, rule: Rule, interval_s: float) -> Translatio
     )
 
 
-def _burn_rate(c: BurnRate, rule: Rule, interval_s: float) -> list[Translation]:
+def _burn_rate(c: BurnRate, rule: Rule, cadence: Cadence) -> list[Translation]:
     """One Prometheus rule per window pair (same alert name); `$value` is the long burn rate."""
     by = "province" if c.scope == "province" else "centre, centre_name, province"
     budget = _num(round(1 - c.slo, 10))
@@ -148,7 +154,7 @@ def _burn_rate(c: BurnRate, rule: Rule, interval_s: float) -> list[Translation]:
     return out
 
 
-def _store_unreachable(c: StoreUnreachable, rule: Rule, interval_s: float) -> Translation:
+def _store_unreachable(c: StoreUnreachable, rule: Rule, cadence: Cadence) -> Translation:
     return (
         "ioc_collector_store_up == 0",
         "the collector's own judgement of its latest cycle's write",
@@ -156,7 +162,7 @@ def _store_unreachable(c: StoreUnreachable, rule: Rule, interval_s: float) -> Tr
     )
 
 
-EXPRESSIONS: dict[type, Callable[[Any, Rule, float], Translation | list[Translation]]] = {
+EXPRESSIONS: dict[type, Callable[[Any, Rule, Cadence], Translation | list[Translation]]] = {
     FailedPolls: _failed_polls,
     Threshold: _threshold,
     Growth: _growth,
@@ -210,12 +216,11 @@ def export_rules(alerts: AlertsConfig, interval_s: float, confirm_s: float = 4.0
             not_exported.append(f"{rule.name}: condition kind {rule.condition.kind!r} "
                                 "has no Prometheus translation")
             continue
+        cadence = Cadence(interval_s, confirm_s)
+        translated = translate(rule.condition, rule, cadence)
+        hold = rule.for_s
         if isinstance(rule.condition, FailedPolls):
-            translated = _failed_polls(rule.condition, rule, interval_s, confirm_s)
-            hold = failed_polls_hold(rule.condition, rule, interval_s, confirm_s)
-        else:
-            translated = translate(rule.condition, rule, interval_s)
-            hold = rule.for_s
+            hold = failed_polls_hold(rule.condition, rule, cadence)
         for expr, approximation, fields in (
             translated if isinstance(translated, list) else [translated]
         ):
