@@ -35,6 +35,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from collectors.bench import proc_cpu_s
+
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,application/"
                      "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.2,"
                      "*/*;q=0.1")
@@ -126,12 +128,6 @@ def _spread(values: list[float]) -> dict[str, float]:
             "max": round(max(values), 4)} if values else {"n": 0}
 
 
-def _proc_cpu_s(pid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
 def _scrape(url: str, kind: str) -> tuple[float, bytes]:
     request = urllib.request.Request(url, headers=SCRAPERS[kind])
     began = time.perf_counter()
@@ -178,9 +174,9 @@ def _measure(tree: Path, data: Path, args) -> dict[str, Any]:
         scrape_cpu: dict[str, list[float]] = {kind: [] for kind in SCRAPERS}
         for _ in range(3):
             for kind in SCRAPERS:
-                before = _proc_cpu_s(child.proc.pid)
+                before = proc_cpu_s(child.proc.pid)
                 _scrape(url, kind)
-                scrape_cpu[kind].append(_proc_cpu_s(child.proc.pid) - before)
+                scrape_cpu[kind].append(proc_cpu_s(child.proc.pid) - before)
         latency = _live(child, url, args)
     finally:
         child.close()

@@ -46,7 +46,7 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from collectors.bench import free_port
+from collectors.bench import free_port, proc_cpu_s
 from config.registry import Centre
 from config.registry import fleet as fleet_centres
 from config.settings import Settings
@@ -81,10 +81,9 @@ def serve(fleet: str, port: int, start_at: float) -> None:
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of one process (0 once it is gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return proc_cpu_s(pid)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree(pid: int) -> list[int]:
