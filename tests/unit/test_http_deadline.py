@@ -5,7 +5,6 @@ deadline as a `timeout` "answer too slow"; a prompt answer on the same session i
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -14,6 +13,7 @@ import pytest
 from collectors.base import Reason
 from collectors.deadline import Reaper
 from collectors.http import TOO_SLOW, fetch, make_session
+from tests.fixtures.loopback import LoopbackServer
 
 BODY = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'
 ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
@@ -21,56 +21,26 @@ ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 TRICKLE_S = 20.0  # what the whole trickled answer would take (far beyond any deadline)
 
 
-class Trickler:
+class Trickler(LoopbackServer):
     """A loopback HTTP server: `/fast` answers at once; `/body` sends the headers at once
     and the body a byte at a time; `/head` trickles the status line and headers too."""
 
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                while True:
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            return
-                        request += chunk
-                    path = request.split(b" ", 2)[1]
-                    if path == b"/fast":
-                        conn.sendall(ANSWER)
-                        continue
-                    start = ANSWER.index(BODY) if path == b"/body" else 0
-                    conn.sendall(ANSWER[:start])
-                    every = TRICKLE_S / (len(ANSWER) - start)
-                    for i in range(start, len(ANSWER)):
-                        if self.stop.is_set():
-                            return
-                        conn.sendall(ANSWER[i:i + 1])
-                        time.sleep(every)
-            except OSError:
-                return  # the client gave up: as it should
+    def respond(self, conn: socket.socket, request: bytes) -> None:
+        path = request.split(b" ", 2)[1]
+        if path == b"/fast":
+            conn.sendall(ANSWER)
+            return
+        start = ANSWER.index(BODY) if path == b"/body" else 0
+        conn.sendall(ANSWER[:start])
+        every = TRICKLE_S / (len(ANSWER) - start)
+        for i in range(start, len(ANSWER)):
+            if self.stop.is_set():
+                return
+            conn.sendall(ANSWER[i:i + 1])
+            time.sleep(every)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
 
 
 @pytest.fixture

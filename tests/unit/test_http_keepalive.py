@@ -5,7 +5,6 @@ centres, all at once, cycle after cycle."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from collectors.http import fetch, make_session, origin, session_for
+from tests.fixtures.loopback import LoopbackServer
 
 CENTRES = 16
 BODY = b'{"ok": true}'
@@ -20,49 +20,20 @@ ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length:
           + str(len(BODY)).encode() + b"\r\n\r\n" + BODY)
 
 
-class CountingServer:
+class CountingServer(LoopbackServer):
     """Answers every request after `delay_s` (so that the polls overlap), keeping each
     connection open; `accepted` counts connections."""
 
     def __init__(self, delay_s: float = 0.05) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.port = self.sock.getsockname()[1]
         self.delay_s = delay_s
-        self.accepted = 0
-        self.stop = threading.Event()
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                while not self.stop.is_set():
-                    request = b""
-                    while b"\r\n\r\n" not in request:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            return
-                        request += chunk
-                    time.sleep(self.delay_s)
-                    conn.sendall(ANSWER)
-            except OSError:
-                return
+    def respond(self, conn: socket.socket, request: bytes) -> None:
+        time.sleep(self.delay_s)
+        conn.sendall(ANSWER)
 
     def urls(self) -> list[str]:
         return [f"http://127.0.0.1:{self.port}/c/{i:05d}/status" for i in range(CENTRES)]
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
 
 
 @pytest.fixture
