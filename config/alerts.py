@@ -16,6 +16,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
+from config.assignments import Assignments
 from config.channels import Channel
 from config.extensions import site_metric_names
 from config.loader import (
@@ -271,6 +272,7 @@ class Delivery(Strict):
 class Permissions(Strict):
     acknowledge: tuple[str, ...] = ("tech", "ioc_staff")
     silence: tuple[str, ...] = ("tech",)
+    assign: tuple[str, ...] = ("tech", "ioc_staff")  # assign work to a unit, and close it
 
 
 class CauseName(Strict):
@@ -313,6 +315,7 @@ class AlertsConfig(Strict):
     delivery: Delivery = Delivery()
     permissions: Permissions = Permissions()
     shared_cause: SharedCause = SharedCause()
+    assignments: Assignments = Assignments()
 
     @model_validator(mode="after")
     def _references(self) -> AlertsConfig:
@@ -324,6 +327,11 @@ class AlertsConfig(Strict):
                 if ch not in self.channels:
                     raise ValueError(f"routes.{i}.channels: no channel named {ch!r} "
                                      f"(channels: {', '.join(sorted(self.channels)) or 'none'})")
+        for key, unit in self.assignments.units.items():
+            if unit.channel not in self.channels:
+                raise ValueError(f"assignments.units.{key}.channel: no channel named "
+                                 f"{unit.channel!r} (channels: "
+                                 f"{', '.join(sorted(self.channels)) or 'none'})")
         by_name = {r.name: r for r in self.rules}
         for name in self.shared_cause.causes:
             if name not in by_name:

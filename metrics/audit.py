@@ -1,7 +1,9 @@
-"""The audit log: sign-ins, alert actions, account and kiosk-link changes, one row each.
+"""The audit log: sign-ins, alert actions, assignments, account and kiosk-link changes, one
+row each.
 
 Written by the dashboard's sign-in (`dashboard.signin`), the alert actions
-(`metrics.alerts.actions`, inside the action's own transaction), the kiosk
+(`metrics.alerts.actions`, inside the action's own transaction), the assignments
+(`metrics.assignments_store`, likewise, and their escalation by the engine), the kiosk
 links (`metrics.kiosk`) and `ioc users`. Read by the admins' audit page.
 Never holds a password or a token. Times are int ms UTC.
 """
@@ -23,7 +25,7 @@ from metrics.store import Store, to_ms
 ACTIONS = frozenset({
     "sign_in", "sign_out", "acknowledge", "unacknowledge", "silence", "cancel_silence",
     "kiosk_create", "kiosk_revoke", "user_add", "user_passwd", "user_remove",
-    "sessions_end",
+    "sessions_end", "assign", "assign_close", "assign_escalate",
 })
 MAX_TEXT = 500  # characters kept of actor, target and detail (they can carry typed input)
 TIME = pl.Datetime("ms", "UTC")

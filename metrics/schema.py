@@ -662,6 +662,59 @@ def _v12_poll_confirmed(conn: Connection) -> None:
                      {"since": int(newest) - V12_BACKFILL_MS, "mark": f"%{V12_MARK}%"})
 
 
+# --- Assignments (version 13; metrics/assignments_store.py). The conference's follow-up
+# loop: an incident (an alert) or a lagging commune assigned to a responsible unit
+# (config/alerts.yaml `assignments.units`) with a due time and a note; closed by a person;
+# escalated once to the unit's channel when still open at its due time.
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id")),  # an incident, or NULL
+    sa.Column("centre_id", sa.String(16)),  # the commune; NULL for a province-wide incident
+    sa.Column("province_code", sa.Integer),
+    sa.Column("unit", sa.Text, nullable=False),  # a key of assignments.units
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("due_at", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("closed_at", sa.BigInteger),  # NULL while open
+    sa.Column("closed_by", sa.Text),
+    sa.Column("close_note", sa.Text),
+    sa.Column("escalated_at", sa.BigInteger),  # when the overdue notice was queued (once)
+    sa.Index("ix_assignments_created", "created_at"),
+    sa.Index("ix_assignments_open", "closed_at", "due_at"),
+    sa.Index("ix_assignments_centre", "centre_id", "created_at"),
+)
+
+
+def _v13_assignments(conn: Connection) -> None:
+    """Version 13: the conference's assignments (frozen copy)."""
+    md = sa.MetaData()
+    sa.Table("alerts", md, sa.Column("id", sa.Integer, primary_key=True))  # for the FK
+    table = sa.Table(
+        "assignments",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("alert_id", sa.Integer, sa.ForeignKey("alerts.id")),
+        sa.Column("centre_id", sa.String(16)),
+        sa.Column("province_code", sa.Integer),
+        sa.Column("unit", sa.Text, nullable=False),
+        sa.Column("note", sa.Text, nullable=False),
+        sa.Column("due_at", sa.BigInteger, nullable=False),
+        sa.Column("created_at", sa.BigInteger, nullable=False),
+        sa.Column("created_by", sa.Text, nullable=False),
+        sa.Column("closed_at", sa.BigInteger),
+        sa.Column("closed_by", sa.Text),
+        sa.Column("close_note", sa.Text),
+        sa.Column("escalated_at", sa.BigInteger),
+        sa.Index("ix_assignments_created", "created_at"),
+        sa.Index("ix_assignments_open", "closed_at", "due_at"),
+        sa.Index("ix_assignments_centre", "centre_id", "created_at"),
+    )
+    md.create_all(conn, tables=[table])
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_tables,
     _v2_rejections_and_time_index,
@@ -675,6 +728,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     _v10_read_indexes,
     _v11_alert_facts,
     _v12_poll_confirmed,
+    _v13_assignments,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 VERSION_KEY = "schema_version"

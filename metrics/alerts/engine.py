@@ -10,6 +10,9 @@ together, so a restart neither loses a notice nor sends one twice; concurrent en
 the poll rules for a few centres only, the moment the collector's re-probe confirms (or
 clears) their failure, without waiting for the next cycle.
 
+After each evaluation the engine escalates overdue assignments (`escalate`,
+metrics/assignments_store.py): once each, its notice queued in the same outbox.
+
 `AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`, each channel
 on its own thread (its rows in order), so a hanging receiver delays no other channel: a row
 is claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
@@ -184,7 +187,24 @@ class AlertEngine:
             summary = self._advance(rules, self.read_window(rules, now), now)
             for rule in rules:
                 self._last_run[rule.name] = now
+            summary["escalated"] = self.escalate(now)
             return summary
+
+    def escalate(self, now: int | None = None) -> int:
+        """Escalate the assignments overdue at `now` (metrics/assignments_store.py): each
+        once, its notice queued under this engine's lock; how many."""
+        from metrics import assignments_store
+
+        try:
+            found = assignments_store.escalate(self.store, self.cfg,
+                                               self.now_ms() if now is None else now,
+                                               transaction=self._transaction)
+        except sa.exc.SQLAlchemyError:
+            raise  # the database is away: as for the evaluation itself
+        except Exception:  # a bad row must not stop the alerts
+            log.exception("escalating overdue assignments failed")
+            return 0
+        return len(found)
 
     def evaluate_centres(self, centre_ids: Sequence[str], now: int | None = None
                          ) -> dict[str, Any]:

@@ -13,7 +13,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 # acknowledged / silenced: a person acted on alerts the channel was told about (actions.py).
-Status = Literal["firing", "resolved", "reminder", "acknowledged", "silenced"]
+# overdue / closed: work assigned to a unit is past its due time, or was closed after that
+# (metrics/assignments_store.py); the one item is the assignment.
+Status = Literal["firing", "resolved", "reminder", "acknowledged", "silenced", "overdue",
+                 "closed"]
 STATUSES: tuple[str, ...] = get_args(Status)
 
 

@@ -45,9 +45,11 @@ RULE_PHRASES = {
     "overdue_high": "có nhiều hồ sơ quá hạn",
 }
 _MARKS = {"firing": "🔴", "reminder": "🔁", "resolved": "✅", "acknowledged": "👤",
-          "silenced": "🔕"}
+          "silenced": "🔕", "overdue": "⏰", "closed": "☑️"}
 _HEADS = {"firing": "", "reminder": "NHẮC LẠI: ", "resolved": "ĐÃ KHẮC PHỤC: ",
-          "acknowledged": "ĐÃ XÁC NHẬN: ", "silenced": "ĐÃ TẮT TIẾNG: "}
+          "acknowledged": "ĐÃ XÁC NHẬN: ", "silenced": "ĐÃ TẮT TIẾNG: ",
+          "overdue": "QUÁ HẠN XỬ LÝ: ", "closed": "ĐÃ HOÀN THÀNH: "}
+ASSIGNMENT_RULE = "assignment_overdue"  # metrics.assignments_store.RULE
 _ONE_LINE = str.maketrans({"\r": " ", "\n": " ", "\t": " ", "\x0b": " ", "\x0c": " "})
 
 
@@ -117,6 +119,8 @@ def render(message: Message, now: datetime | None = None) -> Rendered:
     now = now or datetime.now(UTC)
     alerts = message.alerts
     mark = _MARKS[message.status]
+    if alerts[0].rule == ASSIGNMENT_RULE:
+        return _assignment(message.status, alerts[0], mark)
     if len(alerts) == 1:
         title = _single_title(message.status, alerts[0])
     else:
@@ -142,6 +146,33 @@ def _single_title(status: str, item: AlertItem) -> str:
     if item.centres:  # an incident: its summary names the province and the centres
         return f"{head}: SỰ CỐ CHUNG — {summary}"
     return f"{head}: {where} — {summary}" if where else f"{head}: {summary}"
+
+
+def _assignment(status: str, item: AlertItem, mark: str) -> Rendered:
+    """An assignment past its due time ("overdue") or closed after that ("closed"): the
+    unit, the place, the subject, the note, who assigned it and when it was due."""
+    labels = item.labels
+    unit = one_line(labels.get("unit_name") or item.summary, 120)
+    where = place(item) or "toàn tỉnh"
+    due = labels.get("due_at")
+    try:
+        due_text = local_time(datetime.fromisoformat(due)) if due else "?"
+    except ValueError:
+        due_text = "?"
+    subject = RULE_PHRASES.get(labels.get("subject_rule", ""), "") or "cần chú ý"
+    title = f"{_HEADS[status]}việc giao {unit} — {where}"
+    lines = [f"• Đơn vị: {unit}", f"• Nơi: {where} ({one_line(subject, 80)})",
+             f"• Giao lúc: {local_time(item.starts_at)} bởi "
+             f"{one_line(labels.get('assigned_by'), 80) or '?'}",
+             f"• Hạn xử lý: {due_text}"]
+    if note := one_line(item.cause, 300):
+        lines.append(f"• Ghi chú: {note}")
+    if status == "closed" and item.ends_at is not None:
+        who = one_line(labels.get("closed_by"), 80) or "?"
+        lines.append(f"• Đã hoàn thành lúc {local_time(item.ends_at)} bởi {who}")
+        if done := one_line(item.ack_note, 300):
+            lines.append(f"• Kết quả: {done}")
+    return Rendered(title=f"{mark} {title}", lines=tuple(lines))
 
 
 def _group_title(status: str, alerts: tuple[AlertItem, ...]) -> str:

@@ -79,7 +79,7 @@ def payload(message: Message, *, receiver: str, external_url: str = "") -> dict[
         "version": "4",
         "groupKey": message.group_key,
         "truncatedAlerts": 0,
-        "status": "resolved" if message.status == "resolved" else "firing",
+        "status": "resolved" if message.status in ("resolved", "closed") else "firing",
         "receiver": receiver,
         "groupLabels": {k: common[k] for k in GROUP_LABEL_KEYS if k in common},
         "commonLabels": common,
