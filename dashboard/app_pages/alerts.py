@@ -20,7 +20,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.loader import ConfigError
-from dashboard import alert_text, auth, components, data, data_alerts, fmt, i18n, signin
+from dashboard import actions_ui, alert_text, auth, components, data, data_alerts, fmt, i18n, signin
 from dashboard import alerts_view as av
 from metrics import alert_stats
 from metrics.alerts import actions
@@ -215,6 +215,9 @@ else:
     st.dataframe(av.alerts_table(active, tr, tz, av.ALERT_COLUMNS, causes=causes, now=now),
                  hide_index=True)
 act(list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True)))
+open_rows = list(active.iter_rows(named=True)) + list(acked.iter_rows(named=True))
+actions_ui.render_alerts(open_rows, {r["id"]: av.option_label(r, tr, causes) for r in open_rows},
+                         who, tr, tz, url)
 
 st.subheader(tr("alerts.acked", n=acked.height))
 if acked.is_empty():

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import (
+    actions_ui,
     components,
     data,
     data_availability,
@@ -104,6 +105,8 @@ for key, table in sections:
         st.caption(tr("briefing.none"))
     else:
         st.dataframe(table, hide_index=True)
+
+actions_ui.render_briefing(b.at, b.previous, who, tr, tz, url=cfg.store.url)
 
 st.subheader(tr("briefing.sec.centres"))
 st.dataframe(report.centre_screen(b, tr), hide_index=True)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import (
+    actions_ui,
     alert_text,
     availability_view,
     components,
@@ -314,6 +315,7 @@ def page() -> None:
     render_states(view, now)
     render_availability(avail, avail_end)
     render_today(today, now)
+    actions_ui.render_commune(centre, who, tr, tz, url, now, replay=at is not None)
     render_site_metrics(own)
     if view.has_data:
         render_charts(view)
