@@ -60,6 +60,15 @@ def _who_acts(key: str, who: auth.Principal, tr: Tr) -> str:
     return st.text_input(tr("actions.user"), max_chars=80, key=f"{key}-user")
 
 
+def _clear(key: str) -> None:
+    """After an action, before the widgets are drawn: the note, unit, incident and outcome
+    start afresh (set, not removed, so the browser shows the cleared values too); who acts
+    and the due time are kept."""
+    if st.session_state.pop(f"{key}-clear", False):
+        for field, empty in (("note", ""), ("close-note", ""), ("unit", None), ("pick", None)):
+            st.session_state[f"{key}-{field}"] = empty
+
+
 def _done(key: str, text: str) -> None:
     """After an action: forget the freshness keys, clear the form, rerun with a message."""
     data_actions.clear()
@@ -75,9 +84,6 @@ def _form(key: str, who: auth.Principal, user: str, tr: Tr, tz: str, *,
     a due date and time (proposed: now + `assignments.default_due_h`) and a note."""
     cfg = data.alerts_config()
     units = dict(cfg.assignments.units)
-    if st.session_state.pop(f"{key}-clear", False):
-        for field in ("note", "unit", "pick", "due-date", "due-time", "close-note"):
-            st.session_state.pop(f"{key}-{field}", None)
     now = datetime.now(UTC)
     proposed = fmt.local(now + timedelta(hours=cfg.assignments.default_due_h), tz)
     proposed = proposed.replace(second=0, microsecond=0)
@@ -156,6 +162,8 @@ def _open_list(key: str, frame: pl.DataFrame, who: auth.Principal, user: str, tr
 
 
 def _flash(key: str) -> None:
+    """The message of the action just done, once; and the form cleared (`_clear`)."""
+    _clear(key)
     if text := st.session_state.pop(_flash_key(key), None):
         st.success(text)
 

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG
+from dashboard import data_actions, i18n
 from metrics import assignments_store as store_api
 from metrics import audit
 from metrics import schema as t
@@ -170,6 +171,14 @@ def test_an_overdue_assignment_is_escalated_once_to_its_units_channel_and_closed
         assert not at.exception
         assert "QUÁ HẠN 1 giờ" in texts(at.markdown) and "đã báo" in texts(at.markdown)
         assert list(table(at, "Trung vị")["Quá hạn"]) == ["1"]
+        # The wall's mark (the lead renders it): the count and one line per overdue task.
+        wall = data_actions.wall_overdue(url, "national", to_ms(datetime.now(UTC)),
+                                         i18n.text("vi"))
+        assert wall.count == 1
+        assert wall.lines[0].startswith(
+            "Phường Phú Xuân · Nhà mạng (VNPT, Viettel) · quá hạn 1 giờ")
+        assert data_actions.wall_overdue(url, "commune:19754", to_ms(datetime.now(UTC)),
+                                         i18n.text("en")).count == 0  # another centre's scope
 
         at.text_input(key="commune-actions-user").input("Minh")
         at.button(key="commune-actions-close-1").click().run()

@@ -142,15 +142,15 @@ def test_overdue_and_closed_notices_in_vietnamese_and_as_alertmanager_payload():
 
 
 def test_units_must_name_a_configured_channel_and_a_well_formed_key():
-    base = {"rules": [{"name": "r", "condition": {"kind": "collector_silent"}, "severity": "warning",
-                       "summary": "x"}],
+    base = {"rules": [{"name": "r", "condition": {"kind": "collector_silent"},
+                       "severity": "warning", "summary": "x"}],
             "channels": {"hook": {"type": "webhook", "url": "http://127.0.0.1/x"}}}
     ok = AlertsConfig.model_validate(base | {"assignments": {"units": {
         "power_company": {"vi": "Điện lực", "en": "Power", "channel": "hook"}}}})
     assert ok.assignments.unit("power_company").channel == "hook"
     with pytest.raises(KeyError, match="power_company"):
         ok.assignments.unit("nobody")
-    with pytest.raises(ValueError, match="assignments.units.power_company.channel"):
+    with pytest.raises(ValueError, match=r"assignments\.units\.power_company\.channel"):
         AlertsConfig.model_validate(base | {"assignments": {"units": {
             "power_company": {"vi": "Điện lực", "en": "Power", "channel": "tg"}}}})
     with pytest.raises(ValueError):
