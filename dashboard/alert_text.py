@@ -236,10 +236,19 @@ def audit_action(action: str, tr: Tr) -> str:
     return tr(key) if _has(key) else action
 
 
+# metrics.assignments_store.assign: "alert 12 → network_carrier, due <ms>: note"
+_ASSIGN_AUDIT = re.compile(r"^(?:alert (\d+)|centre (\S+)) → (\S+), due (\d+): (.*)$", re.S)
+
+
 def audit_detail(action: str, detail: str | None, tr: Tr, tz: str) -> str:
     """An audit row's detail in words (a silence's matchers and end time)."""
     text = detail or ""
     if action == "silence" and (m := _SILENCE_AUDIT.match(text)):
         return tr("alert.audit.silence", what=_matchers(m.group(1), tr),
                   until=_ms(m.group(2), tz), reason=m.group(3))
+    if action == "assign" and (m := _ASSIGN_AUDIT.match(text)):
+        what = (tr("actions.audit.alert", id=m.group(1)) if m.group(1)
+                else tr("actions.audit.centre", id=m.group(2)))
+        return tr("actions.audit.assign", what=what, unit=m.group(3), due=_ms(m.group(4), tz),
+                  note=m.group(5))
     return text

@@ -69,6 +69,9 @@ VI: dict[str, str] = {
     "actions.wall.overdue": "{n} việc quá hạn",
     "actions.wall.line": "{where} · {unit} · quá hạn {late}",
     "audit.action.assign": "Giao việc",
+    "actions.audit.assign": "{what} → {unit}, hạn {due}: {note}",
+    "actions.audit.alert": "sự cố #{id}",
+    "actions.audit.centre": "trung tâm {id}",
     "audit.action.assign_close": "Đóng việc đã giao",
     "audit.action.assign_escalate": "Báo việc quá hạn",
 }
@@ -140,6 +143,9 @@ EN: dict[str, str] = {
     "actions.wall.overdue": "{n} overdue assignments",
     "actions.wall.line": "{where} · {unit} · overdue {late}",
     "audit.action.assign": "Assign work",
+    "actions.audit.assign": "{what} → {unit}, due {due}: {note}",
+    "actions.audit.alert": "incident #{id}",
+    "actions.audit.centre": "centre {id}",
     "audit.action.assign_close": "Close assigned work",
     "audit.action.assign_escalate": "Report overdue work",
 }

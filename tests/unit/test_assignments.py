@@ -170,3 +170,15 @@ def test_the_shipped_file_is_valid_and_a_bad_unit_is_reported_with_its_key(tmp_p
     with pytest.raises(ConfigError) as err:
         load_alerts(bad)
     assert "commune_centre" in str(err.value) and "nowhere" in str(err.value)
+
+
+def test_the_audit_page_words_an_assignment_with_its_due_time_in_local_time():
+    from dashboard import alert_text
+
+    detail = f"centre 19753 → power_company, due {T0}: kiểm tra UPS"
+    assert alert_text.audit_detail("assign", detail, i18n.text("vi"), "Asia/Ho_Chi_Minh") == (
+        "trung tâm 19753 → power_company, hạn 10:00 03/07/2025: kiểm tra UPS")
+    assert alert_text.audit_detail("assign", f"alert 7 → portal_team, due {T0}: ",
+                                   i18n.text("en"), "Asia/Ho_Chi_Minh") == (
+        "incident #7 → portal_team, due 10:00 03/07/2025: ")
+    assert alert_text.audit_action("assign_escalate", i18n.text("en")) == "Report overdue work"
