@@ -174,9 +174,10 @@ def test_leader_sees_no_action_buttons_and_tech_does(app):
     assert any("chỉ xem" in c.value or "Chỉ" in c.value for c in at.caption)
     at = open_page(sign_in(app(), "tech46"), "alerts")
     buttons = {b.label: b.disabled for b in at.main.button}
-    assert buttons == {"Xác nhận đã tiếp nhận": False, "Tạm im lặng": False}
-    # The signed-in name is the actor; nobody types a name, only a note.
-    assert [t.label for t in at.text_input] == ["Ghi chú"]
+    assert buttons == {"Xác nhận đã tiếp nhận": False, "Tạm im lặng": False, "Giao việc": False}
+    # The signed-in name is the actor; nobody types a name, only a note (the alert's, and
+    # the assignment's).
+    assert [t.label for t in at.text_input] == ["Ghi chú", "Ghi chú (việc cần làm)"]
 
 
 def test_kiosk_link_shows_the_wall_read_only_until_revoked(app, world):
