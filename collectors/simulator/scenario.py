@@ -203,7 +203,7 @@ COMPONENT_TROUBLE = {  # (centre, day index 1..3) -> components (name, state, st
 SYSTEM_HANG = {("19777", 1): (11.0, 13.5)}  # Vỹ Dạ: still "loading" at 11:30
 # Province-wide OTP slowness while the national portal was overloaded: (start h, end h,
 # p50 factor, p95 factor) per day.
-OTP_OVERLOAD = ((8.0, 11.5, 2.0, 4.0), (8.0, 10.5, 1.8, 3.0), (7.5, 10.5, 2.0, 3.5))
+OTP_OVERLOAD = ((8.0, 11.5, 2.0, 4.0), (8.0, 10.5, 1.6, 2.8), (7.5, 10.5, 1.5, 2.4))
 
 
 def _arrival_share_by(cutoff_s: float, online_share: float) -> float:
