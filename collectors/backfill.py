@@ -154,10 +154,11 @@ def scenario_link(settings: Settings) -> str:
 
 def scenario_env(settings: Settings, now: float | None = None) -> dict[str, str]:
     """The demo's children's environment for `settings.simulator.scenario`: the scenario
-    itself (the simulator replays it) and retention overrides (`IOC_STORE__RETENTION__…`)
-    that keep its history raw while the demo runs: the collector's pruning would
-    otherwise delete it (it is older than `store.retention.raw_days`), and a replay of
-    its moment would only have roll-ups. {} without a scenario."""
+    itself (the simulator replays it) and a retention override (`IOC_STORE__RETENTION`, a
+    YAML mapping merged into the file's) that keeps its history raw while the demo runs:
+    the collector's pruning would otherwise delete it (it is older than
+    `store.retention.raw_days`), and a replay of its moment would only have roll-ups.
+    {} without a scenario."""
     name = settings.simulator.scenario
     if not name:
         return {}
@@ -168,8 +169,8 @@ def scenario_env(settings: Settings, now: float | None = None) -> dict[str, str]
     r = settings.store.retention
     days = {"raw_days": r.raw_days, "rollup_5m_days": r.rollup_5m_days,
             "rollup_1h_days": r.rollup_1h_days, "rollup_1d_days": r.rollup_1d_days}
-    env = {f"IOC_STORE__RETENTION__{k.upper()}": f"{max(v, keep):g}" for k, v in days.items()}
-    return {"IOC_SIMULATOR__SCENARIO": name, **env}
+    kept = ", ".join(f"{k}: {max(v, keep):g}" for k, v in days.items())
+    return {"IOC_SIMULATOR__SCENARIO": name, "IOC_STORE__RETENTION": f"{{{kept}}}"}
 
 
 def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
