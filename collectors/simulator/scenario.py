@@ -52,7 +52,6 @@ class Scenario:
     first_day: int  # local day numbers (days since 1970-01-01), inclusive
     last_day: int  # the last day whose faults and overloads are the scenario's own
     backfill_end: date  # history is written from first_day 00:00 to this date's 00:00
-    moment: datetime  # the reported moment (local time)
     monthly: dict[str, float]  # centre id -> dossiers a month
     quotas: dict[tuple[str, int], Quota]
     events: dict[tuple[str, int], DayEvents] = field(default_factory=dict)
@@ -270,7 +269,6 @@ def hue_first_week(centres: Sequence[Centre], seed: int) -> Scenario:
     return Scenario(
         name="hue-first-week", province_code=HUE, first_day=first, last_day=first + 2,
         backfill_end=REPORT_DAY + timedelta(days=1),
-        moment=datetime.combine(REPORT_DAY, time(10, 0), tzinfo=TZ),
         monthly=monthly, quotas=quotas, events=events, overloads=overloads,
         initial_open=initial_open)
 
@@ -279,8 +277,9 @@ SCENARIOS = {"hue-first-week": hue_first_week}
 # Each scenario's first day (local day number) and reported moment (the period it
 # counts from, and the moment), known without building it.
 SCENARIO_FIRST_DAYS = {"hue-first-week": day_number(REPORT_DAY) - 2}
-SCENARIO_MOMENTS = {"hue-first-week": (REPORT_DAY - timedelta(days=2),
-                                       datetime.combine(REPORT_DAY, time(10, 0)))}
+SCENARIO_MOMENTS = {"hue-first-week": (
+    REPORT_DAY - timedelta(days=2),
+    datetime.combine(REPORT_DAY, time()) + timedelta(seconds=REPORT_CUTOFF_S))}
 
 
 def load(name: str, centres: Sequence[Centre], seed: int) -> Scenario:
