@@ -15,11 +15,15 @@ import math
 import multiprocessing
 import time
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 
 from collectors.base import ProbeResult, Reason
 from collectors.mapping import profile
 from collectors.probes.json_probe import parse_json
 from collectors.simulator.model import FleetModel
+from collectors.simulator.profiles import day_start_utc
+from collectors.simulator.scenario import Scenario, day_number
+from collectors.simulator.scenario import load as load_scenario
 from collectors.validate import probe_samples, validate
 from config.deployment import centres as deployment_centres
 from config.registry import Centre
@@ -68,8 +72,11 @@ def steps(end: float, days: float, step_s: float, fine_days: float = 1.0,
 _worker: dict[str, object] = {}
 
 
-def _init_worker(centres: Sequence[Centre], seed: int, timeout_s: float) -> None:
-    _worker.update(model=FleetModel(centres, seed), centres=centres, timeout_s=timeout_s)
+def _init_worker(centres: Sequence[Centre], seed: int, timeout_s: float,
+                 scenario: str = "") -> None:
+    sc = load_scenario(scenario, centres, seed) if scenario else None
+    _worker.update(model=FleetModel(centres, seed, scenario=sc), centres=centres,
+                   timeout_s=timeout_s)
 
 
 def _chunk(times: Sequence[float]) -> list[ProbeResult]:
@@ -79,15 +86,91 @@ def _chunk(times: Sequence[float]) -> list[ProbeResult]:
 
 
 def history(centres: Sequence[Centre], seed: int, times: Sequence[float], timeout_s: float,
-            processes: int = 2, chunk_steps: int = 24) -> Iterator[list[ProbeResult]]:
+            processes: int = 2, chunk_steps: int = 24,
+            scenario: str = "") -> Iterator[list[ProbeResult]]:
     """Results for every centre at every time, in chunks of `chunk_steps` times, oldest first.
 
-    The model runs in `processes` worker processes; chunks come back in order.
+    The model (with `scenario`, a name in `scenario.SCENARIOS`, if given) runs in
+    `processes` worker processes; chunks come back in order.
     """
     chunks = [times[i:i + chunk_steps] for i in range(0, len(times), chunk_steps)]
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(processes, _init_worker, (list(centres), seed, timeout_s)) as pool:
+    with ctx.Pool(processes, _init_worker,
+                  (list(centres), seed, timeout_s, scenario)) as pool:
         yield from pool.imap(_chunk, chunks)
+
+
+def scenario_steps(sc: Scenario, step_s: float = 900.0) -> list[float]:
+    """Poll times over a scenario's days: every `step_s` from its first midnight (the
+    reported moment must be one of them), plus the last second of each day, so that a
+    day's counts are seen whole (a scenario's full-day quotas end there)."""
+    out = []
+    for day in range(sc.first_day, day_number(sc.backfill_end)):
+        start = day_start_utc(day)
+        out += [start + i * step_s for i in range(int(86_400 // step_s))]
+        out.append(start + 86_399.0)
+    return out
+
+
+def backfill_scenario(settings: Settings, *, step_s: float = 900.0,
+                      config_file: str | None = None,
+                      processes: int = 2) -> dict[str, float | int | str]:
+    """Write the history of `settings.simulator.scenario` at its real (past) dates.
+
+    Resumes after the newest poll already stored within the scenario's span (writes are
+    idempotent anyway), so a second run adds nothing."""
+    from metrics.store import Store
+
+    started = time.monotonic()
+    name = settings.simulator.scenario
+    centres = deployment_centres(settings, config_file)
+    sc = load_scenario(name, centres, settings.simulator.seed)
+    times = scenario_steps(sc, step_s)
+    polls = samples = 0
+    with Store.open(settings.store.url) as store:
+        store.sync_centres(centres)
+        span_start = datetime.fromtimestamp(times[0], UTC)
+        span_end = datetime.fromtimestamp(times[-1], UTC)
+        done = store.polls(span_start, span_end, centre_ids=[centres[0].id])
+        if done.height:
+            last = done["ts"].max().timestamp()  # type: ignore[union-attr]
+            times = [t for t in times if t > last]
+        if times:
+            for results in history(centres, settings.simulator.seed, times,
+                                   settings.collector.timeout_s, processes, scenario=name):
+                samples += store.write(results)
+                polls += len(results)
+    return {"scenario": name, "centres": len(centres), "polls": polls, "samples": samples,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def scenario_link(settings: Settings) -> str:
+    """The briefing page's path replaying the scenario's reported moment (local time)."""
+    from collectors.simulator.scenario import SCENARIO_MOMENTS
+
+    since, at = SCENARIO_MOMENTS[settings.simulator.scenario]
+    return f"/briefing?since={since:%Y-%m-%d}&at={at:%Y-%m-%dT%H:%M}"
+
+
+def scenario_env(settings: Settings, now: float | None = None) -> dict[str, str]:
+    """The demo's children's environment for `settings.simulator.scenario`: the scenario
+    itself (the simulator replays it) and a retention override (`IOC_STORE__RETENTION`, a
+    YAML mapping merged into the file's) that keeps its history raw while the demo runs:
+    the collector's pruning would otherwise delete it (it is older than
+    `store.retention.raw_days`), and a replay of its moment would only have roll-ups.
+    {} without a scenario."""
+    name = settings.simulator.scenario
+    if not name:
+        return {}
+    from collectors.simulator.scenario import SCENARIO_FIRST_DAYS
+
+    now = time.time() if now is None else now
+    keep = math.ceil((now - day_start_utc(SCENARIO_FIRST_DAYS[name])) / 86_400) + 2
+    r = settings.store.retention
+    days = {"raw_days": r.raw_days, "rollup_5m_days": r.rollup_5m_days,
+            "rollup_1h_days": r.rollup_1h_days, "rollup_1d_days": r.rollup_1d_days}
+    kept = ", ".join(f"{k}: {max(v, keep):g}" for k, v in days.items())
+    return {"IOC_SIMULATOR__SCENARIO": name, "IOC_STORE__RETENTION": f"{{{kept}}}"}
 
 
 def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
@@ -98,10 +181,15 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
 
     Resumes after the newest poll already stored, so repeated runs are cheap.
     Returns the number of polls and samples written and the seconds it took.
+    With `settings.simulator.scenario`, the scenario's own history is written first
+    (`backfill_scenario`), and the recent days come from the same model (its sizes).
     """
     from metrics.store import Store
 
     started = time.monotonic()
+    scenario = settings.simulator.scenario
+    before = (backfill_scenario(settings, config_file=config_file, processes=processes)
+              if scenario else None)
     centres = deployment_centres(settings, config_file)
     now = time.time() if now is None else now
     end = math.floor(now / step_s) * step_s
@@ -114,8 +202,12 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
             times = [t for t in times if t > newest.timestamp()]
         if times:
             for results in history(centres, settings.simulator.seed, times,
-                                   settings.collector.timeout_s, processes):
+                                   settings.collector.timeout_s, processes,
+                                   scenario=scenario):
                 samples += store.write(results)
                 polls += len(results)
+    if before is not None:
+        polls += int(before["polls"])
+        samples += int(before["samples"])
     return {"centres": len(centres), "polls": polls, "samples": samples,
             "seconds": round(time.monotonic() - started, 2)}

@@ -48,6 +48,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+SCENARIO_HELP = ("replay a scenario's historical days, e.g. hue-first-week "
+                 "(docs/simulator.md); default simulator.scenario")
+
+
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.simulator.control import faults_enabled
     from collectors.simulator.server import run
@@ -58,7 +62,8 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger("ioc.simulator").info(
             "ioc simulate: production mode (deployment.mode): the fault-injection API is off")
     run(args.fleet or sim.fleet, args.host or sim.host, args.port or sim.port,
-        sim.seed if args.seed is None else args.seed, faults, sim.natural_faults)
+        sim.seed if args.seed is None else args.seed, faults, sim.natural_faults,
+        with_scenario(settings, args.scenario).simulator.scenario)
     return 0
 
 
@@ -129,9 +134,25 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     return run(settings, port=args.port or settings.dashboard.port, config_path=args.config)
 
 
+def with_scenario(settings: Settings, scenario: str | None) -> Settings:
+    """`settings` with `--scenario` (when given) as `simulator.scenario`; ConfigError for
+    an unknown scenario name, from either."""
+    from collectors.simulator.scenario import SCENARIOS
+    from config.loader import Problem
+
+    name = settings.simulator.scenario if scenario is None else scenario
+    if name and name not in SCENARIOS:
+        where = "simulator.scenario" if scenario is None else "--scenario"
+        raise ConfigError([Problem(where, "", f"unknown scenario {name!r}; known: "
+                                   f"{', '.join(SCENARIOS)}")])
+    return settings.model_copy(update={
+        "simulator": settings.simulator.model_copy(update={"scenario": name})})
+
+
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.backfill import backfill
 
+    settings = with_scenario(settings, args.scenario)
     print(json.dumps(backfill(settings, days=args.days, step_s=args.step,
                               config_file=args.config), ensure_ascii=False))
     return 0
@@ -140,6 +161,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.demo import run_demo
 
+    settings = with_scenario(settings, args.scenario)
     return run_demo(settings, config_file=args.config, port=args.port, sim_port=args.sim_port,
                     days=args.days)
 
@@ -222,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int)
     s.add_argument("--seed", type=int)
     s.add_argument("--no-faults", action="store_true", help="disable the fault-injection API")
+    s.add_argument("--scenario", help=SCENARIO_HELP)
 
     c = sub.add_parser("collect", help="poll every configured centre into the store")
     c.add_argument("--once", action="store_true", help="one cycle, then print a JSON summary")
@@ -237,11 +260,13 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("backfill", help="write simulated history into the store")
     b.add_argument("--days", type=float, default=7)
     b.add_argument("--step", type=float, default=300, help="seconds between history points")
+    b.add_argument("--scenario", help=SCENARIO_HELP)
 
     m = sub.add_parser("demo", help="simulator + collector + dashboard, with a week of history")
     m.add_argument("--port", type=int, default=8501)
     m.add_argument("--sim-port", type=int, default=8700)
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
+    m.add_argument("--scenario", help=SCENARIO_HELP)
 
     bench = sub.add_parser("bench", help="benchmarks that print JSON")
     bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load",

@@ -81,7 +81,7 @@ def child_env(config_file: str | None, sim_port: int) -> dict[str, str]:
 def run_demo(settings: Settings, *, config_file: str | None, port: int, sim_port: int,
              days: float) -> int:
     """Run the whole product until interrupted; returns the exit code."""
-    from collectors.backfill import backfill
+    from collectors.backfill import backfill, scenario_env, scenario_link
 
     settings = settings.model_copy(update={
         "simulator": settings.simulator.model_copy(update={"port": sim_port})})
@@ -96,6 +96,7 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int, sim_port
 
     accounts_env, sign_in = demo_users.prepare(settings, config_file)
     env = {**accounts_env, **child_env(config_file, sim_port)}  # the caller's own env wins
+    env.update(scenario_env(settings))
     children: list[Child] = []
     stopping = False
 
@@ -116,6 +117,9 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int, sim_port
         print(f"ioc demo: dashboard on http://localhost:{port}  (Ctrl-C stops everything)",
               flush=True)
         print("\n".join(sign_in), flush=True)
+        if settings.simulator.scenario:
+            print(f"ioc demo: scenario {settings.simulator.scenario}: its moment is replayed at "
+                  f"http://localhost:{port}{scenario_link(settings)}", flush=True)
         while not stopping:
             for c in children:
                 if not c.alive():

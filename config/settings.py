@@ -178,6 +178,10 @@ class SimulatorSettings(Strict):
     # The day's own power cuts, weak lines, sync backlogs, OTP overloads; false leaves
     # only injected faults (the fault-injection suite needs every alert to be its own).
     natural_faults: bool = True
+    # A scenario the simulator replays (collectors/simulator/scenario.py, docs/simulator.md),
+    # e.g. "hue-first-week"; "": none. Its sizes apply every day, its quotas and faults on
+    # its own (historical) days, which `ioc backfill` writes at their real dates.
+    scenario: str = Field(default="", pattern=r"^[a-z0-9-]{0,40}$")
 
 
 class LoggingSettings(Strict):

@@ -49,12 +49,14 @@ def summary(b: br.Briefing, tr: Tr, tz: str) -> str:
     scope = tr("briefing.p.scope_commune") if kinds and kinds <= COMMUNE_KINDS else ""
     counted = b.counted_until or b.at  # earlier only where just roll-ups are kept (`Briefing`)
     when = {"t": fmt.clock(counted, tz), "date": fmt.date(b.at, tz), "n": b.centres.height,
-            "scope": scope}
+            "scope": scope, "since": fmt.date(b.day_start, tz)}
+    period = when["since"] != when["date"]  # counted from an earlier day (`Briefing.day_start`)
     t = b.totals
     if t["received"] is None:
         parts = [tr("briefing.p.no_data", **when)]
     else:
-        parts = [tr("briefing.p.head", **when, received=fmt.number(t["received"], lang),
+        parts = [tr("briefing.p.head_period" if period else "briefing.p.head", **when,
+                    received=fmt.number(t["received"], lang),
                     resolved=fmt.number(t["resolved"], lang))]
         if t["resolved"] and None not in (t["on_time"], t["late"], t["returned"]):
             parts.append(tr("briefing.p.outcome", **{

@@ -203,7 +203,9 @@ class Briefing:
 
     at: datetime
     previous: datetime  # the previous conference: incidents are counted from it
-    day_start: datetime  # local midnight of `at`: the dossier counts are "today"
+    # The local midnight the dossier counts start from: `at`'s ("today"), or an earlier
+    # day's for a period (the briefing page's `since`).
+    day_start: datetime
     centres: pl.DataFrame  # id, name, kind, …
     counts: pl.DataFrame  # centre_counts
     totals: dict[str, int | None]

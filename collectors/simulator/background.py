@@ -46,9 +46,11 @@ class BackgroundSimulator:
         allow_faults: bool = True,
         clock: Callable[[], float] = time.time,
         natural_faults: bool = True,
+        scenario: str = "",
     ):
         self.centres = list(centres)
         self.natural_faults = natural_faults
+        self.scenario = scenario
         self.seed, self.host, self.allow_faults, self.clock = seed, host, allow_faults, clock
         self.port = port or free_port(host)
         self._ready = threading.Event()
@@ -116,7 +118,7 @@ class BackgroundSimulator:
         self._task = asyncio.create_task(
             serve(
                 self.centres, self.host, self.port, self.seed, self.allow_faults, self.clock, ready,
-                self.natural_faults,
+                self.natural_faults, self.scenario,
             )
         )
         waiter = asyncio.create_task(ready.wait())

@@ -28,6 +28,7 @@ from collectors.simulator.profiles import (
     rng_for,
     school_bump,
 )
+from collectors.simulator.scenario import Quota
 
 BIN_S = 300  # OTP and sync figures vary per five-minute bin
 N_BINS = DAY_S // BIN_S
@@ -122,6 +123,60 @@ def _times(rng: np.random.Generator, n: int, cdf: np.ndarray) -> np.ndarray:
     return slots * 900.0 + rng.uniform(0, 900.0, n)
 
 
+SLOT_STARTS = np.arange(96) * 900.0
+
+
+def slot_weights(wins: tuple[tuple[float, float], ...], online_share: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Expected arrivals per 15-minute slot of a day with working windows `wins`, in
+    person and online, as shares of the day's arrivals (both together sum to 1)."""
+    in_cdf = _calendar(wins)[0]
+    in_pdf = np.diff(in_cdf, prepend=0.0) if len(in_cdf) else np.zeros(96)
+    on_pdf = np.diff(ONLINE_CDF, prepend=0.0)
+    return (1 - online_share) * in_pdf, online_share * on_pdf
+
+
+def clipped(weights: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Per-slot `weights` cut to the part of each slot within [lo, hi) (local seconds)."""
+    inside = np.clip(SLOT_STARTS + 900.0, lo, hi) - np.clip(SLOT_STARTS, lo, hi)
+    return weights * inside / 900.0
+
+
+def _times_between(rng: np.random.Generator, n: int, weights: np.ndarray, lo: float,
+                   hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """`n` times in [lo, hi) spread by per-slot `weights`, and each one's slot."""
+    w = clipped(weights, lo, hi)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    if w.sum() <= 0:
+        raise ValueError(f"no time for {n} events between {lo:g} s and {hi:g} s")
+    slot = rng.choice(96, size=n, p=w / w.sum())
+    a = np.clip(SLOT_STARTS[slot], lo, hi)
+    b = np.clip(SLOT_STARTS[slot] + 900.0, lo, hi)
+    return a + rng.random(n) * (b - a), slot
+
+
+def _quota_arrivals(rng: np.random.Generator, quota: Quota,
+                    wins: tuple[tuple[float, float], ...], online_share: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times and online flags with exactly `quota.received` at or before the
+    cut-off; after it, as many as the hour-of-day profile expects for the rest of the day."""
+    in_w, on_w = slot_weights(wins, online_share)
+    total = in_w + on_w
+    cut = quota.cutoff_s
+    share = float(clipped(total, 0.0, cut).sum())
+    n_after = int(rng.poisson(quota.received * (1 - share) / share)) if 0 < share < 1 else 0
+    t_before, s_before = _times_between(rng, quota.received, total, 0.0, cut)
+    t_after, s_after = _times_between(rng, n_after, total, cut, float(DAY_S))
+    t_after = np.maximum(t_after, cut + 0.5)  # strictly after the cut-off
+    # A whole day's quota ends a second before midnight, where a poll can see it whole.
+    t_before = np.minimum(t_before, min(cut, DAY_S - 1.0))
+    t = np.concatenate([t_before, t_after])
+    slots = np.concatenate([s_before, s_after])
+    online = rng.random(len(t)) < on_w[slots] / np.maximum(total[slots], 1e-12)
+    return t, online
+
+
 def _floats(values: np.ndarray) -> array:
     """Compact storage (8 bytes a value, not a Python object each): thousands of plans stay
     in memory, and indexing still gives plain Python numbers."""
@@ -146,8 +201,10 @@ def build(
     wins: tuple[tuple[float, float], ...],
     events: DayEvents,
     overloads: list[Overload],
+    quota: Quota | None = None,
 ) -> DayPlan:
-    """The centre's dossiers, OTP and sync figures for local day `day`."""
+    """The centre's dossiers, OTP and sync figures for local day `day`; a scenario's
+    `quota` fixes how many are received and resolved by its cut-off."""
     rng = rng_for(seed, TAG_DAY, profile.key, day)
     date = day_date(day)
     base = profile.monthly / WORKING_DAYS_PER_MONTH
@@ -173,9 +230,13 @@ def build(
     )
     n_on = int(rng.poisson(base * profile.online_share * noise * (1.0 if wins else 0.3)))
     in_cdf, xs, ws = _calendar(wins)
-    t_arr = np.concatenate([_times(rng, n_in, in_cdf), _times(rng, n_on, ONLINE_CDF)])
-    n = n_in + n_on
-    online = np.arange(n) >= n_in
+    if quota is None:
+        t_arr = np.concatenate([_times(rng, n_in, in_cdf), _times(rng, n_on, ONLINE_CDF)])
+        n = n_in + n_on
+        online = np.arange(n) >= n_in
+    else:
+        t_arr, online = _quota_arrivals(rng, quota, wins, profile.online_share)
+        n = len(t_arr)
     proc = np.minimum(np.searchsorted(np.cumsum(mix), rng.random(n), side="right"), N_PROC - 1)
     u = rng.random((6, n))  # one uniform per dossier per yes/no attribute
     fee = u[0] < PROC_FEE[proc]
@@ -204,14 +265,22 @@ def build(
     w_done = np.interp(t_arr, xs, ws) + work_s
     same = quick & (w_done < total_work)
     t_same = np.interp(w_done[same], ws, xs) if total_work else np.zeros(0)
+    if quota is not None:
+        same, t_same = _same_day_within(same, t_same, quota)
     secs_same = t_same - t_arr[same]
     proc_same = proc[same]
 
     # Resolutions of dossiers received on earlier days (working days only).
     carry_mix = mix * np.where(PROC_QUICK, 0.1, 1.0)
-    n_carry = int(rng.poisson(base * carry_mix.sum() * noise)) if wins else 0
-    proc_carry = rng.choice(N_PROC, size=n_carry, p=carry_mix / carry_mix.sum())
-    t_carry = _times(rng, n_carry, in_cdf)
+    if quota is None:
+        n_carry = int(rng.poisson(base * carry_mix.sum() * noise)) if wins else 0
+        proc_carry = rng.choice(N_PROC, size=n_carry, p=carry_mix / carry_mix.sum())
+        t_carry = _times(rng, n_carry, in_cdf)
+    else:
+        t_carry = _quota_carry(rng, quota, t_same, wins,
+                               base * carry_mix.sum())
+        n_carry = len(t_carry)
+        proc_carry = rng.choice(N_PROC, size=n_carry, p=carry_mix / carry_mix.sum())
     days = np.where(
         PROC_QUICK[proc_carry],
         rng.uniform(0.6, 1.5, n_carry),
@@ -235,6 +304,8 @@ def build(
     res[np.arange(m), R_PROC + res_proc] = 1
     pending = base * float((mix * PROC_DAYS).sum()) * 0.7
     carry_open = n_carry + int(rng.poisson(pending))
+    if quota is not None and quota.open_start is not None:
+        carry_open = max(quota.open_start, n_carry)  # the backlog the scenario carries
     carry_overdue = int(late_carry.sum()) + int(
         rng.binomial(carry_open - n_carry, min(0.3, 0.02 * profile.lateness))
     )
@@ -258,6 +329,39 @@ def build(
         lag_base,
         events,
     )
+
+
+def _same_day_within(same: np.ndarray, t_same: np.ndarray, quota: Quota
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Keep at most `quota.resolved` same-day resolutions by the cut-off: the latest
+    ones beyond that stay open (the day's backlog)."""
+    idx = np.nonzero(same)[0]
+    before = np.nonzero(t_same <= quota.cutoff_s)[0]
+    excess = len(before) - quota.resolved
+    if excess <= 0:
+        return same, t_same
+    drop = before[np.argsort(t_same[before], kind="stable")[-excess:]]
+    keep = np.ones(len(idx), dtype=bool)
+    keep[drop] = False
+    out = np.zeros_like(same)
+    out[idx[keep]] = True
+    return out, t_same[keep]
+
+
+def _quota_carry(rng: np.random.Generator, quota: Quota, t_same: np.ndarray,
+                 wins: tuple[tuple[float, float], ...], expected: float) -> np.ndarray:
+    """Times of the day's resolutions of earlier dossiers: as many by the cut-off as
+    the quota still needs after the same-day ones, then the hour-of-day share of
+    `expected` (a day's) for the rest of the working day."""
+    in_w, _ = slot_weights(wins, 0.0)
+    need = quota.resolved - int((t_same <= quota.cutoff_s).sum())
+    if need < 0:
+        raise ValueError("same-day resolutions exceed the quota")
+    before, _ = _times_between(rng, need, in_w, 0.0, quota.cutoff_s)
+    rest = float(clipped(in_w, quota.cutoff_s, float(DAY_S)).sum())
+    after, _ = _times_between(rng, int(rng.poisson(expected * rest)), in_w, quota.cutoff_s,
+                              float(DAY_S))
+    return np.concatenate([before, np.maximum(after, quota.cutoff_s + 0.5)])
 
 
 def _otp(

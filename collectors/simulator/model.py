@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from collectors.simulator import dayplan as dp
 from collectors.simulator.events import DayEvents, Overload, day_events, overloads
@@ -22,6 +23,7 @@ from collectors.simulator.profiles import (
     make_profile,
     windows,
 )
+from collectors.simulator.scenario import Scenario
 from config.registry import Centre
 from metrics.catalogue import PROCEDURES
 
@@ -50,16 +52,23 @@ class FleetModel:
     """Status documents for a set of centres under one seed."""
 
     def __init__(self, centres: Iterable[Centre], seed: int, cache_size: int = 8192,
-                 natural_faults: bool = True):
+                 natural_faults: bool = True, scenario: Scenario | None = None):
         """`natural_faults`: False leaves out the day's own power cuts, line and component
         failures, sync backlogs and OTP overloads, so that only injected faults happen
-        (the fault-injection suite checks that every alert it caused ends)."""
+        (the fault-injection suite checks that every alert it caused ends).
+        `scenario` (collectors.simulator.scenario): its centre sizes apply every day; on
+        its own days its quotas, faults and overloads replace the natural ones."""
         self.seed = seed
         self.natural_faults = natural_faults
+        self.scenario = scenario
         self.centres: dict[str, Centre] = {c.id: c for c in centres}
         self.profiles: dict[str, Profile] = {
             cid: make_profile(seed, c) for cid, c in self.centres.items()
         }
+        if scenario is not None:
+            for cid, monthly in scenario.monthly.items():
+                if cid in self.profiles:
+                    self.profiles[cid] = replace(self.profiles[cid], monthly=monthly)
         self._cache_size = max(16, cache_size)
         self._plans: OrderedDict[tuple[str, int], dp.DayPlan] = OrderedDict()
         self._overloads: OrderedDict[tuple[int, int], list[Overload]] = OrderedDict()
@@ -73,19 +82,33 @@ class FleetModel:
             return plan
         profile = self.profiles[centre_id]
         wins = windows(profile, day)
-        events = day_events(self.seed, profile, day) if self.natural_faults else DayEvents()
-        plan = dp.build(
-            self.seed,
-            profile,
-            day,
-            wins,
-            events,
-            self._province_overloads(profile.province_code, day, bool(wins)),
-        )
+        sc = self.scenario
+        if sc is not None and sc.covers(day):
+            events = sc.events.get((centre_id, day), DayEvents())
+            ovl = sc.overloads.get(day, []) if self.natural_faults else []
+            quota = sc.quotas.get((centre_id, day))
+            if quota is not None:
+                quota = replace(quota, open_start=self._open_at_start(centre_id, day))
+        else:
+            events = day_events(self.seed, profile, day) if self.natural_faults else DayEvents()
+            ovl = self._province_overloads(profile.province_code, day, bool(wins))
+            quota = None
+        plan = dp.build(self.seed, profile, day, wins, events, ovl, quota)
         self._plans[key] = plan
         if len(self._plans) > self._cache_size:
             self._plans.popitem(last=False)
         return plan
+
+    def _open_at_start(self, centre_id: str, day: int) -> int | None:
+        """The scenario's backlog at the day's midnight: its initial one on its first day,
+        else what the previous day's plan left open."""
+        sc = self.scenario
+        assert sc is not None
+        if day == sc.first_day:
+            return sc.initial_open.get(centre_id)
+        prev = self.plan(centre_id, day - 1)
+        a, r = prev.arr_cum[-1], prev.res_cum[-1]
+        return int(prev.carry_open + a[dp.A_RECEIVED] - a[dp.A_RETURNED] - r[dp.R_RESOLVED])
 
     def _province_overloads(self, province: int, day: int, working: bool) -> list[Overload]:
         key = (province, day)

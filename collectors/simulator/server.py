@@ -25,6 +25,7 @@ from collectors.simulator.faults import Effect, FaultBook
 from collectors.simulator.httpconn import IDLE_TIMEOUT_S, Connection, Request
 from collectors.simulator.model import FleetModel
 from collectors.simulator.profiles import DAY_S, local_day
+from collectors.simulator.scenario import load as load_scenario
 from config.registry import Centre, fleet
 
 log = logging.getLogger("ioc.simulator")
@@ -70,9 +71,12 @@ class Simulator:
         allow_faults: bool,
         clock: Callable[[], float],
         natural_faults: bool = True,
+        scenario: str = "",
     ):
         self.ids: dict[str, Centre] = {c.id: c for c in centres}
-        self.model = FleetModel(self.ids.values(), seed, natural_faults=natural_faults)
+        sc = load_scenario(scenario, list(self.ids.values()), seed) if scenario else None
+        self.model = FleetModel(self.ids.values(), seed, natural_faults=natural_faults,
+                                scenario=sc)
         self.host, self.port, self.seed = host, port, seed
         self.allow_faults = allow_faults
         self.clock = clock
@@ -255,11 +259,12 @@ async def serve(
     clock: Callable[[], float] = time.time,
     ready: asyncio.Event | None = None,
     natural_faults: bool = True,
+    scenario: str = "",
 ) -> None:
     """Serve `centres` until cancelled; sets `ready` once every listener is open.
-    `natural_faults`: see `FleetModel`."""
+    `natural_faults`, `scenario` (a name in `scenario.SCENARIOS`): see `FleetModel`."""
     raise_open_files_limit()
-    sim = Simulator(centres, host, port, seed, allow_faults, clock, natural_faults)
+    sim = Simulator(centres, host, port, seed, allow_faults, clock, natural_faults, scenario)
     loop = asyncio.get_running_loop()
     day = local_day(clock())[0]
     for cid in sim.ids:  # build today's figures before the first poll arrives
@@ -272,8 +277,9 @@ async def serve(
         main = await loop.create_server(
             lambda: Connection(sim, None, sim.conns), sock=_listen_socket(host, port, 1024)
         )
-        log.info("simulator: %d centres on http://%s:%s (seed %s), fault API %s",
-                 len(sim.ids), host, port, seed, "on" if allow_faults else "off")
+        log.info("simulator: %d centres on http://%s:%s (seed %s), fault API %s%s",
+                 len(sim.ids), host, port, seed, "on" if allow_faults else "off",
+                 f", scenario {scenario}" if scenario else "")
         if ready is not None:
             ready.set()
         while True:
@@ -289,7 +295,7 @@ async def serve(
 
 
 def run(fleet_spec: str, host: str, port: int, seed: int, allow_faults: bool,
-        natural_faults: bool = True) -> None:
+        natural_faults: bool = True, scenario: str = "") -> None:
     """Serve a fleet spec ('hue', 'province:<code>', 'national') until SIGINT or SIGTERM."""
     centres = fleet(fleet_spec)
 
@@ -301,6 +307,6 @@ def run(fleet_spec: str, host: str, port: int, seed: int, allow_faults: bool,
             loop.add_signal_handler(sig, task.cancel)
         with contextlib.suppress(asyncio.CancelledError):
             await serve(centres, host, port, seed, allow_faults,
-                        natural_faults=natural_faults)
+                        natural_faults=natural_faults, scenario=scenario)
 
     asyncio.run(main())

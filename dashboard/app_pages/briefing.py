@@ -1,11 +1,13 @@
 """The daily briefing (giao ban) at a chosen moment (default now): today's dossiers, the
 leading centres, incidents since the previous conference, the centres needing attention,
 a summary paragraph, and one-click exports (printable HTML, CSV). `?at=2025-07-03T10:00`
-(local time) presets the moment; `?lang=en` switches to English."""
+(local time) presets the moment; `?since=2025-07-01` counts the dossiers from the start of
+that earlier day (a period, such as the new centres' first days) instead of today's;
+`?lang=en` switches to English."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -40,9 +42,17 @@ if raw_at := st.query_params.get("at"):
     except ValueError:
         st.warning(tr("briefing.bad_at", value=components.Quoted(raw_at)))
 local_default = fmt.local(default, tz)
+since_default = local_default.date()
+if raw_since := st.query_params.get("since"):
+    try:
+        since_default = min(date.fromisoformat(raw_since.strip()), since_default)
+    except ValueError:
+        st.warning(tr("briefing.bad_since", value=components.Quoted(raw_since)))
 
 st.title(tr("briefing.title"))
-left, right, _ = st.columns([1, 1, 3])
+first, left, right, _ = st.columns([1, 1, 1, 2])
+since = first.date_input(tr("briefing.since"), value=since_default, format="DD/MM/YYYY",
+                         key="briefing-since", help=tr("briefing.since_help"))
 day = left.date_input(tr("briefing.date"), value=local_default.date(), format="DD/MM/YYYY",
                       key="briefing-date")
 moment = right.time_input(tr("briefing.time"), value=local_default.time().replace(
@@ -50,9 +60,12 @@ moment = right.time_input(tr("briefing.time"), value=local_default.time().replac
 at = datetime.combine(day, moment, tzinfo=ZoneInfo(tz))
 if at > clock_now:
     st.info(tr("briefing.future"))
+if since > day:
+    st.info(tr("briefing.since_after", since=fmt.date(datetime.combine(
+        since, moment, tzinfo=ZoneInfo(tz)), tz)))
 
 try:
-    b = data_briefing.briefing_view(cfg, at, scope=who.scope)
+    b = data_briefing.briefing_view(cfg, at, scope=who.scope, since=since)
 except (sa.exc.SQLAlchemyError, OSError) as exc:
     st.error(tr("briefing.no_db", error=type(exc).__name__))
     st.stop()
@@ -60,9 +73,10 @@ if b.centres.is_empty():
     st.info(tr("briefing.no_centres"))
     st.stop()
 
-st.caption(tr("briefing.caption", t=fmt.clock(b.counted_until or b.at, tz),
-              date=fmt.date(b.at, tz),
-              prev=fmt.date_time(b.previous, tz)))
+period = fmt.date(b.day_start, tz) != fmt.date(b.at, tz)
+st.caption(tr("briefing.caption_period" if period else "briefing.caption",
+              t=fmt.clock(b.counted_until or b.at, tz), date=fmt.date(b.at, tz),
+              since=fmt.date(b.day_start, tz), prev=fmt.date_time(b.previous, tz)))
 if b.resolution != "raw" and b.counted_until is not None:
     st.info(tr(f"today.basis.{b.resolution}", t=fmt.clock(b.counted_until, tz),
                at=fmt.date_time(b.at, tz)))  # only roll-ups are kept for this moment
