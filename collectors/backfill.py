@@ -14,7 +14,10 @@ import json
 import math
 import multiprocessing
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason
 from collectors.mapping import profile
@@ -26,6 +29,7 @@ from config.registry import Centre
 from config.settings import Settings
 
 BASE_LATENCY_S = 0.04  # what a healthy loopback answer takes, roughly
+INLINE_STEPS = 96  # up to this many poll times the model runs in-process (no pool to start)
 
 
 def simulated_poll(model: FleetModel, centre_id: str, t: float, timeout_s: float,
@@ -79,26 +83,53 @@ def _chunk(times: Sequence[float]) -> list[ProbeResult]:
 
 
 def history(centres: Sequence[Centre], seed: int, times: Sequence[float], timeout_s: float,
-            processes: int = 2, chunk_steps: int = 24) -> Iterator[list[ProbeResult]]:
-    """Results for every centre at every time, in chunks of `chunk_steps` times, oldest first.
+            processes: int = 2, chunk_steps: int = 24,
+            newest_first: bool = False) -> Iterator[list[ProbeResult]]:
+    """Results for every centre at every time, in chunks of `chunk_steps` times, oldest
+    first (newest first with `newest_first`; within a chunk always oldest first).
 
-    The model runs in `processes` worker processes; chunks come back in order.
+    The model runs in `processes` worker processes (0: in this one, which saves starting
+    them for a short range); chunks come back in order.
     """
     chunks = [times[i:i + chunk_steps] for i in range(0, len(times), chunk_steps)]
+    if newest_first:
+        chunks.reverse()
+    if processes <= 0:
+        _init_worker(list(centres), seed, timeout_s)
+        yield from map(_chunk, chunks)
+        return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes, _init_worker, (list(centres), seed, timeout_s)) as pool:
         yield from pool.imap(_chunk, chunks)
 
 
+def missing(times: Sequence[float], stored_ms: Iterable[int], step_s: float) -> list[float]:
+    """The times of `times` with no stored poll in their step (a poll at `p` ms covers
+    the time nearest to it on the `step_s` grid): a backfill writes only those, so it
+    resumes after a stop and never doubles live polls."""
+    covered = {round(ms / 1000 / step_s) for ms in stored_ms}
+    return [t for t in times if round(t / step_s) not in covered]
+
+
+Progress = Callable[[int, int], None]  # (poll times written, poll times to write)
+
+
 def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
              config_file: str | None = None, now: float | None = None,
-             processes: int = 2) -> dict[str, float | int]:
-    """Write `days` of simulated history ending now: every `step_s` for the last day,
+             processes: int = 2, progress: Progress | None = None,
+             newest_first: bool = False, record: bool = False) -> dict[str, float | int]:
+    """Write `days` of simulated history ending at `now`: every `step_s` for the last day,
     every 3 × `step_s` before.
 
-    Resumes after the newest poll already stored, so repeated runs are cheap.
-    Returns the number of polls and samples written and the seconds it took.
+    Writes only the times with no poll stored in their step, so repeated runs are cheap
+    and live polls are kept. `progress(done, total)` is called after each chunk;
+    `newest_first` fills from `now` backwards, so the history is always complete from
+    some time up to `now`; `record` keeps that progress in the store for the pages
+    (metrics/history_fill.py). Returns the number of polls and samples written and the
+    seconds it took.
     """
+    from metrics import history_fill
+    from metrics.schema import polls as polls_table
     from metrics.store import Store
 
     started = time.monotonic()
@@ -109,13 +140,35 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     polls = samples = 0
     with Store.open(settings.store.url) as store:
         store.sync_centres(centres)
-        newest = store.newest_ts()
-        if newest is not None:
-            times = [t for t in times if t > newest.timestamp()]
         if times:
+            with store.engine.connect() as conn:
+                stored = conn.execute(sa.select(polls_table.c.ts).distinct().where(
+                    polls_table.c.ts >= int((times[0] - step_s) * 1000),
+                    polls_table.c.ts <= int((end + step_s) * 1000))).scalars().all()
+            times = missing(times, stored, step_s)
+        total, done = len(times), 0
+        fill = history_fill.Fill(int(((times or [end])[0]) * 1000), int(end * 1000),
+                                 int(end * 1000), 0, total, int(time.time() * 1000))
+        if record:
+            history_fill.record(store.engine, fill)
+        if progress:
+            progress(0, total)
+        if times:
+            inline = 0 if len(times) <= INLINE_STEPS else processes
             for results in history(centres, settings.simulator.seed, times,
-                                   settings.collector.timeout_s, processes):
+                                   settings.collector.timeout_s, inline,
+                                   newest_first=newest_first):
                 samples += store.write(results)
                 polls += len(results)
+                chunk = sorted({r.ts for r in results})
+                done += len(chunk)
+                if record:
+                    oldest = int(chunk[0] * 1000)
+                    fill = replace(fill, done=done, updated_ms=int(time.time() * 1000),
+                                   complete_from_ms=min(fill.complete_from_ms, oldest)
+                                   if newest_first else fill.complete_from_ms)
+                    history_fill.record(store.engine, fill)
+                if progress:
+                    progress(done, total)
     return {"centres": len(centres), "polls": polls, "samples": samples,
             "seconds": round(time.monotonic() - started, 2)}
