@@ -137,6 +137,7 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     now = time.time() if now is None else now
     end = math.floor(now / step_s) * step_s
     times = steps(end, days, step_s)
+    first = times[0] if times else end
     polls = samples = 0
     with Store.open(settings.store.url) as store:
         store.sync_centres(centres)
@@ -147,7 +148,7 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
                     polls_table.c.ts <= int((end + step_s) * 1000))).scalars().all()
             times = missing(times, stored, step_s)
         total, done = len(times), 0
-        fill = history_fill.Fill(int(((times or [end])[0]) * 1000), int(end * 1000),
+        fill = history_fill.Fill(int(first * 1000), int(end * 1000),
                                  int(end * 1000), 0, total, int(time.time() * 1000))
         if record:
             history_fill.record(store.engine, fill)
@@ -170,5 +171,7 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
                     history_fill.record(store.engine, fill)
                 if progress:
                     progress(done, total)
+            if record:  # complete: from the start of the range
+                history_fill.record(store.engine, replace(fill, complete_from_ms=fill.from_ms))
     return {"centres": len(centres), "polls": polls, "samples": samples,
             "seconds": round(time.monotonic() - started, 2)}
