@@ -117,7 +117,8 @@ Progress = Callable[[int, int], None]  # (poll times written, poll times to writ
 def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
              config_file: str | None = None, now: float | None = None,
              processes: int = 2, progress: Progress | None = None,
-             newest_first: bool = False, record: bool = False) -> dict[str, float | int]:
+             newest_first: bool = False, record: bool = False,
+             chunk_steps: int = 24) -> dict[str, float | int]:
     """Write `days` of simulated history ending at `now`: every `step_s` for the last day,
     every 3 × `step_s` before.
 
@@ -125,8 +126,9 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     and live polls are kept. `progress(done, total)` is called after each chunk;
     `newest_first` fills from `now` backwards, so the history is always complete from
     some time up to `now`; `record` keeps that progress in the store for the pages
-    (metrics/history_fill.py). Returns the number of polls and samples written and the
-    seconds it took.
+    (metrics/history_fill.py). Each chunk of `chunk_steps` poll times is one write (fewer:
+    shorter holds of SQLite's write lock beside a live collector). Returns the number of
+    polls and samples written and the seconds it took.
     """
     from metrics import history_fill
     from metrics.schema import polls as polls_table
@@ -148,8 +150,10 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
                     polls_table.c.ts <= int((end + step_s) * 1000))).scalars().all()
             times = missing(times, stored, step_s)
         total, done = len(times), 0
-        fill = history_fill.Fill(int(first * 1000), int(end * 1000),
-                                 int(end * 1000), 0, total, int(time.time() * 1000))
+        # Complete already from just after the newest time still missing.
+        complete = min(end, times[-1] + step_s) if times else first
+        fill = history_fill.Fill(int(first * 1000), int(end * 1000), int(complete * 1000),
+                                 0, total, int(time.time() * 1000))
         if record:
             history_fill.record(store.engine, fill)
         if progress:
@@ -157,7 +161,7 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
         if times:
             inline = 0 if len(times) <= INLINE_STEPS else processes
             for results in history(centres, settings.simulator.seed, times,
-                                   settings.collector.timeout_s, inline,
+                                   settings.collector.timeout_s, inline, chunk_steps,
                                    newest_first=newest_first):
                 samples += store.write(results)
                 polls += len(results)

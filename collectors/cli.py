@@ -134,13 +134,15 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.progress import Bar
 
     # --live: the product runs meanwhile (ioc demo): newest first, progress kept for the
-    # pages, plain progress lines (the console is shared), in this one process, niced.
+    # pages, plain progress lines (the console is shared), in this one process, niced,
+    # in short writes (the collector and the pages share SQLite's write lock).
     if args.live:
         os.nice(10)  # the live product's processes go first
     bar = Bar("ioc backfill: history", sys.stderr, tty=False if args.live else None)
     summary = backfill(settings, days=args.days, step_s=args.step, config_file=args.config,
                        now=args.until, progress=bar, newest_first=args.live,
-                       record=args.live, processes=0 if args.live else 2)
+                       record=args.live, processes=0 if args.live else 2,
+                       chunk_steps=6 if args.live else 24)
     bar.close()
     print(json.dumps(summary, ensure_ascii=False))
     return 0

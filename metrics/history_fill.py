@@ -4,7 +4,9 @@ A backfill that runs while the product is live (`ioc demo` starts the wall first
 the week behind it, newest first) records in `meta` under `history_fill` the range it is
 filling, how many of its poll times are written, and the oldest time from which the history
 is complete. The pages say the history is still loading (or that loading stopped) until
-every time is written, so a half-filled week is never shown as complete. One row, replaced.
+every time is written, so a half-filled week is never shown as complete, and the alert engine
+does not judge a burn rate over a window that reaches before that time (it would read the
+missing polls as a smaller window). One row, replaced.
 """
 
 from __future__ import annotations
@@ -54,11 +56,15 @@ def record(engine: sa.Engine, fill: Fill) -> None:
         conn.execute(meta.insert().values(key=KEY, value=value))
 
 
-def read(engine: sa.Engine) -> Fill | None:
+def read(bind: sa.Engine | sa.Connection) -> Fill | None:
     """The latest backfill's progress, or None when none was recorded (or it does not
     parse)."""
-    with engine.connect() as conn:
-        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == KEY)).scalar()
+    query = sa.select(meta.c.value).where(meta.c.key == KEY)
+    if isinstance(bind, sa.Connection):
+        value = bind.execute(query).scalar()
+    else:
+        with bind.connect() as conn:
+            value = conn.execute(query).scalar()
     if value is None:
         return None
     try:
