@@ -8,6 +8,7 @@ first politely (SIGTERM) and then, after a grace period, for good (SIGKILL).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import socket
@@ -122,6 +123,22 @@ def webhook_env(config_file: str | None, hook_url: str) -> tuple[dict[str, str],
     return env, names
 
 
+def history_pending(settings: Settings, start: float, days: float, quick: float,
+                    step_s: float = 300.0) -> None:
+    """Tell the pages (and the alert engine) that the week before the recent hours is yet
+    to come, until the live backfill, started once the wall is up, says how far it is."""
+    from collectors.backfill import steps
+    from metrics import history_fill
+    from metrics.store import Store
+
+    end = math.floor(start / step_s) * step_s
+    week, recent = steps(end, days, step_s), steps(end, quick, step_s)
+    with Store.open(settings.store.url) as store:
+        history_fill.record(store.engine, history_fill.Fill(
+            int(week[0] * 1000), int(end * 1000), int(recent[0] * 1000), len(recent),
+            len(week), int(time.time() * 1000)))
+
+
 def kiosk_link(settings: Settings, base: str) -> str:
     """A new kiosk link for the demo's wall (earlier demo links are revoked: a token is shown
     once, so a new run makes a new one)."""
@@ -177,6 +194,8 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
         bar.close()
         print(f"ioc demo: wrote the last {quick * 24:g} h of history "
               f"({summary['samples']:,} samples) in {summary['seconds']:.1f} s", flush=True)
+    if days > quick:
+        history_pending(settings, start, days, quick)
 
     from collectors import demo_users
 
@@ -206,10 +225,6 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
         children.append(Child("collector", ["collect"], env))
         dashboard = Child("dashboard", ["dashboard", "--port", str(port)], env)
         children.append(dashboard)
-        if days > quick:
-            history = Child("history", ["backfill", "--days", f"{days:g}", "--until",
-                                        f"{start:.3f}", "--live"], env)
-            history_started = time.monotonic()
         print(f"ioc demo: dashboard on {base}  (Ctrl-C stops everything)", flush=True)
         print("\n".join(sign_in), flush=True)
         print(f"ioc demo: alert notices go to the inbox {inbox.url} "
@@ -219,6 +234,10 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
             if not announced and wait_http(base + "_stcore/health", 0.5, dashboard):
                 print(f"ioc demo: the wall is up; kiosk link (no sign-in): {link}", flush=True)
                 announced = True
+                if days > quick:  # the rest of the week, once the wall no longer waits for it
+                    history = Child("history", ["backfill", "--days", f"{days:g}", "--until",
+                                                f"{start:.3f}", "--live"], env)
+                    history_started = time.monotonic()
             for c in children:
                 if not c.alive():
                     print(f"ioc demo: the {c.name} stopped (exit {c.proc.returncode}); "

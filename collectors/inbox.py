@@ -88,11 +88,13 @@ def notice_html(item: dict[str, Any], tr: Tr, tz: str) -> str:
             f'{e(str(notes.get("summary", "")))}'
             f'<div class="desc">{e(str(notes.get("description", "")))}</div>'
             f'<div class="when">{e(" · ".join(when))}</div></li>')
-    head = tr("inbox.firing") if status == "firing" else tr("inbox.resolved")
+    # The notifier's own title says firing or resolved; without one, the status says it.
+    head = str(payload.get("title") or "") or (
+        tr("inbox.firing") if status == "firing" else tr("inbox.resolved"))
     got = tr("inbox.received", t=fmt.local(received, tz).strftime("%H:%M:%S %d/%m/%Y")) \
         if received else ""
-    return (f'<section class="{status}"><h2>{e(head)}: {e(str(payload.get("title", "")))}'
-            f'</h2><p class="got">{e(got)}</p><ul>{"".join(rows)}</ul></section>')
+    return (f'<section class="{status}"><h2>{e(head)}</h2><p class="got">{e(got)}</p>'
+            f'<ul>{"".join(rows)}</ul></section>')
 
 
 def page_html(notices: list[dict[str, Any]], lang: str, tz: str) -> str:
