@@ -47,8 +47,14 @@ browser:
 	@[ tests/browser/oidc/node_modules/.package-lock.json -nt tests/browser/oidc/package-lock.json ] || \
 	  (cd tests/browser/oidc && npm ci --no-audit --no-fund --loglevel=error)
 
+# make demo PORT=8601 SIM_PORT=8800 METRICS_PORT=9208 INBOX_PORT=8810: any of them, or none
+# (then dashboard.port, simulator.port, collector.metrics_port of config/ioc.yaml, inbox 8710);
+# SCENARIO=hue-first-week replays Huế's first days (docs/simulator.md).
+DEMO_ARGS = $(if $(PORT),--port $(PORT)) $(if $(SIM_PORT),--sim-port $(SIM_PORT)) \
+	$(if $(METRICS_PORT),--metrics-port $(METRICS_PORT)) $(if $(INBOX_PORT),--inbox-port $(INBOX_PORT)) \
+	$(if $(SCENARIO),--scenario $(SCENARIO))
 demo: $(STAMP)
-	$(VENV)/bin/ioc demo
+	$(VENV)/bin/ioc demo $(strip $(DEMO_ARGS))
 
 test: $(STAMP) browser
 	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q

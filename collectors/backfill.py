@@ -14,8 +14,11 @@ import json
 import math
 import multiprocessing
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import sqlalchemy as sa
 
 from collectors.base import ProbeResult, Reason
 from collectors.mapping import profile
@@ -30,6 +33,7 @@ from config.registry import Centre
 from config.settings import Settings
 
 BASE_LATENCY_S = 0.04  # what a healthy loopback answer takes, roughly
+INLINE_STEPS = 96  # up to this many poll times the model runs in-process (no pool to start)
 
 
 def simulated_poll(model: FleetModel, centre_id: str, t: float, timeout_s: float,
@@ -87,13 +91,21 @@ def _chunk(times: Sequence[float]) -> list[ProbeResult]:
 
 def history(centres: Sequence[Centre], seed: int, times: Sequence[float], timeout_s: float,
             processes: int = 2, chunk_steps: int = 24,
-            scenario: str = "") -> Iterator[list[ProbeResult]]:
-    """Results for every centre at every time, in chunks of `chunk_steps` times, oldest first.
+            newest_first: bool = False, scenario: str = "") -> Iterator[list[ProbeResult]]:
+    """Results for every centre at every time, in chunks of `chunk_steps` times, oldest
+    first (newest first with `newest_first`; within a chunk always oldest first).
 
     The model (with `scenario`, a name in `scenario.SCENARIOS`, if given) runs in
-    `processes` worker processes; chunks come back in order.
+    `processes` worker processes (0: in this one, which saves starting them for a short
+    range); chunks come back in order.
     """
     chunks = [times[i:i + chunk_steps] for i in range(0, len(times), chunk_steps)]
+    if newest_first:
+        chunks.reverse()
+    if processes <= 0:
+        _init_worker(list(centres), seed, timeout_s, scenario)
+        yield from map(_chunk, chunks)
+        return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(processes, _init_worker,
                   (list(centres), seed, timeout_s, scenario)) as pool:
@@ -173,17 +185,37 @@ def scenario_env(settings: Settings, now: float | None = None) -> dict[str, str]
     return {"IOC_SIMULATOR__SCENARIO": name, "IOC_STORE__RETENTION": f"{{{kept}}}"}
 
 
+def missing(times: Sequence[float], stored_ms: Iterable[int], step_s: float) -> list[float]:
+    """The times of `times` with no stored poll in their step (a poll at `p` ms covers
+    the time nearest to it on the `step_s` grid): a backfill writes only those, so it
+    resumes after a stop and never doubles live polls."""
+    covered = {round(ms / 1000 / step_s) for ms in stored_ms}
+    return [t for t in times if round(t / step_s) not in covered]
+
+
+Progress = Callable[[int, int], None]  # (poll times written, poll times to write)
+
+
 def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
              config_file: str | None = None, now: float | None = None,
-             processes: int = 2) -> dict[str, float | int]:
-    """Write `days` of simulated history ending now: every `step_s` for the last day,
+             processes: int = 2, progress: Progress | None = None,
+             newest_first: bool = False, record: bool = False,
+             chunk_steps: int = 24) -> dict[str, float | int]:
+    """Write `days` of simulated history ending at `now`: every `step_s` for the last day,
     every 3 × `step_s` before.
 
-    Resumes after the newest poll already stored, so repeated runs are cheap.
-    Returns the number of polls and samples written and the seconds it took.
+    Writes only the times with no poll stored in their step, so repeated runs are cheap
+    and live polls are kept. `progress(done, total)` is called after each chunk;
+    `newest_first` fills from `now` backwards, so the history is always complete from
+    some time up to `now`; `record` keeps that progress in the store for the pages
+    (metrics/history_fill.py). Each chunk of `chunk_steps` poll times is one write (fewer:
+    shorter holds of SQLite's write lock beside a live collector). Returns the number of
+    polls and samples written and the seconds it took.
     With `settings.simulator.scenario`, the scenario's own history is written first
     (`backfill_scenario`), and the recent days come from the same model (its sizes).
     """
+    from metrics import history_fill
+    from metrics.schema import polls as polls_table
     from metrics.store import Store
 
     started = time.monotonic()
@@ -194,18 +226,44 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     now = time.time() if now is None else now
     end = math.floor(now / step_s) * step_s
     times = steps(end, days, step_s)
+    first = times[0] if times else end
     polls = samples = 0
     with Store.open(settings.store.url) as store:
         store.sync_centres(centres)
-        newest = store.newest_ts()
-        if newest is not None:
-            times = [t for t in times if t > newest.timestamp()]
         if times:
+            with store.engine.connect() as conn:
+                stored = conn.execute(sa.select(polls_table.c.ts).distinct().where(
+                    polls_table.c.ts >= int((times[0] - step_s) * 1000),
+                    polls_table.c.ts <= int((end + step_s) * 1000))).scalars().all()
+            times = missing(times, stored, step_s)
+        total, done = len(times), 0
+        # Complete already from just after the newest time still missing.
+        complete = min(end, times[-1] + step_s) if times else first
+        fill = history_fill.Fill(int(first * 1000), int(end * 1000), int(complete * 1000),
+                                 0, total, int(time.time() * 1000))
+        if record:
+            history_fill.record(store.engine, fill)
+        if progress:
+            progress(0, total)
+        if times:
+            inline = 0 if len(times) <= INLINE_STEPS else processes
             for results in history(centres, settings.simulator.seed, times,
-                                   settings.collector.timeout_s, processes,
-                                   scenario=scenario):
+                                   settings.collector.timeout_s, inline, chunk_steps,
+                                   newest_first=newest_first, scenario=scenario):
                 samples += store.write(results)
                 polls += len(results)
+                chunk = sorted({r.ts for r in results})
+                done += len(chunk)
+                if record:
+                    oldest = int(chunk[0] * 1000)
+                    fill = replace(fill, done=done, updated_ms=int(time.time() * 1000),
+                                   complete_from_ms=min(fill.complete_from_ms, oldest)
+                                   if newest_first else fill.complete_from_ms)
+                    history_fill.record(store.engine, fill)
+                if progress:
+                    progress(done, total)
+            if record:  # complete: from the start of the range
+                history_fill.record(store.engine, replace(fill, complete_from_ms=fill.from_ms))
     if before is not None:
         polls += int(before["polls"])
         samples += int(before["samples"])

@@ -151,10 +151,21 @@ def with_scenario(settings: Settings, scenario: str | None) -> Settings:
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.backfill import backfill
+    from collectors.progress import Bar
 
     settings = with_scenario(settings, args.scenario)
-    print(json.dumps(backfill(settings, days=args.days, step_s=args.step,
-                              config_file=args.config), ensure_ascii=False))
+    # --live: the product runs meanwhile (ioc demo): newest first, progress kept for the
+    # pages, plain progress lines (the console is shared), in this one process, niced,
+    # in short writes (the collector and the pages share SQLite's write lock).
+    if args.live:
+        os.nice(10)  # the live product's processes go first
+    bar = Bar("ioc backfill: history", sys.stderr, tty=False if args.live else None)
+    summary = backfill(settings, days=args.days, step_s=args.step, config_file=args.config,
+                       now=args.until, progress=bar, newest_first=args.live,
+                       record=args.live, processes=0 if args.live else 2,
+                       chunk_steps=6 if args.live else 24)
+    bar.close()
+    print(json.dumps(summary, ensure_ascii=False))
     return 0
 
 
@@ -163,7 +174,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = with_scenario(settings, args.scenario)
     return run_demo(settings, config_file=args.config, port=args.port, sim_port=args.sim_port,
-                    days=args.days)
+                    metrics_port=args.metrics_port, inbox_port=args.inbox_port, days=args.days)
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
@@ -261,10 +272,14 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--days", type=float, default=7)
     b.add_argument("--step", type=float, default=300, help="seconds between history points")
     b.add_argument("--scenario", help=SCENARIO_HELP)
+    b.add_argument("--until", type=float, help="end (Unix seconds; default now)")
+    b.add_argument("--live", action="store_true", help="newest first, progress on the pages")
 
     m = sub.add_parser("demo", help="simulator + collector + dashboard, with a week of history")
-    m.add_argument("--port", type=int, default=8501)
-    m.add_argument("--sim-port", type=int, default=8700)
+    m.add_argument("--port", type=int, help="dashboard (default dashboard.port)")
+    m.add_argument("--sim-port", type=int, help="simulator (default simulator.port)")
+    m.add_argument("--metrics-port", type=int, help="collector's /metrics (0: none)")
+    m.add_argument("--inbox-port", type=int, default=8710, help="the alert inbox")
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
     m.add_argument("--scenario", help=SCENARIO_HELP)
 

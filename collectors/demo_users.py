@@ -51,6 +51,4 @@ def prepare(settings: Settings, config_file: str | None,
     lines = [f"ioc demo: DEMO ACCOUNTS ONLY ({path}; never use these on a real site):"]
     lines += [f"  {name:<9} / {password:<12} {role:<9} {scope}"
               for name, password, role, scope, _ in accounts]
-    lines.append("ioc demo: a wall display link without sign-in: .venv/bin/ioc kiosk create "
-                 f"--label 'wall' --scope province:{settings.deployment.province or 46}")
     return {"IOC_DASHBOARD__USERS_FILE": str(path.resolve())}, lines

@@ -61,8 +61,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     mk.add_argument("--label", required=True, help="which display, e.g. 'Phòng IOC màn 1'")
     mk.add_argument("--scope", required=True,
                     help="national | province:<code> | commune:<centre id>")
-    mk.add_argument("--base-url", default="http://localhost:8501/",
-                    help="the dashboard's address, to print the whole link")
+    mk.add_argument("--base-url", help="the dashboard's address, to print the whole link "
+                    "(default http://localhost:<dashboard.port>/)")
     ks.add_parser("list", help="list links (never tokens)")
     rv = ks.add_parser("revoke", help="revoke a link by id")
     rv.add_argument("id", type=int)
@@ -217,7 +217,8 @@ def run_kiosk(args: argparse.Namespace, settings: Settings) -> int:
             except ValueError as exc:
                 print(f"ioc kiosk create: {exc}", file=sys.stderr)
                 return 2
-            base = args.base_url if args.base_url.endswith("/") else args.base_url + "/"
+            base = args.base_url or f"http://localhost:{settings.dashboard.port}/"
+            base = base if base.endswith("/") else base + "/"
             print(f"kiosk link {link_id} ({args.label}, {scope}); shown once, keep it safe:")
             print(f"{base}?kiosk={token}")
             return 0

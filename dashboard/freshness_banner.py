@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from config.settings import Settings
-from dashboard import data, fmt
+from dashboard import data, fmt, history_banner
 from dashboard.i18n import Tr
 from metrics.cadence import Behind
 from metrics.store import from_ms
@@ -75,6 +75,7 @@ def render(cfg: Settings, tr: Tr) -> None:
         kind = "ioc-banner" if loud else "ioc-age"
         st.markdown(f'<p class="{kind}" role="{"alert" if loud else "status"}">{text}</p>',
                     unsafe_allow_html=True)
+        history_banner.render(cfg, tr)  # history still being filled behind the live data
         if not loud and (behind := data.collection_behind(cfg.store.url)) is not None:
             st.markdown(f'<p class="ioc-behind" role="status">{behind_text(behind, tr, cfg)}'
                         "</p>", unsafe_allow_html=True)

@@ -51,7 +51,7 @@ from config.alerts import (
     Threshold,
 )
 from config.channels import backoff_delay
-from metrics import dialects
+from metrics import dialects, history_fill
 from metrics import schema as t
 from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
@@ -134,6 +134,10 @@ class AlertEngine:
             observed = (self._observed(conn, now, max(c.lookback_s for c in stale)) if stale
                         else pl.DataFrame())
             counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
+            fill = history_fill.read(conn) if windows else None
+        if fill is not None and not fill.finished and not counts.is_empty():
+            # A window reaching into history still being filled is not judged (not observed).
+            counts = counts.filter(now - pl.col("window_s") * 1000 >= fill.complete_from_ms)
         window = Window(self.store.centres(), polls, latest, earlier, observed, counts,
                         None if newest is None else int(newest), self.started_ms)
         return _without(window, self.unwatched) if self.unwatched else window
