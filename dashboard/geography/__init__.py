@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 from pathlib import Path
 
@@ -33,3 +34,30 @@ def load() -> dict:
 def version() -> str:
     """A short digest of the shipped file: part of its URL, so a rebuilt file is fetched anew."""
     return hashlib.sha256(raw()).hexdigest()[:12]
+
+
+LAND_ID = "land"  # the neighbouring countries' land: a backdrop, not a province
+VIETNAM_VIEW = (99.5, 7.8, 124.0, 23.8)  # the national map: the country, its islands, callouts
+
+
+@functools.cache
+def label_points() -> dict[int, tuple[float, float]]:
+    """Province code -> (lat, lon) of a point well inside its main land, for its name."""
+    return {f["properties"]["code"]: (f["properties"]["lat"], f["properties"]["lon"])
+            for f in load()["features"] if f["id"] != LAND_ID}
+
+
+def _area(ring: list[list[float]]) -> float:
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)))
+
+
+@functools.cache
+def bounds(code: int) -> tuple[float, float, float, float] | None:
+    """(lon_min, lat_min, lon_max, lat_max) of the province's largest polygon (its
+    mainland, not far islands such as Hoàng Sa or Trường Sa); None for an unknown code."""
+    for f in load()["features"]:
+        if f["id"] == str(code):
+            main = max(f["geometry"]["coordinates"], key=lambda poly: _area(poly[0]))[0]
+            xs, ys = [p[0] for p in main], [p[1] for p in main]
+            return (min(xs), min(ys), max(xs), max(ys))
+    return None

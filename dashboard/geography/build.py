@@ -43,7 +43,7 @@ ISLAND_MAX_DEG2 = 0.2  # a country face smaller than this (~2,400 km²) is an is
 ISLAND_REACH_DEG = 1.0  # farther than this from the mainland, only islands.csv assigns it
 SIMPLIFY_DEG = 0.004  # ~400 m: invisible at a province wall's scale
 LAND_SIMPLIFY_DEG = 0.02
-LAND_BOX = (100.0, 6.0, 118.0, 24.5)  # the neighbours' land kept as backdrop
+LAND_BOX = (97.0, 5.0, 125.0, 26.0)  # the neighbours' land kept as backdrop
 DECIMALS = 4  # ~10 m
 LAND_ID = "land"  # the backdrop feature's id
 

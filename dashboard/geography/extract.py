@@ -21,8 +21,8 @@ from shapely.geometry import box, mapping, shape
 
 from dashboard.geography import HERE
 
-# Mainland, islands and the Hoàng Sa / Trường Sa archipelagos, with room around them.
-BBOX = (101.5, 6.0, 118.0, 24.0)
+# Vietnam with its islands and archipelagos, and the neighbours around it as backdrop.
+BBOX = (97.0, 5.0, 125.0, 26.0)
 LAYERS = {"ne_10m_land": "land.geojson",
           "ne_10m_admin_0_boundary_lines_land": "admin0_lines.geojson",
           "ne_10m_admin_1_states_provinces_lines": "admin1_lines.geojson"}
