@@ -28,7 +28,8 @@ def geojson_url() -> str:
 
 def province_names() -> dict[int, str]:
     """Code -> the short name written on the map ("Huế", "Lâm Đồng")."""
-    return {c: components.short_province(p.name) for c, p in provinces().items()}
+    return {c: components.plot_text(components.short_province(p.name))
+            for c, p in provinces().items()}
 
 
 def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, metric: str = "status",
@@ -68,7 +69,7 @@ def province_figure(summary: pl.DataFrame, status: pl.DataFrame, tr: Tr, *,
              for c, p in provinces().items()}
     for row in summary.iter_rows(named=True):
         code = row["province_code"]
-        text[code] = tr("wall2.prov.tile", name=components.plot_text(names.get(code, "")),
+        text[code] = tr("wall2.prov.tile", name=names.get(code, ""),
                         up=fmt.number(row["up"], lang), total=fmt.number(row["centres"], lang))
         hover[code] = (tr("wall2.prov.hover", name=components.plot_text(row["province_name"]),
                         state=labels[row["state"]], up=fmt.number(row["up"], lang),

@@ -18,6 +18,8 @@ glyph server), only markers over the tiles and the centres' convex outline
 
 from __future__ import annotations
 
+import html
+
 import polars as pl
 from plotly import graph_objects as go
 
@@ -221,10 +223,15 @@ def short_centre(name: str) -> str:
     return name
 
 
+def _written(name: str) -> str:
+    """A centre's short name as map text (escaped: plotly reads a few HTML tags)."""
+    return html.escape(short_centre(name), quote=True)
+
+
 def problem_text(points: pl.DataFrame) -> list[str]:
     """The word written next to each point: its short name when it has a problem
     (down, degraded, no new data), nothing otherwise."""
-    return [short_centre(n) if s in PROBLEMS else ""
+    return [_written(n) if s in PROBLEMS else ""
             for n, s in zip(points["name"].to_list(), points["status"].to_list(), strict=True)]
 
 
@@ -266,9 +273,9 @@ def _geo_layout(box: tuple[float, float, float, float], height: int, font_scale:
         layout["legend"].update(orientation="v", yanchor="top", y=0.99, xanchor="right",
                                 x=0.99)
     if note:
-        layout["annotations"] = [{"text": note, "xref": "paper", "yref": "paper", "x": 0.99,
-                                  "y": 0.99, "xanchor": "right", "yanchor": "top",
-                                  "showarrow": False, "align": "right",
+        layout["annotations"] = [{"text": note, "xref": "paper", "yref": "paper", "x": 0.01,
+                                  "y": 0.99, "xanchor": "left", "yanchor": "top",
+                                  "showarrow": False, "align": "left",
                                   "bgcolor": "rgba(19,26,34,0.85)",
                                   "font": {"size": round(13 * font_scale), "color": NAME_FAINT}}]
     return layout
@@ -444,7 +451,7 @@ def callout_lines(part: pl.DataFrame, labels: dict[str, str], more: str) -> list
     each coloured like its status."""
     lines = []
     for status in (DOWN, DEGRADED, STALE):
-        names = sorted(short_centre(n) for n in
+        names = sorted(_written(n) for n in
                        part.filter(pl.col("status") == status)["name"].to_list())
         if not names:
             continue

@@ -131,3 +131,11 @@ def test_the_view_holds_the_province_and_its_centres():
     assert box[0] < 107.0 and box[2] > 108.0 and box[1] < 16.0 and box[3] > 16.8
     far = _points([OK]).with_columns(pl.lit(110.0).alias("lon"))
     assert maps.view_box((107.0, 16.0, 108.0, 16.8), far)[2] > 110.0
+
+
+def test_names_written_on_the_map_are_escaped():
+    points = _points([DOWN]).with_columns(pl.lit("Xã <b>Lạ</b>").alias("name"))
+    assert maps.problem_text(points) == ["&lt;b&gt;Lạ&lt;/b&gt;"]
+    lines = maps.callout_lines(points.with_columns(pl.lit(46).alias("province_code")),
+                               LABELS, "+{n}")
+    assert "<b>" not in lines[0] and "&lt;b&gt;" in lines[0]
