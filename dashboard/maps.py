@@ -282,7 +282,7 @@ def _geo_layout(box: tuple[float, float, float, float], height: int, font_scale:
 
 
 def _names_trace(names: dict[int, str], colours: dict[int, str], size: int) -> go.Scattergeo:
-    """Province names at their label points (first trace: see the module's docstring)."""
+    """Province names at their label points."""
     where = geography.label_points()
     codes = [c for c in names if c in where]
     return go.Scattergeo(
@@ -319,7 +319,7 @@ def geo_status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str
     box = view_box(geography.bounds(province) if province is not None else None, points)
     inside = {c for c, (lat, lon) in geography.label_points().items()
               if box[0] <= lon <= box[2] and box[1] <= lat <= box[3]}
-    # The neighbours' names (the wall's title names its own province).
+    # The neighbours' names (the wall's title names its own province); a Scattergeo first.
     shown = {c: n for c, n in names.items() if c in inside and c != province}
     traces: list = [_names_trace(shown, dict.fromkeys(shown, NAME_FAINT), round(15 * scale)),
                     _land_trace(geojson_url)]
@@ -413,7 +413,9 @@ def geo_province_map(summary: pl.DataFrame, labels: dict[str, str],
     index = [PROVINCE_STATES.index(state_of[c]) if c in state_of else n - 1 for c in codes]
     text_colour = {c: (LABEL_DARK if c in state_of and state_of[c] != NO_DATA else LABEL_LIGHT)
                    for c in codes}
-    traces: list = [_names_trace(province_text, text_colour, round(12 * scale)),
+    # First an empty Scattergeo (see the module's docstring); the names last, on top.
+    traces: list = [go.Scattergeo(lat=[None], lon=[None], mode="markers", hoverinfo="skip",
+                                  showlegend=False, name=""),
                     _land_trace(geojson_url)]
     if places:
         traces.append(go.Scattergeo(
@@ -434,6 +436,7 @@ def geo_province_map(summary: pl.DataFrame, labels: dict[str, str],
                                      "color": STATUS_COLOURS[state]},
                              name=f"{labels[state]} ({states.count(state)})")
                for state in PROVINCE_STATES]
+    traces.append(_names_trace(province_text, text_colour, round(12 * scale)))
     return go.Figure(data=traces, layout=_geo_layout(geography.VIETNAM_VIEW, height, scale,
                                                      separators, "provinces", note,
                                                      legend_top_right=True))
