@@ -396,9 +396,8 @@ def geo_province_map(summary: pl.DataFrame, labels: dict[str, str],
                      places: list[tuple[float, float, str]] = ()) -> go.Figure:
     """The national wall: the 34 provinces coloured by their state
     (`metrics.geo.province_summary`), each named; provinces without a centre in scope
-    dark; every centre with a problem (`problems`: id, name, province_code, status,
-    lat, lon) named in its province's callout (`callout_traces`), and marked where it
-    has coordinates.
+    dark; every centre with a problem (`problems`: id, name, province_code, status)
+    named in its province's callout (`callout_traces`).
 
     `province_text`, `hover`: code -> what is written on the province, its hover text;
     `more`: "+{n}" in the page's language; `places`: (lat, lon, text) written as they
@@ -472,8 +471,8 @@ def callout_traces(problems: pl.DataFrame | None, labels: dict[str, str], more: 
                    scale: float = 1.0) -> list[go.Scattergeo]:
     """The national map's callouts: for each province with a problem, its problem centres
     named (`callout_lines`) in the sea beside it, a line from the province to them (a wall
-    has no hover, and 3,321 centres do not fit as points at this scale); problem centres
-    with coordinates also marked. Callouts are stacked north to south without overlap."""
+    has no hover, and 3,321 centres do not fit as points at this scale: the province's
+    colour and name stay visible). Callouts are stacked north to south without overlap."""
     if problems is None or not problems.height:
         return []
     where = geography.label_points()
@@ -491,8 +490,9 @@ def callout_traces(problems: pl.DataFrame | None, labels: dict[str, str], more: 
         text_lat.append(lat)
         text_lon.append(CALLOUT_LON)
         texts.append("<br>".join(lines))
+        edge = geography.bounds(code)  # from the coast, clear of the province's name
         line_lat += [where[code][0], lat, None]
-        line_lon += [where[code][1], CALLOUT_LON - 0.1, None]
+        line_lon += [edge[2] if edge else where[code][1], CALLOUT_LON - 0.1, None]
     traces.append(go.Scattergeo(lat=line_lat, lon=line_lon, mode="lines",
                                 line={"color": LABEL_LIGHT, "width": 1}, hoverinfo="skip",
                                 showlegend=False, name=""))
@@ -500,13 +500,4 @@ def callout_traces(problems: pl.DataFrame | None, labels: dict[str, str], more: 
                                 textposition="middle right",
                                 textfont={"size": round(14 * scale), "color": LABEL_LIGHT},
                                 hoverinfo="skip", showlegend=False, name=""))
-    located = problems.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
-    for status in (STALE, DEGRADED, DOWN):
-        part = located.filter(pl.col("status") == status)
-        if part.height:
-            traces.append(go.Scattergeo(
-                lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers",
-                marker={"size": round(9 * scale), "color": STATUS_COLOURS[status],
-                        "line": {"width": 1, "color": BACKGROUND}},
-                customdata=part["id"].to_list(), hoverinfo="skip", showlegend=False))
     return traces
