@@ -1,20 +1,29 @@
 """Figure builders for maps (pure: DataFrames in, plotly figures out).
 
-The map must draw on a closed network: plotly's `Scattermap` on the built-in
-`white-bg` style needs no tiles, no CDN and no glyph server as long as no
-text labels are drawn on the map (names go in the hover text). A dark
-GeoJSON polygon over the whole world sits under the markers so the map
-matches the dark wall; over it, each province's area is outlined from its
-centres' own coordinates (`metrics.geo.province_outlines`: no boundary data
-is fetched or shipped). A raster tile layer is added only when the site has
-its own tile server (`dashboard.tile_url`).
+The wall's maps are plotly's d3 geo maps (`geo_status_map`, `geo_province_map`):
+they draw SVG, so names can be written on the map with no glyph server, and with
+every base layer off plotly.js fetches no topojson. The outlines are the 34
+provinces of `dashboard/geography` (Natural Earth, public domain), referenced by
+URL (`geojson_url`): the browser fetches them once and plotly.js keeps them for
+the page's life, so a refresh sends only the figure. The first trace of a geo
+map is always a Scattergeo: plotly.js decides whether to fetch its world
+topojson from the FIRST trace (a choropleth there would make it fetch from
+cdn.plot.ly).
+
+`status_map` (MapLibre, `Scattermap`) stays for a site with its own raster tile
+server (`dashboard.tile_url`): it draws no text on the map (that would need a
+glyph server), only markers over the tiles and the centres' convex outline
+(`metrics.geo.province_outlines`).
 """
 
 from __future__ import annotations
 
+import html
+
 import polars as pl
 from plotly import graph_objects as go
 
+from dashboard import geography
 from metrics.geo import province_outlines
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
 
@@ -25,6 +34,9 @@ STATUS_COLOURS = {OK: "#2ecc71", DEGRADED: "#f5a623", DOWN: "#ff3b30",
                   STALE: "#d9822b", NO_DATA: "#5a5a5f"}
 # Drawn in this order so problems sit on top of healthy markers.
 DRAW_ORDER = (OK, NO_DATA, STALE, DEGRADED, DOWN)
+# Coloured by their status even when a metric colours the map (down last: on top, red).
+BESIDE_METRIC = (NO_DATA, STALE, DOWN)
+PROBLEMS = (DOWN, DEGRADED, STALE)  # labelled with their names on the map
 BACKGROUND = "#131a22"
 OUTLINE_FILL, OUTLINE_LINE = "#1b2530", "#3d4b5c"  # the area the province's centres cover
 # Low values dark blue, high values bright yellow: readable on the dark wall.
@@ -61,13 +73,14 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
     given); `hover`: one hover text per row; `labels`: status -> legend text in
     the page's language. With `metric`, centres with fresh data are coloured
     by that column's value (a colour bar titled `metric_label`) and sized by
-    it; stale and never-polled centres stay grey: an old value is no value.
+    it; a down centre stays red and stale and never-polled centres keep their
+    status colour: an outage never turns into a value, an old value is no value.
     Each point's customdata is its centre id (`selection_target`). `separators`: the
     language's decimal and thousands marks (`fmt.plotly_separators`), for the colour bar.
     """
     indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String))
     traces = [] if metric is None else _metric_traces(indexed, labels, metric, metric_label)
-    for status in DRAW_ORDER if metric is None else (STALE, NO_DATA):
+    for status in DRAW_ORDER if metric is None else BESIDE_METRIC:
         part = indexed.filter(pl.col("status") == status)
         traces.append(go.Scattermap(
             lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers",
@@ -105,8 +118,8 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
 
 def _metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
                    metric_label: str) -> list[go.Scattermap]:
-    """Fresh centres coloured and sized by `metric`; fresh ones without a value in grey."""
-    fresh = points.filter(pl.col("status").is_in([OK, DEGRADED, DOWN]))
+    """Up centres coloured and sized by `metric`; up ones without a value in grey."""
+    fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
     top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
@@ -187,3 +200,304 @@ def selection_target(event: object) -> tuple[str, str] | None:
             return ("province", data.split(":", 1)[1])
         return ("centre", data)
     return None
+
+
+# --- d3 geo maps over the shipped province outlines --------------------------------------
+
+LAND_FILL = "#1a222c"  # the neighbouring countries
+NEIGHBOUR_FILL, NEIGHBOUR_LINE = "#161e27", "#33414f"  # provinces around a province wall
+PROVINCE_FILL, PROVINCE_LINE = "#22303d", "#7d8fa3"  # the province a wall is about
+UNWATCHED = "#232c36"  # a province with no centre in this deployment's scope
+LABEL_LIGHT, LABEL_DARK = "#f2f5f7", "#0b1016"
+NAME_FAINT = "#8494a6"
+LAYERS_OFF = {f"show{layer}": False for layer in (
+    "land", "ocean", "lakes", "rivers", "coastlines", "countries", "subunits", "frame")}
+CENTRE_PREFIXES = ("Phường ", "Xã ", "Đặc khu ", "Thị trấn ")
+
+
+def short_centre(name: str) -> str:
+    """"Phường Phú Xuân" → "Phú Xuân": the name a wall writes next to a centre."""
+    for prefix in CENTRE_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _written(name: str) -> str:
+    """A centre's short name as map text (escaped: plotly reads a few HTML tags)."""
+    return html.escape(short_centre(name), quote=True)
+
+
+def problem_text(points: pl.DataFrame) -> list[str]:
+    """The word written next to each point: its short name when it has a problem
+    (down, degraded, no new data), nothing otherwise."""
+    return [_written(n) if s in PROBLEMS else ""
+            for n, s in zip(points["name"].to_list(), points["status"].to_list(), strict=True)]
+
+
+def view_box(box: tuple[float, float, float, float] | None, points: pl.DataFrame,
+             pad: float = 0.08, min_span: float = 0.3) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) holding `box` (a province's mainland) and the
+    located `points`, padded by `pad` of the span; Vietnam's box when there is neither."""
+    xs, ys = [], []
+    if box is not None:
+        xs += [box[0], box[2]]
+        ys += [box[1], box[3]]
+    located = points.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    xs += located["lon"].to_list()
+    ys += located["lat"].to_list()
+    if not xs:
+        return geography.VIETNAM_VIEW
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    dx, dy = max(x1 - x0, min_span), max(y1 - y0, min_span)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - dx * (0.5 + pad), cy - dy * (0.5 + pad),
+            cx + dx * (0.5 + pad), cy + dy * (0.5 + pad))
+
+
+def _geo_layout(box: tuple[float, float, float, float], height: int, font_scale: float,
+                separators: str, uirevision: str, note: str = "",
+                legend_top_right: bool = False) -> dict:
+    layout = {
+        "geo": {**LAYERS_OFF, "visible": False, "bgcolor": BACKGROUND,
+                "projection": {"type": "mercator"}, "fitbounds": False,
+                "lonaxis": {"range": [box[0], box[2]]}, "lataxis": {"range": [box[1], box[3]]}},
+        "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "paper_bgcolor": BACKGROUND, "uirevision": uirevision, "clickmode": "event+select",
+        "separators": separators, "dragmode": False,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 0.01, "xanchor": "left",
+                   "x": 0.01, "bgcolor": "rgba(19,26,34,0.85)",
+                   "font": {"size": round(18 * font_scale), "color": LABEL_LIGHT}},
+        "hoverlabel": {"font": {"size": round(18 * font_scale)}}}
+    if legend_top_right:  # the national map: the sea's corner, clear of the country
+        layout["legend"].update(orientation="v", yanchor="top", y=0.99, xanchor="right",
+                                x=0.99)
+    if note:
+        layout["annotations"] = [{"text": note, "xref": "paper", "yref": "paper", "x": 0.01,
+                                  "y": 0.99, "xanchor": "left", "yanchor": "top",
+                                  "showarrow": False, "align": "left",
+                                  "bgcolor": "rgba(19,26,34,0.85)",
+                                  "font": {"size": round(13 * font_scale), "color": NAME_FAINT}}]
+    return layout
+
+
+def _names_trace(names: dict[int, str], colours: dict[int, str], size: int) -> go.Scattergeo:
+    """Province names at their label points."""
+    where = geography.label_points()
+    codes = [c for c in names if c in where]
+    return go.Scattergeo(
+        lat=[where[c][0] for c in codes], lon=[where[c][1] for c in codes], mode="text",
+        text=[names[c] for c in codes],
+        textfont={"size": size, "color": [colours.get(c, LABEL_LIGHT) for c in codes]},
+        hoverinfo="skip", showlegend=False, name="")
+
+
+def _land_trace(geojson_url: str) -> go.Choropleth:
+    return go.Choropleth(
+        geojson=geojson_url, locations=[geography.LAND_ID], z=[0], featureidkey="id",
+        colorscale=[[0, LAND_FILL], [1, LAND_FILL]], showscale=False,
+        marker={"line": {"width": 0}}, hoverinfo="skip", name="")
+
+
+def geo_status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str], *,
+                   geojson_url: str, province: int | None = None,
+                   province_names: dict[int, str] | None = None,
+                   metric: str | None = None, metric_label: str = "",
+                   separators: str = ",.", height: int = 600, font_scale: float = 1.0,
+                   note: str = "") -> go.Figure:
+    """A province (or any set of centres) over the real outlines: the province's own
+    outline, its neighbours faint, the coast; centres as markers coloured by status (or
+    by `metric`, a down centre staying red); every centre with a problem named on the map.
+
+    `points`: id, name, lat, lon, status (and `metric`'s column); `hover`: one text per
+    row; `labels`: status -> legend word; `province_names`: code -> name written on the
+    map (the province and its neighbours); `note`: a line in the top corner (e.g. that
+    commune outlines are not drawn). Customdata: centre ids; a click on a province
+    gives "province:<code>" (`selection_target`)."""
+    scale = font_scale
+    names = province_names or {}
+    box = view_box(geography.bounds(province) if province is not None else None, points)
+    inside = {c for c, (lat, lon) in geography.label_points().items()
+              if box[0] <= lon <= box[2] and box[1] <= lat <= box[3]}
+    # The neighbours' names (the wall's title names its own province); a Scattergeo first.
+    shown = {c: n for c, n in names.items() if c in inside and c != province}
+    traces: list = [_names_trace(shown, dict.fromkeys(shown, NAME_FAINT), round(15 * scale)),
+                    _land_trace(geojson_url)]
+    codes = sorted(geography.label_points())
+    traces.append(go.Choropleth(
+        geojson=geojson_url, featureidkey="id", locations=[str(c) for c in codes],
+        z=[1 if c == province else 0 for c in codes], zmin=0, zmax=1,
+        colorscale=[[0, NEIGHBOUR_FILL], [1, PROVINCE_FILL]], showscale=False,
+        marker={"line": {"color": [PROVINCE_LINE if c == province else NEIGHBOUR_LINE
+                                   for c in codes],
+                         "width": [2.5 if c == province else 1 for c in codes]}},
+        customdata=[f"province:{c}" for c in codes], hoverinfo="skip", name=""))
+    indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String),
+                                  pl.Series("label", problem_text(points), dtype=pl.String))
+    if metric is not None:
+        traces += _geo_metric_traces(indexed, labels, metric, metric_label, scale)
+    for status in DRAW_ORDER if metric is None else BESIDE_METRIC:
+        part = indexed.filter(pl.col("status") == status)
+        traces.append(go.Scattergeo(
+            lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers+text",
+            text=part["label"].to_list(), textposition="top center",
+            textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+            marker={"size": round((20 if status in (DOWN, DEGRADED) else 14) * scale),
+                    "color": STATUS_COLOURS[status], "opacity": 0.95,
+                    "line": {"width": 1, "color": BACKGROUND}},
+            name=f"{labels[status]} ({part.height})", hovertext=part["hover"].to_list(),
+            customdata=part["id"].to_list(), hovertemplate="%{hovertext}<extra></extra>",
+            showlegend=True))
+    return go.Figure(data=traces, layout=_geo_layout(box, height, scale, separators,
+                                                     "wall", note))
+
+
+def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
+                       metric_label: str, scale: float) -> list[go.Scattergeo]:
+    """Up centres coloured and sized by `metric`; up ones without a value in grey."""
+    fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
+    valued = fresh.filter(pl.col(metric).is_not_null())
+    values = valued[metric]
+    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    sizes = [round((10 + 16 * min(1.0, float(v) / top)) * scale) for v in values.to_list()]
+    traces = [go.Scattergeo(
+        lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers+text",
+        text=valued["label"].to_list(), textposition="top center",
+        textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+        marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
+                "cmin": 0, "cmax": top, "opacity": 0.95,
+                "colorbar": {"title": {"text": metric_label,
+                                       "font": {"size": round(16 * scale)}},
+                             "tickfont": {"size": round(14 * scale), "color": LABEL_LIGHT},
+                             "x": 0.98, "exponentformat": "none"}},
+        name=f"{metric_label} ({valued.height})", hovertext=valued["hover"].to_list(),
+        customdata=valued["id"].to_list(), hovertemplate="%{hovertext}<extra></extra>",
+        showlegend=True)]
+    missing = fresh.filter(pl.col(metric).is_null())
+    if missing.height:
+        traces.append(go.Scattergeo(
+            lat=missing["lat"].to_list(), lon=missing["lon"].to_list(), mode="markers+text",
+            text=missing["label"].to_list(), textposition="top center",
+            textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+            marker={"size": round(12 * scale), "color": STATUS_COLOURS[NO_DATA]},
+            name=f"{labels[NO_DATA]} ({missing.height})", hovertext=missing["hover"].to_list(),
+            customdata=missing["id"].to_list(), hovertemplate="%{hovertext}<extra></extra>"))
+    return traces
+
+
+PROVINCE_STATES = (OK, NO_DATA, STALE, DEGRADED, DOWN)
+
+
+def geo_province_map(summary: pl.DataFrame, labels: dict[str, str],
+                     province_text: dict[int, str], hover: dict[int, str], *,
+                     geojson_url: str, problems: pl.DataFrame | None = None,
+                     separators: str = ",.", height: int = 600, font_scale: float = 1.0,
+                     note: str = "", more: str = "+{n}",
+                     places: list[tuple[float, float, str]] = ()) -> go.Figure:
+    """The national wall: the 34 provinces coloured by their state
+    (`metrics.geo.province_summary`), each named; provinces without a centre in scope
+    dark; every centre with a problem (`problems`: id, name, province_code, status)
+    named in its province's callout (`callout_traces`).
+
+    `province_text`, `hover`: code -> what is written on the province, its hover text;
+    `more`: "+{n}" in the page's language; `places`: (lat, lon, text) written as they
+    are (the archipelagos' names). Customdata "province:<code>" (`selection_target`)."""
+    scale = font_scale
+    state_of = dict(zip(summary["province_code"].to_list(), summary["state"].to_list(),
+                        strict=True))
+    codes = sorted(geography.label_points())
+    n = len(PROVINCE_STATES) + 1  # the states, then "not in scope"
+    colours = [*(STATUS_COLOURS[s] for s in PROVINCE_STATES), UNWATCHED]
+    scale_steps = [step for i, c in enumerate(colours) for step in ([i / n, c], [(i + 1) / n, c])]
+    index = [PROVINCE_STATES.index(state_of[c]) if c in state_of else n - 1 for c in codes]
+    text_colour = {c: (LABEL_DARK if c in state_of and state_of[c] != NO_DATA else LABEL_LIGHT)
+                   for c in codes}
+    # First an empty Scattergeo (see the module's docstring); the names last, on top.
+    traces: list = [go.Scattergeo(lat=[None], lon=[None], mode="markers", hoverinfo="skip",
+                                  showlegend=False, name=""),
+                    _land_trace(geojson_url)]
+    if places:
+        traces.append(go.Scattergeo(
+            lat=[p[0] for p in places], lon=[p[1] for p in places], text=[p[2] for p in places],
+            mode="text", textfont={"size": round(12 * scale), "color": NAME_FAINT},
+            hoverinfo="skip", showlegend=False, name=""))
+    traces.append(go.Choropleth(
+        geojson=geojson_url, featureidkey="id", locations=[str(c) for c in codes],
+        z=[i + 0.5 for i in index], zmin=0, zmax=n, colorscale=scale_steps, showscale=False,
+        marker={"line": {"color": BACKGROUND, "width": 1}},
+        customdata=[f"province:{c}" for c in codes],
+        hovertext=[hover.get(c, "") for c in codes],
+        hovertemplate="%{hovertext}<extra></extra>", name=""))
+    traces += callout_traces(problems, labels, more, scale)
+    states = list(state_of.values())
+    traces += [go.Scattergeo(lat=[None], lon=[None], mode="markers",  # legend entries only
+                             marker={"symbol": "square", "size": round(18 * scale),
+                                     "color": STATUS_COLOURS[state]},
+                             name=f"{labels[state]} ({states.count(state)})")
+               for state in PROVINCE_STATES]
+    traces.append(_names_trace(province_text, text_colour, round(12 * scale)))
+    return go.Figure(data=traces, layout=_geo_layout(geography.VIETNAM_VIEW, height, scale,
+                                                     separators, "provinces", note,
+                                                     legend_top_right=True))
+
+
+CALLOUT_LON = 113.4  # callouts are written in the sea, east of the Hoàng Sa islands
+CALLOUT_NAMES = 9  # names per status in one callout; the rest counted ("+3")
+CALLOUT_PER_LINE = 3  # names per line of a callout
+CALLOUT_GAP_DEG = 0.62  # latitude per line of callout text at the national view's scale
+
+
+def callout_lines(part: pl.DataFrame, labels: dict[str, str], more: str) -> list[str]:
+    """The lines naming a province's problem centres, worst status first ("<status>:
+    name, name, name", then `CALLOUT_PER_LINE` names a line, the rest counted by `more`),
+    each coloured like its status."""
+    lines = []
+    for status in (DOWN, DEGRADED, STALE):
+        names = sorted(_written(n) for n in
+                       part.filter(pl.col("status") == status)["name"].to_list())
+        if not names:
+            continue
+        shown = names[:CALLOUT_NAMES]
+        if len(names) > CALLOUT_NAMES:
+            shown.append(more.format(n=len(names) - CALLOUT_NAMES))
+        rows = [", ".join(shown[i:i + CALLOUT_PER_LINE])
+                for i in range(0, len(shown), CALLOUT_PER_LINE)]
+        rows[0] = f"{labels[status]}: {rows[0]}"
+        lines += [f"<span style='color:{STATUS_COLOURS[status]}'>{row}</span>" for row in rows]
+    return lines
+
+
+def callout_traces(problems: pl.DataFrame | None, labels: dict[str, str], more: str,
+                   scale: float = 1.0) -> list[go.Scattergeo]:
+    """The national map's callouts: for each province with a problem, its problem centres
+    named (`callout_lines`) in the sea beside it, a line from the province to them (a wall
+    has no hover, and 3,321 centres do not fit as points at this scale: the province's
+    colour and name stay visible). Callouts are stacked north to south without overlap."""
+    if problems is None or not problems.height:
+        return []
+    where = geography.label_points()
+    problems = problems.filter(pl.col("status").is_in(list(PROBLEMS)))
+    order = sorted({c for c in problems["province_code"].to_list() if c in where},
+                   key=lambda c: -where[c][0])
+    traces: list = []
+    next_lat = 90.0
+    text_lat, text_lon, texts, line_lat, line_lon = [], [], [], [], []
+    for code in order:
+        lines = callout_lines(problems.filter(pl.col("province_code") == code), labels, more)
+        height = CALLOUT_GAP_DEG * len(lines)
+        lat = min(where[code][0], next_lat - height / 2)
+        next_lat = lat - height / 2 - CALLOUT_GAP_DEG * 0.5
+        text_lat.append(lat)
+        text_lon.append(CALLOUT_LON)
+        texts.append("<br>".join(lines))
+        edge = geography.bounds(code)  # from the coast, clear of the province's name
+        line_lat += [where[code][0], lat, None]
+        line_lon += [edge[2] if edge else where[code][1], CALLOUT_LON - 0.1, None]
+    traces.append(go.Scattergeo(lat=line_lat, lon=line_lon, mode="lines",
+                                line={"color": LABEL_LIGHT, "width": 1}, hoverinfo="skip",
+                                showlegend=False, name=""))
+    traces.append(go.Scattergeo(lat=text_lat, lon=text_lon, mode="text", text=texts,
+                                textposition="middle right",
+                                textfont={"size": round(14 * scale), "color": LABEL_LIGHT},
+                                hoverinfo="skip", showlegend=False, name=""))
+    return traces

@@ -1,10 +1,13 @@
-"""What `ioc dashboard` serves: the Streamlit app (dashboard/app.py) and the sign-in cookie's
-route (dashboard/session_cookie.py), as one `st.App` run by `streamlit run` under uvicorn.
+"""What `ioc dashboard` serves: the Streamlit app (dashboard/app.py), the sign-in cookie's
+route (dashboard/session_cookie.py) and the map outlines' route (dashboard/geography/serve.py),
+as one `st.App` run by `streamlit run` under uvicorn.
 
 Streamlit's own routes (the websocket, health, static files, st.login's) are unchanged;
-the one extra route sets and clears the HttpOnly session cookie. Running
-`streamlit run dashboard/app.py` directly still works, without that route: local
-sign-ins then last only as long as the browser tab's Streamlit session.
+one extra route sets and clears the HttpOnly session cookie, another serves the
+province outlines once per browser (an immutable, content-addressed URL). Running
+`streamlit run dashboard/app.py` directly still works, without those routes: local
+sign-ins then last only as long as the browser tab's Streamlit session, and maps draw
+their centres without the province outlines.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import streamlit as st
 from streamlit import config
 
 from dashboard import gc_pacer, session_cookie
+from dashboard.geography import serve as geography
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -30,5 +34,5 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     yield
 
 
-app = st.App(APP, routes=session_cookie.routes(config.get_option("server.baseUrlPath") or ""),
-             lifespan=lifespan)
+BASE = config.get_option("server.baseUrlPath") or ""
+app = st.App(APP, routes=session_cookie.routes(BASE) + geography.routes(BASE), lifespan=lifespan)

@@ -15,27 +15,38 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import components, data, fmt, i18n
+from dashboard import components, data, fmt, geo_view, i18n
 
 
 def map_figure(view: data.WallView, lang: str, now: datetime, tz: str, tile_url: str | None,
-               metric: str) -> tuple[Any, list[str]]:
-    """`components.map_figure` of the view's centres (shared)."""
-    return _map_figure(view.key, lang, fmt.date(now, tz), tz, tile_url, metric, _view=view,
-                       _now=now)
+               metric: str, *, height: int = 600, font_scale: float = 1.0
+               ) -> tuple[Any, list[str]]:
+    """The map of the view's centres (shared): over the province outlines
+    (`geo_view.map_figure`), or over the site's own raster tiles when it has a tile
+    server (`components.map_figure`). `height` in px, `font_scale` × the map's type."""
+    return _map_figure(view.key, lang, fmt.date(now, tz), tz, tile_url, metric, height,
+                       font_scale, _view=view, _now=now)
 
 
 @st.cache_resource(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _map_figure(view_key: tuple, lang: str, day: str, tz: str, tile_url: str | None,
-                metric: str, *, _view: data.WallView, _now: datetime) -> tuple[Any, list[str]]:
-    return components.map_figure(_view.status, i18n.text(lang), _now, tz, tile_url, metric)
+                metric: str, height: int, font_scale: float, *, _view: data.WallView,
+                _now: datetime) -> tuple[Any, list[str]]:
+    tr = i18n.text(lang)
+    if tile_url:
+        return components.map_figure(_view.status, tr, _now, tz, tile_url, metric)
+    return geo_view.map_figure(_view.status, tr, _now, tz, metric, height=height,
+                               font_scale=font_scale)
 
 
-def province_figure(view: data.WallView, lang: str) -> Any:
-    """`components.province_figure` of the view's provinces (shared)."""
-    return _province_figure(view.key, lang, _view=view)
+def province_figure(view: data.WallView, lang: str, *, height: int = 600,
+                    font_scale: float = 1.0) -> Any:
+    """The national map of the view's provinces (`geo_view.province_figure`, shared)."""
+    return _province_figure(view.key, lang, height, font_scale, _view=view)
 
 
 @st.cache_resource(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
-def _province_figure(view_key: tuple, lang: str, *, _view: data.WallView) -> Any:
-    return components.province_figure(_view.provinces, i18n.text(lang))
+def _province_figure(view_key: tuple, lang: str, height: int, font_scale: float, *,
+                     _view: data.WallView) -> Any:
+    return geo_view.province_figure(_view.provinces, _view.status, i18n.text(lang),
+                                    height=height, font_scale=font_scale)

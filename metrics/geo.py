@@ -1,10 +1,10 @@
 """Province aggregation for the national view (pure polars, no I/O).
 
 The registry knows every centre's province but coordinates only where a site
-file gives them (today: Huế's, approximate). A province's map point is the
-mean of its located centres' coordinates, and only when it has some: no
-coordinate is ever invented, and a province with none is shown in the
-province grid and table only.
+file gives them (today: Huế's, approximate). `province_summary` gives each
+province's state, which colours the national map (the province outlines ship in
+dashboard/geography); its lat/lon is the mean of its located centres'
+coordinates, and only when it has some: no coordinate is ever invented.
 """
 
 from __future__ import annotations

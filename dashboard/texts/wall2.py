@@ -34,8 +34,8 @@ VI: dict[str, str] = {
     "wall2.prov.note": "Màu mỗi tỉnh: đỏ khi từ 25 % trung tâm có dữ liệu mới bị ngừng; "
                        "vàng khi có trung tâm ngừng hoặc suy giảm; xám khi dưới một nửa "
                        "trung tâm có dữ liệu mới. Bấm vào một tỉnh để xem chi tiết.",
-    "wall2.prov.located": "Bản đồ chỉ có các tỉnh có toạ độ trung tâm ({n} tỉnh); "
-                          "các tỉnh khác ở lưới bên trái.",
+    "wall2.prov.located": "Từng trung tâm trên bản đồ: chỉ ở các tỉnh có toạ độ trung tâm "
+                          "({n} tỉnh).",
     "wall2.prov.name": "Tỉnh, thành phố",
     "wall2.prov.up": "Hoạt động",
     "wall2.prov.down": "Ngừng",
@@ -78,8 +78,8 @@ EN: dict[str, str] = {
     "wall2.prov.note": "A province is red when 25% or more of its centres with fresh data "
                        "are down; amber when any is down or degraded; grey when fewer than "
                        "half have fresh data. Click a province for its details.",
-    "wall2.prov.located": "The map shows only provinces with centre coordinates ({n}); "
-                          "the others are in the grid.",
+    "wall2.prov.located": "Each centre on the map: only in provinces with centre "
+                          "coordinates ({n}).",
     "wall2.prov.name": "Province / city",
     "wall2.prov.up": "Up",
     "wall2.prov.down": "Down",

@@ -48,7 +48,7 @@ def test_wall_renders_offline_in_vietnamese_when_opened_in_chromium(dashboard):
                 else None)
             page.goto(dashboard)
             page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-            page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+            page.wait_for_selector(".js-plotly-plot .geo", timeout=30_000)
             page.wait_for_selector('[data-testid="stTable"]', timeout=30_000)
             page.wait_for_timeout(1500)  # let the map finish drawing its markers
             text = page.inner_text("body")
@@ -79,7 +79,7 @@ def test_wall_kiosk_and_alerts_page_render_in_chromium(dashboard):
                 else None)
             page.goto(dashboard + "?kiosk=1")
             page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-            page.wait_for_selector(".js-plotly-plot canvas", timeout=30_000)
+            page.wait_for_selector(".js-plotly-plot .geo", timeout=30_000)
             page.wait_for_timeout(1500)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "wall-kiosk.png"))
