@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import (
     actions_ui,
+    briefing_docx,
     components,
     data,
     data_availability,
@@ -24,6 +25,7 @@ from dashboard import (
     i18n,
     report,
     signin,
+    week_view,
     xlsx,
 )
 
@@ -81,7 +83,7 @@ if b.resolution != "raw" and b.counted_until is not None:
     st.info(tr(f"today.basis.{b.resolution}", t=fmt.clock(b.counted_until, tz),
                at=fmt.date_time(b.at, tz)))  # only roll-ups are kept for this moment
 stamp = fmt.local(b.at, tz).strftime("%Y-%m-%d-%H%M")
-exports = st.columns([1, 1, 1, 2])
+exports = st.columns([1, 1, 1, 1, 1])
 exports[0].download_button(
     tr("briefing.export_html"), report.html_report(b, tr, tz, cfg.deployment.name),
     file_name=f"giao-ban-{stamp}.html", mime="text/html", key="briefing-html")
@@ -91,6 +93,9 @@ exports[1].download_button(
 exports[2].download_button(
     tr("common.export_xlsx"), report.xlsx_bytes(b, tr, tz), file_name=f"giao-ban-{stamp}.xlsx",
     mime=xlsx.MIME, key="briefing-xlsx")
+exports[3].download_button(
+    tr("doc.export"), briefing_docx.docx_bytes(b, tr, tz, briefing_docx.letterhead(cfg, tr)),
+    file_name=f"giao-ban-{stamp}.docx", mime=briefing_docx.MIME, key="briefing-docx")
 
 tiles = st.columns(5)
 for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
@@ -98,6 +103,13 @@ for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
 
 st.subheader(tr("briefing.summary"))
 st.text(report.summary(b, tr, tz))
+
+if b.week is not None:
+    week = week_view.display(b.week, tr, tz)
+    st.subheader(week.title)
+    st.dataframe(week.table(tr), hide_index=True)
+    for note in week.notes:  # what last week's figure lacks: never shown as a plain figure
+        st.info(note)
 
 st.subheader(tr("briefing.sec.top"))
 top_left, top_right = st.columns(2)
