@@ -83,7 +83,7 @@ def change_text(change: int | None, ratio: float | None, lang: str) -> str:
 def _names(ids: tuple[str, ...], c: cmp.WeekComparison, tr: Tr) -> str:
     shown = [c.names.get(i, i) for i in ids[:NAMES_SHOWN]]
     more = [tr("week.more", n=len(ids) - NAMES_SHOWN)] if len(ids) > NAMES_SHOWN else []
-    return ", ".join(shown + more)
+    return " ".join([", ".join(shown), *more])
 
 
 def _when(side: cmp.Side, tr: Tr, tz: str) -> str:
@@ -120,12 +120,11 @@ def display(c: cmp.WeekComparison, tr: Tr, tz: str) -> WeekDisplay:
     if c.state in (cmp.MISSING, cmp.NO_TODAY):
         sentence = tr("week.sentence_missing", **words) if c.state == cmp.MISSING else ""
     else:
-        r, s = rows
-        words |= {"received_then": r.then_text, "resolved_then": s.then_text}
-        sentence = (tr("week.sentence_change", **words, received_change=r.change_short,
-                       resolved_change=s.change_short)
-                    if r.change is not None and s.change is not None
-                    else tr("week.sentence", **words))
+        for r in rows:
+            words[f"{r.key}_then"] = (tr("week.no_figure") if r.then is None
+                                      else tr("week.dossiers", n=r.then_text))
+            words[f"{r.key}_change"] = "" if r.change is None else f" ({r.change_short})"
+        sentence = tr("week.sentence", **words)
     return WeekDisplay(title=tr("week.title"), state=c.state, now_when=_when(c.now, tr, tz),
                        then_when=_when(c.then, tr, tz), rows=rows, notes=tuple(notes),
                        sentence=sentence)

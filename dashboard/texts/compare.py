@@ -12,10 +12,10 @@ VI: dict[str, str] = {
     "week.line": "{label}: {now} · tuần trước {then} ({change})",
     "week.line_no_change": "{label}: {now} · tuần trước {then}",
     "week.sentence": "So với cùng thời điểm {weekday} tuần trước ({date}): tiếp nhận "
-                     "{received_then} hồ sơ, giải quyết {resolved_then} hồ sơ.",
-    "week.sentence_change": "So với cùng thời điểm {weekday} tuần trước ({date}): tiếp nhận "
-                            "{received_then} hồ sơ ({received_change}), giải quyết "
-                            "{resolved_then} hồ sơ ({resolved_change}).",
+                     "{received_then}{received_change}, giải quyết {resolved_then}"
+                     "{resolved_change}.",
+    "week.dossiers": "{n} hồ sơ",
+    "week.no_figure": "không có số liệu",
     "week.sentence_missing": "Không có số liệu cùng thời điểm tuần trước ({date}) để so sánh.",
     "week.note.missing": "Không có số liệu tuần trước ({date}): chưa thu thập hoặc không còn "
                          "lưu. Không phải 0.",
@@ -47,11 +47,10 @@ EN: dict[str, str] = {
     "week.resolved": "Dossiers resolved",
     "week.line": "{label}: {now} · last week {then} ({change})",
     "week.line_no_change": "{label}: {now} · last week {then}",
-    "week.sentence": "At the same time last {weekday} ({date}): {received_then} dossiers "
-                     "received, {resolved_then} resolved.",
-    "week.sentence_change": "At the same time last {weekday} ({date}): {received_then} "
-                            "dossiers received ({received_change}), {resolved_then} resolved "
-                            "({resolved_change}).",
+    "week.sentence": "At the same time last {weekday} ({date}): received {received_then}"
+                     "{received_change}, resolved {resolved_then}{resolved_change}.",
+    "week.dossiers": "{n} dossiers",
+    "week.no_figure": "no figure",
     "week.sentence_missing": "No figures for the same time last week ({date}) to compare with.",
     "week.note.missing": "No figures for last week ({date}): not collected or no longer kept. "
                          "Not zero.",
