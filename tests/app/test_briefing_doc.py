@@ -8,6 +8,7 @@ the tiles, the summary, the week's table and the per-centre table, cell for cell
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from docx import Document
@@ -156,6 +157,10 @@ def test_briefing_docx_speaks_english(seeded_weeks, page):
     at = page(url, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert "Download Word report (.docx)" in {b.label for b in at.get("download_button")}
+    assert "Compared with the same time last week" in [h.value for h in at.subheader]
+    week = screen_frame(at, "Figure")
+    assert list(week.columns)[2] == "Last week (Thursday 26/06/2025, to 10:00)"
+    assert all(re.fullmatch(r"\+[\d,]+ \(\+\d+\.\d%\)", c) for c in week.iloc[:, 3])  # +241 (+27.0%)
     text = doc_text(docx_of(url, "en"))
     for line in ("SOCIALIST REPUBLIC OF VIET NAM", "Huế, 3 July 2025", "REPORT",
                  "I. DOSSIERS RECEIVED AND RESOLVED", "Compared with the same time last week",

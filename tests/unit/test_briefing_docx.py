@@ -149,3 +149,17 @@ def test_letterhead_from_the_deployment():
     assert bd.letterhead(whole, VI) == bd.Letterhead(None, "IOC", None)
     doc = opened(day.briefing(), head=bd.letterhead(whole, VI))
     assert rows(doc.tables[0])[0][0].split("\n") == ["IOC", "Số:       /BC-IOC"]
+
+
+def test_html_report_shows_the_week_and_what_it_lacks():
+    b = with_week(day.briefing())
+    page = report.html_report(b, VI, TZ, "IOC Huế")
+    assert "<h2>So với cùng thời điểm tuần trước</h2>" in page
+    assert "<td>+33 (+2,6 %)</td>" in page
+    lacking = replace(b, week=cmp.compare(b.week.now, replace(b.week.then, centres=frozenset(),
+                                                              totals={"received": None,
+                                                                      "resolved": None}),
+                                          b.centres))
+    page = report.html_report(lacking, VI, TZ, "IOC Huế")
+    assert "Không có số liệu tuần trước (26/06/2025)" in page
+    assert "<td>—</td><td>—</td></tr>" in page
