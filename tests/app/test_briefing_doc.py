@@ -160,7 +160,8 @@ def test_briefing_docx_speaks_english(seeded_weeks, page):
     assert "Compared with the same time last week" in [h.value for h in at.subheader]
     week = screen_frame(at, "Figure")
     assert list(week.columns)[2] == "Last week (Thursday 26/06/2025, to 10:00)"
-    assert all(re.fullmatch(r"\+[\d,]+ \(\+\d+\.\d%\)", c) for c in week.iloc[:, 3])  # +241 (+27.0%)
+    change = r"\+[\d,]+ \(\+\d+\.\d%\)"  # +241 (+27.0%)
+    assert all(re.fullmatch(change, c) for c in week.iloc[:, 3])
     text = doc_text(docx_of(url, "en"))
     for line in ("SOCIALIST REPUBLIC OF VIET NAM", "Huế, 3 July 2025", "REPORT",
                  "I. DOSSIERS RECEIVED AND RESOLVED", "Compared with the same time last week",
