@@ -43,9 +43,13 @@ def day_counts(url: str, freshness_ms: int | None, day_start_ms: int, at_ms: int
 def week_comparison(cfg: Settings, at: datetime, *, scope: Scope, province: int | None = None,
                     today: Today | None = None) -> cmp.WeekComparison:
     """Today up to `at` next to the same local time a week before, within `scope` (and
-    `province`). `today`: today's increases up to `at` already read for the same scope
-    (they must hold the COMPARED counters); None: read here."""
+    `province`). `today`: today's increases already read for the same scope (they must hold
+    the COMPARED counters); None: read here. When they count every sample (`Today.exact`),
+    their own moment is `at` (a live wall's load: every session showing it shares one read
+    of last week)."""
     url, tz = cfg.store.url, cfg.dashboard.timezone
+    if today is not None and today.exact:
+        at = from_ms(today.until_ms)
     freshness = data.newest_ms(url)
     then_at = cmp.week_before(at, tz)
     then, centres = day_counts(url, freshness, to_ms(fmt.local_midnight(then_at, tz)),

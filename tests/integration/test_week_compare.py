@@ -129,6 +129,11 @@ def test_week_comparison_counts_both_sides_as_the_samples_say(url):
     assert got.then.totals == sums(then, MIDNIGHT - WEEK, AT - WEEK)
     assert got.missing_then == (ABSENT,) and got.state == cmp.PARTIAL
     assert got.change("received") is None  # the centres differ: no difference stated
+    # Given today's figures already read (the briefing's, the wall's): the same comparison.
+    today, _ = data_compare.day_counts(cfg.store.url, data.newest_ms(cfg.store.url),
+                                       int(MIDNIGHT.timestamp() * 1000),
+                                       int(AT.timestamp() * 1000), "national")
+    assert data_compare.week_comparison(cfg, AT, scope=national(), today=today) == got
 
     # Within one commune's scope: only its own counters, both weeks there.
     one = CENTRES[0].id
