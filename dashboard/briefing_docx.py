@@ -24,6 +24,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from config.registry import provinces
@@ -193,13 +194,25 @@ def _cell_para(cell, text: str, **kw):
     return p
 
 
+def _font(style) -> None:
+    """Times New Roman for every script, the template's theme fonts (Calibri in headings)
+    taken off: a theme font would win over the named one in Word."""
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{attr}"), None)
+    for attr in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{attr}"), FONT)
+
+
 def _styles(doc) -> None:
     normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
+    _font(normal)
+    normal.font.size = Pt(BODY_PT)
     normal.paragraph_format.space_after = Pt(6)
     for name, size in (("Heading 1", BODY_PT), ("Heading 2", BODY_PT)):
         style = doc.styles[name]
-        style.font.name, style.font.size, style.font.bold = FONT, Pt(size), True
+        _font(style)
+        style.font.size, style.font.bold = Pt(size), True
         style.font.italic = False
         style.font.color.rgb = RGBColor(0, 0, 0)
         style.paragraph_format.space_before = Pt(8)

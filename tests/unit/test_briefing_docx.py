@@ -79,7 +79,10 @@ def test_docx_is_a_vietnamese_administrative_report():
     section = doc.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     assert round(section.left_margin.mm) == 30
-    assert doc.styles["Normal"].font.name == "Times New Roman"
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert doc.styles[name].font.name == "Times New Roman", name
+        assert not [a for a in fonts.attrib if "Theme" in a or "theme" in a], name
 
 
 def test_docx_tables_carry_the_briefings_figures_written_vietnamese_style():
