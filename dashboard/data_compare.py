@@ -12,7 +12,7 @@ For the wall: `week_for(cfg, at, scope=…, tr=…, province=…)` gives the dis
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -22,6 +22,7 @@ from dashboard import data, fmt
 from dashboard.i18n import Tr
 from dashboard.week_view import WeekDisplay, display
 from metrics import compare as cmp
+from metrics import gaps
 from metrics.scope import Scope
 from metrics.store import from_ms, to_ms
 from metrics.today import Today
@@ -38,6 +39,16 @@ def day_counts(url: str, freshness_ms: int | None, day_start_ms: int, at_ms: int
     today = data.today_increases(db, list(cmp.COMPARED.values()), from_ms(day_start_ms),
                                  from_ms(at_ms), ids, freshness_ms)
     return today, centres.select("id", "name")
+
+
+@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
+def gaps_near(url: str, freshness_ms: int | None, at_ms: int, interval_ms: int, scope_key: str,
+              province: int | None = None) -> pl.DataFrame:
+    """The collection gaps of the scope (or its part in `province`) overlapping the
+    collection interval up to `at_ms` (`metrics.gaps.between`)."""
+    db = data.store(url)
+    _sc, _centres, ids = data.scoped_centres(db, scope_key, province)
+    return gaps.between(db.engine, from_ms(at_ms - interval_ms), from_ms(at_ms), ids)
 
 
 def week_comparison(cfg: Settings, at: datetime, *, scope: Scope, province: int | None = None,
@@ -57,10 +68,13 @@ def week_comparison(cfg: Settings, at: datetime, *, scope: Scope, province: int 
     if today is None:
         today, centres = day_counts(url, freshness, to_ms(fmt.local_midnight(at, tz)),
                                     to_ms(at), str(scope), province)
+    interval = timedelta(seconds=cfg.collector.interval_s)
+    lost = gaps_near(url, freshness, to_ms(then_at), round(cfg.collector.interval_s * 1000),
+                     str(scope), province)
     return cmp.compare(cmp.side(today.increases, at, today.resolution, from_ms(today.until_ms)),
                        cmp.side(then.increases, then_at, then.resolution,
                                 from_ms(then.until_ms)),
-                       centres)
+                       centres, cmp.gaps_holding(lost, then_at, interval))
 
 
 def week_for(cfg: Settings, at: datetime, *, scope: Scope, tr: Tr, province: int | None = None,

@@ -113,6 +113,8 @@ def display(c: cmp.WeekComparison, tr: Tr, tz: str) -> WeekDisplay:
     if c.now.centres and c.missing_now:
         notes.append(tr("week.note.missing_now", n=len(c.missing_now),
                         names=_names(c.missing_now, c, tr)))
+    for start, end in c.then_gaps:
+        notes.append(tr("week.note.gap", start=fmt.clock(start, tz), end=fmt.clock(end, tz)))
     if c.then.centres and not c.then.exact:
         notes.append(tr(f"week.note.rollup.{c.then.resolution}", t=fmt.clock(c.then.until, tz)))
     weekday = tr(f"weekday.{fmt.local(c.then.at, tz).weekday()}")

@@ -10,6 +10,9 @@ the briefing counts). Last week's side says what it counts:
   kept at any resolution that ends by that moment); the figure is None, never 0;
 - PARTIAL: some centre has a figure on one side only (e.g. it was not collected
   last week): both figures are shown, their difference is not stated;
+- GAP: the collector lost the polls around last week's moment (a collection gap,
+  `metrics.gaps`, whose lost polls reach it): last week's figure is what was kept before
+  the gap; its difference is not stated;
 - ROLLUP: every centre on both sides, but only roll-ups are kept for last
   week's moment, so it counts the samples before `then.until` (the start of the
   bucket holding the moment): the difference is stated with that caveat;
@@ -32,8 +35,8 @@ COMPARED: dict[str, str] = {
     "resolved": "dossiers_resolved_total",
 }
 WEEK = timedelta(days=7)
-COMPLETE, ROLLUP, PARTIAL, MISSING, NO_TODAY = "complete", "rollup", "partial", "missing", \
-    "no_today"
+COMPLETE, ROLLUP, GAP, PARTIAL, MISSING, NO_TODAY = ("complete", "rollup", "gap", "partial",
+                                                     "missing", "no_today")
 
 
 def week_before(at: datetime, tz: str) -> datetime:
@@ -82,6 +85,7 @@ class WeekComparison:
     now: Side
     then: Side
     names: dict[str, str]  # centre id → name, for the centres in scope
+    then_gaps: tuple[tuple[datetime, datetime], ...] = ()  # lost polls reaching then.at
 
     @property
     def missing_then(self) -> tuple[str, ...]:
@@ -95,17 +99,20 @@ class WeekComparison:
 
     @property
     def state(self) -> str:
-        """COMPLETE, ROLLUP, PARTIAL, MISSING or NO_TODAY (the module doc)."""
+        """COMPLETE, ROLLUP, GAP, PARTIAL, MISSING or NO_TODAY (the module doc)."""
         if not self.now.centres:
             return NO_TODAY
         if not self.then.centres:
             return MISSING
         if self.missing_then or self.missing_now:
             return PARTIAL
+        if self.then_gaps:
+            return GAP
         return COMPLETE if self.then.exact else ROLLUP
 
     def change(self, key: str) -> int | None:
-        """Today's figure minus last week's; None unless both cover the same centres."""
+        """Today's figure minus last week's; None unless both cover the same centres and
+        last week's moment was collected."""
         a, b = self.now.totals[key], self.then.totals[key]
         if self.state not in (COMPLETE, ROLLUP) or a is None or b is None:
             return None
@@ -117,7 +124,24 @@ class WeekComparison:
         return None if diff is None or not b else diff / b
 
 
-def compare(now: Side, then: Side, centres: pl.DataFrame) -> WeekComparison:
-    """The comparison within the scope whose centres (id, name) are `centres`."""
+def gaps_holding(gaps: pl.DataFrame, at: datetime, interval: timedelta
+                 ) -> tuple[tuple[datetime, datetime], ...]:
+    """The collection gaps (`metrics.gaps.between` rows: start, end = the first and last
+    lost poll) whose lost polls reach `at`: the first at or before it, the last less than
+    one collection `interval` before it (so no poll was kept between the gap and `at`).
+    (start, end) each, oldest first."""
+    if gaps.is_empty():
+        return ()
+    at_ms = round(at.timestamp() * 1000)
+    reach = gaps.filter((pl.col("start").dt.epoch("ms") <= at_ms)
+                        & (pl.col("end").dt.epoch("ms") > at_ms - interval / timedelta(
+                            milliseconds=1))).sort("start")
+    return tuple(zip(reach["start"].to_list(), reach["end"].to_list(), strict=True))
+
+
+def compare(now: Side, then: Side, centres: pl.DataFrame,
+            then_gaps: tuple[tuple[datetime, datetime], ...] = ()) -> WeekComparison:
+    """The comparison within the scope whose centres (id, name) are `centres`;
+    `then_gaps`: `gaps_holding` last week's moment."""
     names = dict(zip(centres["id"].to_list(), centres["name"].to_list(), strict=True))
-    return WeekComparison(now=now, then=then, names=names)
+    return WeekComparison(now=now, then=then, names=names, then_gaps=then_gaps)

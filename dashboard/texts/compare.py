@@ -24,6 +24,8 @@ VI: dict[str, str] = {
                               "trước chưa đủ, không tính chênh lệch.",
     "week.note.missing_now": "Hôm nay chưa có số liệu của {n} trung tâm ({names}), tuần trước "
                              "có: không tính chênh lệch.",
+    "week.note.gap": "Tuần trước mất dữ liệu thu thập từ {start} đến {end}, đúng thời điểm so "
+                     "sánh: số tuần trước chưa đủ, không tính chênh lệch.",
     "week.note.rollup.5m": "Tuần trước chỉ còn số liệu gộp 5 phút: tính đến {t}.",
     "week.note.rollup.1h": "Tuần trước chỉ còn số liệu gộp theo giờ: tính đến {t}.",
     "week.more": "và {n} trung tâm khác",
@@ -59,6 +61,8 @@ EN: dict[str, str] = {
                               "week's total is incomplete, no change stated.",
     "week.note.missing_now": "Today has no figures yet from {n} centres ({names}) that had them "
                              "last week: no change stated.",
+    "week.note.gap": "Last week the collector lost its polls from {start} to {end}, at the "
+                     "moment compared: last week's total is incomplete, no change stated.",
     "week.note.rollup.5m": "Only 5-minute roll-ups are kept for last week: counted up to {t}.",
     "week.note.rollup.1h": "Only hourly roll-ups are kept for last week: counted up to {t}.",
     "week.more": "and {n} more centres",

@@ -17,6 +17,7 @@ from config.loader import DEFAULT_CONFIG, load_settings
 from config.settings import RetentionSettings
 from dashboard import data, data_compare, i18n
 from metrics import compare as cmp
+from metrics import gaps
 from metrics.retention import Pruner
 from metrics.rollups import FIVE_MIN, RAW
 from metrics.scope import commune, national
@@ -181,3 +182,25 @@ def test_no_last_week_is_missing_never_zero(url):
     assert [r.change_text for r in shown.rows] == ["—", "—"]
     assert shown.notes == ("No figures for last week (26/06/2025): not collected or no "
                            "longer kept. Not zero.",)
+
+
+def test_a_collection_gap_at_last_weeks_moment_stops_the_change(url):
+    seed(url)
+    one, other = CENTRES[0].id, CENTRES[1].id
+    ms = lambda t: int(t.timestamp() * 1000)  # noqa: E731
+    with Store.open(url) as store:
+        gaps.record(store.engine, "collector-1", [
+            # One centre's polls lost from 10:20 to 10:37 last week: the moment compared.
+            gaps.Gap(ms(AT - WEEK - 17 * MINUTE), ms(AT - WEEK), 68, (one,)),
+            # Another's lost from 08:00 to 09:00: its counters caught up by 10:37.
+            gaps.Gap(ms(AT - WEEK - 157 * MINUTE), ms(AT - WEEK - 97 * MINUTE), 240, (other,)),
+        ])
+    data.newest_ms.clear()
+    cfg = load_settings()
+    held = data_compare.week_comparison(cfg, AT, scope=commune(one))
+    assert held.state == cmp.GAP and held.change("received") is None
+    assert held.then_gaps == ((AT - WEEK - 17 * MINUTE, AT - WEEK),)
+    shown = data_compare.week_for(cfg, AT, scope=commune(one), tr=i18n.text("vi"))
+    assert shown.notes[0].startswith("Tuần trước mất dữ liệu thu thập từ 10:20 đến 10:37")
+    caught_up = data_compare.week_comparison(cfg, AT, scope=commune(other))
+    assert caught_up.state == cmp.COMPLETE and caught_up.change("received") is not None

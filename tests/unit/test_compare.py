@@ -120,3 +120,25 @@ def test_display_says_what_last_week_lacks():
     assert rollup.notes == ("Only hourly roll-ups are kept for last week: counted up to 09:55.",)
     assert week_view.display(both([], []), VI, TZ).notes == (
         "Chưa có số liệu hôm nay để so sánh.",)
+
+
+def test_a_collection_gap_at_last_weeks_moment_is_said_and_stops_the_change():
+    minute = timedelta(minutes=1)
+    found = pl.DataFrame({"start": [THEN - 40 * minute, THEN - 3 * minute, THEN - 90 * minute],
+                          "end": [THEN - 20 * minute, THEN - timedelta(seconds=10),
+                                  THEN - 60 * minute]},
+                         schema={"start": pl.Datetime("ms", "UTC"),
+                                 "end": pl.Datetime("ms", "UTC")})
+    # Only the gap whose last lost poll is within one interval (15 s) of the moment.
+    assert cmp.gaps_holding(found, THEN, timedelta(seconds=15)) == (
+        (THEN - 3 * minute, THEN - timedelta(seconds=10)),)
+    assert cmp.gaps_holding(found, THEN, timedelta(seconds=5)) == ()
+    assert cmp.gaps_holding(found.clear(), THEN, timedelta(seconds=15)) == ()
+    held = cmp.compare(cmp.side(inc(("a", REC, "", 10)), AT),
+                       cmp.side(inc(("a", REC, "", 8)), THEN), centres("a"),
+                       cmp.gaps_holding(found, THEN, timedelta(seconds=15)))
+    assert held.state == cmp.GAP and held.change("received") is None
+    d = week_view.display(held, VI, TZ)
+    assert d.notes == ("Tuần trước mất dữ liệu thu thập từ 09:57 đến 09:59, đúng thời điểm so "
+                       "sánh: số tuần trước chưa đủ, không tính chênh lệch.",)
+    assert d.rows[0].change_text == "—" and d.rows[0].then_text == "8"
