@@ -144,6 +144,11 @@ def test_week_comparison_counts_both_sides_as_the_samples_say(url):
     assert mine.then.totals == sums({one: then[one]}, MIDNIGHT - WEEK, AT - WEEK)
     assert mine.change("received") == mine.now.totals["received"] - mine.then.totals["received"]
 
+    # A wall narrowed to a province: Huế's is the whole store here; another has nothing.
+    assert data_compare.week_comparison(cfg, AT, scope=national(), province=46) == got
+    elsewhere = data_compare.week_comparison(cfg, AT, scope=national(), province=1)
+    assert elsewhere.state == cmp.NO_TODAY and elsewhere.then.totals["received"] is None
+
     shown = data_compare.week_for(cfg, AT, scope=national(), tr=i18n.text("vi"))
     assert any(CENTRES[4].name in n for n in shown.notes)
     assert shown.rows[0].then_text != "—"
