@@ -248,7 +248,9 @@ def _head(doc, b: br.Briefing, head: Letterhead, tr: Tr, tz: str) -> None:
     _para(doc, tr("doc.subtitle", t=fmt.clock(b.at, tz), date=fmt.date(b.at, tz)),
           align=centre, bold=True, space_after=12)
     counted = b.counted_until or b.at
-    _para(doc, tr("doc.basis", t=fmt.clock(counted, tz), date=fmt.date(b.at, tz),
+    since = fmt.date(b.day_start, tz)  # an earlier day: the dossiers of a period (`?since=`)
+    basis = "doc.basis" if since == fmt.date(b.at, tz) else "doc.basis_period"
+    _para(doc, tr(basis, t=fmt.clock(counted, tz), date=fmt.date(b.at, tz), since=since,
                   prev=fmt.date_time(b.previous, tz)), italic=True, indent=True, space_after=6)
 
 

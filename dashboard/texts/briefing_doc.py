@@ -12,6 +12,8 @@ VI: dict[str, str] = {
                     "(giao ban lúc {t} ngày {date})",
     "doc.basis": "Số liệu hồ sơ tính từ 00:00 đến {t} ngày {date}; sự cố và cảnh báo tính từ "
                  "cuộc giao ban lúc {prev}.",
+    "doc.basis_period": "Số liệu hồ sơ tính từ 00:00 ngày {since} đến {t} ngày {date}; sự cố và "
+                        "cảnh báo tính từ cuộc giao ban lúc {prev}.",
     "doc.sec.dossiers": "Tình hình tiếp nhận, giải quyết hồ sơ",
     "doc.sec.totals": "Số liệu chung",
     "doc.sec.operations": "Tình hình vận hành hệ thống",
@@ -37,6 +39,8 @@ EN: dict[str, str] = {
                     "(conference at {t} on {date})",
     "doc.basis": "Dossier figures from 00:00 to {t} on {date}; incidents and alerts since the "
                  "{prev} conference.",
+    "doc.basis_period": "Dossier figures from 00:00 on {since} to {t} on {date}; incidents and "
+                        "alerts since the {prev} conference.",
     "doc.sec.dossiers": "Dossiers received and resolved",
     "doc.sec.totals": "Overall figures",
     "doc.sec.operations": "Systems in operation",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from docx import Document
@@ -169,3 +170,22 @@ def test_briefing_docx_speaks_english(seeded_weeks, page):
         assert line in text, line
     for word in ("CỘNG HÒA", "ngày 03 tháng", "Hồ sơ tiếp nhận", "Tổng cộng", "Ký, ghi rõ"):
         assert word not in text, word
+
+
+def test_a_periods_briefing_compares_todays_figures_not_the_periods(seeded_store, page):
+    seeded = seeded_store(hours=30, step_s=1800)  # from 04:00 on 2 July
+    then_polls = seed_last_week(seeded, 0.8)
+    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT, since="2025-07-02")
+    assert not at.exception
+    day = fmt.local_midnight(BRIEFING_END, TZ)
+    polls = today_polls(seeded)
+    today = expected_sums(polls, day, BRIEFING_END)
+    period = expected_sums(polls, day - timedelta(days=1), BRIEFING_END)
+    assert period["received"] > today["received"]
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Hồ sơ tiếp nhận"] == fmt.number(period["received"])
+    week = screen_frame(at, "Chỉ tiêu")
+    rows = {r[0]: r[1:3] for r in week.itertuples(index=False)}
+    then = expected_sums(then_polls, day - WEEK, BRIEFING_END - WEEK)
+    assert rows["Hồ sơ tiếp nhận"] == (fmt.number(today["received"]),
+                                       fmt.number(then["received"]))

@@ -166,3 +166,10 @@ def test_html_report_shows_the_week_and_what_it_lacks():
     page = report.html_report(lacking, VI, TZ, "IOC Huế")
     assert "Không có số liệu tuần trước (26/06/2025)" in page
     assert "<td>—</td><td>—</td></tr>" in page
+
+
+def test_docx_of_a_period_says_from_which_day():
+    b = replace(day.briefing(), day_start=day.DAY_START - timedelta(days=2))
+    paras = [p.text for p in opened(b).paragraphs]
+    assert ("Số liệu hồ sơ tính từ 00:00 ngày 01/07/2025 đến 10:00 ngày 03/07/2025; sự cố và "
+            "cảnh báo tính từ cuộc giao ban lúc 08:00 03/07/2025.") in paras
