@@ -29,8 +29,9 @@ from docx.shared import Mm, Pt, RGBColor
 
 from config.registry import provinces
 from config.settings import Settings
-from dashboard import fmt, report, week_view
+from dashboard import actions_view, fmt, report, week_view
 from dashboard.i18n import Tr
+from metrics import assignments
 from metrics import briefing as br
 
 MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -148,6 +149,25 @@ def operations_section(b: br.Briefing, tr: Tr, tz: str) -> Section:
 
 # The document's top-level sections, in order (numbered I., II., … as listed).
 SECTIONS: list[SectionBuilder] = [dossiers_section, operations_section]
+
+
+def actions_section(window: assignments.SinceConference, units: actions_view.Units
+                    ) -> SectionBuilder:
+    """The follow-up section: the assignments opened, closed and overdue since the previous
+    conference (`window`: `data_actions.since_conference` at the briefing's moment, what the
+    page lists), in the page's tables."""
+    def build(b: br.Briefing, tr: Tr, tz: str) -> Section:
+        blocks: list[str | Table | Section] = []
+        for part, columns in (("opened", actions_view.COLUMNS),
+                              ("closed", actions_view.CLOSED_COLUMNS),
+                              ("overdue", actions_view.COLUMNS)):
+            frame: pl.DataFrame = getattr(window, part)
+            shown = actions_view.table(frame, tr, tz, window.end, units, columns)
+            blocks.append(Section(tr(f"actions.briefing.{part}", n=frame.height),
+                                  (_or_none(shown, tr),)))
+        return Section(tr("actions.briefing.title", prev=fmt.date_time(b.previous, tz)),
+                       tuple(blocks))
+    return build
 
 
 def outline(b: br.Briefing, tr: Tr, tz: str,

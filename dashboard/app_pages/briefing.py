@@ -19,6 +19,7 @@ from dashboard import (
     briefing_docx,
     components,
     data,
+    data_actions,
     data_availability,
     data_briefing,
     fmt,
@@ -28,6 +29,7 @@ from dashboard import (
     week_view,
     xlsx,
 )
+from metrics.store import to_ms
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -93,8 +95,11 @@ exports[1].download_button(
 exports[2].download_button(
     tr("common.export_xlsx"), report.xlsx_bytes(b, tr, tz), file_name=f"giao-ban-{stamp}.xlsx",
     mime=xlsx.MIME, key="briefing-xlsx")
+follow_up = briefing_docx.actions_section(data_actions.since_conference(
+    cfg.store.url, str(who.scope), to_ms(b.previous), to_ms(b.at)), data_actions.units())
 exports[3].download_button(
-    tr("doc.export"), briefing_docx.docx_bytes(b, tr, tz, briefing_docx.letterhead(cfg, tr)),
+    tr("doc.export"), briefing_docx.docx_bytes(b, tr, tz, briefing_docx.letterhead(cfg, tr),
+                                               [*briefing_docx.SECTIONS, follow_up]),
     file_name=f"giao-ban-{stamp}.docx", mime=briefing_docx.MIME, key="briefing-docx")
 
 tiles = st.columns(5)

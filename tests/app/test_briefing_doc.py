@@ -15,9 +15,12 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
+from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG, load_settings
-from dashboard import briefing_docx, data_briefing, fmt, i18n
+from dashboard import briefing_docx, data_actions, data_briefing, fmt, i18n
+from metrics import assignments_store
 from metrics.scope import national
+from metrics.store import to_ms
 from tests.app.test_briefing import APP, BRIEFING_AT, TIMEOUT_S
 from tests.fixtures.last_week import WEEK, expected_sums, seed_last_week
 from tests.fixtures.personas import BRIEFING_END, PERSONAS, poll_times
@@ -189,3 +192,41 @@ def test_a_periods_briefing_compares_todays_figures_not_the_periods(seeded_store
     then = expected_sums(then_polls, day - WEEK, BRIEFING_END - WEEK)
     assert rows["Hồ sơ tiếp nhận"] == (fmt.number(today["received"]),
                                        fmt.number(then["received"]))
+
+
+def test_the_docx_lists_the_follow_up_actions_the_page_lists(seeded_store, page):
+    seeded = seeded_store()
+    db, rules = seeded.store, load_alerts()
+    centre = sorted(seeded.personas)[0]
+
+    def ms(delta: timedelta) -> int:
+        return to_ms(BRIEFING_END + delta)
+
+    def give(unit: str, at: timedelta, due: timedelta) -> int:
+        return assignments_store.assign(db, rules, unit=unit, due_at=ms(due), note=unit,
+                                        user="Lan", role="tech", centre_id=centre, now=ms(at))
+
+    give("portal_team", -timedelta(minutes=30), timedelta(hours=3))
+    done = give("power_company", -timedelta(days=1), timedelta(hours=3))
+    assignments_store.close(db, rules, done, user="Minh", role="tech",
+                            now=ms(-timedelta(hours=1)))
+    give("network_carrier", -timedelta(hours=5), -timedelta(hours=1))
+    url = db.engine.url.render_as_string()
+    at = page(url, at=BRIEFING_AT)
+    assert not at.exception
+    shown = [as_rows(d.value) for d in at.dataframe if "Đơn vị" in d.value.columns][-3:]
+    assert len(shown) == 3  # opened, closed, overdue: one each
+
+    cfg = load_settings(env={"IOC_DB_URL": url})
+    tr = i18n.text("vi")
+    b = data_briefing.briefing_view(cfg, BRIEFING_END, scope=national())
+    follow_up = briefing_docx.actions_section(data_actions.since_conference(
+        url, "national", to_ms(b.previous), to_ms(b.at)), data_actions.units())
+    doc = Document(io.BytesIO(briefing_docx.docx_bytes(
+        b, tr, TZ, briefing_docx.letterhead(cfg, tr), [*briefing_docx.SECTIONS, follow_up])))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "III. VIỆC GIAO TỪ GIAO BAN TRƯỚC (08:00 03/07/2025)" in heads
+    assert heads[-3:] == ["1. Việc mới giao (1)", "2. Việc đã hoàn thành (1)",
+                          "3. Việc quá hạn (1)"]
+    tables = doc_tables(doc)
+    assert all(t in tables for t in shown)
