@@ -106,8 +106,8 @@ def _or_none(frame: pl.DataFrame, tr: Tr, right: Sequence[str] = ()) -> str | Ta
 
 
 def dossiers_section(b: br.Briefing, tr: Tr, tz: str) -> Section:
-    """I. The day's dossiers: the summary, the totals (the page's tiles), the week's
-    comparison, the leading centres and the figures per centre."""
+    """I. The day's dossiers: the summary, the totals (the page's tiles), the leading
+    centres, the week's comparison and the figures per centre."""
     figure, count = tr("doc.col.figure"), tr("doc.col.count")
     totals = pl.DataFrame({figure: [tr(f"briefing.{k}") for k in report.COUNT_COLUMNS],
                            count: [fmt.number(b.totals[k], tr.lang)
@@ -116,10 +116,6 @@ def dossiers_section(b: br.Briefing, tr: Tr, tz: str) -> Section:
         report.summary(b, tr, tz),
         Section(tr("doc.sec.totals"), (_table(totals, (count,)),)),
     ]
-    if b.week is not None:
-        week = week_view.display(b.week, tr, tz)
-        shown = week.table(tr)
-        blocks.append(Section(week.title, (_table(shown, shown.columns[1:]), *week.notes)))
     leaders: list[str | Table | Section] = []
     for key, frame in (("top_received", b.top_received), ("top_resolved", b.top_resolved)):
         col = tr("briefing.col.received" if key == "top_received" else "briefing.col.resolved")
@@ -128,6 +124,10 @@ def dossiers_section(b: br.Briefing, tr: Tr, tz: str) -> Section:
                                                           return_dtype=pl.String).alias(col))
         leaders += [tr(f"briefing.{key}") + ":", _or_none(shown, tr, (col,))]
     blocks.append(Section(tr("briefing.sec.top"), tuple(leaders)))
+    if b.week is not None:
+        week = week_view.display(b.week, tr, tz)
+        shown = week.table(tr)
+        blocks.append(Section(week.title, (_table(shown, shown.columns[1:]), *week.notes)))
     centres = report.centre_screen(b, tr)
     blocks.append(Section(tr("briefing.sec.centres"),
                           (_table(centres, centres.columns[1:], total_last=True),)))

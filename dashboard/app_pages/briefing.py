@@ -109,13 +109,6 @@ for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
 st.subheader(tr("briefing.summary"))
 st.text(report.summary(b, tr, tz))
 
-if b.week is not None:
-    week = week_view.display(b.week, tr, tz)
-    st.subheader(week.title)
-    st.dataframe(week.table(tr), hide_index=True)
-    for note in week.notes:  # what last week's figure lacks: never shown as a plain figure
-        st.info(note)
-
 st.subheader(tr("briefing.sec.top"))
 top_left, top_right = st.columns(2)
 for col, key, frame in ((top_left, "top_received", b.top_received),
@@ -125,6 +118,13 @@ for col, key, frame in ((top_left, "top_received", b.top_received),
     col.dataframe(fmt.texts(frame.select(pl.col("name").alias(tr("briefing.col.centre")),
                                          pl.col("value").alias(tr(count))),
                             lang, {tr(count): 0}), hide_index=True)
+
+if b.week is not None:
+    week = week_view.display(b.week, tr, tz)
+    st.subheader(week.title)
+    st.dataframe(week.table(tr), hide_index=True)
+    for note in week.notes:  # what last week's figure lacks: never shown as a plain figure
+        st.info(note)
 
 prev = fmt.date_time(b.previous, tz)
 sections = (("briefing.sec.attention", report.attention_table(b, tr, tz)),

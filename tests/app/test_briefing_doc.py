@@ -113,7 +113,7 @@ def test_briefing_compares_with_last_week_and_the_docx_says_the_same(seeded_week
                  "Huế, ngày 03 tháng 7 năm 2025", "BÁO CÁO", "UBND THÀNH PHỐ HUẾ",
                  "IOC THÀNH PHỐ HUẾ", "NGƯỜI LẬP BÁO CÁO", "(Ký, ghi rõ họ tên)",
                  "I. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", "II. TÌNH HÌNH VẬN HÀNH HỆ THỐNG",
-                 "1. Số liệu chung", "2. So với cùng thời điểm tuần trước"):
+                 "1. Số liệu chung", "3. So với cùng thời điểm tuần trước"):
         assert line in text, line
     assert next(t.value for t in at.text) in [p.text for p in doc.paragraphs]  # the summary
     tables = doc_tables(doc)

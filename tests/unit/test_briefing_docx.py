@@ -68,7 +68,7 @@ def test_docx_is_a_vietnamese_administrative_report():
                          "(giao ban lúc 10:00 ngày 03/07/2025)"]
     assert headings(doc) == [
         "I. TÌNH HÌNH TIẾP NHẬN, GIẢI QUYẾT HỒ SƠ", "1. Số liệu chung",
-        "2. So với cùng thời điểm tuần trước", "3. Trung tâm dẫn đầu",
+        "2. Trung tâm dẫn đầu", "3. So với cùng thời điểm tuần trước",
         "4. Số liệu theo trung tâm", "II. TÌNH HÌNH VẬN HÀNH HỆ THỐNG",
         "1. Trung tâm cần chú ý", "2. Sự cố mất kết nối từ 08:00 03/07/2025",
         "3. Cảnh báo từ 08:00 03/07/2025"]
