@@ -76,6 +76,11 @@ class DeploymentSettings(Strict):
     province: int | None = Field(default=None, ge=1, le=99)
     include_provincial_centre: bool = False
     site_file: Path | None = None  # coordinates and endpoints, relative to the config file
+    # The briefing document's letterhead: the body the IOC belongs to (default "UBND " and the
+    # province's name) and the place written before the date (default: the province's name
+    # without "Tỉnh"/"Thành phố"; none for a national deployment: left blank to fill in).
+    organisation: str | None = Field(default=None, max_length=200)
+    place: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
     def _province_when_scoped(self) -> DeploymentSettings:

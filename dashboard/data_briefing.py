@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from config.settings import Settings
-from dashboard import data, data_availability, fmt
+from dashboard import data, data_availability, data_compare, fmt
 from metrics import alerts_read, polls_read
 from metrics import briefing as br
 from metrics.scope import Scope
@@ -130,7 +130,11 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope,
                                     counted_until=from_ms(today.until_ms))
     # `at` is a minute: live, the polls taken in it count.
     end = data_availability.window_end(at, freshness, timedelta(milliseconds=LIVE_WITHIN_MS))
-    return replace(built, availability_end=end,
+    # Today next to the same moment last week: the tiles' own figures when they are today's;
+    # over a period (`since`) the comparison reads today's alone.
+    today_only = today if day_start == fmt.local_midnight(at, tz) else None
+    week = data_compare.week_comparison(cfg, at, scope=scope, today=today_only)
+    return replace(built, availability_end=end, week=week,
                    availability=data_availability.availability_24h(cfg, end, scope=scope))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import alert_text, availability_view, fmt, xlsx
+from dashboard import alert_text, availability_view, fmt, week_view, xlsx
 from dashboard.i18n import Tr
 from dashboard.problem_words import problem_text
 from metrics import briefing as br
@@ -68,6 +68,8 @@ def summary(b: br.Briefing, tr: Tr, tz: str) -> str:
     if b.procedures:
         names = [tr(f"briefing.proc.{p}") for p, _ in b.procedures]
         parts.append(tr("briefing.p.procedures", list=", ".join(names)))
+    if b.week is not None and (sentence := week_view.display(b.week, tr, tz).sentence):
+        parts.append(sentence)
     prev = fmt.clock(b.previous, tz)
     if b.incidents.height:
         ongoing = b.incidents.filter(pl.col("ongoing"))["centre_id"].n_unique()
@@ -249,6 +251,11 @@ def _table(frame: pl.DataFrame, tr: Tr, numeric: tuple[str, ...] = (),
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _week_html(week: week_view.WeekDisplay, tr: Tr) -> tuple[str, str]:
+    notes = "".join(f"<p>{html.escape(n)}</p>" for n in week.notes)
+    return week.title, _table(week.table(tr), tr) + notes
+
+
 def html_report(b: br.Briefing, tr: Tr, tz: str, name: str) -> str:
     """The printable report: one self-contained HTML page (inline CSS, no font, no script)."""
     e = html.escape
@@ -260,6 +267,7 @@ def html_report(b: br.Briefing, tr: Tr, tz: str, name: str) -> str:
     title = tr("briefing.report_title", name=name)
     sections = [
         (tr("briefing.summary"), f'<p class="summary">{e(summary(b, tr, tz))}</p>'),
+        *([] if b.week is None else [_week_html(week_view.display(b.week, tr, tz), tr)]),
         (tr("briefing.sec.attention"), _table(attention_table(b, tr, tz), tr)),
         (tr("briefing.sec.incidents", prev=prev), _table(incident_table(b, tr, tz), tr)),
         (tr("briefing.sec.alerts", prev=prev), _table(alert_table(b, tr, tz), tr)),

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from metrics import queries as q
+from metrics.compare import WeekComparison
 
 DAY_COUNTERS: dict[str, str] = {
     "received": "dossiers_received_total",
@@ -223,6 +224,7 @@ class Briefing:
     # `counted_until`, the start of its bucket holding `at`.
     resolution: str = "raw"
     counted_until: datetime | None = None
+    week: WeekComparison | None = None  # today next to the same moment last week
 
 
 def build(centres: pl.DataFrame, counters: pl.DataFrame, polls: pl.DataFrame,

@@ -81,8 +81,8 @@ def pieces(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: 
         GROUP BY s.centre_id, s.metric, s.label
         ORDER BY s.centre_id, s.metric, s.label"""
     stmt = sa.text(sql).bindparams(
-        sa.bindparam("metrics", expanding=True),
-        *([] if centre_ids is None else [sa.bindparam("ids", expanding=True)]))
+        sa.bindparam("metrics", expanding=True, type_=sa.String),
+        *([] if centre_ids is None else [sa.bindparam("ids", expanding=True, type_=sa.String)]))
     params: dict = {"metrics": list(metrics), "lo": start_ms, "hi": end_ms}
     if centre_ids is not None:
         params["ids"] = list(centre_ids)

@@ -16,16 +16,20 @@ import streamlit as st
 
 from dashboard import (
     actions_ui,
+    briefing_docx,
     components,
     data,
+    data_actions,
     data_availability,
     data_briefing,
     fmt,
     i18n,
     report,
     signin,
+    week_view,
     xlsx,
 )
+from metrics.store import to_ms
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -81,7 +85,7 @@ if b.resolution != "raw" and b.counted_until is not None:
     st.info(tr(f"today.basis.{b.resolution}", t=fmt.clock(b.counted_until, tz),
                at=fmt.date_time(b.at, tz)))  # only roll-ups are kept for this moment
 stamp = fmt.local(b.at, tz).strftime("%Y-%m-%d-%H%M")
-exports = st.columns([1, 1, 1, 2])
+exports = st.columns([1, 1, 1, 1, 1])
 exports[0].download_button(
     tr("briefing.export_html"), report.html_report(b, tr, tz, cfg.deployment.name),
     file_name=f"giao-ban-{stamp}.html", mime="text/html", key="briefing-html")
@@ -91,6 +95,12 @@ exports[1].download_button(
 exports[2].download_button(
     tr("common.export_xlsx"), report.xlsx_bytes(b, tr, tz), file_name=f"giao-ban-{stamp}.xlsx",
     mime=xlsx.MIME, key="briefing-xlsx")
+follow_up = briefing_docx.actions_section(data_actions.since_conference(
+    cfg.store.url, str(who.scope), to_ms(b.previous), to_ms(b.at)), data_actions.units())
+exports[3].download_button(
+    tr("doc.export"), briefing_docx.docx_bytes(b, tr, tz, briefing_docx.letterhead(cfg, tr),
+                                               [*briefing_docx.SECTIONS, follow_up]),
+    file_name=f"giao-ban-{stamp}.docx", mime=briefing_docx.MIME, key="briefing-docx")
 
 tiles = st.columns(5)
 for col, key in zip(tiles, report.COUNT_COLUMNS, strict=True):
@@ -108,6 +118,13 @@ for col, key, frame in ((top_left, "top_received", b.top_received),
     col.dataframe(fmt.texts(frame.select(pl.col("name").alias(tr("briefing.col.centre")),
                                          pl.col("value").alias(tr(count))),
                             lang, {tr(count): 0}), hide_index=True)
+
+if b.week is not None:
+    week = week_view.display(b.week, tr, tz)
+    st.subheader(week.title)
+    st.dataframe(week.table(tr), hide_index=True)
+    for note in week.notes:  # what last week's figure lacks: never shown as a plain figure
+        st.info(note)
 
 prev = fmt.date_time(b.previous, tz)
 sections = (("briefing.sec.attention", report.attention_table(b, tr, tz)),
