@@ -256,6 +256,9 @@ class DashboardSettings(Strict):
         = Field(default=("08:00", "14:00"), min_length=1)
     # The finder's service-level rules for a lagging commune (dashboard/app_pages/finder.py).
     lagging: tuple[LaggingRule, ...] = DEFAULT_LAGGING
+    # The wall's playlist (?playlist=) stops on a new critical alert nobody has acknowledged;
+    # it rotates again once the alert is acknowledged, or after this many seconds of firing.
+    playlist_hold_s: float = Field(default=300.0, ge=30, le=86_400)
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from dashboard import alert_text, alerts_view, fmt, i18n, incident_view, maps
+from dashboard import alert_text, alerts_view, fmt, i18n, incident_view, maps, wall_fit
 from dashboard.i18n import Tr
 from dashboard.problem_words import problem_name, problem_text
 from metrics import alert_stats
@@ -94,9 +94,19 @@ def render_freshness(newest: datetime | None, stale: bool, now: datetime, tr: Tr
                     unsafe_allow_html=True)
 
 
-def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: str) -> None:
-    """The KPI tiles in one row. Missing figures show a dash, never 0."""
+def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: str,
+                 *, compact: bool = False) -> None:
+    """The KPI tiles in one row. Missing figures show a dash, never 0. `compact` (the
+    kiosk wall): a span in its largest unit ("25 phút"), so a value fits its tile on one
+    line at every screen size, and each figure in a detail line kept whole."""
     lang = tr.lang
+    parts = 1 if compact else 2
+
+    def span(seconds: float | None) -> str:
+        return fmt.duration(seconds, lang, parts)
+
+    def whole(text: str | None) -> str | None:
+        return text if text is None or not compact else _figures_whole(text)
     fresh = k.counts[q.OK] + k.counts[q.DEGRADED] + k.counts[q.DOWN]
     up = f"{k.centres_up}/{k.centres_total}" if fresh else f"{fmt.DASH}/{k.centres_total}"
     problems = {"down": k.counts[q.DOWN], "degraded": k.counts[q.DEGRADED],
@@ -108,7 +118,7 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         since = tr("tile.no_data_today")
     otp_worst = None
     if k.otp_p95_worst_s is not None:
-        otp_worst = tr("tile.otp_worst", value=fmt.duration(k.otp_p95_worst_s, lang),
+        otp_worst = tr("tile.otp_worst", value=span(k.otp_p95_worst_s),
                        centre=md_text(k.otp_p95_worst_centre))
     overdue = None if k.overdue is None else tr("tile.overdue_detail",
                                                 overdue=fmt.number(k.overdue, lang))
@@ -118,16 +128,25 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
         (tr("tile.resolved"), fmt.number(k.resolved, lang), since, "gray"),
         (tr("tile.late"), fmt.number(k.late, lang), since, "orange" if k.late else "gray"),
         (tr("tile.on_time"), fmt.percent(k.on_time_rate, lang), overdue, "gray"),
-        (tr("tile.otp"), fmt.duration(k.otp_p95_median_s, lang), otp_worst, "gray"),
-        (tr("tile.sync"), fmt.duration(k.sync_lag_worst_s, lang),
+        (tr("tile.otp"), span(k.otp_p95_median_s), otp_worst, "gray"),
+        (tr("tile.sync"), span(k.sync_lag_worst_s),
          None if k.sync_lag_worst_centre is None else md_text(k.sync_lag_worst_centre), "gray"),
     ]
     # What a figure is, where its name alone could be mistaken for another (KPI 2.1); not on
     # a kiosk wall, which has nothing to press or hover (the KPI page explains it too).
     helps = {} if is_kiosk() else {tr("tile.on_time"): tr("tile.on_time_help")}
     for col, (label, value, delta, colour) in zip(st.columns(len(tiles)), tiles, strict=True):
-        col.metric(label, value, delta, delta_color=colour, delta_arrow="off", border=True,
+        col.metric(label, value, whole(delta), delta_color=colour, delta_arrow="off", border=True,
                    height="stretch", help=helps.get(label))
+
+
+_FIGURE = re.compile(r"(\d[\d.,]*) (?=\S)")
+
+
+def _figures_whole(text: str) -> str:
+    """Each number kept on one line with the word after it ("2 phút 20 giây" → no break
+    inside): a no-break space after every figure."""
+    return _FIGURE.sub("\\1\u00a0", text)
 
 
 def today_basis(today: Today, at: datetime, tr: Tr, tz: str) -> str | None:
@@ -179,15 +198,15 @@ def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, tile_url: s
     return fig, notes
 
 
-def render_map(built: tuple[Any, list[str]], *, selectable: bool = True
-               ) -> tuple[str, str] | None:
+def render_map(built: tuple[Any, list[str]], *, selectable: bool = True,
+               height: int | str = "content") -> tuple[str, str] | None:
     """The status map and its notes (`map_figure`'s), centres without coordinates listed
     under it.
 
     Returns what a click selected (`maps.selection_target`), when `selectable`.
     """
     fig, notes = built
-    event = st.plotly_chart(fig, key="wall-map", config=MAP_CONFIG,
+    event = st.plotly_chart(fig, key="wall-map", config=MAP_CONFIG, height=height,
                             on_select="rerun" if selectable else "ignore",
                             selection_mode="points")
     if notes:
@@ -221,10 +240,11 @@ def short_province(name: str) -> str:
     return name
 
 
-def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True) -> tuple[str, str] | None:
+def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True,
+                     height: int | str = "content") -> tuple[str, str] | None:
     """The national view's province grid (`province_figure`'s); returns a clicked
     province, when `selectable`."""
-    event = st.plotly_chart(fig, key="wall-provinces",
+    event = st.plotly_chart(fig, key="wall-provinces", height=height,
                             config={"displayModeBar": False},
                             on_select="rerun" if selectable else "ignore",
                             selection_mode="points")
@@ -365,19 +385,7 @@ WALL_CSS = """
 """
 
 
-KIOSK_CSS = """
-<style>
-/* Kiosk: no header, toolbar, sidebar, menus or status widget; larger type still. */
-[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
-[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"],
-[data-testid="stStatusWidget"], [data-testid="stMainMenu"], footer { display: none !important; }
-[data-testid="stMetricValue"] { font-size: clamp(2rem, 3vw, 3.8rem) !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.45rem !important; }
-[data-testid="stTable"] td, [data-testid="stTable"] th { font-size: 1.35rem !important; }
-h1 { font-size: 2.6rem !important; }
-.block-container { padding-top: .4rem !important; }
-</style>
-"""
+KIOSK_CSS = wall_fit.KIOSK_CSS  # every size a share of the screen height
 KIOSK_KEY = "kiosk"
 
 

@@ -68,22 +68,23 @@ def local_midnight(now: datetime, tz: str = LOCAL_TZ) -> datetime:
     return local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def duration(seconds: float | None, lang: str = "vi") -> str:
-    """A span in its two largest units: 45 giây, 2 phút 20 giây, 3 giờ, 2 ngày 4 giờ."""
+def duration(seconds: float | None, lang: str = "vi", parts: int = 2) -> str:
+    """A span in its `parts` largest units (rounded down): 45 giây, 2 phút 20 giây, 3 giờ,
+    2 ngày 4 giờ; with parts=1 (a wall tile), 2 phút, 2 ngày."""
     if seconds is None:
         return DASH
     u = _UNITS[lang]
     total = max(0, round(seconds))
     if total < 60:
         return f"{total} {u['s']}"
-    parts = []
+    found: list[tuple[int, str]] = []
     for size, unit in ((86_400, "d"), (3600, "h"), (60, "min"), (1, "s")):
         count, total = divmod(total, size)
-        if count or parts:
-            parts.append((count, unit))
-        if len(parts) == 2:
+        if count or found:
+            found.append((count, unit))
+        if len(found) == parts:
             break
-    return " ".join(f"{count} {u[unit]}" for count, unit in parts if count)
+    return " ".join(f"{count} {u[unit]}" for count, unit in found if count)
 
 
 def ago(then: datetime, now: datetime, lang: str = "vi") -> str:

@@ -6,7 +6,8 @@ Query parameters: `?at=2025-07-03T10:00` replays a moment; `?lang=en`;
 `?kiosk=1` hides every control; `?province=46` narrows a national wall to one
 province; `?metric=sync_lag` colours the map by a metric;
 `?playlist=wall,alerts,province:46&every=30` rotates views and stops on one
-with a critical alert.
+with a new critical alert nobody has acknowledged (`dashboard.playlist`).
+In kiosk mode the page is sized to the screen (`dashboard.wall_fit`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.registry import provinces
-from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin
+from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin, wall_fit
 from dashboard import playlist as pl_
 from dashboard import shared_figures as figures
+from dashboard.data_alerts import incident_causes
 from metrics import alert_stats
+from metrics import queries as q
 from metrics.records import from_ms
 
 cfg = data.settings()
@@ -88,11 +91,14 @@ def show_view(view: data.WallView, now: datetime, province: int | None, board) -
         st.info(tr("fresh.no_centres"))
         return
     counted = view.newest if view.today.exact else from_ms(view.today.until_ms)
-    components.render_tiles(view.kpis, counted, now, tr, tz)
+    components.render_tiles(view.kpis, counted, now, tr, tz, compact=kiosk)
     if basis := components.today_basis(view.today, now, tr, tz):
         st.caption(basis)  # only roll-ups are kept for this moment: say which
-    left, right = st.columns([3, 2])
     whole_country = national and province is None
+    if kiosk:
+        show_kiosk_body(view, now, board, whole_country)
+        return
+    left, right = st.columns([3, 2])
     with left:
         if whole_country:
             follow(components.render_provinces(figures.province_figure(view, tr.lang), tr,
@@ -111,6 +117,33 @@ def show_view(view: data.WallView, now: datetime, province: int | None, board) -
                                      selectable=True))
 
 
+def show_kiosk_body(view: data.WallView, now: datetime, board, whole_country: bool) -> None:
+    """The kiosk wall's body, sized to the screen: the map (or province grid) filling its
+    box, and beside it both lists with as many rows as fit (`wall_fit.fit_rows`)."""
+    with st.container(key="wall-body"):
+        left, right = st.columns([3, 2], gap="small")
+        with left, st.container(key="wall-mapbox"):
+            if whole_country:
+                components.render_provinces(figures.province_figure(view, tr.lang), tr,
+                                            selectable=False, height="stretch")
+            else:
+                components.render_map(figures.map_figure(view, tr.lang, now, tz,
+                                                         dash.tile_url, metric),
+                                      selectable=False, height="stretch")
+        n_alerts = alert_stats.fold_incidents(board).height
+        shown_alerts, shown_lagging = wall_fit.fit_rows(n_alerts, view.lagging.height,
+                                                        view.kpis.counts[q.DOWN])
+        head = view.lagging.head(shown_lagging)
+        reasons = [components.why(row, tr, now, tz) for row in head.iter_rows(named=True)]
+        right.markdown(
+            '<div class="ioc-lists">'
+            + wall_fit.alert_rows_html(board, tr, now, tz, incident_causes(tr.lang),
+                                       shown_alerts)
+            + '<div class="ioc-gap"></div>'
+            + wall_fit.lagging_rows_html(view.lagging, reasons, tr, shown_lagging)
+            + "</div>", unsafe_allow_html=True)
+
+
 @st.fragment(run_every=refresh_s)
 def live() -> None:
     """Everything that changes with the data; rerun every `refresh_s` on its own."""
@@ -120,15 +153,14 @@ def live() -> None:
     now = replay_at or datetime.now(UTC)
     replay = replay_at is not None
     province, choice = chosen_province, None
+    held_names: dict = {}
     try:
         # A playlist picks its view from the whole scope's alerts; one province reads its own.
         board = data.wall_alerts(cfg, now, scope=scope, replay=replay,
                                  province=None if views else province)
         if views:
-            any_critical, critical_in = alert_stats.critical_provinces(
-                board.filter(board["state"] == "firing"))
-            choice = pl_.choose(views, now, every_s, lambda v: any_critical if v.province is None
-                                else v.province in critical_in)
+            facts, held_names = wall_fit.critical_facts(board)
+            choice = pl_.choose(views, now, every_s, facts, dash.playlist_hold_s)
             province = choice.view.province
         view = data.wall_view(cfg, now, scope=scope, replay=replay, province=province)
         lost = data_gaps.wall_gaps(cfg, now, scope=scope, replay=replay, province=province)
@@ -137,7 +169,7 @@ def live() -> None:
         return
     if province is not None:
         board = board.filter(board["province_code"] == province)
-    head, fresh = st.columns([3, 2], vertical_alignment="bottom")
+    head, fresh = st.columns([3, 2], vertical_alignment="center" if kiosk else "bottom")
     title = cfg.deployment.name
     if province is not None:
         title = known[province].name
@@ -152,15 +184,26 @@ def live() -> None:
                                every=fmt.duration(every_s, tr.lang))
     head.caption(subtitle)
     with fresh:
+        badges = []
+        if kiosk and not view.status.is_empty():
+            badges.append(wall_fit.badge_html(wall_fit.counts(view.kpis, board), tr))
+        if choice is not None and choice.held:
+            badges.append(wall_fit.held_html(choice, held_names, tr, tz))
+        if badges:
+            st.markdown(f'<div class="ioc-badges">{"".join(badges)}</div>',
+                        unsafe_allow_html=True)
         if replay_at:
             st.info(tr("wall.replay", t=fmt.date_time(replay_at, tz)))
         if replay_at or view.newest is None:  # live, the banner above gives the data's age
             components.render_freshness(view.newest, view.stale, now, tr, tz)
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
-    if choice is not None and choice.held:
-        st.error(tr("wall2.playlist.held"))
     if choice is not None and choice.view.kind == pl_.ALERTS:
-        components.render_alert_board(board, tr, now, tz, shown=15)
+        if kiosk:
+            st.markdown(wall_fit.alert_rows_html(board, tr, now, tz, incident_causes(tr.lang),
+                                                 wall_fit.board_rows()),
+                        unsafe_allow_html=True)
+        else:
+            components.render_alert_board(board, tr, now, tz, shown=15)
         return
     show_view(view, now, province, board)
 
