@@ -43,23 +43,69 @@ def test_playlist_every_is_bounded(raw, ok):
 def test_playlist_rotates_with_the_clock_when_nothing_is_critical():
     views = pl_.parse("wall,alerts,province:46", [46])
     base = datetime.fromtimestamp(30 * 3 * 1000, UTC)  # a slot boundary, index 0
-    shown = [pl_.choose(views, base + timedelta(seconds=s), 30, lambda v: False)
-             for s in (0, 29, 30, 60, 90)]
+    shown = [pl_.choose(views, base + timedelta(seconds=s), 30) for s in (0, 29, 30, 60, 90)]
     assert [c.view.key for c in shown] == ["wall", "wall", "alerts", "province:46", "wall"]
     assert not any(c.held for c in shown)
 
 
-def test_playlist_stops_on_the_first_view_with_a_critical_alert():
-    views = pl_.parse("wall,province:1,province:46", [1, 46])
-    for s in range(0, 200, 10):
-        choice = pl_.choose(views, T0 + timedelta(seconds=s), 30,
-                            lambda v: v.province == 46)
-        assert choice.view.key == "province:46" and choice.held and choice.index == 2
+def _critical(province: int | None, since: datetime, handled: bool = False) -> pl_.Critical:
+    return pl_.Critical(province, since, handled)
+
+
+def test_playlist_stops_on_the_first_view_showing_a_new_unacknowledged_critical_alert():
+    views = pl_.parse("province:1,province:46,wall", [1, 46])
+    alert = _critical(46, T0)
+    for s in range(0, 300, 10):
+        choice = pl_.choose(views, T0 + timedelta(seconds=s), 30, [alert], hold_s=300)
+        assert choice.view.key == "province:46" and choice.held and choice.index == 1
+        assert choice.held_by == (alert,)
+        assert choice.resumes_at == T0 + timedelta(seconds=300)
+
+
+def test_playlist_resumes_once_the_alert_is_acknowledged():
+    views = pl_.parse("wall,alerts", [46])
+    now = T0 + timedelta(seconds=60)
+    assert pl_.choose(views, now, 30, [_critical(46, T0)], hold_s=300).held
+    resumed = pl_.choose(views, now, 30, [_critical(46, T0, handled=True)], hold_s=300)
+    assert not resumed.held and resumed == pl_.choose(views, now, 30)  # the rotation's view
+
+
+def test_playlist_resumes_after_the_hold_even_when_nobody_acknowledges():
+    views = pl_.parse("wall,alerts", [46])
+    alert = [_critical(46, T0)]
+    assert pl_.choose(views, T0 + timedelta(seconds=299), 30, alert, hold_s=300).held
+    later = pl_.choose(views, T0 + timedelta(seconds=300), 30, alert, hold_s=300)
+    assert not later.held
+    assert [pl_.choose(views, T0 + timedelta(seconds=s), 30, alert, 300).view.key
+            for s in (300, 330, 360)] == ["wall", "alerts", "wall"]
+
+
+def test_playlist_holds_until_the_newest_of_several_new_alerts_ages_out():
+    views = pl_.parse("wall", [46])
+    alerts = [_critical(46, T0), _critical(1, T0 + timedelta(seconds=100)),
+              _critical(46, T0 - timedelta(seconds=10), handled=True)]
+    choice = pl_.choose(views, T0 + timedelta(seconds=200), 30, alerts, hold_s=300)
+    assert choice.held and [a.firing_since for a in choice.held_by] == [
+        T0, T0 + timedelta(seconds=100)]  # oldest first; the handled one holds nothing
+    assert choice.resumes_at == T0 + timedelta(seconds=400)
+
+
+def test_playlist_province_view_is_held_only_by_its_own_province():
+    views = pl_.parse("province:1", [1, 46])
+    assert not pl_.choose(views, T0, 30, [_critical(46, T0)]).held
+    assert pl_.choose(views, T0, 30, [_critical(1, T0)]).held
+
+
+def test_playlist_choice_is_the_same_on_every_wall_at_the_same_moment():
+    views = pl_.parse("wall,alerts,province:46", [46])
+    alerts = [_critical(46, T0 - timedelta(seconds=400)), _critical(46, T0, handled=True)]
+    picks = {pl_.choose(views, T0 + timedelta(seconds=45), 30, alerts, 300) for _ in range(5)}
+    assert len(picks) == 1
 
 
 def test_playlist_refuses_an_empty_list():
     with pytest.raises(ValueError):
-        pl_.choose([], T0, 30, lambda v: False)
+        pl_.choose([], T0, 30)
 
 
 def _status(rows):
