@@ -13,7 +13,6 @@ centres and are untrusted.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from metrics import queries as q
 
 # The kiosk layout, in % of the screen height (vh). The right-hand column holds both lists
 # in BODY_VH; each list has a title and a "more" line; rows are of fixed height.
-BODY_VH = 66.0
+BODY_VH = 63.0
 TITLE_VH = 4.6  # a list's title with its margin
 MORE_VH = 3.0  # "và 9 cảnh báo khác" (or the "nothing to show" line)
 GAP_VH = 1.2  # between the two lists
@@ -82,8 +81,15 @@ def counts(kpis: q.Kpis, board: pl.DataFrame) -> Counts:
     return Counts(kpis.counts[q.DOWN], alert_stats.fold_incidents(board).height)
 
 
+# HTML's and Markdown's punctuation (and Streamlit's :directive[…] and $math$) as
+# character references: st.markdown has nothing to read as a tag or as markup, and the
+# browser shows the same characters.
+_INERT = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$:"})
+
+
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Untrusted text as inert HTML text (no tag, no Markdown), on one line."""
+    return " ".join(str(text).splitlines()).translate(_INERT)
 
 
 def badge_html(c: Counts, tr: Tr) -> str:
@@ -228,7 +234,7 @@ h1 {{ font-size: 4.6vh !important; padding: 0 0 .6vh 0 !important; line-height: 
 [data-testid="stMarkdownContainer"] p.ioc-fresh {{ font-size: 2.4vh; }}
 .st-key-wall-body {{ height: {_vh(BODY_VH)} !important; flex: none !important; }}
 .st-key-wall-body [data-testid="stHorizontalBlock"] {{ height: 100% !important; }}
-.st-key-wall-mapbox {{ height: calc({_vh(BODY_VH)} - 3vh) !important; flex: none !important; }}
+.st-key-wall-mapbox {{ height: calc({_vh(BODY_VH)} - 4vh) !important; flex: none !important; }}
 .ioc-badge {{ font-size: 4.2vh; font-weight: 700; line-height: 1.2; padding: .6vh 1.8vh;
      border-radius: 1.2vh; text-align: center; white-space: nowrap; }}
 .ioc-badge.ioc-bad {{ background: #b3261e; color: #fff; }}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from config.loader import DEFAULT_CONFIG
 from config.registry import all_centres
 from dashboard import fmt
+from dashboard.components import md_text
 from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
@@ -137,13 +139,46 @@ def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store
     assert not at.exception
     assert not at.sidebar.radio and not at.button and not at.get("segmented_control")
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
-    board = at.table[0].value  # the alert board sits above the lagging table
-    assert list(board.columns) == ["Mức", "Trung tâm", "Nội dung", "Từ", "Đã kéo dài",
-                                   "Xử lý"]
-    assert list(board["Mức"]) == ["NGHIÊM TRỌNG"]  # the resolved one is not active
-    assert list(board["Xử lý"]) == ["Chưa ai xử lý"]  # nobody has acknowledged it
-    assert list(board["Đã kéo dài"]) == ["58 phút"]
-    assert tiles(at)["Trung tâm hoạt động"] == f"{40 - len(seeded.ids(UNREACHABLE))}/40"
+    board = kiosk_lists(at)  # the alert list sits above the lagging centres
+    assert board.count("ioc-sev-critical") == 1 and "NGHIÊM TRỌNG" in board
+    assert "đã xong" not in board  # the resolved one is not active
+    assert "! Chưa ai xử lý" in board  # nobody has acknowledged it
+    assert "58\u00a0phút" in board
+    down = len(seeded.ids(UNREACHABLE))
+    assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/40"
+    # The count badge reads the tiles' status and the alert list's rows.
+    assert f"{down} ngừng" in badge(at) and "1 cảnh báo" in badge(at)
+
+
+def kiosk_lists(at: AppTest) -> str:
+    """The kiosk wall's alert and lagging lists (one HTML block), its character
+    references read."""
+    (lists,) = [m.value for m in at.markdown if '<div class="ioc-lists">' in m.value]
+    return html.unescape(lists)
+
+
+def badge(at: AppTest) -> str:
+    """The kiosk wall's count badge and the playlist's stop notice, if any."""
+    return html.unescape(" ".join(m.value for m in at.markdown
+                                  if '<div class="ioc-badges">' in m.value))
+
+
+def test_wall_shows_who_acknowledged_each_alert_in_kiosk_and_at_the_desk(seeded_store, wall):
+    seeded = seeded_store()
+    first, second = seeded.ids(UNREACHABLE)[:2]
+    add_alert(seeded.store, centre_id=first, province_code=46, severity="critical",
+              state="firing", start=seeded.end - timedelta(hours=1), acked_by="Lan")
+    add_alert(seeded.store, centre_id=second, province_code=46, severity="critical",
+              state="firing", start=seeded.end - timedelta(minutes=50))
+    lists = kiosk_lists(wall(_url(seeded), at=BRIEFING_AT, kiosk="1"))
+    assert "✓ Đã xác nhận bởi Lan: đang xử lý" in lists
+    assert "! Chưa ai xử lý" in lists
+    names = {c.id: c.name for c in seeded.centres}
+    assert lists.index(names[first]) < lists.index("Đã xác nhận bởi Lan") \
+        < lists.index(names[second]) < lists.index("Chưa ai xử lý")  # each on its own row
+    desk = wall(_url(seeded), at=BRIEFING_AT)
+    assert list(desk.table[0].value["Xử lý"]) == [md_text("Đã xác nhận bởi Lan: đang xử lý"),
+                                                  "Chưa ai xử lý"]
 
 
 def test_wall_without_alerts_says_so_and_offers_the_map_metric(seeded_store, wall):
@@ -153,16 +188,49 @@ def test_wall_without_alerts_says_so_and_offers_the_map_metric(seeded_store, wal
     assert at.get("segmented_control")  # the map metric choice, outside kiosk mode
 
 
-def test_wall_playlist_stops_on_the_province_with_a_critical_alert(seeded_store, wall,
-                                                                   monkeypatch):
+def test_wall_playlist_stops_on_a_new_critical_alert_until_it_is_acknowledged(
+        seeded_store, wall):
+    """A critical alert firing for 2 minutes that nobody has acknowledged holds the playlist
+    on the province showing it, with the large notice; acknowledged (before the moment
+    shown), the playlist rotates again."""
+    from config.alerts import load_alerts
+    from dashboard import data
+    from metrics.alerts import actions
+    from metrics.store import to_ms
+
+    seeded = seeded_store()
+    alert_id = add_alert(seeded.store, centre_id=seeded.ids(UNREACHABLE)[0], province_code=46,
+                         severity="critical", state="firing",
+                         start=seeded.end - timedelta(minutes=3),
+                         fired_after=timedelta(minutes=1))
+    query = {"at": BRIEFING_AT, "kiosk": "1", "playlist": "province:1,province:46",
+             "every": "30"}
+    at = wall(_url(seeded), **query)
+    assert not at.exception
+    assert at.title[0].value == "Thành phố Huế"
+    held = badge(at)
+    assert "DỪNG TRÌNH CHIẾU" in held and "ioc-held" in held
+    assert "chậm nhất 10:03" in held  # fired 09:58 (local), held 300 s at most
+    actions.acknowledge(seeded.store, load_alerts(), alert_id, user="Lan", role="ioc_staff",
+                        now=to_ms(seeded.end - timedelta(seconds=30)))
+    data.alerts_version.clear()  # read the alert tables again now, not within its 2-s cache
+    at = wall(_url(seeded), **query)
+    assert not at.exception
+    assert "DỪNG TRÌNH CHIẾU" not in badge(at)
+    assert "Trình chiếu" in at.caption[0].value  # rotating: "Trình chiếu i/n"
+
+
+def test_wall_playlist_rotates_past_an_old_unacknowledged_critical_alert(seeded_store, wall):
+    """Firing for longer than dashboard.playlist_hold_s: the rotation goes on; the alert
+    stays on the wall's list."""
     seeded = seeded_store()
     add_alert(seeded.store, centre_id=seeded.ids(UNREACHABLE)[0], province_code=46,
               severity="critical", state="firing", start=seeded.end - timedelta(hours=1))
     at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1", playlist="province:1,province:46",
               every="30")
     assert not at.exception
-    assert at.title[0].value == "Thành phố Huế"
-    assert any("Dừng trình chiếu" in e.value for e in at.error)
+    assert "DỪNG TRÌNH CHIẾU" not in badge(at)
+    assert "Trình chiếu" in at.caption[0].value
 
 
 def test_wall_playlist_rotates_and_reports_a_bad_item(seeded_store, wall):
