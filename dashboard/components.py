@@ -404,4 +404,5 @@ def is_kiosk() -> bool:
 
 
 def apply_wall_style(kiosk: bool = False) -> None:
-    st.markdown(WALL_CSS + (KIOSK_CSS if kiosk else ""), unsafe_allow_html=True)
+    st.markdown(WALL_CSS + wall_fit.BADGE_CSS + (KIOSK_CSS if kiosk else ""),
+                unsafe_allow_html=True)

@@ -106,16 +106,19 @@ def badge_html(c: Counts, tr: Tr) -> str:
 
 
 def held_html(choice: pl_.Choice, names: dict[tuple[int | None, datetime], str], tr: Tr,
-              tz: str) -> str:
-    """The playlist's stop notice, as large as the badge: what holds it, and until when.
-    `names`: (province, firing_since) → the alert's centre (or cause) for the alerts."""
+              tz: str, title: str | None = None) -> str:
+    """The playlist's stop notice, as large as the badge: what holds it, and until when
+    (after `title`, the view's, when the notice takes its place). `names`: (province,
+    firing_since) → the alert's centre (or cause) for the alerts."""
     shown = [names.get((a.province, a.firing_since), "") for a in choice.held_by]
     who = ", ".join(n for n in dict.fromkeys(shown) if n) or tr("wall2.alerts.whole")
     until = fmt.clock(choice.resumes_at, tz) if choice.resumes_at else fmt.DASH
+    why = tr("wallfit.held.why", who=who, t=until)
+    if title:
+        why = f"{title} · {why}"
     return (f'<div class="ioc-badge ioc-bad ioc-held"><span class="ioc-nb">'
             f'{_e(tr("wallfit.held.title"))}</span>'
-            f'<div class="ioc-held-why">{_e(tr("wallfit.held.why", who=who, t=until))}</div>'
-            f'</div>')
+            f'<div class="ioc-held-why">{_e(why)}</div></div>')
 
 
 def critical_facts(board: pl.DataFrame) -> tuple[list[pl_.Critical],
@@ -207,6 +210,24 @@ def _vh(x: float) -> str:
     return f"{x:g}vh"
 
 
+# The count badge and the playlist's stop notice (kiosk or not): as large as each other.
+BADGE_CSS = """
+<style>
+.ioc-badge { font-size: 4.2vh; font-weight: 700; line-height: 1.2; padding: .6vh 1.8vh;
+     border-radius: 1.2vh; text-align: center; white-space: nowrap; }
+.ioc-badge.ioc-bad { background: #b3261e; color: #fff; }
+.ioc-badge.ioc-warn { background: #8a5a00; color: #fff; }
+.ioc-badge.ioc-ok { background: #1e6b3a; color: #fff; }
+.ioc-badge .ioc-nb { white-space: nowrap; }
+.ioc-held-why { font-size: 2.1vh; font-weight: 600; white-space: nowrap; overflow: hidden;
+     text-overflow: ellipsis; }
+.ioc-badges { display: flex; gap: 1.2vh; justify-content: flex-end; align-items: stretch; }
+.ioc-badges > div { min-width: 0; }
+.ioc-badges.ioc-left { justify-content: flex-start; }
+.ioc-badges.ioc-left .ioc-held { text-align: left; }
+</style>
+"""
+
 # Kiosk: no chrome; every size a share of the screen height (1rem = 1/54 of it: 20 px on a
 # 1080-line screen), so the layout is the same at every 16:9 size; nothing wraps a figure.
 KIOSK_CSS = f"""
@@ -235,16 +256,6 @@ h1 {{ font-size: 4.6vh !important; padding: 0 0 .6vh 0 !important; line-height: 
 .st-key-wall-body {{ height: {_vh(BODY_VH)} !important; flex: none !important; }}
 .st-key-wall-body [data-testid="stHorizontalBlock"] {{ height: 100% !important; }}
 .st-key-wall-mapbox {{ height: calc({_vh(BODY_VH)} - 4vh) !important; flex: none !important; }}
-.ioc-badge {{ font-size: 4.2vh; font-weight: 700; line-height: 1.2; padding: .6vh 1.8vh;
-     border-radius: 1.2vh; text-align: center; white-space: nowrap; }}
-.ioc-badge.ioc-bad {{ background: #b3261e; color: #fff; }}
-.ioc-badge.ioc-warn {{ background: #8a5a00; color: #fff; }}
-.ioc-badge.ioc-ok {{ background: #1e6b3a; color: #fff; }}
-.ioc-badge .ioc-nb {{ white-space: nowrap; }}
-.ioc-held-why {{ font-size: 2.1vh; font-weight: 600; white-space: nowrap; overflow: hidden;
-     text-overflow: ellipsis; }}
-.ioc-badges {{ display: flex; gap: 1.2vh; justify-content: flex-end; align-items: stretch; }}
-.ioc-badges > div {{ min-width: 0; }}
 h3.ioc-list-title {{ font-size: 3vh !important; line-height: 1.2 !important;
      margin: 0 0 1vh 0 !important; padding: 0 !important; height: 3.6vh; }}
 .ioc-lists p, .ioc-lists ol, .ioc-lists li {{ margin: 0; }}

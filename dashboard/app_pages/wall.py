@@ -177,17 +177,23 @@ def live() -> None:
         title = known[scope.province].name
     elif national:
         title = f"{cfg.deployment.name} · {tr('wall2.national')}"
-    head.title(title)
-    subtitle = tr("wall.subtitle", date=fmt.date(now, tz))
-    if choice is not None and not choice.held:
-        subtitle += " · " + tr("wall2.playlist.at", i=choice.index + 1, n=len(views),
-                               every=fmt.duration(every_s, tr.lang))
-    head.caption(subtitle)
+    held = choice is not None and choice.held
+    if held and kiosk:  # the stop notice takes the title's place, as large as the badge
+        head.markdown(f'<div class="ioc-badges ioc-left">'
+                      f'{wall_fit.held_html(choice, held_names, tr, tz, title=title)}</div>',
+                      unsafe_allow_html=True)
+    else:
+        head.title(title)
+        subtitle = tr("wall.subtitle", date=fmt.date(now, tz))
+        if choice is not None and not held:
+            subtitle += " · " + tr("wall2.playlist.at", i=choice.index + 1, n=len(views),
+                                   every=fmt.duration(every_s, tr.lang))
+        head.caption(subtitle)
     with fresh:
         badges = []
         if kiosk and not view.status.is_empty():
             badges.append(wall_fit.badge_html(wall_fit.counts(view.kpis, board), tr))
-        if choice is not None and choice.held:
+        if held and not kiosk:
             badges.append(wall_fit.held_html(choice, held_names, tr, tz))
         if badges:
             st.markdown(f'<div class="ioc-badges">{"".join(badges)}</div>',
@@ -199,9 +205,9 @@ def live() -> None:
     gaps_view.render_wall(lost, tr, now, tz)  # cycles a collector polled but could not keep
     if choice is not None and choice.view.kind == pl_.ALERTS:
         if kiosk:
-            st.markdown(wall_fit.alert_rows_html(board, tr, now, tz, incident_causes(tr.lang),
-                                                 wall_fit.board_rows()),
-                        unsafe_allow_html=True)
+            st.markdown('<div class="ioc-lists">' + wall_fit.alert_rows_html(
+                board, tr, now, tz, incident_causes(tr.lang), wall_fit.board_rows()) + "</div>",
+                unsafe_allow_html=True)
         else:
             components.render_alert_board(board, tr, now, tz, shown=15)
         return

@@ -147,7 +147,14 @@ def test_kiosk_wall_fits_the_screen_and_reads_from_across_the_room(wall, width, 
             page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
             page.wait_for_selector(".js-plotly-plot", timeout=30_000)
             page.wait_for_selector(".ioc-badge", timeout=30_000)
-            page.wait_for_timeout(2000)  # the map draws; fonts settle
+            # The map is drawn, then stretched to its box (Streamlit measures the box).
+            page.wait_for_function("""() => {
+              const plot = document.querySelector('.st-key-wall-mapbox .js-plotly-plot');
+              const box = document.querySelector('.st-key-wall-mapbox');
+              return plot && box && plot.getBoundingClientRect().bottom
+                                    <= box.getBoundingClientRect().bottom + 1; }""",
+                                   timeout=30_000)
+            page.wait_for_timeout(1500)  # fonts settle
             page.screenshot(path=str(shot))
             print(f"screenshot: {shot}")
             seen = measure(page)
