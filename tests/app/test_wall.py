@@ -160,7 +160,7 @@ def kiosk_lists(at: AppTest) -> str:
 def badge(at: AppTest) -> str:
     """The kiosk wall's count badge and the playlist's stop notice, if any."""
     return html.unescape(" ".join(m.value for m in at.markdown
-                                  if '<div class="ioc-badges">' in m.value))
+                                  if '<div class="ioc-badges' in m.value))
 
 
 def test_wall_shows_who_acknowledged_each_alert_in_kiosk_and_at_the_desk(seeded_store, wall):
