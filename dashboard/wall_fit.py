@@ -108,14 +108,14 @@ def badge_html(c: Counts, tr: Tr) -> str:
 def held_html(choice: pl_.Choice, names: dict[tuple[int | None, datetime], str], tr: Tr,
               tz: str, title: str | None = None) -> str:
     """The playlist's stop notice, as large as the badge: what holds it, and until when
-    (after `title`, the view's, when the notice takes its place). `names`: (province,
+    (then `title`, the view's, when the notice takes its place). `names`: (province,
     firing_since) → the alert's centre (or cause) for the alerts."""
     shown = [names.get((a.province, a.firing_since), "") for a in choice.held_by]
     who = ", ".join(n for n in dict.fromkeys(shown) if n) or tr("wall2.alerts.whole")
     until = fmt.clock(choice.resumes_at, tz) if choice.resumes_at else fmt.DASH
     why = tr("wallfit.held.why", who=who, t=until)
     if title:
-        why = f"{title} · {why}"
+        why = f"{why} · {title}"
     return (f'<div class="ioc-badge ioc-bad ioc-held"><span class="ioc-nb">'
             f'{_e(tr("wallfit.held.title"))}</span>'
             f'<div class="ioc-held-why">{_e(why)}</div></div>')
@@ -221,7 +221,8 @@ BADGE_CSS = """
 .ioc-badge .ioc-nb { white-space: nowrap; }
 .ioc-held-why { font-size: 2.1vh; font-weight: 600; white-space: nowrap; overflow: hidden;
      text-overflow: ellipsis; }
-.ioc-badges { display: flex; gap: 1.2vh; justify-content: flex-end; align-items: stretch; }
+.ioc-badges { display: flex; gap: 1.2vh; justify-content: flex-end; align-items: stretch;
+     margin-bottom: 1rem; }
 .ioc-badges > div { min-width: 0; }
 .ioc-badges.ioc-left { justify-content: flex-start; }
 .ioc-badges.ioc-left .ioc-held { text-align: left; }

@@ -5,8 +5,8 @@ VI: dict[str, str] = {
     "wallfit.badge.down": "{n} ngừng",
     "wallfit.badge.alerts": "{n} cảnh báo",
     "wallfit.held.title": "DỪNG TRÌNH CHIẾU",
-    "wallfit.held.why": "Cảnh báo nghiêm trọng mới chưa ai xác nhận: {who} · "
-                        "chạy lại khi được xác nhận, chậm nhất {t}",
+    "wallfit.held.why": "{who}: cảnh báo nghiêm trọng mới, chưa ai xác nhận · "
+                        "chạy lại khi xác nhận, muộn nhất {t}",
 }
 
 EN: dict[str, str] = {
@@ -14,6 +14,6 @@ EN: dict[str, str] = {
     "wallfit.badge.down": "{n} down",
     "wallfit.badge.alerts": "{n} alerts",
     "wallfit.held.title": "PLAYLIST STOPPED",
-    "wallfit.held.why": "New critical alert nobody has acknowledged: {who} · "
+    "wallfit.held.why": "{who}: new critical alert, not acknowledged · "
                         "resumes once acknowledged, at the latest {t}",
 }

@@ -43,8 +43,9 @@ REFRESH_BUDGET = 300_000  # bytes a wall refresh may send (issue 24)
 
 
 @pytest.fixture(scope="module")
-def wall(tmp_path_factory) -> Iterator[tuple[str, list[str], int]]:
-    """(the kiosk link, the names of the centres that are down, how many alerts are open)."""
+def wall(tmp_path_factory) -> Iterator[tuple[str, list[str], int, str]]:
+    """(the kiosk link, the names of the centres that are down, how many alerts are open,
+    the store's URL)."""
     folder = tmp_path_factory.mktemp("wall-fit")
     url = f"sqlite:///{folder / 'wall.db'}"
     now = datetime.now(UTC).replace(microsecond=0)
@@ -73,7 +74,7 @@ def wall(tmp_path_factory) -> Iterator[tuple[str, list[str], int]]:
            "IOC_CONFIG": str(stale_config(folder / "config", 3600))}
     with served_dashboard(env) as base:
         yield (f"{base}?kiosk={token}", [names[c] for c in down],
-               len(down) + len(seeded.ids(LAGGING)))
+               len(down) + len(seeded.ids(LAGGING)), url)
 
 
 def measure(page: Page) -> dict:
@@ -131,7 +132,7 @@ def refresh_bursts(frames: list[tuple[float, int]], gap_s: float = 1.0) -> list[
 def test_kiosk_wall_fits_the_screen_and_reads_from_across_the_room(wall, width, height):
     import time
 
-    link, down, n_alerts = wall
+    link, down, n_alerts, _ = wall
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / f"wall-{width}x{height}.png"
     frames: list[tuple[float, int]] = []
@@ -196,3 +197,42 @@ def test_kiosk_wall_fits_the_screen_and_reads_from_across_the_room(wall, width, 
     assert bursts, "no refresh arrived over the websocket"
     print(f"{width}x{height}: bytes per refresh {bursts}")
     assert max(bursts) <= REFRESH_BUDGET, bursts
+
+
+def test_a_new_unacknowledged_critical_alert_stops_the_playlist_with_a_notice_as_large_as_the_badge(
+        wall):
+    """Runs after the sizes above (it adds an alert): a critical alert firing for a minute
+    that nobody acknowledged holds a kiosk playlist; the notice's words are as large as the
+    badge's, and the wall still fits."""
+    link, _, _, url = wall
+    now = datetime.now(UTC).replace(microsecond=0)
+    with Store.open(url) as db:
+        ward = next(c for c in hue_centres() if c.name == "Phường Thuận Hóa")
+        add_alert(db, centre_id=ward.id, province_code=46, severity="critical", state="firing",
+                  rule="otp_slow", summary="OTP chậm", start=now - timedelta(minutes=2),
+                  fired_after=timedelta(minutes=1))
+    width, height = 1920, 1080
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": width, "height": height},
+                                       device_scale_factor=1).new_page()
+            page.goto(f"{link}&playlist=wall,alerts&every=30")
+            page.wait_for_selector(".ioc-held", timeout=60_000)
+            page.wait_for_selector(".ioc-badge:not(.ioc-held)", timeout=30_000)
+            page.wait_for_timeout(1500)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "wall-held-1920x1080.png"))
+            sizes = page.evaluate("""() => [...document.querySelectorAll('.ioc-badge > .ioc-nb')]
+              .map(e => [e.closest('.ioc-held') !== null,
+                         parseFloat(getComputedStyle(e).fontSize)])""")
+            held = page.inner_text(".ioc-held")
+            main = page.evaluate("""() => { const m = document.querySelector(
+              '[data-testid="stMain"]'); return [m.scrollHeight, m.clientHeight]; }""")
+        finally:
+            browser.close()
+    notice = [size for is_held, size in sizes if is_held]
+    badge = [size for is_held, size in sizes if not is_held]
+    assert notice and badge and min(notice) >= max(badge), sizes
+    assert "DỪNG TRÌNH CHIẾU" in held and ward.name in held, held
+    assert main[0] <= main[1], main
