@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -288,3 +289,21 @@ def test_wall_says_when_collection_falls_behind(tmp_path, wall):
     shown = " ".join(m.value for m in at.markdown)
     assert "Thu thập đang chậm" in shown and "bỏ lỡ 1 chu kỳ 5 giây" in shown
     assert "Dữ liệu không cập nhật" not in shown  # not stale: behind is said apart
+
+
+def test_national_kiosk_wall_shows_the_badge_and_the_fitted_lists(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'national.db'}"
+    with Store.open(url) as db:
+        db.sync_centres(all_centres())
+        seeded = seed(db, hue_centres(), hours=2, step_s=600, end=BRIEFING_END)
+        down = len(seeded.ids(UNREACHABLE))
+    monkeypatch.setenv("IOC_CONFIG", str(NATIONAL_CONFIG))
+    monkeypatch.setenv("IOC_DB_URL", url)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.query_params.update(at=BRIEFING_AT, kiosk="1")
+    at.run()
+    assert not at.exception
+    assert f"{down} ngừng · 0 cảnh báo" in re.sub(r"<[^>]+>", "", badge(at))
+    lists = kiosk_lists(at)
+    assert "Không có cảnh báo nào đang kích hoạt." in lists
+    assert lists.count("ioc-st-down") == down  # every down centre has its row
