@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
+import streamlit as st
 
 from dashboard import alert_text, alerts_view, fmt, i18n, incident_view
 from dashboard import playlist as pl_
@@ -35,6 +36,7 @@ GAP_VH = 1.2  # between the two lists
 ALERT_ROW_VH = 6.4  # two lines: severity, centre, what, how long · who handles it
 LAG_ROW_VH = 3.9  # one line: status, centre, why
 TILES_VH = 20.0  # the row of tiles, with its gap
+MAP_NOTE_VH = 4.0  # under the map: its note ("Toạ độ gần đúng"), with the gap
 MIN_ALERT_ROWS = 2  # the alerts keep at least this many rows when centres crowd them
 
 
@@ -64,6 +66,35 @@ def board_rows() -> int:
     """Alert rows of the full-width alert board (a playlist's `alerts` view, no tiles):
     the body and the tiles' height."""
     return math.floor((BODY_VH + TILES_VH - TITLE_VH - MORE_VH) / ALERT_ROW_VH)
+
+
+REFERENCE_HEIGHT_PX = 1080  # the screen height the map's type is drawn for at scale 1
+_VIEWPORT_JS = """
+export default function ({ setStateValue }) {
+  const send = () => setStateValue("height", window.innerHeight);
+  send();
+  window.addEventListener("resize", send);
+  return () => window.removeEventListener("resize", send);
+}
+"""
+
+
+def screen_height() -> int | None:
+    """The browser window's height in CSS px (a custom component reports it, and again on
+    resize; the page reruns when it changes); None until it has (the first run, AppTest)."""
+    viewport = st.components.v2.component("ioc_viewport", html="<span></span>",
+                                          js=_VIEWPORT_JS)
+    result = viewport(key="ioc-viewport", on_height_change=lambda: None)
+    height = getattr(result, "height", None)
+    return int(height) if isinstance(height, int | float) and height > 0 else None
+
+
+def map_size(screen_px: int | None) -> tuple[int, float]:
+    """The map's figure height (px) and type scale for a screen `screen_px` high: its box
+    (`BODY_VH` less its note) and the screen's height over `REFERENCE_HEIGHT_PX`; a
+    1080-line screen's when not known yet."""
+    screen = screen_px or REFERENCE_HEIGHT_PX
+    return round(screen * (BODY_VH - MAP_NOTE_VH) / 100), screen / REFERENCE_HEIGHT_PX
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +253,8 @@ BADGE_CSS = """
 .ioc-held-why { font-size: 2.1vh; font-weight: 600; white-space: nowrap; overflow: hidden;
      text-overflow: ellipsis; }
 .ioc-badges { display: flex; gap: 1.2vh; justify-content: flex-end; align-items: stretch;
-     margin-bottom: 1rem; }
+     margin-bottom: .5rem; }
+.ioc-badge.ioc-held { padding-top: .3vh; padding-bottom: .3vh; }
 .ioc-badges > div { min-width: 0; }
 .ioc-badges.ioc-left { justify-content: flex-start; }
 .ioc-badges.ioc-left .ioc-held { text-align: left; }
@@ -256,7 +288,8 @@ h1 {{ font-size: 4.6vh !important; padding: 0 0 .6vh 0 !important; line-height: 
 [data-testid="stMarkdownContainer"] p.ioc-fresh {{ font-size: 2.4vh; }}
 .st-key-wall-body {{ height: {_vh(BODY_VH)} !important; flex: none !important; }}
 .st-key-wall-body [data-testid="stHorizontalBlock"] {{ height: 100% !important; }}
-.st-key-wall-mapbox {{ height: calc({_vh(BODY_VH)} - 4vh) !important; flex: none !important; }}
+.st-key-wall-mapbox {{ height: {_vh(BODY_VH - MAP_NOTE_VH)} !important; flex: none !important; }}
+.st-key-ioc-viewport {{ display: none !important; }}
 h3.ioc-list-title {{ font-size: 3vh !important; line-height: 1.2 !important;
      margin: 0 0 1vh 0 !important; padding: 0 !important; height: 3.6vh; }}
 .ioc-lists p, .ioc-lists ol, .ioc-lists li {{ margin: 0; }}

@@ -34,6 +34,8 @@ who = signin.require()
 scope = who.scope  # every load below reads only this part of the fleet
 kiosk = who.kiosk
 components.apply_wall_style(kiosk)
+# The kiosk wall's map is drawn for the screen's height (its type scaled with it).
+screen_px = wall_fit.screen_height() if kiosk else None
 known = provinces()
 national = cfg.deployment.scope == "national" and scope.is_national
 
@@ -120,16 +122,19 @@ def show_view(view: data.WallView, now: datetime, province: int | None, board) -
 def show_kiosk_body(view: data.WallView, now: datetime, board, whole_country: bool) -> None:
     """The kiosk wall's body, sized to the screen: the map (or province grid) filling its
     box, and beside it both lists with as many rows as fit (`wall_fit.fit_rows`)."""
+    height, scale = wall_fit.map_size(screen_px)
     with st.container(key="wall-body"):
         left, right = st.columns([3, 2], gap="small")
         with left, st.container(key="wall-mapbox"):
             if whole_country:
-                components.render_provinces(figures.province_figure(view, tr.lang), tr,
-                                            selectable=False, height="stretch")
+                components.render_provinces(
+                    figures.province_figure(view, tr.lang, height=height, font_scale=scale),
+                    tr, selectable=False, height="stretch")
             else:
-                components.render_map(figures.map_figure(view, tr.lang, now, tz,
-                                                         dash.tile_url, metric),
-                                      selectable=False, height="stretch")
+                components.render_map(
+                    figures.map_figure(view, tr.lang, now, tz, dash.tile_url, metric,
+                                       height=height, font_scale=scale),
+                    selectable=False, height="stretch")
         n_alerts = alert_stats.fold_incidents(board).height
         shown_alerts, shown_lagging = wall_fit.fit_rows(n_alerts, view.lagging.height,
                                                         view.kpis.counts[q.DOWN])

@@ -99,6 +99,8 @@ def measure(page: Page) -> dict:
         badge: lines('.ioc-badge .ioc-nb'),
         durations: lines('.ioc-dur'),
         lowest: Math.max(...bottoms),
+        mapText: [...document.querySelectorAll('.js-plotly-plot .legendtext')]
+          .map(e => parseFloat(getComputedStyle(e).fontSize)),
       };
     }""")
 
@@ -184,6 +186,8 @@ def test_kiosk_wall_fits_the_screen_and_reads_from_across_the_room(wall, width, 
         assert v["height"] < 1.5 * v["line"], f"{v['text']!r} wraps: {v}"
     for label in seen["labels"]:
         assert label["font"] >= 0.015 * height, label
+    # The map's type grows with the screen (drawn for its height, not fixed pixels).
+    assert seen["mapText"] and min(seen["mapText"]) >= 0.012 * height, seen["mapText"]
     # The count badge: large, one line each part, its figures the page's own.
     assert seen["badge"] and all(b["font"] >= 0.03 * height for b in seen["badge"])
     assert all(b["height"] < 1.5 * b["line"] for b in seen["badge"] + seen["durations"])

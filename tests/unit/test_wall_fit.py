@@ -91,3 +91,11 @@ def test_a_wall_tile_span_has_one_unit():
     assert fmt.duration(25 * 60 + 27, "vi", parts=1) == "25 phút"
     assert fmt.duration(25 * 60 + 27, "vi") == "25 phút 27 giây"
     assert fmt.duration(2 * 86_400 + 5 * 3600, "en", parts=1) == "2 d"
+
+
+def test_the_map_is_drawn_for_the_screen_height_with_type_scaled_to_it():
+    assert wall_fit.map_size(1080) == (round(1080 * (wall_fit.BODY_VH - wall_fit.MAP_NOTE_VH)
+                                             / 100), 1.0)
+    height, scale = wall_fit.map_size(2160)
+    assert scale == 2.0 and height == 2 * wall_fit.map_size(1080)[0]
+    assert wall_fit.map_size(None) == wall_fit.map_size(1080)  # not measured yet
