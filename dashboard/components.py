@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard import alert_text, alerts_view, fmt, i18n, incident_view, maps, wall_fit
 from dashboard.i18n import Tr
 from dashboard.problem_words import problem_name, problem_text
+from dashboard.week_view import WeekDisplay
 from metrics import alert_stats
 from metrics import queries as q
 from metrics.records import from_ms
@@ -95,10 +96,12 @@ def render_freshness(newest: datetime | None, stale: bool, now: datetime, tr: Tr
 
 
 def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: str,
-                 *, compact: bool = False) -> None:
+                 *, compact: bool = False, week: WeekDisplay | None = None) -> None:
     """The KPI tiles in one row. Missing figures show a dash, never 0. `compact` (the
     kiosk wall): a span in its largest unit ("25 phút"), so a value fits its tile on one
-    line at every screen size, and each figure in a detail line kept whole."""
+    line at every screen size, and each figure in a detail line kept whole. `week`: the
+    same time last week beside the received and resolved dossiers (the kiosk wall gives it
+    the detail line; elsewhere it follows the counting window)."""
     lang = tr.lang
     parts = 1 if compact else 2
 
@@ -122,10 +125,15 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
                        centre=md_text(k.otp_p95_worst_centre))
     overdue = None if k.overdue is None else tr("tile.overdue_detail",
                                                 overdue=fmt.number(k.overdue, lang))
+    def dossiers(key: str) -> str:
+        if week is None or k.received is None:
+            return since
+        last = week.row(key).tile(tr)
+        return last if compact else f"{since} · {last}"
     tiles = [
         (tr("tile.centres_up"), up, detail, "red" if k.counts[q.DOWN] else "gray"),
-        (tr("tile.received"), fmt.number(k.received, lang), since, "gray"),
-        (tr("tile.resolved"), fmt.number(k.resolved, lang), since, "gray"),
+        (tr("tile.received"), fmt.number(k.received, lang), dossiers("received"), "gray"),
+        (tr("tile.resolved"), fmt.number(k.resolved, lang), dossiers("resolved"), "gray"),
         (tr("tile.late"), fmt.number(k.late, lang), since, "orange" if k.late else "gray"),
         (tr("tile.on_time"), fmt.percent(k.on_time_rate, lang), overdue, "gray"),
         (tr("tile.otp"), span(k.otp_p95_median_s), otp_worst, "gray"),

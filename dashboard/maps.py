@@ -38,6 +38,9 @@ DRAW_ORDER = (OK, NO_DATA, STALE, DEGRADED, DOWN)
 BESIDE_METRIC = (NO_DATA, STALE, DOWN)
 PROBLEMS = (DOWN, DEGRADED, STALE)  # labelled with their names on the map
 BACKGROUND = "#131a22"
+# A problem centre's name on the map, in px on a 1080-line screen (scaled with it): 1.7 % of
+# the screen's height, above the wall's 1.5 % floor for any label.
+LABEL_PX = 18
 OUTLINE_FILL, OUTLINE_LINE = "#1b2530", "#3d4b5c"  # the area the province's centres cover
 # Low values dark blue, high values bright yellow: readable on the dark wall.
 METRIC_SCALE = "Plasma"
@@ -341,7 +344,7 @@ def geo_status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str
         traces.append(go.Scattergeo(
             lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers+text",
             text=part["label"].to_list(), textposition="top center",
-            textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+            textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
             marker={"size": round((20 if status in (DOWN, DEGRADED) else 14) * scale),
                     "color": STATUS_COLOURS[status], "opacity": 0.95,
                     "line": {"width": 1, "color": BACKGROUND}},
@@ -363,7 +366,7 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
     traces = [go.Scattergeo(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers+text",
         text=valued["label"].to_list(), textposition="top center",
-        textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+        textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
         marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
                 "cmin": 0, "cmax": top, "opacity": 0.95,
                 "colorbar": {"title": {"text": metric_label,
@@ -378,7 +381,7 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
         traces.append(go.Scattergeo(
             lat=missing["lat"].to_list(), lon=missing["lon"].to_list(), mode="markers+text",
             text=missing["label"].to_list(), textposition="top center",
-            textfont={"size": round(16 * scale), "color": LABEL_LIGHT},
+            textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
             marker={"size": round(12 * scale), "color": STATUS_COLOURS[NO_DATA]},
             name=f"{labels[NO_DATA]} ({missing.height})", hovertext=missing["hover"].to_list(),
             customdata=missing["id"].to_list(), hovertemplate="%{hovertext}<extra></extra>"))
@@ -498,6 +501,7 @@ def callout_traces(problems: pl.DataFrame | None, labels: dict[str, str], more: 
                                 showlegend=False, name=""))
     traces.append(go.Scattergeo(lat=text_lat, lon=text_lon, mode="text", text=texts,
                                 textposition="middle right",
-                                textfont={"size": round(14 * scale), "color": LABEL_LIGHT},
+                                textfont={"size": round(LABEL_PX * scale),
+                                          "color": LABEL_LIGHT},
                                 hoverinfo="skip", showlegend=False, name=""))
     return traces

@@ -99,17 +99,19 @@ def map_size(screen_px: int | None) -> tuple[int, float]:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
-    """The badge's figures: centres down (the tiles' status) and alerts on the board."""
+    """The badge's figures: centres down (the tiles' status), alerts on the board and
+    follow-up assignments past their due time."""
 
     down: int
     alerts: int
+    overdue: int = 0
 
 
-def counts(kpis: q.Kpis, board: pl.DataFrame) -> Counts:
+def counts(kpis: q.Kpis, board: pl.DataFrame, overdue: int = 0) -> Counts:
     """The badge's figures from what the page already computed: `kpis.counts` (the one
-    status evaluation) and the alert board as the list shows it (an incident's centres
-    folded into its one row)."""
-    return Counts(kpis.counts[q.DOWN], alert_stats.fold_incidents(board).height)
+    status evaluation), the alert board as the list shows it (an incident's centres
+    folded into its one row) and the count of overdue assignments (`data_actions`)."""
+    return Counts(kpis.counts[q.DOWN], alert_stats.fold_incidents(board).height, overdue)
 
 
 # HTML's and Markdown's punctuation (and Streamlit's :directive[…] and $math$) as
@@ -126,10 +128,12 @@ def _e(text: object) -> str:
 def badge_html(c: Counts, tr: Tr) -> str:
     """The large count badge: "5 ngừng · 8 cảnh báo" (red), "Tất cả hoạt động" (green)."""
     lang = tr.lang
-    if not c.down and not c.alerts:
+    if not c.down and not c.alerts and not c.overdue:
         return f'<div class="ioc-badge ioc-ok">{_e(tr("wallfit.badge.ok"))}</div>'
     parts = [tr("wallfit.badge.down", n=fmt.number(c.down, lang))] if c.down else []
     parts.append(tr("wallfit.badge.alerts", n=fmt.number(c.alerts, lang)))
+    if c.overdue:
+        parts.append(tr("actions.wall.overdue", n=fmt.number(c.overdue, lang)))
     tone = "ioc-bad" if c.down else "ioc-warn"
     spans = "<span class='ioc-sep'> · </span>".join(
         f"<span class='ioc-nb'>{_e(p)}</span>" for p in parts)

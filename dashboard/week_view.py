@@ -31,6 +31,14 @@ class WeekRow:
         """"+133; +11,6 %" (inside parentheses of a sentence)."""
         return self.change_text.replace(" (", "; ").rstrip(")")
 
+    def tile(self, tr: Tr) -> str:
+        """A tile's detail line: "tuần trước 1.150 (+133; +11,6 %)"."""
+        if self.then is None:
+            return tr("week.tile_missing")
+        if self.change is None:
+            return tr("week.tile_no_change", then=self.then_text)
+        return tr("week.tile", then=self.then_text, change=self.change_short)
+
     def line(self, tr: Tr) -> str:
         """"Hồ sơ tiếp nhận: 1.283 · tuần trước 1.150 (+133; +11,6 %)"."""
         words = {"label": self.label, "now": self.now_text, "then": self.then_text}

@@ -18,13 +18,26 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.registry import provinces
-from dashboard import components, data, data_gaps, fmt, gaps_view, i18n, signin, wall_fit
+from dashboard import (
+    components,
+    data,
+    data_actions,
+    data_compare,
+    data_gaps,
+    fmt,
+    gaps_view,
+    i18n,
+    signin,
+    wall_fit,
+)
 from dashboard import playlist as pl_
 from dashboard import shared_figures as figures
+from dashboard.data_actions import WallOverdue
 from dashboard.data_alerts import incident_causes
+from dashboard.week_view import WeekDisplay
 from metrics import alert_stats
 from metrics import queries as q
-from metrics.records import from_ms
+from metrics.records import from_ms, to_ms
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -87,19 +100,25 @@ def follow(target: tuple[str, str] | None) -> None:
         st.warning(tr("wall2.drill.missing"))
 
 
-def show_view(view: data.WallView, now: datetime, province: int | None, board) -> None:
-    """One wall: tiles, map or province grid, alerts, lagging centres."""
+def show_view(view: data.WallView, now: datetime, province: int | None, board,
+              week: WeekDisplay, overdue: WallOverdue) -> None:
+    """One wall: tiles (today's dossiers beside last week's), map or province grid, alerts,
+    lagging centres; outside kiosk, the overdue follow-up assignments (the kiosk's badge
+    counts them)."""
     if view.status.is_empty():
         st.info(tr("fresh.no_centres"))
         return
     counted = view.newest if view.today.exact else from_ms(view.today.until_ms)
-    components.render_tiles(view.kpis, counted, now, tr, tz, compact=kiosk)
+    components.render_tiles(view.kpis, counted, now, tr, tz, compact=kiosk, week=week)
     if basis := components.today_basis(view.today, now, tr, tz):
         st.caption(basis)  # only roll-ups are kept for this moment: say which
     whole_country = national and province is None
     if kiosk:
         show_kiosk_body(view, now, board, whole_country)
         return
+    if overdue.count:
+        st.warning(tr("actions.wall.overdue", n=fmt.number(overdue.count, tr.lang)) + ": "
+                   + "; ".join(components.md_text(line) for line in overdue.lines))
     left, right = st.columns([3, 2])
     with left:
         if whole_country:
@@ -169,6 +188,9 @@ def live() -> None:
             province = choice.view.province
         view = data.wall_view(cfg, now, scope=scope, replay=replay, province=province)
         lost = data_gaps.wall_gaps(cfg, now, scope=scope, replay=replay, province=province)
+        week = data_compare.week_for(cfg, now, scope=scope, tr=tr, province=province,
+                                     today=view.today)
+        overdue = data_actions.wall_overdue(cfg.store.url, str(scope), to_ms(now), tr)
     except (sa.exc.SQLAlchemyError, OSError) as exc:
         st.error(tr("wall.no_db", error=type(exc).__name__))
         return
@@ -197,7 +219,8 @@ def live() -> None:
     with fresh:
         badges = []
         if kiosk and not view.status.is_empty():
-            badges.append(wall_fit.badge_html(wall_fit.counts(view.kpis, board), tr))
+            badges.append(wall_fit.badge_html(
+                wall_fit.counts(view.kpis, board, overdue.count), tr))
         if held and not kiosk:
             badges.append(wall_fit.held_html(choice, held_names, tr, tz))
         if badges:
@@ -216,7 +239,7 @@ def live() -> None:
         else:
             components.render_alert_board(board, tr, now, tz, shown=15)
         return
-    show_view(view, now, province, board)
+    show_view(view, now, province, board, week, overdue)
 
 
 live()

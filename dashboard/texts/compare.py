@@ -11,6 +11,9 @@ VI: dict[str, str] = {
     "week.resolved": "Hồ sơ đã giải quyết",
     "week.line": "{label}: {now} · tuần trước {then} ({change})",
     "week.line_no_change": "{label}: {now} · tuần trước {then}",
+    "week.tile": "tuần trước {then} ({change})",
+    "week.tile_no_change": "tuần trước {then}",
+    "week.tile_missing": "tuần trước: không có số liệu",
     "week.sentence": "So với cùng thời điểm {weekday} tuần trước ({date}): tiếp nhận "
                      "{received_then}{received_change}, giải quyết {resolved_then}"
                      "{resolved_change}.",
@@ -49,6 +52,9 @@ EN: dict[str, str] = {
     "week.resolved": "Dossiers resolved",
     "week.line": "{label}: {now} · last week {then} ({change})",
     "week.line_no_change": "{label}: {now} · last week {then}",
+    "week.tile": "last week {then} ({change})",
+    "week.tile_no_change": "last week {then}",
+    "week.tile_missing": "last week: no figure",
     "week.sentence": "At the same time last {weekday} ({date}): received {received_then}"
                      "{received_change}, resolved {resolved_then}{resolved_change}.",
     "week.dossiers": "{n} dossiers",

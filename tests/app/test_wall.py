@@ -10,13 +10,16 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG
 from config.registry import all_centres
 from dashboard import fmt
 from dashboard.components import md_text
-from metrics.store import Store
+from metrics.assignments_store import assign
+from metrics.store import Store, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
+from tests.fixtures.last_week import WEEK, expected_sums, seed_last_week
 from tests.fixtures.personas import BRIEFING_END, PERSONAS, UNREACHABLE, seed
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -307,3 +310,35 @@ def test_national_kiosk_wall_shows_the_badge_and_the_fitted_lists(tmp_path, monk
     lists = kiosk_lists(at)
     assert "Không có cảnh báo nào đang kích hoạt." in lists
     assert lists.count("ioc-st-down") == down  # every down centre has its row
+
+
+def test_wall_sets_todays_dossiers_beside_last_weeks_and_counts_overdue_work(seeded_store,
+                                                                             wall):
+    """The received and resolved tiles carry the same time last week (the briefing's
+    comparison, `data_compare`), computed here from the polls written; an assignment past
+    its due time is counted in the kiosk's badge and listed at the desk."""
+    seeded = seeded_store()
+    then_polls = seed_last_week(seeded, 0.8)
+    day = fmt.local_midnight(BRIEFING_END, "Asia/Ho_Chi_Minh")
+    then = expected_sums(then_polls, day - WEEK, BRIEFING_END - WEEK)
+    centre = seeded.ids(UNREACHABLE)[0]
+    assign(seeded.store, load_alerts(), unit="network_carrier", note="gọi VNPT", user="Lan",
+           role="tech", centre_id=centre, now=to_ms(BRIEFING_END - timedelta(hours=3)),
+           due_at=to_ms(BRIEFING_END - timedelta(hours=1)))
+    kiosk = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    assert not kiosk.exception
+    details = {m.label: m.proto.delta.replace("\xa0", " ") for m in kiosk.metric}
+    assert details["Hồ sơ tiếp nhận"].startswith(f"tuần trước {fmt.number(then['received'])} (+")
+    assert details["Hồ sơ đã giải quyết"].startswith(
+        f"tuần trước {fmt.number(then['resolved'])}")
+    assert "1 việc quá hạn" in badge(kiosk)
+    desk = wall(_url(seeded), at=BRIEFING_AT)
+    (warning,) = [w.value for w in desk.warning if "việc quá hạn" in w.value]
+    assert "gọi VNPT" in warning or "quá hạn 1 giờ" in warning
+
+
+def test_wall_says_last_week_has_no_figure_rather_than_zero(seeded_store, wall):
+    seeded = seeded_store()
+    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    details = {m.label: m.proto.delta.replace("\xa0", " ") for m in at.metric}
+    assert details["Hồ sơ tiếp nhận"] == "tuần trước: không có số liệu"
