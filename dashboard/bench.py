@@ -150,9 +150,11 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
         alerts_view,
         components,
         data,
+        data_actions,
         data_alerts,
         data_briefing,
         data_commune,
+        data_compare,
         data_finder,
         data_kpi,
         i18n,
@@ -189,6 +191,8 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
             now = datetime.now(UTC)
             view = data.wall_view(cfg, now, scope=scope, province=prov)
             board = data.wall_alerts(cfg, now, scope=scope, province=prov)
+            data_compare.week_for(cfg, now, scope=scope, tr=tr, province=prov, today=view.today)
+            data_actions.wall_overdue(url, str(scope), to_ms(now), tr)
             if national and prov is None:
                 figures.province_figure(view, tr.lang)
             figures.map_figure(view, tr.lang, now, tz, None, "status")

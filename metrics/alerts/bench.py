@@ -238,6 +238,9 @@ def write_config(folder: Path, product: Path, fleet: str, interval_s: float, sim
     alerts = yaml.safe_load((product / "config" / "alerts.yaml").read_text(encoding="utf-8"))
     alerts["channels"] = {"bench": {"type": "webhook", "url": sink_url}}
     alerts["routes"] = [{"channels": ["bench"]}]
+    units = (alerts.get("assignments") or {}).get("units")
+    if isinstance(units, dict):  # follow-up units notify through a channel too
+        alerts["assignments"]["units"] = {k: {**u, "channel": "bench"} for k, u in units.items()}
     if not spread_groups:  # too few provinces for one outage each: no grouping delay
         alerts["grouping"] = {**alerts.get("grouping", {}), "interval_s": 0}
     # Each centre's notice its own: blips that alarm must not hide in a province incident.

@@ -45,6 +45,8 @@ def shipped_rules(sink_url: str) -> dict[str, Any]:
     cfg["channels"] = {"hook": {"type": "webhook", "url": sink_url, "backoff_s": 0.2,
                                 "backoff_max_s": 1}}
     cfg["routes"] = [{"channels": ["hook"]}]
+    units = cfg["assignments"]["units"]
+    cfg["assignments"]["units"] = {k: {**u, "channel": "hook"} for k, u in units.items()}
     cfg["grouping"] = {**cfg["grouping"], "interval_s": 0}
     return cfg
 
