@@ -14,8 +14,8 @@ told). The engine's dispatcher delivers both. Times are int ms UTC.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import polars as pl
@@ -23,22 +23,13 @@ import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
 from metrics import assignments as pure
-from metrics import audit, dialects
+from metrics import audit
 from metrics import schema as t
 from metrics.alerts.actions import check_role
 from metrics.store import Store
 
 MAX_NOTE = 1000
 RULE = "assignment_overdue"  # the rule name of an assignment's notice (not an alert rule)
-
-
-@contextmanager
-def _write(store: Store) -> Iterator[sa.Connection]:
-    """A write transaction (SQLite: BEGIN IMMEDIATE)."""
-    with store.engine.connect() as conn:
-        conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            yield conn
 
 
 def _now(now: int | None) -> int:
@@ -66,7 +57,7 @@ def assign(store: Store, cfg: AlertsConfig, *, unit: str, due_at: int, note: str
         raise ValueError("subject: give an incident (alert_id) or a commune (centre_id)")
     if due_at <= now:
         raise ValueError("due_at: must be after now")
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         if alert_id is not None:
             a = t.alerts
             found = conn.execute(sa.select(a.c.centre_id, a.c.province_code, a.c.state)
@@ -99,7 +90,7 @@ def close(store: Store, cfg: AlertsConfig, assignment_id: int, *, user: str, rol
     check_role(cfg, "assign", role)
     user, now = _user(user), _now(now)
     x = t.assignments
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         done = conn.execute(x.update().where(x.c.id == assignment_id, x.c.closed_at.is_(None))
                             .values(closed_at=now, closed_by=user,
                                     close_note=note.strip()[:MAX_NOTE]))
@@ -120,7 +111,7 @@ def escalate(store: Store, cfg: AlertsConfig, now: int | None = None, *,
     the caller's write transaction (the engine's, under its lock); default: a new one."""
     now = _now(now)
     x = t.assignments
-    with (transaction or (lambda: _write(store)))() as conn:
+    with (transaction or (lambda: audit.write(store)))() as conn:
         frame = _read(conn, [x.c.closed_at.is_(None), x.c.escalated_at.is_(None),
                              x.c.due_at <= now])
         done = []
