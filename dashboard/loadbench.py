@@ -558,8 +558,8 @@ class Product:
             self.backfill = backfill(settings, days=self.days, step_s=300,
                                      config_file=self.config_file)
             self.backfill["seconds"] = round(time.monotonic() - started, 1)
-        env = child_env(self.config_file, sim_port)
-        env.update({"IOC_DB_URL": self.db_url, "IOC_COLLECTOR__METRICS_PORT": "0",
+        env = child_env(self.config_file, sim_port, 0)  # no /metrics
+        env.update({"IOC_DB_URL": self.db_url,
                     "IOC_COLLECTOR__SPOOL_DIR": str(Path(self.tmp.name) / "spool"),
                     "IOC_DASHBOARD__AUTH": "none" if self.auth == "none" else "local"})
         if self.auth != "none":
