@@ -26,15 +26,17 @@ QUICK_DAYS = 2 / 24  # history written before the product starts: the wall's rec
 INBOX_HOST = "127.0.0.1"
 INBOX_PORT = 8710
 INBOX_FILE = Path("data/demo-inbox.jsonl")  # beside the demo's SQLite file
+INBOX_HOOK = "/hook"  # where the inbox (python -m dashboard.inbox) takes webhook notices
 KIOSK_LABEL = "ioc demo: wall"
 
 
 class Child:
     """One `ioc` sub-command running as a child process in its own process group."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str]):
+    def __init__(self, name: str, args: list[str], env: dict[str, str],
+                 module: str = "collectors.cli"):
         self.name = name
-        self.proc = subprocess.Popen([sys.executable, "-m", "collectors.cli", *args], env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", module, *args], env=env,
                                      start_new_session=True)
 
     def alive(self) -> bool:
@@ -166,7 +168,6 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
     `ioc backfill --live` child; the pages say the history is loading until it is done.
     """
     from collectors.backfill import backfill, scenario_env, scenario_link
-    from collectors.inbox import Inbox
     from collectors.progress import Bar
 
     port = port or settings.dashboard.port
@@ -202,8 +203,8 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
     accounts_env, sign_in = demo_users.prepare(settings, config_file)
     base = f"http://localhost:{port}/"
     link = kiosk_link(settings, base)
-    inbox = Inbox(INBOX_HOST, inbox_port, INBOX_FILE, settings.dashboard.timezone).start()
-    hooks_env, hooked = webhook_env(config_file, inbox.hook_url)
+    inbox_url = f"http://{INBOX_HOST}:{inbox_port}/"
+    hooks_env, hooked = webhook_env(config_file, inbox_url.rstrip("/") + INBOX_HOOK)
     env = {**accounts_env, **hooks_env, **child_env(config_file, sim_port, metrics_port)}
     env.update(scenario_env(settings))
     children: list[Child] = []
@@ -217,6 +218,13 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        inbox = Child("inbox", ["--host", INBOX_HOST, "--port", str(inbox_port), "--file",
+                                str(INBOX_FILE), "--tz", settings.dashboard.timezone], env,
+                      module="dashboard.inbox")
+        children.append(inbox)
+        if not wait_http(inbox_url + "healthz", 30, inbox):
+            print(f"ioc demo: the alert inbox did not come up at {inbox_url}", file=sys.stderr)
+            return 1
         sim = Child("simulator", ["simulate"], env)
         children.append(sim)
         sim_url = f"http://{settings.simulator.host}:{sim_port}/healthz"
@@ -231,7 +239,7 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
         if settings.simulator.scenario:
             print(f"ioc demo: scenario {settings.simulator.scenario}: its moment is replayed at "
                   f"http://localhost:{port}{scenario_link(settings)}", flush=True)
-        print(f"ioc demo: alert notices go to the inbox {inbox.url} "
+        print(f"ioc demo: alert notices go to the inbox {inbox_url} "
               f"(channel {', '.join(hooked) or 'none'}; kept in {INBOX_FILE})", flush=True)
         announced = False
         while not stopping:
@@ -261,6 +269,5 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
         return 0
     finally:
         stop_all(children + ([history] if history is not None else []))
-        inbox.close()
         for s, h in previous.items():
             signal.signal(s, h)

@@ -1,4 +1,4 @@
-"""Words of the demo's notification inbox page (collectors/inbox.py)."""
+"""Words of the demo's notification inbox page (dashboard/inbox.py)."""
 
 VI: dict[str, str] = {
     "inbox.title": "Hộp thư cảnh báo (bản chạy thử)",

@@ -13,13 +13,13 @@ from collectors import cli
 from collectors.backfill import backfill, missing
 from collectors.base import ProbeResult
 from collectors.demo import port_problem
-from collectors.inbox import Inbox, read_notices
 from collectors.progress import Bar, bar_line
 from collectors.validate import probe_samples
 from config.channels import WebhookChannel
 from config.loader import load_settings
 from dashboard.history_banner import line
 from dashboard.i18n import Tr
+from dashboard.inbox import Inbox, read_notices
 from metrics import history_fill, notifiers
 from metrics.history_fill import Fill
 from metrics.notifiers.base import AlertItem, Message

@@ -8,13 +8,16 @@ Alertmanager v4 JSON document, answered 2xx; a notice whose `X-Idempotency-Key`
 again. Each notice is appended to a JSONL file (one JSON object a line:
 `received_at`, `key`, `payload`); `GET /` serves them newest first as an HTML page,
 Vietnamese first (`?lang=en` for English), every value escaped: alert texts carry
-centre data.
+centre data. `ioc demo` runs it as a child process (`main`); the hook is `HOOK_PATH`.
 """
 
 from __future__ import annotations
 
+import argparse
 import html
 import json
+import signal
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -209,3 +212,27 @@ class Inbox:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dashboard.inbox --port 8710 --file data/demo-inbox.jsonl`: serve until
+    stopped (SIGTERM or Ctrl-C); `ioc demo` starts it as one of its children."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard.inbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--file", type=Path, required=True, help="JSONL file of the notices")
+    parser.add_argument("--tz", default=fmt.LOCAL_TZ, help="time zone of the page")
+    args = parser.parse_args(argv)
+    inbox = Inbox(args.host, args.port, args.file, args.tz)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        inbox.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        inbox.server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
