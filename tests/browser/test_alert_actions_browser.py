@@ -55,7 +55,7 @@ def test_acknowledging_a_critical_alert_confirms_clears_the_form_and_shows_on_th
             pick.click()
             page.get_by_role("option", name=re.compile(rf"^#{alert_id} ·")).click()
             page.get_by_label("Người xử lý").fill("Minh")
-            page.get_by_label("Ghi chú").fill("đã gọi VNPT")
+            page.get_by_label("Ghi chú", exact=True).fill("đã gọi VNPT")
             page.get_by_role("button", name="Xác nhận đã tiếp nhận").click()
             yes = page.get_by_role("button", name=f"Có, xác nhận cảnh báo tại {CENTRE.name}")
             yes.wait_for(timeout=30_000)
@@ -67,7 +67,7 @@ def test_acknowledging_a_critical_alert_confirms_clears_the_form_and_shows_on_th
             yes.click()
             page.wait_for_selector(f'text="Đã xác nhận cảnh báo #{alert_id} ({CENTRE.name})."',
                                    timeout=30_000)
-            note = page.get_by_label("Ghi chú").input_value()
+            note = page.get_by_label("Ghi chú", exact=True).input_value()
             box = pick.locator("input")
             chosen = " ".join((pick.inner_text(), box.input_value() if box.count() else ""))
             errors = page.locator('[data-testid="stException"], '
