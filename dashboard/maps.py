@@ -238,6 +238,27 @@ def problem_text(points: pl.DataFrame) -> list[str]:
             for n, s in zip(points["name"].to_list(), points["status"].to_list(), strict=True)]
 
 
+LABEL_SIDES = ("top center", "bottom center", "middle right", "middle left")
+
+
+def label_sides(lats: list[float], lons: list[float], labelled: list[bool],
+                box: tuple[float, float, float, float],
+                near: tuple[float, float] = (0.09, 0.05)) -> list[str]:
+    """Where each point's name goes (plotly `textposition`): above it, unless a name already
+    placed for a point within `near` (fractions of the box's lon and lat spans) sits on
+    that side, then below, right or left, in that order; so two close centres' names do
+    not print over each other. Unlabelled points get "top center"."""
+    dx, dy = (box[2] - box[0]) * near[0], (box[3] - box[1]) * near[1]
+    sides = ["top center"] * len(lats)
+    placed: list[tuple[float, float, str]] = []
+    for i in sorted((i for i, on in enumerate(labelled) if on), key=lambda i: -lats[i]):
+        taken = {side for lat, lon, side in placed
+                 if abs(lat - lats[i]) < dy and abs(lon - lons[i]) < dx}
+        sides[i] = next((side for side in LABEL_SIDES if side not in taken), LABEL_SIDES[0])
+        placed.append((lats[i], lons[i], sides[i]))
+    return sides
+
+
 def view_box(box: tuple[float, float, float, float] | None, points: pl.DataFrame,
              pad: float = 0.08, min_span: float = 0.3) -> tuple[float, float, float, float]:
     """(lon_min, lat_min, lon_max, lat_max) holding `box` (a province's mainland) and the
@@ -335,15 +356,19 @@ def geo_status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str
                                    for c in codes],
                          "width": [2.5 if c == province else 1 for c in codes]}},
         customdata=[f"province:{c}" for c in codes], hoverinfo="skip", name=""))
+    written = problem_text(points)
+    sides = label_sides(points["lat"].to_list(), points["lon"].to_list(),
+                        [bool(w) for w in written], box)
     indexed = points.with_columns(pl.Series("hover", hover, dtype=pl.String),
-                                  pl.Series("label", problem_text(points), dtype=pl.String))
+                                  pl.Series("label", written, dtype=pl.String),
+                                  pl.Series("side", sides, dtype=pl.String))
     if metric is not None:
         traces += _geo_metric_traces(indexed, labels, metric, metric_label, scale)
     for status in DRAW_ORDER if metric is None else BESIDE_METRIC:
         part = indexed.filter(pl.col("status") == status)
         traces.append(go.Scattergeo(
             lat=part["lat"].to_list(), lon=part["lon"].to_list(), mode="markers+text",
-            text=part["label"].to_list(), textposition="top center",
+            text=part["label"].to_list(), textposition=part["side"].to_list(),
             textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
             marker={"size": round((20 if status in (DOWN, DEGRADED) else 14) * scale),
                     "color": STATUS_COLOURS[status], "opacity": 0.95,
@@ -365,7 +390,7 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
     sizes = [round((10 + 16 * min(1.0, float(v) / top)) * scale) for v in values.to_list()]
     traces = [go.Scattergeo(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers+text",
-        text=valued["label"].to_list(), textposition="top center",
+        text=valued["label"].to_list(), textposition=valued["side"].to_list(),
         textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
         marker={"size": sizes, "color": values.to_list(), "colorscale": METRIC_SCALE,
                 "cmin": 0, "cmax": top, "opacity": 0.95,
@@ -380,7 +405,7 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
     if missing.height:
         traces.append(go.Scattergeo(
             lat=missing["lat"].to_list(), lon=missing["lon"].to_list(), mode="markers+text",
-            text=missing["label"].to_list(), textposition="top center",
+            text=missing["label"].to_list(), textposition=missing["side"].to_list(),
             textfont={"size": round(LABEL_PX * scale), "color": LABEL_LIGHT},
             marker={"size": round(12 * scale), "color": STATUS_COLOURS[NO_DATA]},
             name=f"{labels[NO_DATA]} ({missing.height})", hovertext=missing["hover"].to_list(),

@@ -139,3 +139,16 @@ def test_names_written_on_the_map_are_escaped():
     lines = maps.callout_lines(points.with_columns(pl.lit(46).alias("province_code")),
                                LABELS, "+{n}")
     assert "<b>" not in lines[0] and "&lt;b&gt;" in lines[0]
+
+
+def test_close_problem_centres_put_their_names_on_different_sides():
+    """Kim Long and Phú Xuân (2.8 km apart) both down: their names must not print over each
+    other; a lone centre's name stays above it; an unnamed point takes no side."""
+    box = (107.0, 16.0, 108.0, 17.0)
+    lats, lons = [16.462, 16.47, 16.9, 16.465], [107.552, 107.58, 107.2, 107.56]
+    sides = maps.label_sides(lats, lons, [True, True, True, False], box)
+    assert sides[0] != sides[1]
+    assert {sides[0], sides[1]} <= set(maps.LABEL_SIDES)
+    assert sides[2] == "top center" and sides[3] == "top center"
+    crowd = maps.label_sides([16.5] * 5, [107.5] * 5, [True] * 5, box)
+    assert set(crowd[:4]) == set(maps.LABEL_SIDES)  # four sides before any repeats
