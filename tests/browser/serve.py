@@ -58,3 +58,16 @@ def served_dashboard(env_extra: dict[str, str], *, port: int | None = None,
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def refresh_bursts(frames: list[tuple[float, int]], gap_s: float = 1.0) -> list[int]:
+    """Bytes of each burst of websocket frames (frames closer than `gap_s` belong to one
+    refresh)."""
+    bursts: list[int] = []
+    last = None
+    for t, n in frames:
+        if last is None or t - last > gap_s:
+            bursts.append(0)
+        bursts[-1] += n
+        last = t
+    return bursts

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, sync_playwright
 from metrics import kiosk
 from metrics.scope import province
 from metrics.store import Store
-from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, refresh_bursts, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.access import write_users
 from tests.fixtures.alert_rows import add_alert
@@ -115,19 +115,6 @@ def visible_text(page: Page, text: str) -> bool:
                 and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5:
             return True
     return False
-
-
-def refresh_bursts(frames: list[tuple[float, int]], gap_s: float = 1.0) -> list[int]:
-    """Bytes of each burst of websocket frames (frames closer than `gap_s` belong to one
-    refresh)."""
-    bursts: list[int] = []
-    last = None
-    for t, n in frames:
-        if last is None or t - last > gap_s:
-            bursts.append(0)
-        bursts[-1] += n
-        last = t
-    return bursts
 
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])

@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 
 from dashboard.maps import short_centre
 from metrics.store import Store
-from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, refresh_bursts, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.personas import UNREACHABLE, assign_personas, seed
 from tests.fixtures.stale_config import stale_config
@@ -48,19 +48,6 @@ def wall(request, tmp_path) -> Iterator[tuple[str, str]]:
         env["IOC_DEPLOYMENT__SCOPE"] = "national"
     with served_dashboard(env) as base:
         yield base, request.param
-
-
-def _bursts(frames: list[tuple[float, int]], gap_s: float = 0.4) -> list[int]:
-    """Bytes of each burst of websocket frames (frames closer than `gap_s` belong together):
-    one burst per rerun (of the wall's fragment, or of the freshness banner between)."""
-    sizes: list[int] = []
-    last = None
-    for at, size in frames:
-        if last is None or at - last > gap_s:
-            sizes.append(0)
-        sizes[-1] += size
-        last = at
-    return sizes
 
 
 def test_the_map_draws_offline_names_down_centres_and_sends_its_outlines_once(wall):
@@ -101,7 +88,7 @@ def test_the_map_draws_offline_names_down_centres_and_sends_its_outlines_once(wa
     fetched = [u for u in requests if GEOJSON in urlsplit(u).path]
     assert len(fetched) == 1, fetched  # once, whatever the refreshes
     assert outlines >= 34  # the provinces (and the neighbours' land) are drawn
-    refreshes = _bursts([f for f in frames if f[0] >= drawn_at])
+    refreshes = refresh_bursts([f for f in frames if f[0] >= drawn_at], gap_s=0.4)
     assert len(refreshes) >= REFRESHES, refreshes  # the wall did rerun meanwhile
     assert max(refreshes) <= MAX_REFRESH_BYTES, refreshes
     for name in down:
