@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-
 from collectors.base import ProbeResult, Reason
 from collectors.mapping import profile
 from collectors.probes.json_probe import parse_json
@@ -215,7 +213,6 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     (`backfill_scenario`), and the recent days come from the same model (its sizes).
     """
     from metrics import history_fill
-    from metrics.schema import polls as polls_table
     from metrics.store import Store
 
     started = time.monotonic()
@@ -231,10 +228,8 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     with Store.open(settings.store.url) as store:
         store.sync_centres(centres)
         if times:
-            with store.engine.connect() as conn:
-                stored = conn.execute(sa.select(polls_table.c.ts).distinct().where(
-                    polls_table.c.ts >= int((times[0] - step_s) * 1000),
-                    polls_table.c.ts <= int((end + step_s) * 1000))).scalars().all()
+            stored = store.poll_times(int((times[0] - step_s) * 1000),
+                                      int((end + step_s) * 1000))
             times = missing(times, stored, step_s)
         total, done = len(times), 0
         # Complete already from just after the newest time still missing.

@@ -212,6 +212,12 @@ class Store:
         newest = self._rows(NEWEST_POLL)[0][0]
         return None if newest is None else from_ms(int(newest))
 
+    def poll_times(self, start_ms: int, end_ms: int) -> list[int]:
+        """The distinct poll times (ms) with start_ms <= ts <= end_ms, any centre."""
+        stmt = sa.select(polls.c.ts).distinct().where(polls.c.ts >= start_ms,
+                                                       polls.c.ts <= end_ms)
+        return [int(r[0]) for r in self._rows(stmt)]
+
     def late_writes(self) -> int:
         """How many writes stored samples more than `settled.LATE_AFTER` older than the
         newest poll (a cache key for settled history: a late write changes it)."""

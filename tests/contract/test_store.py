@@ -186,6 +186,14 @@ def test_store_newest_ts_follows_polls_when_written(store, hue):
     assert store.newest_ts() == at(3)
 
 
+def test_store_poll_times_lists_each_stored_time_once_within_the_span(store, hue):
+    store.write([result(WARD, 1), result(COMMUNE, 1), result(WARD, 3), result(COMMUNE, 5)])
+    ms = [int(at(m).timestamp() * 1000) for m in (1, 3, 5)]
+    assert sorted(store.poll_times(ms[0], ms[1])) == ms[:2]  # two centres at 1: one time
+    assert sorted(store.poll_times(ms[0] - 1, ms[2])) == ms
+    assert store.poll_times(ms[2] + 1, ms[2] + 60_000) == []
+
+
 def test_store_sync_centres_updates_rows_when_synced_again(store, hue):
     moved = next(c for c in hue if c.id == WARD)
     assert store.sync_centres([replace(moved, lat=16.5, lon=107.6, coords_approximate=False)]) == 1
