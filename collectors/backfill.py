@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from collectors.base import ProbeResult, Reason
 from collectors.mapping import profile
 from collectors.probes.json_probe import parse_json
 from collectors.simulator.model import FleetModel
@@ -29,6 +28,7 @@ from collectors.validate import probe_samples, validate
 from config.deployment import centres as deployment_centres
 from config.registry import Centre
 from config.settings import Settings
+from metrics.results import ProbeResult, Reason
 
 BASE_LATENCY_S = 0.04  # what a healthy loopback answer takes, roughly
 INLINE_STEPS = 96  # up to this many poll times the model runs in-process (no pool to start)
@@ -206,14 +206,13 @@ def backfill(settings: Settings, *, days: float, step_s: float = 300.0,
     and live polls are kept. `progress(done, total)` is called after each chunk;
     `newest_first` fills from `now` backwards, so the history is always complete from
     some time up to `now`; `record` keeps that progress in the store for the pages
-    (metrics/history_fill.py). Each chunk of `chunk_steps` poll times is one write (fewer:
+    (metrics/store/history_fill.py). Each chunk of `chunk_steps` poll times is one write (fewer:
     shorter holds of SQLite's write lock beside a live collector). Returns the number of
     polls and samples written and the seconds it took.
     With `settings.simulator.scenario`, the scenario's own history is written first
     (`backfill_scenario`), and the recent days come from the same model (its sizes).
     """
-    from metrics import history_fill
-    from metrics.store import Store
+    from metrics.store import Store, history_fill
 
     started = time.monotonic()
     scenario = settings.simulator.scenario

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from config.check import Role, check, startup
+from collectors.config_check import Role, check, startup
 from config.loader import ConfigError, config_path, load_settings
 from config.settings import Settings
 
@@ -21,7 +21,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 # The processes that validate everything `ioc check-config` does before starting
-# (config/check.py: one validation for both).
+# (collectors/config_check.py: one validation for both).
 STARTUP_ROLES: dict[str, tuple[Role, ...]] = {"collect": ("collector",),
                                               "dashboard": ("dashboard",)}
 
@@ -68,6 +68,7 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.endpoint.exposition import observers_for
     from collectors.leases import LeaseConflict
     from collectors.service import (
         MIN_OBSERVER_BOUND_S,
@@ -80,8 +81,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.spool import SpoolError
     from metrics.alerts.engine import alert_observers
     from metrics.alerts.store_alarm import store_alarm
-    from metrics.exposition import observers_for
-    from metrics.retention import RetentionObserver
+    from metrics.store.retention import RetentionObserver
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
@@ -127,8 +127,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    from dashboard.launch import run
-    from metrics import catalogue
+    from collectors.launch_dashboard import run
+    from config import catalogue
 
     catalogue.use_deployment(args.config)  # a clash with a built-in metric: refused here
     return run(settings, port=args.port or settings.dashboard.port, config_path=args.config)
@@ -177,42 +177,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                     metrics_port=args.metrics_port, inbox_port=args.inbox_port, days=args.days)
 
 
-def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    if args.what == "collect":
-        from collectors.bench import bench_collect
-
-        result = bench_collect(fleet=args.fleet, cycles=args.cycles,
-                               hang_fraction=args.hang_fraction)
-    elif args.what == "dashboard":
-        from dashboard.bench import run_dashboard_bench
-
-        result = run_dashboard_bench(args, settings)
-    elif args.what == "load":
-        from dashboard.loadbench import run_load_bench
-
-        result = run_load_bench(args, settings)
-    elif args.what == "alerts":
-        from metrics.alerts.bench import run_alerts_bench
-
-        result = run_alerts_bench(args, settings)
-    elif args.what == "metrics":
-        from collectors.bench_metrics import run_metrics_bench
-
-        result = run_metrics_bench(args)
-    elif args.what == "history":
-        from metrics.bench_history import run_history_bench
-
-        result = run_history_bench(args, settings)
-    else:
-        from metrics.bench_store import run_scratch_bench
-
-        result = run_scratch_bench(args.db_url, centres=args.centres, cycles=args.cycles)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`ioc bench …`: the benchmarks live outside the product (bench/); they run as their own
+    process, `python -m bench`, with the same arguments and settings file."""
+    config = ["--config", args.config] if args.config else []
+    os.execv(sys.executable, [sys.executable, "-m", "bench", *config, *args.bench_args])
+    return 0  # not reached: execv replaces this process
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
-    from metrics.store_cli import run
+    from metrics.store.cli import run
 
     return run(args, settings)
 
@@ -224,13 +198,13 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.users_cli import run_users
+    from metrics.access.cli import run_users
 
     return run_users(args, settings)
 
 
 def cmd_kiosk(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.users_cli import run_kiosk
+    from metrics.access.cli import run_kiosk
 
     return run_kiosk(args, settings)
 
@@ -283,35 +257,10 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--days", type=float, default=7, help="days of history to backfill")
     m.add_argument("--scenario", help=SCENARIO_HELP)
 
-    bench = sub.add_parser("bench", help="benchmarks that print JSON")
-    bench.add_argument("what", choices=["collect", "store", "dashboard", "alerts", "load",
-                                        "history", "metrics"])
-    bench.add_argument("--fleet", default="hue", help="hue | province:<code> | national")
-    bench.add_argument("--cycles", type=int, default=5)
-    bench.add_argument("--hang-fraction", type=float, default=0.0)
-    bench.add_argument("--centres", type=int, default=3355, help="store bench: centres/batch")
-    bench.add_argument("--db-url", help="store bench: database URL (default a scratch SQLite; "
-                       "on PostgreSQL a scratch schema, dropped afterwards); alerts bench: "
-                       "a PostgreSQL server, on which a scratch database is made")
-    g = bench.add_argument_group("alerts (ioc bench alerts)")
-    g.add_argument("--interval", type=float, default=5.0, help="alerts: seconds between polls; "
-                   "metrics: between cycles while scraping")
-    g.add_argument("--outages", type=int, default=3, help="alerts: outages of each kind "
-                   "(refused, 503, hanging, soft-down)")
-    g.add_argument("--blips", type=int, default=30, help="alerts: centres with a 3-s blip")
-    g.add_argument("--against", help="alerts, metrics: another checkout (e.g. the previous "
-                   "release), run through the same steps for a side-by-side comparison "
-                   "(alerts: first; metrics: in turn, round after round)")
-    from metrics.bench_history import add_arguments as add_history_arguments
-
-    add_history_arguments(bench)  # ioc bench history --raw-hours/--raw-step/--five-min-days
-    from collectors.bench_metrics import add_arguments as add_metrics_arguments
-
-    add_metrics_arguments(bench)  # ioc bench metrics --scrapes/--samples-per-centre/--rounds
-    from dashboard.loadbench import add_arguments as add_load_arguments
-
-    add_load_arguments(bench)  # ioc bench load --url/--walls/--staff/--duration/--soak/…
-    from metrics.store_cli import add_parser as add_store_parser
+    bench = sub.add_parser("bench", add_help=False,
+                           help="benchmarks that print JSON (bench/: ioc bench --help)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    from metrics.store.cli import add_parser as add_store_parser
 
     add_store_parser(sub)  # ioc store prune|version|migrate|backup|restore
     from collectors.health_cli import add_parser as add_health_parser
@@ -320,7 +269,7 @@ def parser() -> argparse.ArgumentParser:
     from metrics.alerts.cli import add_parser as add_alerts_parser
 
     add_alerts_parser(sub)  # ioc alerts list|ack|silence|unsilence|evaluate|…
-    from collectors.users_cli import add_parsers as add_access_parsers
+    from metrics.access.cli import add_parsers as add_access_parsers
 
     add_access_parsers(sub)  # ioc users add|passwd|remove|list, ioc kiosk create|list|revoke
     return p
@@ -332,7 +281,6 @@ COMMANDS: dict[str, Handler] = {
     "dashboard": cmd_dashboard,
     "backfill": cmd_backfill,
     "demo": cmd_demo,
-    "bench": cmd_bench,
     "alerts": cmd_alerts,
     "store": cmd_store,
     "health": cmd_health,
@@ -369,8 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "check-config":
         return cmd_check_config(args)
+    if args.command == "bench":
+        return cmd_bench(args)
     try:
-        settings = _settings(args)  # collect, dashboard: all of check-config (config/check.py)
+        # collect, dashboard: all of check-config (collectors/config_check.py)
+        settings = _settings(args)
     except ConfigError as exc:
         return _refuse(exc)
     from config import logs

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from collectors.base import ProbeResult, Reason
+from metrics.results import ProbeResult, Reason
 
 SYSTEM_STATE, SYSTEM_DOWN = "system_state", 0.0  # the centre reports its own system down
 STAMP_S = 0.001  # results are stamped to the millisecond: the window is judged to that

@@ -130,8 +130,7 @@ def history_pending(settings: Settings, start: float, days: float, quick: float,
     """Tell the pages (and the alert engine) that the week before the recent hours is yet
     to come, until the live backfill, started once the wall is up, says how far it is."""
     from collectors.backfill import steps
-    from metrics import history_fill
-    from metrics.store import Store
+    from metrics.store import Store, history_fill
 
     end = math.floor(start / step_s) * step_s
     week, recent = steps(end, days, step_s), steps(end, quick, step_s)
@@ -144,8 +143,8 @@ def history_pending(settings: Settings, start: float, days: float, quick: float,
 def kiosk_link(settings: Settings, base: str) -> str:
     """A new kiosk link for the demo's wall (earlier demo links are revoked: a token is shown
     once, so a new run makes a new one)."""
-    from metrics import kiosk
-    from metrics.scope import Scope
+    from config.scope import Scope
+    from metrics.access import kiosk
     from metrics.store import Store
 
     scope = Scope.parse("national" if settings.deployment.scope == "national"

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from config.registry import fleet
 from config.settings import Settings
-from config.users import UserEntry, UsersFile, hash_password, load_users, save_users, users_path
+from metrics.access.accounts import (
+    UserEntry,
+    UsersFile,
+    hash_password,
+    load_users,
+    save_users,
+    users_path,
+)
 
 DEMO_FILE = Path("data/demo-users.yaml")  # beside the demo's SQLite file
 

@@ -10,7 +10,7 @@ not its 3,355 ids. A line cut short by a crash mid-write is dropped on open (its
 never logged as dropped either).
 
 Once the database answers, the collector merges the lines into gaps, writes them
-(`metrics.gaps.record`, idempotent) and only then forgets exactly those drops (`forget`): a
+(`metrics.store.gaps.record`, idempotent) and only then forgets exactly those drops (`forget`): a
 crash in between writes the same gaps again, to the same rows, and a drop added while the
 gaps were being written stays for the next time.
 """
@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from collectors.gaps import Drop
-from metrics.gaps import SPOOL_FULL
+from metrics.store.gaps import SPOOL_FULL
 
 log = logging.getLogger("ioc.collector")
 NAME = "dropped.jsonl"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from metrics.gaps import SPOOL_FULL, Gap
+from metrics.store.gaps import SPOOL_FULL, Gap
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Drop:
     polls: int  # results the cycle held
     spool_bytes: int  # bytes spooled when it was refused
     max_bytes: int  # the bound
-    reason: str = SPOOL_FULL  # metrics.gaps: SPOOL_FULL or SPOOL_UNWRITABLE
+    reason: str = SPOOL_FULL  # metrics.store.gaps: SPOOL_FULL or SPOOL_UNWRITABLE
 
 
 def merge(drops: Iterable[Drop]) -> list[Gap]:

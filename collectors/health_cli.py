@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import requests
 
 from config.settings import Settings
-from metrics.store_check import check_store
+from metrics.store.check import check_store
 
 TARGETS = ("collector", "dashboard", "simulator", "store")
 DEFAULT_TARGETS = ("collector", "dashboard", "store")

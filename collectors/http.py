@@ -50,9 +50,9 @@ from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
-from collectors.base import TOO_SLOW, Reason
 from collectors.deadline import Reaper, Watch
 from collectors.probes.outcome import Fetched
+from metrics.results import TOO_SLOW, Reason
 
 USER_AGENT = "ioc-pvhcc-collector/0.1"
 CHUNK = 65_536

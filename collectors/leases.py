@@ -32,8 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from collectors.shard import CLAIM_PREFIX, Assignment, Lease, Plan, plan
-from metrics import dialects
-from metrics.schema import collector_leases as leases
+from metrics.store import dialects
+from metrics.store.schema import collector_leases as leases
 
 log = logging.getLogger("ioc.collector")
 

@@ -23,10 +23,10 @@ from typing import Any
 
 from pydantic import Field
 
+from config import catalogue
 from config.extensions import SHIPPED_PROFILES, site_profiles_path
 from config.loader import ConfigError, Problem, _read_yaml, validate_model
 from config.settings import Strict
-from metrics import catalogue
 
 PROFILES_FILE = SHIPPED_PROFILES
 WILDCARD = "*"

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import requests
 
-from collectors.base import ProbeResult, Reason
 from collectors.http import fetch
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
 from collectors.targets import Target
 from collectors.validate import Reading, bound_rejections, probe_samples, validate
-from metrics import catalogue
+from config import catalogue
+from metrics.results import ProbeResult, Reason
 
 MIN_ATTEMPT_S = 0.25  # an attempt with less time than this left is not started
 # Failures that say the host is not answering at all: the centre's other probes are skipped.

@@ -32,11 +32,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.confirm import Confirmations, failing
 from collectors.gate import YoungGate
 from collectors.poll import PollOptions, poll_centre, skipped
 from collectors.targets import Target, shard
+from metrics.results import ProbeResult, Reason, Sample
 
 log = logging.getLogger("ioc.collector")
 
@@ -199,7 +199,7 @@ def _worker_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from collectors.http import session_for
-    from metrics.catalogue import register
+    from config.catalogue import register
 
     register(opts.site_metrics)  # a spawned worker starts with the built-in catalogue only
     session = session_for([c.url for t in targets for c in t.calls], concurrency)

@@ -26,7 +26,6 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult
 from collectors.leases import LeaseKeeper
 from collectors.poll import PollOptions
 from collectors.scheduler import Cycle, Scheduler
@@ -39,11 +38,12 @@ from config.deployment import centres as deployment_centres
 from config.deployment import site_file
 from config.registry import Centre
 from config.settings import Settings
-from metrics import cadence, db_limits
+from metrics.results import ProbeResult
+from metrics.store import cadence, db_limits
 
 log = logging.getLogger("ioc.collector")
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
-# The collector's own store, on top of metrics/dialects.py's defaults: a dead TCP peer is
+# The collector's own store, on top of metrics/store/dialects.py's defaults: a dead TCP peer is
 # noticed within ~10 s (keepalives 3 s + 3 × 2 s; unacknowledged data: tcp_user_timeout).
 COLLECTOR_PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1,
                         "keepalives_idle": 3, "keepalives_interval": 2, "keepalives_count": 3,
@@ -407,7 +407,7 @@ def collect(
 
 def _record_behind(writer: SpoolingWriter, name: str, missed: int, total: int,
                    interval_s: float) -> None:
-    """Tell the pages that collection fell behind (metrics/cadence.py), if the store answers,
+    """Tell the pages that collection fell behind (metrics/store/cadence.py), if the store answers,
     in a thread of its own (a database that hangs never holds the loop); the log line says
     it either way."""
     store = writer.store

@@ -43,10 +43,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.droplog import fsync_dir
 from config import logs
-from metrics.gaps import SPOOL_FULL, SPOOL_UNWRITABLE
+from metrics.results import ProbeResult, Reason, Sample
+from metrics.store.gaps import SPOOL_FULL, SPOOL_UNWRITABLE
 
 log = logging.getLogger("ioc.collector")
 

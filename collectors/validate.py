@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from collectors.base import Sample
-from metrics.catalogue import METRICS, Kind, Metric
+from config.catalogue import METRICS, Kind, Metric
+from metrics.results import Sample
 
 # Label values become stored text and chart legends: short, plain identifiers only.
 LABEL_RE = re.compile(r"[a-z0-9_]{1,64}")

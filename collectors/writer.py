@@ -30,12 +30,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult
 from collectors.droplog import DropLog
 from collectors.gaps import Drop, merge
 from collectors.spool import Spool
 from config import logs
-from metrics import db_limits, gaps
+from metrics.results import ProbeResult
+from metrics.store import db_limits, gaps
 
 log = logging.getLogger("ioc.collector")
 
@@ -72,7 +72,7 @@ class SpoolingWriter:
 
     A cycle the spool refuses is remembered first (`DropLog`, before its error line); once
     the database answers, the remembered cycles are written as gaps of collector `name`
-    (`metrics.gaps.record`) and only then forgotten. Without a spool every write is made
+    (`metrics.store.gaps.record`) and only then forgotten. Without a spool every write is made
     in the caller's thread and a database error is raised, as before.
     """
 

@@ -17,6 +17,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from config.assignments import Assignments
+from config.catalogue import METRICS
 from config.channels import Channel
 from config.extensions import site_metric_names
 from config.loader import (
@@ -28,7 +29,6 @@ from config.loader import (
     validate_model,
 )
 from config.settings import CollectorSettings
-from metrics.catalogue import METRICS
 
 DEFAULT_ALERTS = CONFIG_DIR / "alerts.yaml"
 DEFAULT_INTERVAL_S: float = CollectorSettings.model_fields["interval_s"].default
@@ -50,7 +50,7 @@ def _known_metric(name: str, info: ValidationInfo) -> str:
     `site_metrics` of the validation context: load_alerts reads the file beside it)."""
     own = (info.context or {}).get("site_metrics", ())
     if name not in METRICS and name not in own:
-        raise ValueError(f"unknown metric {name!r} (neither in metrics/catalogue.py nor in "
+        raise ValueError(f"unknown metric {name!r} (neither in config/catalogue.py nor in "
                          "the deployment's metrics.yaml)")
     return name
 

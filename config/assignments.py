@@ -2,7 +2,7 @@
 config/alerts.yaml), strictly validated.
 
 An incident or a lagging commune is assigned to one unit with a due time and a note
-(metrics/assignments_store.py); an assignment still open at its due time is escalated
+(metrics/alerts/assignments_store.py); an assignment still open at its due time is escalated
 once to the unit's `channel`, one of the channels of the same file (config/channels.py).
 Who may assign and close: `permissions.assign` in the same file.
 """

@@ -6,7 +6,7 @@ The folder of the settings file (`IOC_CONFIG`, else config/ioc.yaml) may hold, n
 - `probes.yaml`: its own mapping profiles, in the format of the shipped config/probes.yaml
   (read by collectors/mapping.py); a name the install already ships is an error;
 - `metrics.yaml`: its own catalogue metrics (name → unit, kind, range, optional label),
-  added to metrics/catalogue.py's built-in ones by every process of the deployment.
+  added to config/catalogue.py's built-in ones by every process of the deployment.
 
 Nothing under the installed package is edited. This module only finds and validates the
 files (config imports nothing from metrics or collectors); the catalogue and the mapping

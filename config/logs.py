@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PRODUCT_LOGGER = "ioc"  # every module logs under ioc.<part>
 RESERVED = ("ts", "level", "logger", "event", "message", "exc")
+LOGGING_FLAG = "--ioc-logging"  # a script argument of the dashboard: set up this logging there
 
 
 class TextFormatter(logging.Formatter):

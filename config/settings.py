@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.users import OidcSettings
+from config.roles import OidcSettings
 
-# The only databases the store speaks (metrics/dialects.py): a driver outside this map is
+# The only databases the store speaks (metrics/store/dialects.py): a driver outside this map is
 # refused at load, so no process starts on a URL it would die on later.
 STORE_DRIVERS: dict[str, tuple[str, ...]] = {
     "sqlite": ("pysqlite",),
@@ -245,7 +245,7 @@ class DashboardSettings(Strict):
     auth: Literal["local", "oidc", "none"] = "local"
     users_file: Path = Path("users.yaml")
     # How long a local sign-in lasts (across reloads and tabs) before asking again: from
-    # sign-in, not renewed by use (metrics/web_sessions.py). At most 30 days.
+    # sign-in, not renewed by use (metrics/access/sessions.py). At most 30 days.
     session_hours: float = Field(default=12.0, gt=0, le=720)
     oidc: OidcSettings = OidcSettings()
     # The role when auth is none: acknowledge/silence buttons need ioc_staff, tech or admin.

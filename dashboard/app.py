@@ -1,6 +1,6 @@
 """The dashboard's entry point (`streamlit run dashboard/app.py`): page setup, sign-in, pages.
 
-Thin on purpose: `dashboard.signin.gate` decides who is looking (or draws the
+Thin on purpose: `dashboard.session.signin.gate` decides who is looking (or draws the
 sign-in screen and stops); the navigation then holds only the pages that
 principal may open (`auth.pages_for`). Each page under `app_pages/` loads its
 own data, within the principal's scope, and runs on its own too.
@@ -17,8 +17,10 @@ import pandas  # noqa: F401  (imported once up front: concurrent first imports f
 import streamlit as st
 
 from config import logs
-from dashboard import auth, components, data, freshness_banner, i18n, signin
-from dashboard.launch import LOGGING_FLAG
+from dashboard import i18n
+from dashboard.loaders import common as data
+from dashboard.session import auth, signin
+from dashboard.widgets import components, freshness_banner
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "alerts",
@@ -27,7 +29,7 @@ URL_PATHS = {"wall": None, "commune": "commune", "finder": "finder", "alerts": "
 st.set_page_config(page_title="IOC · PVHCC", layout="wide",
                    initial_sidebar_state="collapsed")
 cfg = data.settings()
-if LOGGING_FLAG in sys.argv and not logs.configured():  # under `ioc dashboard`, not AppTest
+if logs.LOGGING_FLAG in sys.argv and not logs.configured():  # under `ioc dashboard`, not AppTest
     logs.configure(cfg.logging)
 # A wall display (?kiosk=…) gets no sidebar, menu or control at all.
 bare = components.KIOSK_KEY in st.query_params

@@ -2,7 +2,7 @@
 
 `ioc demo` points the product's webhook channels at it, so alerts in a demo land
 somewhere visible instead of failing for want of a URL. It follows the webhook
-contract of metrics/notifiers/webhook.py (docs/notifications.md): a POST of the
+contract of metrics/alerts/notifiers/webhook.py (docs/notifications.md): a POST of the
 Alertmanager v4 JSON document, answered 2xx; a notice whose `X-Idempotency-Key`
 (or `notificationId`) it has already kept is a retry's duplicate and is not kept
 again. Each notice is appended to a JSONL file (one JSON object a line:
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from dashboard import fmt
 from dashboard.i18n import Tr
+from dashboard.views import fmt
 
 MAX_BODY = 1_048_576  # a notice larger than this is refused (413)
 HOOK_PATH = "/hook"

@@ -1,5 +1,5 @@
 """What `ioc dashboard` serves: the Streamlit app (dashboard/app.py), the sign-in cookie's
-route (dashboard/session_cookie.py) and the map outlines' route (dashboard/geography/serve.py),
+route (dashboard/session/cookie.py) and the map outlines' route (dashboard/geography/serve.py),
 as one `st.App` run by `streamlit run` under uvicorn.
 
 Streamlit's own routes (the websocket, health, static files, st.login's) are unchanged;
@@ -19,8 +19,9 @@ from pathlib import Path
 import streamlit as st
 from streamlit import config
 
-from dashboard import gc_pacer, session_cookie
 from dashboard.geography import serve as geography
+from dashboard.runtime import gc_pacer
+from dashboard.session import cookie as session_cookie
 
 APP = Path(__file__).resolve().parent / "app.py"
 
@@ -29,7 +30,7 @@ APP = Path(__file__).resolve().parent / "app.py"
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
     """Once per server process: the full collection a minute that stands in for Streamlit's
-    after every run, which `ioc dashboard` turns off (dashboard/gc_pacer.py)."""
+    after every run, which `ioc dashboard` turns off (dashboard/runtime/gc_pacer.py)."""
     gc_pacer.start()
     yield
 

@@ -21,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from metrics.catalogue import STATE_DOWN
+from config.catalogue import STATE_DOWN
 
 UP, DOWN, UNKNOWN = 1, 0, -1  # a poll's state
-SKIPPED = "skipped"  # collectors.base.Reason.SKIPPED: not polled, nothing observed
+SKIPPED = "skipped"  # metrics.results.Reason.SKIPPED: not polled, nothing observed
 SPAN = timedelta(hours=24)  # the pages' "availability 24 h"
 FIVE_MIN = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
@@ -126,7 +126,7 @@ def window(end: datetime, span: timedelta = SPAN) -> tuple[datetime, datetime]:
 
 def settled_cut(newest: datetime, late_after: timedelta, hold_s: float) -> datetime:
     """The 5-minute boundary before which a chunk's seconds no longer change (but by a late
-    write): polls land at most `late_after` behind the newest (`metrics.settled`), and a
+    write): polls land at most `late_after` behind the newest (`metrics.store.settled`), and a
     chunk reads `hold_s` past its end."""
     cut = newest - 2 * late_after - timedelta(seconds=hold_s)
     return _floor(cut, FIVE_MIN)

@@ -2,8 +2,8 @@
 incidents since the previous conference and the centres needing attention (pure).
 
 No I/O and no clock: the caller passes the frames (as `metrics.store.Store` and
-`metrics.alerts_read` return them) and the moment. Missing data stays None,
-never 0. The wording lives in the dashboard (`dashboard/report.py`).
+`metrics.alerts.read` return them) and the moment. Missing data stays None,
+never 0. The wording lives in the dashboard (`dashboard/views/report.py`).
 """
 
 from __future__ import annotations

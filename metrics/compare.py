@@ -11,7 +11,7 @@ the briefing counts). Last week's side says what it counts:
 - PARTIAL: some centre has a figure on one side only (e.g. it was not collected
   last week): both figures are shown, their difference is not stated;
 - GAP: the collector lost the polls around last week's moment (a collection gap,
-  `metrics.gaps`, whose lost polls reach it): last week's figure is what was kept before
+  `metrics.store.gaps`, whose lost polls reach it): last week's figure is what was kept before
   the gap; its difference is not stated;
 - ROLLUP: every centre on both sides, but only roll-ups are kept for last
   week's moment, so it counts the samples before `then.until` (the start of the
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from metrics.rollups import RAW
+from metrics.store.rollups import RAW
 
 COMPARED: dict[str, str] = {
     "received": "dossiers_received_total",
@@ -126,7 +126,7 @@ class WeekComparison:
 
 def gaps_holding(gaps: pl.DataFrame, at: datetime, interval: timedelta
                  ) -> tuple[tuple[datetime, datetime], ...]:
-    """The collection gaps (`metrics.gaps.between` rows: start, end = the first and last
+    """The collection gaps (`metrics.store.gaps.between` rows: start, end = the first and last
     lost poll) whose lost polls reach `at`: the first at or before it, the last less than
     one collection `interval` before it (so no poll was kept between the gap and `at`).
     (start, end) each, oldest first."""

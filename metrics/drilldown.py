@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from metrics.catalogue import (
+from config.catalogue import (
     COMPONENTS,
     NETWORK_STATES,
     POWER_STATES,
@@ -88,7 +88,7 @@ def cache_chunks(start: datetime, end: datetime, tz: str,
                  settled: datetime | None = None) -> list[tuple[datetime, datetime, str]]:
     """[start, end] as at most four (a, b, kind) chunks that loaders cache apart, so a cache
     key holds as long as its data does. History before `settled` (an hour boundary,
-    `metrics.settled.settled_before`; default: today's local midnight) no longer changes
+    `metrics.store.settled.settled_before`; default: today's local midnight) no longer changes
     but by a late write; after it, every new poll changes it. In time order:
     HEAD, the rest of the first local day from `start`, or of its first hour, when `start`
     is not on one (its key moves with `start`); CLOSED, whole local days; SETTLED, the

@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from metrics import problems as problems_mod
-from metrics.catalogue import COMPONENTS, STATE_DOWN, STATE_OK
+from config.catalogue import COMPONENTS, STATE_DOWN, STATE_OK
+from metrics.alerts import problems as problems_mod
+from metrics.alerts.problems import Policy, problems
 from metrics.kpi import plain_on_time
-from metrics.problems import Policy, problems
 
 KEY = ["centre_id", "metric", "label"]
 OK, DEGRADED, DOWN, STALE, NO_DATA = "ok", "degraded", "down", "stale", "no_data"
@@ -83,7 +83,7 @@ def centre_status(centres: pl.DataFrame, polls: pl.DataFrame, latest: pl.DataFra
     """One row per centre: its status, the alert conditions it breaks and its gauges.
 
     `polls`: each centre's newest observed (not `skipped`) poll. Thresholds are the
-    alert rules' (`metrics.problems.Policy`):
+    alert rules' (`metrics.alerts.problems.Policy`):
     - no_data: never observed; stale: newest poll older than `policy.stale_after_s`;
     - down: newest poll failed (unreachable), or the centre says its system is down
       (system_state 0, "soft down", when the down rule counts it);
@@ -137,7 +137,7 @@ def centre_status(centres: pl.DataFrame, polls: pl.DataFrame, latest: pl.DataFra
 def with_alerts(status: pl.DataFrame, open_alerts: pl.DataFrame, policy: Policy
                 ) -> pl.DataFrame:
     """`centre_status` rows with the centres' open alerts folded in
-    (`metrics.problems.with_alerts`)."""
+    (`metrics.alerts.problems.with_alerts`)."""
     return problems_mod.with_alerts(status, open_alerts, policy, DOWN, DEGRADED, OK)
 
 

@@ -1,7 +1,7 @@
 """Today's counter increases up to a moment, at the finest resolution kept for it (pure).
 
 "Today" runs from local midnight (`day_start`) to the moment `at`, both included.
-A counter series' increase over it is what `metrics.rollups.increases` defines:
+A counter series' increase over it is what `metrics.store.rollups.increases` defines:
 each step from the previous sample (a decrease is a reset: the new value counts
 from 0), the first step from the last sample of the hour before midnight, and,
 with no such sample, the first value of the day in full (the centres' day
@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from metrics.rollups import (
+from metrics.store.rollups import (
     DAY,
     DAY_MS,
     DEFAULT_KEEP,

@@ -22,8 +22,7 @@ from sqlalchemy.engine import Engine
 
 from config.loader import CONFIG_DIR, load_site
 from config.registry import apply_site, fleet
-from metrics import dialects
-from metrics.store import Store
+from metrics.store import Store, dialects
 from tests.fixtures.personas import BRIEFING_END, Seeded, seed
 
 PG_URL = os.environ.get("IOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from collectors.base import Reason
 from collectors.validate import Reading
+from metrics.results import Reason
 
 
 @dataclass(frozen=True, slots=True)

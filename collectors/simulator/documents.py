@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from metrics.catalogue import (
+from config.catalogue import (
     COMPONENT_STATES,
     NETWORK_STATES,
     POWER_STATES,

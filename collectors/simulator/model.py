@@ -24,8 +24,8 @@ from collectors.simulator.profiles import (
     windows,
 )
 from collectors.simulator.scenario import Scenario
+from config.catalogue import PROCEDURES
 from config.registry import Centre
-from metrics.catalogue import PROCEDURES
 
 # Faults that change the document; the rest only change how the server answers.
 DOCUMENT_FAULTS = frozenset({"soft_down", "stalled_sync", "otp_spike", "power_cut"})

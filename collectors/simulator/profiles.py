@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from config.catalogue import PROCEDURES
 from config.registry import KIND_PROVINCIAL, Centre
-from metrics.catalogue import PROCEDURES
 
 # Asia/Ho_Chi_Minh is UTC+7 all year (no daylight saving since 1975), so local
 # time is a fixed offset and a local day is a plain 86,400 s bucket.

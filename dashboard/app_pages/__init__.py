@@ -1,1 +1,1 @@
-"""The dashboard's pages: one thin script each, no SQL (data comes from `dashboard.data`)."""
+"""The dashboard's pages: one thin script each, no SQL (data comes from `dashboard.loaders`)."""

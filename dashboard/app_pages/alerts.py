@@ -20,10 +20,16 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.loader import ConfigError
-from dashboard import actions_ui, alert_text, auth, components, data, data_alerts, fmt, i18n, signin
-from dashboard import alerts_view as av
-from metrics import alert_stats
+from dashboard import i18n
+from dashboard.loaders import alerts as data_alerts
+from dashboard.loaders import common as data
+from dashboard.session import auth, signin
+from dashboard.views import alert_text, fmt
+from dashboard.views import alerts as av
+from dashboard.widgets import actions as actions_ui
+from dashboard.widgets import components
 from metrics.alerts import actions
+from metrics.alerts import stats as alert_stats
 from metrics.store import to_ms
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}

@@ -11,8 +11,13 @@ import contextlib
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import alert_text, auth, components, data, data_audit, i18n, signin
-from metrics import audit, kiosk
+from dashboard import i18n
+from dashboard.loaders import audit as data_audit
+from dashboard.loaders import common as data
+from dashboard.session import auth, signin
+from dashboard.views import alert_text
+from dashboard.widgets import components
+from metrics.access import audit, kiosk
 
 cfg = data.settings()
 tz = cfg.dashboard.timezone

@@ -14,21 +14,16 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import (
-    actions_ui,
-    briefing_docx,
-    components,
-    data,
-    data_actions,
-    data_availability,
-    data_briefing,
-    fmt,
-    i18n,
-    report,
-    signin,
-    week_view,
-    xlsx,
-)
+from dashboard import i18n
+from dashboard.loaders import actions as data_actions
+from dashboard.loaders import availability as data_availability
+from dashboard.loaders import briefing as data_briefing
+from dashboard.loaders import common as data
+from dashboard.session import signin
+from dashboard.views import briefing_docx, fmt, report, xlsx
+from dashboard.views import week as week_view
+from dashboard.widgets import actions as actions_ui
+from dashboard.widgets import components
 from metrics.store import to_ms
 
 cfg = data.settings()

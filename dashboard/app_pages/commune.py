@@ -2,8 +2,8 @@
 
 `?centre=19753` opens a centre (the search box sets it); `?at=2025-07-03T10:00`
 (local time) ends the ranges at that moment instead of now; `?lang=en`
-switches to English. Thin: loading is `dashboard.data_commune`, arithmetic
-`metrics.drilldown`, figures `dashboard.commune_charts`.
+switches to English. Thin: loading is `dashboard.loaders.commune`, arithmetic
+`metrics.drilldown`, figures `dashboard.views.commune_charts`.
 """
 
 from __future__ import annotations
@@ -14,26 +14,22 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import (
-    actions_ui,
-    alert_text,
-    availability_view,
-    components,
-    data,
-    data_availability,
-    data_commune,
-    data_gaps,
-    fmt,
-    gaps_view,
-    i18n,
-    search,
-    signin,
-)
-from dashboard import commune_charts as charts
-from metrics import catalogue
+from config import catalogue
+from dashboard import i18n
+from dashboard.loaders import availability as data_availability
+from dashboard.loaders import common as data
+from dashboard.loaders import commune as data_commune
+from dashboard.loaders import gaps as data_gaps
+from dashboard.session import signin
+from dashboard.views import alert_text, fmt, search
+from dashboard.views import availability as availability_view
+from dashboard.views import commune_charts as charts
+from dashboard.views import gaps as gaps_view
+from dashboard.widgets import actions as actions_ui
+from dashboard.widgets import components
 from metrics import drilldown as d
 from metrics import queries as q
-from metrics.records import from_ms
+from metrics.store.records import from_ms
 from metrics.today import Today
 
 PICK_KEY = "commune.pick"

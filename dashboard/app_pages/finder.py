@@ -14,18 +14,13 @@ import polars as pl
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import (
-    components,
-    data,
-    data_finder,
-    finder_view,
-    fmt,
-    i18n,
-    problem_words,
-    search,
-    signin,
-    xlsx,
-)
+from dashboard import i18n
+from dashboard.loaders import common as data
+from dashboard.loaders import finder as data_finder
+from dashboard.session import signin
+from dashboard.views import finder as finder_view
+from dashboard.views import fmt, problem_words, search, xlsx
+from dashboard.widgets import components
 from metrics import lagging
 
 cfg = data.settings()

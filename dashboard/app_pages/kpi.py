@@ -9,16 +9,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboard import (
-    components,
-    data,
-    data_availability,
-    data_kpi,
-    fmt,
-    i18n,
-    kpi_tables,
-    signin,
-)
+from dashboard import i18n
+from dashboard.loaders import availability as data_availability
+from dashboard.loaders import common as data
+from dashboard.loaders import kpi as data_kpi
+from dashboard.session import signin
+from dashboard.views import fmt, kpi_tables
+from dashboard.widgets import components
 from metrics import kpi
 
 cfg = data.settings()

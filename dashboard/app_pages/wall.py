@@ -6,8 +6,8 @@ Query parameters: `?at=2025-07-03T10:00` replays a moment; `?lang=en`;
 `?kiosk=1` hides every control; `?province=46` narrows a national wall to one
 province; `?metric=sync_lag` colours the map by a metric;
 `?playlist=wall,alerts,province:46&every=30` rotates views and stops on one
-with a new critical alert nobody has acknowledged (`dashboard.playlist`).
-In kiosk mode the page is sized to the screen (`dashboard.wall_fit`).
+with a new critical alert nobody has acknowledged (`dashboard.views.playlist`).
+In kiosk mode the page is sized to the screen (`dashboard.views.wall_fit`).
 """
 
 from __future__ import annotations
@@ -18,26 +18,23 @@ import sqlalchemy as sa
 import streamlit as st
 
 from config.registry import provinces
-from dashboard import (
-    components,
-    data,
-    data_actions,
-    data_compare,
-    data_gaps,
-    fmt,
-    gaps_view,
-    i18n,
-    signin,
-    wall_fit,
-)
-from dashboard import playlist as pl_
-from dashboard import shared_figures as figures
-from dashboard.data_actions import WallOverdue
-from dashboard.data_alerts import incident_causes
-from dashboard.week_view import WeekDisplay
-from metrics import alert_stats
+from dashboard import i18n
+from dashboard.loaders import actions as data_actions
+from dashboard.loaders import common as data
+from dashboard.loaders import compare as data_compare
+from dashboard.loaders import figures
+from dashboard.loaders import gaps as data_gaps
+from dashboard.loaders.actions import WallOverdue
+from dashboard.loaders.alerts import incident_causes
+from dashboard.session import signin
+from dashboard.views import fmt, wall_fit
+from dashboard.views import gaps as gaps_view
+from dashboard.views import playlist as pl_
+from dashboard.views.week import WeekDisplay
+from dashboard.widgets import components
 from metrics import queries as q
-from metrics.records import from_ms, to_ms
+from metrics.alerts import stats as alert_stats
+from metrics.store.records import from_ms, to_ms
 
 cfg = data.settings()
 dash = cfg.dashboard

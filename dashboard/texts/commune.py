@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from metrics.catalogue import PROCEDURES
+from config.catalogue import PROCEDURES
 
 _PROC_VI = {
     "certified_copy": "Chứng thực bản sao",

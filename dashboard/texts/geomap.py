@@ -1,4 +1,4 @@
-"""Words of the wall's maps over the province outlines (dashboard/geo_view.py)."""
+"""Words of the wall's maps over the province outlines (dashboard/views/geo.py)."""
 
 VI: dict[str, str] = {
     "geomap.communes_note": "Chưa có dữ liệu mở về ranh giới xã, phường sau sắp xếp 2025: "

@@ -1,8 +1,8 @@
 """Words for the product's own identifiers: metric names, alert rules and their summaries
-and causes, poll failure details, audit actions, severities (dashboard/alert_text.py
+and causes, poll failure details, audit actions, severities (dashboard/views/alert_text.py
 fills the templates with figures already formatted for the language)."""
 
-# Metric display names (metrics/catalogue.py is the vocabulary; a test checks each has one).
+# Metric display names (config/catalogue.py is the vocabulary; a test checks each has one).
 _METRICS_VI = {
     "up": "Phản hồi thu thập",
     "probe_duration_seconds": "Thời gian phản hồi",
@@ -199,7 +199,7 @@ VI: dict[str, str] = {
     "detail.connection closed mid-body": "kết nối đóng giữa chừng",
     "detail.confirmed": "đã thăm dò lại để xác nhận",
     "detail.http": "mã HTTP {code}",
-    # The audit log's actions (metrics/audit.py ACTIONS).
+    # The audit log's actions (metrics/access/audit.py ACTIONS).
     "audit.action.sign_in": "Đăng nhập",
     "audit.action.sign_out": "Đăng xuất",
     "audit.action.acknowledge": "Xác nhận cảnh báo",

@@ -21,11 +21,11 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
-from metrics import audit, dialects
-from metrics import schema as t
+from metrics.access import audit
 from metrics.alerts import lifecycle as lc
 from metrics.alerts.lifecycle import AlertState, Silence
-from metrics.store import Store
+from metrics.store import Store, dialects
+from metrics.store import schema as t
 
 
 @contextmanager

@@ -69,7 +69,7 @@ def _labels(items: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from metrics import catalogue
+    from config import catalogue
     from metrics.alerts import actions
     from metrics.store import Store
 
@@ -78,11 +78,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.alerts_command
     # These two run before the store is opened.
     if command == "test-notify":
-        from metrics.notifiers.testnotify import cmd_test_notify
+        from metrics.alerts.notifiers.testnotify import cmd_test_notify
 
         return cmd_test_notify(args.channel, cfg)
     if command == "export-prometheus":
-        from metrics.export_prometheus import cmd_export
+        from metrics.alerts.export_prometheus import cmd_export
 
         return cmd_export(cfg, settings.collector.interval_s, args.out,
                           settings.collector.confirm_window_s)
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(store, hours: float) -> int:
-    from metrics.alerts_read import alerts
+    from metrics.alerts.read import alerts
 
     now = datetime.now(UTC)
     frame = alerts(store, now - timedelta(hours=hours), now,

@@ -1,7 +1,7 @@
 """The alert engine, the imperative shell: read a window → evaluate → persist → outbox → send.
 
 `AlertEngine.evaluate()` reads what the due rules need in a few fleet-wide queries,
-evaluates them (metrics.rules, pure), then in ONE write transaction reads the alert
+evaluates them (metrics.alerts.rules, pure), then in ONE write transaction reads the alert
 state, advances the life cycle (metrics.alerts.lifecycle, pure), writes alerts, events
 and the notifications to send (the outbox). State changes and their notification commit
 together, so a restart neither loses a notice nor sends one twice; concurrent engines
@@ -11,9 +11,9 @@ the poll rules for a few centres only, the moment the collector's re-probe confi
 clears) their failure, without waiting for the next cycle.
 
 After each evaluation the engine escalates overdue assignments (`escalate`,
-metrics/assignments_store.py): once each, its notice queued in the same outbox.
+metrics/alerts/assignments_store.py): once each, its notice queued in the same outbox.
 
-`AlertEngine.dispatch()` sends due outbox rows with `metrics.notifiers.send`, each channel
+`AlertEngine.dispatch()` sends due outbox rows with `metrics.alerts.notifiers.send`, each channel
 on its own thread (its rows in order), so a hanging receiver delays no other channel: a row
 is claimed for `delivery.lease_s`, then marked sent, or kept with `last_error`, a
 `notify_failed` event and its next attempt after the channel's exponential backoff —
@@ -39,7 +39,6 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from collectors.base import Reason
 from config.alerts import (
     AlertsConfig,
     BurnRate,
@@ -51,12 +50,12 @@ from config.alerts import (
     Threshold,
 )
 from config.channels import backoff_delay
-from metrics import dialects, history_fill
-from metrics import schema as t
 from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
-from metrics.rules import Window, evaluate, mark_system_down
-from metrics.store import Store
+from metrics.alerts.rules import Window, evaluate, mark_system_down
+from metrics.results import Reason
+from metrics.store import Store, dialects, history_fill
+from metrics.store import schema as t
 
 log = logging.getLogger("ioc.alerts")
 ADVISORY_KEY = 7660767
@@ -85,7 +84,7 @@ class AlertEngine:
         self.unwatched = unwatched
         self.env = os.environ if env is None else env
         if send is None:
-            from metrics.notifiers import send as send_one
+            from metrics.alerts.notifiers import send as send_one
             send = send_one
         self._send = send
         self._last_run: dict[str, int] = {}
@@ -195,9 +194,9 @@ class AlertEngine:
             return summary
 
     def escalate(self, now: int | None = None) -> int:
-        """Escalate the assignments overdue at `now` (metrics/assignments_store.py): each
+        """Escalate the assignments overdue at `now` (metrics/alerts/assignments_store.py): each
         once, its notice queued under this engine's lock; how many."""
-        from metrics import assignments_store
+        from metrics.alerts import assignments_store
 
         try:
             found = assignments_store.escalate(self.store, self.cfg,
@@ -331,7 +330,7 @@ class AlertEngine:
             return done.rowcount == 1
 
     def _deliver(self, row: sa.Row, now: int) -> bool:
-        from metrics.notifiers.base import DeliveryError, Message
+        from metrics.alerts.notifiers.base import DeliveryError, Message
 
         n = t.notifications
         attempts = row.attempts + 1
@@ -556,7 +555,7 @@ def build_message(o: lc.Outgoing, alerts: list[lc.AlertState], names: Names,
     """The notifier `Message` for one outgoing group: each alert with who acknowledged it
     (and their note), the silence in force at `now` that mutes it, if any, and an
     incident with its centres."""
-    from metrics.notifiers.base import AlertItem, Message
+    from metrics.alerts.notifiers.base import AlertItem, Message
 
     items = []
     for i in o.indexes:

@@ -27,8 +27,8 @@ from metrics.alerts.lifecycle import (
     Event,
     is_incident,
 )
-from metrics.notifiers.templates import RULE_PHRASES
-from metrics.rules import incident_fingerprint
+from metrics.alerts.notifiers.templates import RULE_PHRASES
+from metrics.alerts.rules import incident_fingerprint
 
 MAX_NAMED = 12  # centres named in a summary; the rest are counted
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from config.alerts import DAYS, AlertsConfig, Maintenance, Rule
-from metrics.rules import INCIDENT_PREFIX, Evaluation, Hit
+from metrics.alerts.rules import INCIDENT_PREFIX, Evaluation, Hit
 
 if TYPE_CHECKING:
     from metrics.alerts.incidents import Fleet

@@ -23,7 +23,7 @@ from config import logs
 from config.alerts import AlertsConfig, Rule, StoreUnreachable
 from config.channels import backoff_delay
 from metrics.alerts import lifecycle as lc
-from metrics.notifiers.base import AlertItem, DeliveryError, Message
+from metrics.alerts.notifiers.base import AlertItem, DeliveryError, Message
 
 log = logging.getLogger("ioc.alerts")
 MAX_ATTEMPTS = 8  # per channel and notice; a later change of state stops the retries too
@@ -61,7 +61,7 @@ class StoreAlarm:
         self.cfg, self.rule, self.deployment = cfg, store_rule(cfg), deployment
         self.env = os.environ if env is None else env
         if send is None:
-            from metrics.notifiers import send as send_one
+            from metrics.alerts.notifiers import send as send_one
             send = send_one
         self._send, self._clock = send, clock
         self._stop = threading.Event()
@@ -120,7 +120,7 @@ class StoreAlarm:
 
 def store_alarm(settings: Any, config_file: str | None = None) -> StoreAlarm:
     """The collector's store alarm over the alert rules beside its settings (validated at
-    start-up by `config.check`)."""
+    start-up by `collectors.config_check`)."""
     from config.alerts import alerts_path, load_alerts
 
     cfg = load_alerts(alerts_path(config_file), interval_s=settings.collector.interval_s)

@@ -13,13 +13,14 @@ from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG
-from dashboard import data_actions, i18n
-from metrics import assignments_store as store_api
-from metrics import audit
-from metrics import schema as t
+from dashboard import i18n
+from dashboard.loaders import actions as data_actions
+from metrics.access import audit
+from metrics.alerts import assignments_store as store_api
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts.sink import HttpSink
 from metrics.store import Store, to_ms
+from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
 from tests.fixtures.personas import BRIEFING_END

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
-from dashboard import fmt
-from dashboard.components import md_text
-from metrics import schema as t
+from dashboard.views import fmt
+from dashboard.widgets.components import md_text
 from metrics.store import Store, from_ms
+from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert, add_failed_notification
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from config.users import UserEntry, UsersFile, hash_password, save_users
-from metrics import audit, kiosk, web_sessions
-from metrics.scope import province
+from config.scope import province
+from metrics.access import audit, kiosk
+from metrics.access import sessions as web_sessions
+from metrics.access.accounts import UserEntry, UsersFile, hash_password, save_users
 from metrics.store import Store
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, PASSWORD, two_provinces, write_users
 from tests.fixtures.personas import BRIEFING_END
@@ -257,7 +258,7 @@ def test_an_acknowledgement_from_the_page_is_audited_under_the_signed_in_name(ap
 
 def test_an_address_past_its_attempts_is_refused_before_any_password_is_hashed(
         app, world, monkeypatch):
-    from dashboard import auth, signin
+    from dashboard.session import auth, signin
 
     hashed: list[str] = []
     verify = auth.verify_password

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from collectors.base import ProbeResult, Sample
 from config.loader import DEFAULT_CONFIG
-from dashboard import fmt
+from dashboard.views import fmt
+from metrics.results import ProbeResult, Sample
 from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.personas import (

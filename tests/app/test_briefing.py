@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
-from dashboard import fmt
+from dashboard.views import fmt
 from tests.fixtures.personas import PERSONAS, UNREACHABLE
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

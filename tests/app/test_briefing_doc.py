@@ -17,9 +17,12 @@ from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG, load_settings
-from dashboard import briefing_docx, data_actions, data_briefing, fmt, i18n
-from metrics import assignments_store
-from metrics.scope import national
+from config.scope import national
+from dashboard import i18n
+from dashboard.loaders import actions as data_actions
+from dashboard.loaders import briefing as data_briefing
+from dashboard.views import briefing_docx, fmt
+from metrics.alerts import assignments_store
 from metrics.store import to_ms
 from tests.app.test_briefing import APP, BRIEFING_AT, TIMEOUT_S
 from tests.fixtures.last_week import WEEK, expected_sums, seed_last_week

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from collectors.base import ProbeResult, Reason, Sample
 from config.loader import load_settings
-from dashboard import data, data_briefing, fmt
+from config.scope import national
+from dashboard.loaders import briefing as data_briefing
+from dashboard.loaders import common as data
+from dashboard.views import fmt
 from metrics import briefing as br
-from metrics.scope import national
+from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import to_ms
 from tests.fixtures.personas import BRIEFING_END, HEALTHY, UNREACHABLE
 

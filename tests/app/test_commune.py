@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
-from dashboard import fmt
-from metrics import schema
-from metrics.store import Store, to_ms
+from dashboard.views import fmt
+from metrics.store import Store, schema, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END, LAGGING, PERSONAS, UNREACHABLE, seed
 

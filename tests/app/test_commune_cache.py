@@ -11,12 +11,11 @@ import polars as pl
 import pytest
 import streamlit as st
 
-from collectors.base import Sample
 from config.loader import load_settings
-from dashboard import data_commune
-from metrics import settled
-from metrics.scope import national
-from metrics.store import Store, from_ms, to_ms
+from config.scope import national
+from dashboard.loaders import commune as data_commune
+from metrics.results import Sample
+from metrics.store import Store, from_ms, settled, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END, healthy_ward, seed
 

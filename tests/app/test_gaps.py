@@ -10,10 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG, load_settings
-from dashboard import data_gaps
-from metrics import gaps
-from metrics.scope import commune, national, province
-from metrics.store import Store, to_ms
+from config.scope import commune, national, province
+from dashboard.loaders import gaps as data_gaps
+from metrics.store import Store, gaps, to_ms
 from tests.fixtures.access import OFFICER_CENTRE, two_provinces
 from tests.fixtures.personas import BRIEFING_END
 

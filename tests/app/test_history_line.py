@@ -7,12 +7,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from collectors.base import ProbeResult
 from config.loader import DEFAULT_CONFIG
-from dashboard import history_banner
-from metrics import history_fill
-from metrics.history_fill import Fill
-from metrics.store import Store
+from dashboard.widgets import history_banner
+from metrics.results import ProbeResult
+from metrics.store import Store, history_fill
+from metrics.store.history_fill import Fill
 from tests.conftest import hue_centres
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

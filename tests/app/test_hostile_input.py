@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.components import md_text
+from dashboard.widgets.components import md_text
 from metrics.store import Store
 from tests.fixtures.access import HOSTILE, hostile_store
 from tests.fixtures.personas import BRIEFING_END, UNREACHABLE

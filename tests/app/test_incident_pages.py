@@ -104,7 +104,7 @@ def test_silencing_an_incident_mutes_its_rule_in_its_province_only(incident_url,
 
     import sqlalchemy as sa
 
-    from metrics import schema as t
+    from metrics.store import schema as t
 
     with Store.open(incident_url) as db, db.engine.connect() as conn:
         incident_id = conn.execute(sa.select(t.alerts.c.id).where(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
+from bench.history import generate
 from config.registry import fleet
-from dashboard import data_kpi, fmt
-from metrics.bench_history import generate
+from dashboard.loaders import kpi as data_kpi
+from dashboard.views import fmt
 from metrics.drilldown import day_chunks
 from metrics.store import to_ms
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from collectors.backfill import backfill_scenario, scenario_link
 from config.loader import DEFAULT_CONFIG, load_settings
-from metrics import dialects
+from metrics.store import dialects
 from tests.conftest import PG_URL, _pg_admin
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"

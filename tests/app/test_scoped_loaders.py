@@ -9,21 +9,18 @@ import polars as pl
 import pytest
 
 from config.loader import load_settings
-from dashboard import (
-    data,
-    data_alerts,
-    data_briefing,
-    data_commune,
-    data_finder,
-    data_kpi,
-    finder_view,
-    fmt,
-    i18n,
-    report,
-)
+from config.scope import commune, national, province
+from dashboard import i18n
+from dashboard.loaders import alerts as data_alerts
+from dashboard.loaders import briefing as data_briefing
+from dashboard.loaders import common as data
+from dashboard.loaders import commune as data_commune
+from dashboard.loaders import finder as data_finder
+from dashboard.loaders import kpi as data_kpi
+from dashboard.views import finder as finder_view
+from dashboard.views import fmt, report
 from metrics import lagging
 from metrics import queries as q
-from metrics.scope import commune, national, province
 from metrics.store import Store, to_ms
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, two_provinces
 from tests.fixtures.personas import BRIEFING_END

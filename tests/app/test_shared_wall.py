@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from collectors.base import ProbeResult, Reason, Sample
 from config.loader import load_settings
-from dashboard import data, fmt, i18n
-from dashboard import shared_figures as figures
+from config.scope import national, province
+from dashboard import i18n
+from dashboard.loaders import common as data
+from dashboard.loaders import figures
+from dashboard.views import fmt
 from metrics import queries as q
-from metrics.scope import national, province
+from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import Store, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.policy import shipped

@@ -13,9 +13,9 @@ from streamlit.testing.v1 import AppTest
 from config.alerts import load_alerts
 from config.loader import DEFAULT_CONFIG
 from config.registry import all_centres
-from dashboard import fmt
-from dashboard.components import md_text
-from metrics.assignments_store import assign
+from dashboard.views import fmt
+from dashboard.widgets.components import md_text
+from metrics.alerts.assignments_store import assign
 from metrics.store import Store, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
@@ -198,7 +198,7 @@ def test_wall_playlist_stops_on_a_new_critical_alert_until_it_is_acknowledged(
     on the province showing it, with the large notice; acknowledged (before the moment
     shown), the playlist rotates again."""
     from config.alerts import load_alerts
-    from dashboard import data
+    from dashboard.loaders import common as data
     from metrics.alerts import actions
     from metrics.store import to_ms
 
@@ -274,9 +274,9 @@ def test_wall_says_when_collection_falls_behind(tmp_path, wall):
     """Fresh data, but the collector has been missing ticks: the page says so."""
     import time
 
-    from collectors.base import ProbeResult
-    from dashboard import data
-    from metrics import cadence
+    from dashboard.loaders import common as data
+    from metrics.results import ProbeResult
+    from metrics.store import cadence
 
     url = f"sqlite:///{tmp_path / 'behind.db'}"
     now = time.time()

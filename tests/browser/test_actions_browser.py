@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from metrics import audit
-from metrics import schema as t
+from metrics.access import audit
 from metrics.store import Store
+from metrics.store import schema as t
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.personas import seed
@@ -107,7 +107,7 @@ def test_an_overdue_assignment_is_reported_once_shown_overdue_and_closed(dashboa
     channel (a loopback receiver), the commune page and the briefing show it overdue and
     reported, closing it in the browser sends the closed notice."""
     from config.alerts import load_alerts
-    from metrics import assignments_store
+    from metrics.alerts import assignments_store
     from metrics.alerts.engine import AlertEngine
     from metrics.alerts.sink import HttpSink
     from metrics.store import to_ms

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
 
-from metrics import schema as t
 from metrics.store import Store
+from metrics.store import schema as t
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert

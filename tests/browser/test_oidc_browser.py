@@ -2,7 +2,7 @@
 
 The provider is panva's certified `oidc-provider` (npm, pinned in tests/browser/oidc/),
 run on loopback with the dashboard registered as a client. The dashboard runs with
-`dashboard.auth: oidc` and claim rules, reading the `[auth]` block from
+`dashboard.session.auth: oidc` and claim rules, reading the `[auth]` block from
 `.streamlit/secrets.toml` in the folder it runs in (docs/security.md). Chromium clicks the
 sign-in button, fills the provider's form, and comes back signed in with the role and scope
 the rules give; a person no rule admits is refused; sign-out ends the session at the
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
 
-from metrics import audit
+from metrics.access import audit
 from metrics.store import Store
 from tests.browser.oidc_idp import running_provider
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, free_port, served_dashboard

@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy.engine import make_url
 
-from metrics import dialects
-from metrics.store import Store
+from metrics.store import Store, dialects
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, served_dashboard
 from tests.browser.test_session_browser import FORM, SHOWN_NAME, on_wall, session_cookie, sign_in
 from tests.conftest import PG_URL, hue_centres

@@ -23,10 +23,11 @@ import requests
 import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from dashboard.session_cookie import COOKIE, HEADER, ROUTE
-from metrics import audit, web_sessions
-from metrics import schema as t
+from dashboard.session.cookie import COOKIE, HEADER, ROUTE
+from metrics.access import audit
+from metrics.access import sessions as web_sessions
 from metrics.store import Store
+from metrics.store import schema as t
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, served_dashboard
 from tests.conftest import hue_centres
 from tests.fixtures.access import OFFICER_CENTRE, PASSWORD, write_users

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from config import catalogue
 from config.alerts import alerts_path, load_alerts
-from metrics import catalogue, kpi
+from metrics import kpi
 from metrics.store import Store
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, served_dashboard
 from tests.browser.test_wall_browser import ARTIFACTS
@@ -31,7 +32,7 @@ from tests.fixtures.stale_config import stale_config
 
 pytestmark = pytest.mark.browser
 
-ROLES = ("leader", "ioc_staff", "tech", "admin")  # dashboard/auth.py; one account each
+ROLES = ("leader", "ioc_staff", "tech", "admin")  # dashboard/session/auth.py; one account each
 ENGLISH = ("warning", "critical", "choose an option", "page not found",
            "confirmed by re-probe", "read timeout", "no options to select")
 # A run of digits with dots in it; Vietnamese thousands groups are 1–3 digits, then

@@ -1,6 +1,6 @@
 """The kiosk wall fits the screens of a conference room, in a real headless Chromium.
 
-A kiosk link (`metrics.kiosk`, as `ioc kiosk create --scope province:46` makes) opens the
+A kiosk link (`metrics.access.kiosk`, as `ioc kiosk create --scope province:46` makes) opens the
 wall served by `ioc dashboard` over a store where five of Huế's centres are down and
 ten alerts are open (some acknowledged). At 1366×768, 1920×1080, 2560×1440 and
 3840×2160 (device scale factor 1): nothing scrolls either way, every tile's value is at
@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from metrics import kiosk
-from metrics.scope import province
+from config.scope import province
+from metrics.access import kiosk
 from metrics.store import Store
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, refresh_bursts, served_dashboard
 from tests.conftest import hue_centres

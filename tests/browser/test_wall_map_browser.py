@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from dashboard.maps import short_centre
+from dashboard.views.maps import short_centre
 from metrics.store import Store
 from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, ROOT, refresh_bursts, served_dashboard
 from tests.conftest import hue_centres

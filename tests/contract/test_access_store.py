@@ -8,10 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
-from metrics import alerts_read, audit, kiosk
-from metrics import schema as t
+from config.scope import commune, national, province
+from metrics.access import audit, kiosk
 from metrics.alerts import actions
-from metrics.scope import commune, national, province
+from metrics.alerts import read as alerts_read
+from metrics.store import schema as t
 from tests.fixtures.access import OTHER_PROVINCE, other_province_centres
 from tests.fixtures.alert_rows import add_alert
 

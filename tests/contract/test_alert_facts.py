@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from dashboard import alert_text, i18n
+from dashboard import i18n
+from dashboard.views import alert_text
 from metrics.alerts.engine import AlertEngine
-from metrics.alerts_read import alerts
+from metrics.alerts.read import alerts
 from tests.contract.test_alert_engine import CENTRES, DOWN, T0, Clock, config, poll
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from metrics import alert_stats, alerts_read
-from metrics.alerts_read import HistoryFilter
+from metrics.alerts import read as alerts_read
+from metrics.alerts import stats as alert_stats
+from metrics.alerts.read import HistoryFilter
 from tests.conftest import hue_centres
 from tests.fixtures.access import OTHER_PROVINCE, other_province_centres
 from tests.fixtures.alert_rows import add_alert

@@ -1,4 +1,4 @@
-"""Assignments in the store (metrics/assignments_store.py) on SQLite and PostgreSQL: assign,
+"""Assignments in the store (metrics/alerts/assignments_store.py) on SQLite and PostgreSQL: assign,
 read within a scope, close, role checks, audit, and escalation exactly once."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from config.alerts import load_alerts
-from metrics import assignments_store as api
-from metrics import audit
-from metrics import schema as t
+from metrics.access import audit
+from metrics.alerts import assignments_store as api
 from metrics.store import Store
+from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
 

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collectors.base import ProbeResult, Reason, Sample
 from metrics import availability as av
-from metrics import availability_read
-from metrics.store import to_ms
+from metrics.results import ProbeResult, Reason, Sample
+from metrics.store import availability_read, to_ms
 from tests.conftest import hue_centres
 
 T0 = datetime(2025, 7, 3, 1, 0, tzinfo=UTC)

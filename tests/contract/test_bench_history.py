@@ -11,12 +11,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from bench import history_plan as hp
+from bench.history import generate, series_keys
 from config.registry import fleet
-from metrics import history_plan as hp
-from metrics.bench_history import generate, series_keys
 from metrics.queries import increase
-from metrics.records import from_ms
-from metrics.rollups import (
+from metrics.store.records import from_ms
+from metrics.store.rollups import (
     BUCKET_COLUMNS,
     DAY_MS,
     FIVE_MIN_MS,
@@ -26,7 +26,7 @@ from metrics.rollups import (
     bucket_start,
     combine,
 )
-from metrics.schema import polls, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
+from metrics.store.schema import polls, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import Database
 
 NOW = 1_795_660_812.0  # 2026-11-26 02:40:12 UTC
@@ -101,7 +101,7 @@ def test_history_rollups_agree_with_raw_samples_and_with_each_other(database: Da
     hour = _rows(engine, rollup_1h, rollup_1h.c.ts >= raw_start)
     _assert_same(five, aggregate_rows(raw, FIVE_MIN_MS))
     _assert_same(hour, aggregate_rows(raw, HOUR_MS))
-    # Every hour that has 5-minute buckets is their merge (metrics.rollups.combine).
+    # Every hour that has 5-minute buckets is their merge (metrics.store.rollups.combine).
     parts: dict[tuple[int, int], list[Bucket]] = defaultdict(list)
     for row in _rows(engine, rollup_5m):
         parts[(row[0], row[1] - row[1] % HOUR_MS)].append(Bucket(*row[2:]))
@@ -148,7 +148,7 @@ def test_store_increases_from_hourly_rollups_equal_raw_with_zero_start(database:
 
 def test_history_daily_rollups_and_current_state_are_what_the_store_would_hold(
         database: Database, tmp_path):
-    from metrics.schema import _v7_fill_daily
+    from metrics.store.schema import _v7_fill_daily
 
     got = _run(database, tmp_path)
     engine = database.engine()

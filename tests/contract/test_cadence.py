@@ -1,9 +1,9 @@
-"""The collector's fall-behind record (metrics/cadence.py) on SQLite and PostgreSQL."""
+"""The collector's fall-behind record (metrics/store/cadence.py) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from metrics import cadence
-from metrics.schema import meta
+from metrics.store import cadence
+from metrics.store.schema import meta
 
 
 def test_each_collector_keeps_one_row_replaced_each_time(store):

@@ -5,9 +5,9 @@ look smaller and the rate another. Judged once the history is complete."""
 from __future__ import annotations
 
 from config.alerts import AlertsConfig
-from metrics import history_fill
 from metrics.alerts.engine import AlertEngine
-from metrics.history_fill import Fill
+from metrics.store import history_fill
+from metrics.store.history_fill import Fill
 from tests.conftest import hue_centres
 from tests.fixtures.clock import Clock
 from tests.fixtures.personas import healthy_ward, unreachable_mountain_commune
@@ -54,7 +54,7 @@ def test_burn_rate_waits_for_the_history_its_window_reaches_into(store):
 def _firing(store) -> list[str]:
     import sqlalchemy as sa
 
-    from metrics import schema as t
+    from metrics.store import schema as t
 
     with store.engine.connect() as conn:
         return [r[0] for r in conn.execute(sa.select(t.alerts.c.fingerprint)

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
-from metrics import schema as t
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts.sink import HttpSink
+from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.clock import Clock
 from tests.fixtures.personas import healthy_ward, lagging_commune

@@ -1,4 +1,5 @@
-"""PostgreSQL connections give up on a silent server instead of hanging (metrics/dialects.py)."""
+"""PostgreSQL connections give up on a silent server instead of hanging
+(metrics/store/dialects.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from metrics import db_limits, dialects
+from metrics.store import db_limits, dialects
 from tests.conftest import PG_URL
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from collectors.base import ProbeResult, Reason, Sample
-from metrics import polls_read
+from metrics.results import ProbeResult, Reason, Sample
+from metrics.store import polls_read
 from tests.conftest import hue_centres
 
 T0 = datetime(2025, 7, 3, 2, 0, tzinfo=UTC)

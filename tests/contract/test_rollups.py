@@ -8,15 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult, Sample
 from config.settings import RetentionSettings
-from metrics import dialects
 from metrics.queries import increase
-from metrics.records import to_ms
-from metrics.retention import Pruner, RetentionObserver, keep
-from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
-from metrics.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
-from metrics.store import Store
+from metrics.results import ProbeResult, Sample
+from metrics.store import Store, dialects
+from metrics.store.records import to_ms
+from metrics.store.retention import Pruner, RetentionObserver, keep
+from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.store.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END
 
@@ -343,8 +342,8 @@ def test_retention_keep_follows_settings():
 
 
 def test_migration_fills_rollups_from_existing_samples_when_upgrading(database):
-    from metrics.records import centre_rows
-    from metrics.schema import SCHEMA_VERSION, centres, series
+    from metrics.store.records import centre_rows
+    from metrics.store.schema import SCHEMA_VERSION, centres, series
 
     engine = database.engine()
     try:
@@ -385,8 +384,8 @@ def _answers(store: Store, start: datetime, days: int) -> dict:
 def test_migration_to_7_fills_daily_and_current_state_as_fresh_writes_would(database,
                                                                            monkeypatch,
                                                                            tmp_path):
-    from metrics import schema
-    from metrics.schema import SCHEMA_VERSION, current_version, meta, metadata, series_latest
+    from metrics.store import schema
+    from metrics.store.schema import SCHEMA_VERSION, current_version, meta, metadata, series_latest
 
     monkeypatch.setattr(schema, "V7_SERIES_CHUNK", 2)  # the 3 series in two chunks
     now = at(5 * 86_400)
@@ -469,7 +468,7 @@ def test_gauge_means_equal_the_series_read_bucket_for_bucket(database):
     `Store.series` does."""
     from datetime import UTC, datetime, timedelta
 
-    from collectors.base import ProbeResult, Sample
+    from metrics.results import ProbeResult, Sample
 
     end = datetime(2026, 11, 20, 10, tzinfo=UTC)
     results = [ProbeResult(cid, (end - timedelta(minutes=5 * i)).timestamp(), True, 0.1, None,

@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.spool import Spool
-from metrics.schema import (
+from metrics.results import ProbeResult, Reason, Sample
+from metrics.store import Store
+from metrics.store.schema import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SchemaTooNewError,
@@ -21,7 +22,6 @@ from metrics.schema import (
     metadata,
     migrate,
 )
-from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.personas import (
     BRIEFING_END,

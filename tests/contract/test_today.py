@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collectors.base import ProbeResult, Sample
 from config.settings import RetentionSettings
-from metrics.retention import Pruner, keep
-from metrics.rollups import FIVE_MIN, HOUR, RAW, step
+from metrics.results import ProbeResult, Sample
+from metrics.store.retention import Pruner, keep
+from metrics.store.rollups import FIVE_MIN, HOUR, RAW, step
 from tests.conftest import hue_centres
 
 CENTRE = hue_centres()[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from config.alerts import AlertsConfig
 from metrics.alerts.engine import AlertEngine
-from metrics.alerts_read import alerts as read_alerts
+from metrics.alerts.read import alerts as read_alerts
 from metrics.store import from_ms
 from tests.conftest import hue_centres
 from tests.fixtures.clock import Clock

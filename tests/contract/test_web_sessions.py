@@ -1,13 +1,13 @@
-"""Sign-in sessions in the store (metrics/web_sessions.py), on SQLite and PostgreSQL."""
+"""Sign-in sessions in the store (metrics/access/sessions.py), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from metrics import schema as t
-from metrics import web_sessions
-from metrics.scope import national, province
+from config.scope import national, province
+from metrics.access import sessions as web_sessions
+from metrics.store import schema as t
 
 NOW = 1_750_000_000_000
 HOUR = 3_600_000

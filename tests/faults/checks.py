@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metrics.notifiers.base import Message
-from metrics.notifiers.webhook import payload as webhook_payload
+from metrics.alerts.notifiers.base import Message
+from metrics.alerts.notifiers.webhook import payload as webhook_payload
 
 Key = tuple[str, str, str]  # (fingerprint, "firing" | "resolved", startsAt)
 

@@ -1,4 +1,4 @@
-"""What a dashboard page shows, read over Streamlit's own protocol (dashboard/stclient.py).
+"""What a dashboard page shows, read over Streamlit's own protocol (bench/stclient.py).
 
 `render(base_url, page, query)` opens one session, runs the page once and returns a
 `Page`: its texts (headings, markdown, captions, alerts, metrics), the cells of every
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from dashboard.stclient import RunResult, Session
+from bench.stclient import RunResult, Session
 
 TEXT_ELEMENTS = ("markdown", "heading", "text", "alert", "caption")
 

@@ -14,7 +14,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from metrics import dialects
+from metrics.store import dialects
 
 
 class ScratchDatabase:

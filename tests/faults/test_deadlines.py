@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from collectors.validate import MAX_REJECTIONS, REJECTION_CHARS
 from config.registry import fleet
-from metrics import dialects
+from metrics.store import dialects
 from tests.conftest import PG_URL
 from tests.faults import pages
 from tests.faults.blackhole import BlackHoleProxy

@@ -23,9 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 from config.registry import fleet
-from dashboard.alert_text import rule_name
 from dashboard.i18n import text
-from metrics import dialects
+from dashboard.views.alert_text import rule_name
+from metrics.store import dialects
 from tests.conftest import PG_URL
 from tests.faults import checks, pages
 from tests.faults.plan import EXPECTED, Step, chaos_plan, final_faults

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from config.registry import fleet
-from metrics.notifiers.base import AlertItem, Message
+from metrics.alerts.notifiers.base import AlertItem, Message
 from tests.faults.checks import (
     Arrival,
     reconcile_cycles,
@@ -72,7 +72,7 @@ def message(status: str, ends: bool = False) -> str:
 
 
 def body(payload_json: str) -> dict:
-    from metrics.notifiers.webhook import payload
+    from metrics.alerts.notifiers.webhook import payload
 
     return json.loads(json.dumps(payload(Message.from_json(payload_json), receiver="ioc")))
 

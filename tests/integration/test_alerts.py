@@ -16,9 +16,9 @@ from collectors.targets import build_targets
 from config.alerts import AlertsConfig
 from config.registry import fleet
 from config.settings import Settings
-from metrics import schema as t
 from metrics.alerts.engine import AlertEngine
 from metrics.alerts.sink import HttpSink
+from metrics.store import schema as t
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ import yaml
 
 from config.alerts import alerts_path
 from config.registry import fleet
-from metrics import dialects
+from metrics.store import dialects
 from tests.conftest import PG_URL
 from tests.faults.procs import wait_until
 from tests.faults.product import Knobs, Product

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collectors.base import Reason
 from collectors.poll import PollOptions
 from collectors.scheduler import Scheduler
 from collectors.service import collect
 from collectors.targets import build_targets
 from config.registry import fleet
 from config.settings import Settings
+from metrics.results import Reason
 from metrics.store import Store
 
 pytestmark = pytest.mark.slow
@@ -245,7 +245,7 @@ def test_a_collector_falling_behind_logs_counts_and_records_it_for_the_pages(
         sim, tmp_path, caplog):
     import threading
 
-    from metrics import cadence
+    from metrics.store import cadence
 
     settings = settings_for(sim, interval_s=1.0, timeout_s=0.5, connect_timeout_s=0.3)
     stop = threading.Event()

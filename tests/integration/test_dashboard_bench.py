@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from bench.history import generate
+from bench.pages import COMMUNE_RANGES, run_dashboard_bench
 from config.loader import load_settings
 from config.registry import fleet
-from dashboard.bench import COMMUNE_RANGES, run_dashboard_bench
-from metrics.bench_history import generate
 
 PAGES = {"wall", *(f"commune_{r}" for r in COMMUNE_RANGES), "finder", "kpi_today",
          "kpi_month", "briefing", "alerts"}

@@ -11,7 +11,7 @@ import time
 
 import requests
 
-from dashboard.session_cookie import ROUTE
+from dashboard.session.cookie import ROUTE
 from tests.browser.serve import ROOT, free_port
 
 

@@ -83,7 +83,7 @@ def test_demo_runs_whole_product_on_its_ports_and_stops_every_child_when_interru
     alert lands in the inbox; no channel complains of a missing URL; Ctrl-C stops it all."""
     from playwright.sync_api import sync_playwright
 
-    from metrics import kiosk
+    from metrics.access import kiosk
     from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS
 
     db = tmp_path / "demo.db"

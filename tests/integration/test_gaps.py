@@ -26,14 +26,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from collectors.base import ProbeResult, Sample
 from collectors.droplog import NAME
 from collectors.service import _store_opener
 from collectors.spool import Spool, encode
 from collectors.writer import SpoolingWriter
 from config.registry import fleet
-from metrics import gaps
-from metrics.store import Store
+from metrics.results import ProbeResult, Sample
+from metrics.store import Store, gaps
 from tests.conftest import PG_URL
 from tests.integration.test_collectors_shared import Proxy, url_for
 

@@ -12,12 +12,12 @@ import requests
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_families
 from prometheus_client.parser import text_string_to_metric_families
 
+from collectors.endpoint.exposition import Exposition, exposed_name, observers_for, serve
 from collectors.service import collect
+from config.catalogue import METRICS
 from config.loader import ConfigError
 from config.registry import fleet
 from config.settings import Settings
-from metrics.catalogue import METRICS
-from metrics.exposition import Exposition, exposed_name, observers_for, serve
 from metrics.store import Store
 
 pytestmark = pytest.mark.slow
@@ -178,7 +178,7 @@ def test_metrics_serve_exactly_the_latest_cycle_and_the_next_cycle_replaces_it(s
 def test_bench_metrics_scrapes_a_served_exposition_and_reports_each_scraper():
     from argparse import Namespace
 
-    from collectors.bench_metrics import SCRAPERS, run_metrics_bench
+    from bench.scrape import SCRAPERS, run_metrics_bench
 
     report = run_metrics_bench(Namespace(fleet="hue", cycles=2, scrapes=2, interval=0.5,
                                          samples_per_centre=None, against=None, rounds=1))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
-from metrics import schema as t
 from metrics.alerts.engine import AlertEngine, notification_key
+from metrics.alerts.notifiers.base import IDEMPOTENCY_HEADER
 from metrics.alerts.sink import HttpSink
-from metrics.notifiers.base import IDEMPOTENCY_HEADER
+from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.personas import healthy_ward, unreachable_mountain_commune
 

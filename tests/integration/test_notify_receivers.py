@@ -25,8 +25,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from config.alerts import AlertsConfig
 from config.channels import backoff_delay, parse_channel
-from metrics.notifiers import DeliveryError, send, testnotify, webhook
-from metrics.notifiers.base import AlertItem, Message
+from metrics.alerts.notifiers import DeliveryError, send, testnotify, webhook
+from metrics.alerts.notifiers.base import AlertItem, Message
 
 T0 = datetime(2025, 7, 3, 3, 5, tzinfo=UTC)
 HOSTILE = "<!channel> <script>*x*</script> & @channel"

@@ -27,14 +27,16 @@ from collectors.scheduler import Scheduler
 from collectors.targets import build_targets
 from config.alerts import load_alerts
 from config.registry import fleet
+from config.scope import national
 from config.settings import Settings
-from dashboard import data, data_finder
-from metrics import alerts_read, lagging, polls_read
+from dashboard.loaders import common as data
+from dashboard.loaders import finder as data_finder
 from metrics import drilldown as d
+from metrics import lagging
 from metrics import queries as q
+from metrics.alerts import read as alerts_read
 from metrics.alerts.engine import AlertEngine
-from metrics.scope import national
-from metrics.store import to_ms
+from metrics.store import polls_read, to_ms
 
 pytestmark = pytest.mark.slow
 

@@ -24,14 +24,14 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 from streamlit.testing.v1 import AppTest
 
+from collectors.config_check import check
+from collectors.endpoint.exposition import Exposition, serve
 from collectors.service import collect
 from config.alerts import alerts_path, load_alerts
-from config.check import check
 from config.deployment import centres as deployment_centres
 from config.loader import load_settings
 from metrics.alerts.engine import AlertEngine
-from metrics.alerts_read import alerts as read_alerts
-from metrics.exposition import Exposition, serve
+from metrics.alerts.read import alerts as read_alerts
 from tests.conftest import Database
 from tests.fixtures.catalogue import catalogue_restored
 

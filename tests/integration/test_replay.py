@@ -29,14 +29,19 @@ from collectors.scheduler import Scheduler
 from collectors.simulator.background import BackgroundSimulator
 from collectors.targets import build_targets
 from config.loader import DEFAULT_CONFIG, load_settings
+from config.scope import national
 from config.settings import RetentionSettings, Settings
-from dashboard import data, data_briefing, data_commune, data_finder, data_kpi, fmt
+from dashboard.loaders import briefing as data_briefing
+from dashboard.loaders import common as data
+from dashboard.loaders import commune as data_commune
+from dashboard.loaders import finder as data_finder
+from dashboard.loaders import kpi as data_kpi
+from dashboard.views import fmt
 from metrics import queries as q
 from metrics.kpi_text import fnum
-from metrics.retention import Pruner
-from metrics.rollups import FIVE_MIN_MS, HOUR_MS, bucket_start, step
-from metrics.scope import national
 from metrics.store import Store, from_ms, to_ms
+from metrics.store.retention import Pruner
+from metrics.store.rollups import FIVE_MIN_MS, HOUR_MS, bucket_start, step
 from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench.store_write import SAMPLES_PER_RESULT, synthetic_batch
 from config.registry import all_centres
-from metrics.bench_store import SAMPLES_PER_RESULT, synthetic_batch
 from metrics.store import Store
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ STEP_S = 15.0
 WRITER = f"""
 import sys
 from config.registry import all_centres
-from metrics.bench_store import synthetic_batch
+from bench.store_write import synthetic_batch
 from metrics.store import Store
 
 fleet = list(all_centres())[:{CENTRES}]

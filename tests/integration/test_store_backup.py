@@ -19,12 +19,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult, Sample
 from config.registry import fleet
-from metrics import dialects
-from metrics.backup import BackupError, backup, pg_dump_command, pg_restore_command, restore
-from metrics.schema import SCHEMA_VERSION
-from metrics.store import Store
+from metrics.results import ProbeResult, Sample
+from metrics.store import Store, dialects
+from metrics.store.backup import BackupError, backup, pg_dump_command, pg_restore_command, restore
+from metrics.store.schema import SCHEMA_VERSION
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]

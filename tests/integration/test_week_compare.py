@@ -1,4 +1,4 @@
-"""The week's comparison (`dashboard.data_compare`) against the stored data, on SQLite and on
+"""The week's comparison (`dashboard.loaders.compare`) against the stored data, on SQLite and on
 PostgreSQL: both sides are what the raw samples say, computed here from the samples written
 (every step from the previous sample, a drop a restart, the first step from the last sample
 of the hour before midnight); after retention deleted last week's raw samples, last week is
@@ -12,16 +12,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collectors.base import ProbeResult, Sample
 from config.loader import DEFAULT_CONFIG, load_settings
+from config.scope import commune, national
 from config.settings import RetentionSettings
-from dashboard import data, data_compare, i18n
+from dashboard import i18n
+from dashboard.loaders import common as data
+from dashboard.loaders import compare as data_compare
 from metrics import compare as cmp
-from metrics import gaps
-from metrics.retention import Pruner
-from metrics.rollups import FIVE_MIN, RAW
-from metrics.scope import commune, national
-from metrics.store import Store
+from metrics.results import ProbeResult, Sample
+from metrics.store import Store, gaps
+from metrics.store.retention import Pruner
+from metrics.store.rollups import FIVE_MIN, RAW
 from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
 

@@ -18,13 +18,13 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from collectors.base import ProbeResult, Sample
 from collectors.leases import LeaseKeeper
 from collectors.service import _store_opener
 from collectors.shard import assign, parse_shard
 from collectors.spool import Spool, encode
 from collectors.writer import UP, SpoolingWriter
 from config.registry import fleet
+from metrics.results import ProbeResult, Sample
 from metrics.store import Store
 from tests.conftest import PG_URL
 from tests.faults.blackhole import BlackHoleProxy

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from dashboard import alerts_view, i18n
-from metrics import alert_stats
+from dashboard import i18n
+from dashboard.views import alerts as alerts_view
+from metrics.alerts import stats as alert_stats
 from metrics.alerts.lifecycle import Silence
-from metrics.alerts_read import ALERT_SCHEMA
+from metrics.alerts.read import ALERT_SCHEMA
 
 AT = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)  # 10:00 in Huế
 MS = int(AT.timestamp() * 1000)

@@ -8,11 +8,11 @@ import re
 import polars as pl
 import pytest
 
+from config import catalogue
 from config.alerts import alerts_path, load_alerts
-from dashboard import alert_text as at
 from dashboard import i18n
-from metrics import catalogue
-from metrics.rules import Window, evaluate
+from dashboard.views import alert_text as at
+from metrics.alerts.rules import Window, evaluate
 
 VI, EN = i18n.text("vi"), i18n.text("en")
 TZ = "Asia/Ho_Chi_Minh"
@@ -88,7 +88,7 @@ def test_an_alert_stored_without_facts_shows_its_stored_words():
 
 
 def test_every_rule_has_a_phrase_for_the_stored_incident_summary():
-    from metrics.notifiers.templates import RULE_PHRASES
+    from metrics.alerts.notifiers.templates import RULE_PHRASES
 
     missing = [r.name for r in load_alerts(alerts_path(None)).rules
                if r.name not in RULE_PHRASES and "phrase" not in r.labels

@@ -1,5 +1,5 @@
-"""The follow-up loop's pure logic (metrics/assignments.py), its display text
-(dashboard/actions_view.py), its notices (metrics/notifiers) and its configuration."""
+"""The follow-up loop's pure logic (metrics/alerts/assignments.py), its display text
+(dashboard/views/actions.py), its notices (metrics/notifiers) and its configuration."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 
 from config.alerts import AlertsConfig, load_alerts
 from config.loader import ConfigError
-from dashboard import actions_view, i18n
-from metrics import assignments as a
-from metrics.notifiers import templates, webhook
-from metrics.notifiers.base import AlertItem, Message
+from dashboard import i18n
+from dashboard.views import actions as actions_view
+from metrics.alerts import assignments as a
+from metrics.alerts.notifiers import templates, webhook
+from metrics.alerts.notifiers.base import AlertItem, Message
 
 H = 3_600_000
 T0 = 1_751_511_600_000  # 10:00 03/07/2025 in Huế (03:00 UTC)
@@ -173,7 +174,7 @@ def test_the_shipped_file_is_valid_and_a_bad_unit_is_reported_with_its_key(tmp_p
 
 
 def test_the_audit_page_words_an_assignment_with_its_due_time_in_local_time():
-    from dashboard import alert_text
+    from dashboard.views import alert_text
 
     detail = f"centre 19753 → power_company, due {T0}: kiểm tra UPS"
     assert alert_text.audit_detail("assign", detail, i18n.text("vi"), "Asia/Ho_Chi_Minh") == (

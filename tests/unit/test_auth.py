@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.users import ClaimRule, OidcSettings, UserEntry, UsersFile, hash_password
-from dashboard import auth
-from metrics.scope import Scope, national, province
+from config.roles import ClaimRule, OidcSettings
+from config.scope import Scope, national, province
+from dashboard.session import auth
+from metrics.access.accounts import UserEntry, UsersFile, hash_password
 
 HASH = hash_password("right-password-9")
 USERS = UsersFile(users={

@@ -9,7 +9,7 @@ import pytest
 
 from metrics import briefing as br
 from metrics import queries as q
-from metrics.records import CENTRE_SCHEMA, POLL_SCHEMA, SAMPLE_SCHEMA, frame
+from metrics.store.records import CENTRE_SCHEMA, POLL_SCHEMA, SAMPLE_SCHEMA, frame
 from tests.fixtures import briefing_day as day
 
 TZ = "Asia/Ho_Chi_Minh"

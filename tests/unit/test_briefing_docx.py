@@ -1,4 +1,4 @@
-"""The briefing as a Word document (dashboard.briefing_docx), from the hand-made Huế morning:
+"""The briefing as a Word document (dashboard.views.briefing_docx), from the hand-made Huế morning:
 opened back with python-docx, its letterhead, numbering, tables and figures."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import polars as pl
 from docx import Document
 
 from config.settings import Settings
-from dashboard import briefing_docx as bd
-from dashboard import i18n, report
+from dashboard import i18n
+from dashboard.views import briefing_docx as bd
+from dashboard.views import report
 from metrics import compare as cmp
 from tests.fixtures import briefing_day as day
 

@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from dashboard import cache_locks, gc_pacer
+from dashboard.runtime import cache_locks, gc_pacer
 
 
 @st.cache_data(ttl=60, max_entries=4, show_spinner=False)
@@ -70,6 +70,6 @@ def test_the_pacer_prunes_each_round():
 def test_unknown_internals_are_reported_once(monkeypatch, caplog):
     monkeypatch.setattr(cache_locks, "function_caches", lambda: None)
     monkeypatch.setattr(cache_locks, "_warned", False)
-    with caplog.at_level("WARNING", logger="dashboard.cache_locks"):
+    with caplog.at_level("WARNING", logger="dashboard.runtime.cache_locks"):
         assert cache_locks.prune() is None and cache_locks.prune() is None
     assert len([r for r in caplog.records if "not pruned" in r.getMessage()]) == 1

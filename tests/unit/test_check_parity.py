@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from collectors.cli import main
-from collectors.health import CollectorHealth
-from config.check import check, startup
+from collectors.config_check import check, startup
+from collectors.endpoint.health import CollectorHealth
 from config.loader import ConfigError
-from metrics.store_check import StoreCheck
+from metrics.store.check import StoreCheck
 
 GOOD = """\
 deployment: {scope: province, province: 46, site_file: site.yaml}

@@ -1,9 +1,10 @@
-"""The collector's /healthz and /readyz answers (collectors/health.py), on a stepped clock."""
+"""The collector's /healthz and /readyz answers (collectors/endpoint/health.py), on a stepped
+clock."""
 
 from __future__ import annotations
 
-from collectors.health import CollectorHealth
-from metrics.store_check import StoreCheck
+from collectors.endpoint.health import CollectorHealth
+from metrics.store.check import StoreCheck
 
 UP = StoreCheck(True, "database answers, schema version 6", "sqlite", 6)
 DOWN = StoreCheck(False, "database unreachable: OperationalError: unable to open database file",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from dashboard import commune_charts as charts
+from dashboard.views import commune_charts as charts
 from tests.conftest import classes_made
 
 TZ = "Asia/Ho_Chi_Minh"

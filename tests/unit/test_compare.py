@@ -1,4 +1,4 @@
-"""The week's comparison (metrics.compare) and its words (dashboard.week_view), pure."""
+"""The week's comparison (metrics.compare) and its words (dashboard.views.week), pure."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from dashboard import i18n, week_view
+from dashboard import i18n
+from dashboard.views import week as week_view
 from metrics import compare as cmp
-from metrics.rollups import FIVE_MIN, HOUR, RAW
+from metrics.store.rollups import FIVE_MIN, HOUR, RAW
 
 TZ = "Asia/Ho_Chi_Minh"
 VI, EN = i18n.text("vi"), i18n.text("en")

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.confirm import Confirmations, failing
+from metrics.results import ProbeResult, Reason, Sample
 
 WINDOW, REPROBES = 4.0, (1.0, 4.0)
 

@@ -11,19 +11,19 @@ import requests
 
 from collectors import cli
 from collectors.backfill import backfill, missing
-from collectors.base import ProbeResult
 from collectors.demo import port_problem
 from collectors.progress import Bar, bar_line
 from collectors.validate import probe_samples
 from config.channels import WebhookChannel
 from config.loader import load_settings
-from dashboard.history_banner import line
 from dashboard.i18n import Tr
 from dashboard.inbox import Inbox, read_notices
-from metrics import history_fill, notifiers
-from metrics.history_fill import Fill
-from metrics.notifiers.base import AlertItem, Message
-from metrics.store import Store
+from dashboard.widgets.history_banner import line
+from metrics.alerts import notifiers
+from metrics.alerts.notifiers.base import AlertItem, Message
+from metrics.results import ProbeResult
+from metrics.store import Store, history_fill
+from metrics.store.history_fill import Fill
 
 T0 = datetime(2025, 7, 3, 3, 5, tzinfo=UTC)  # 10:05 in Huế
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from collectors.endpoint.exposition import Exposition
 from collectors.scheduler import Cycle
 from config.alerts import AlertsConfig, load_alerts
-from metrics import export_prometheus as ep
-from metrics.exposition import Exposition
+from metrics.alerts import export_prometheus as ep
 
 SHIPPED = load_alerts()
 

@@ -10,7 +10,9 @@ import zipfile
 import polars as pl
 import pytest
 
-from dashboard import finder_view, fmt, i18n, report, xlsx
+from dashboard import i18n
+from dashboard.views import finder as finder_view
+from dashboard.views import fmt, report, xlsx
 from tests.fixtures import briefing_day as day
 from tests.unit.test_finder_view import RULES, table
 

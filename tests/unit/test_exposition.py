@@ -12,11 +12,11 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_families
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.base import ProbeResult, Reason, Sample
+from collectors.endpoint import exposition as exposition_module
+from collectors.endpoint.exposition import Exposition, exposed_name
 from collectors.scheduler import Cycle
 from config.registry import Centre
-from metrics import exposition as exposition_module
-from metrics.exposition import Exposition, exposed_name
+from metrics.results import ProbeResult, Reason, Sample
 
 CENTRES = [
     Centre("00001", 'Xã "A"\\ mới\nhai dòng', "xã", 46, "Thành phố Huế", "a"),

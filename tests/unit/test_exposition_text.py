@@ -11,9 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.openmetrics.exposition import generate_latest as openmetrics_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.base import Sample
-from metrics.catalogue import METRICS, Kind
-from metrics.exposition_text import (
+from collectors.endpoint.render import (
     CENTRE_LABELS,
     CentreState,
     Health,
@@ -23,6 +21,8 @@ from metrics.exposition_text import (
     exposed_name,
     health_families,
 )
+from config.catalogue import METRICS, Kind
+from metrics.results import Sample
 
 NAMES = {
     "00001": ('Xã "A"\\ mới\nhai dòng', "Thành phố Huế"),  # a quote, a backslash, a newline

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bench.fastpoll import FastPoller
 from collectors.backfill import simulated_poll
-from collectors.fastpoll import FastPoller
 from collectors.simulator.model import FleetModel
 from config.registry import fleet
 

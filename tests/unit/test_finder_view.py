@@ -7,7 +7,8 @@ import io
 
 import polars as pl
 
-from dashboard import finder_view, i18n
+from dashboard import i18n
+from dashboard.views import finder as finder_view
 from metrics import queries as q
 from metrics.lagging import Rule, evaluate
 

@@ -1,4 +1,4 @@
-"""dashboard.fmt: Vietnamese numbers, percentages, dates, times and relative ages."""
+"""dashboard.views.fmt: Vietnamese numbers, percentages, dates, times and relative ages."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard import fmt
+from dashboard.views import fmt
 
 # 03:00 UTC is 10:00 in Huế (UTC+7, no daylight saving time).
 BRIEFING = datetime(2025, 7, 3, 3, 0, tzinfo=UTC)

@@ -1,5 +1,5 @@
 """Dropped cycles into gaps (collectors/gaps.py), their record on disk (collectors/droplog.py)
-and the gap rows as frames (metrics/gaps.py): the pure parts and the file."""
+and the gap rows as frames (metrics/store/gaps.py): the pure parts and the file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 from collectors.droplog import NAME, DropLog, decode, encode
 from collectors.gaps import Drop, merge
-from metrics.gaps import SPOOL_FULL, SPOOL_UNWRITABLE, frame, visible
+from metrics.store.gaps import SPOOL_FULL, SPOOL_UNWRITABLE, frame, visible
 
 HUE = ("19753", "19756", "19759")
 T_1002 = 1_751_511_720_000  # 10:02 on 3 July 2025, Huế time (03:02 UTC)
@@ -101,8 +101,8 @@ def test_a_scope_sees_a_gap_only_when_it_holds_one_of_its_centres():
 def test_a_gap_in_words_names_its_day_when_not_today_and_its_sizes_in_binary_units():
     from datetime import UTC, datetime
 
-    from dashboard import gaps_view
     from dashboard.i18n import text
+    from dashboard.views import gaps as gaps_view
 
     first, second = frame(rows()).iter_rows(named=True)  # 10:02–10:05, 10:17 local
     today = datetime(2025, 7, 3, 5, tzinfo=UTC)

@@ -8,7 +8,7 @@ import gc
 import threading
 import time
 
-from dashboard import gc_pacer
+from dashboard.runtime import gc_pacer
 
 
 def test_the_pacer_runs_full_collections_from_its_thread_until_stopped():

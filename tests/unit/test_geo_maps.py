@@ -1,4 +1,4 @@
-"""The wall's maps over the province outlines (dashboard/maps.py, pure builders): a down
+"""The wall's maps over the province outlines (dashboard/views/maps.py, pure builders): a down
 centre stays red whatever metric colours the map, every centre with a problem is named
 on the map, the outlines travel by URL, and nothing makes plotly.js fetch a world map."""
 
@@ -9,7 +9,7 @@ import json
 import polars as pl
 import pytest
 
-from dashboard import maps
+from dashboard.views import maps
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
 
 LABELS = {s: f"<{s}>" for s in (OK, DEGRADED, DOWN, STALE, NO_DATA)}

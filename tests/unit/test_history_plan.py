@@ -1,5 +1,5 @@
 """The history benchmark's plan and bulk roll-ups (pure): tiers, and agreement with
-`metrics.rollups.aggregate_rows`, which the store itself uses."""
+`metrics.store.rollups.aggregate_rows`, which the store itself uses."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 import polars as pl
 import pytest
 
-from metrics import history_plan as hp
-from metrics.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from bench import history_plan as hp
+from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
 
 NOW = 1_795_660_812.0  # 2026-11-26 02:40:12 UTC
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from collectors.base import Reason
 from collectors.deadline import Reaper
 from collectors.http import TOO_SLOW, fetch, make_session
+from metrics.results import Reason
 from tests.fixtures.loopback import LoopbackServer
 
 BODY = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'

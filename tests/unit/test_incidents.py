@@ -9,7 +9,7 @@ import yaml
 from config.alerts import AlertsConfig, check_alerts
 from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
-from metrics.rules import Evaluation, Hit
+from metrics.alerts.rules import Evaluation, Hit
 from tests.unit.test_lifecycle import config as lifecycle_config
 
 T0 = 1_751_511_600_000
@@ -215,8 +215,8 @@ def test_a_bad_shared_cause_section_is_named(tmp_path, shared, reason):
 def test_an_incident_notice_names_the_cause_and_every_centre_once():
     from datetime import UTC, datetime
 
-    from metrics.notifiers.base import AlertItem, Message
-    from metrics.notifiers.templates import render
+    from metrics.alerts.notifiers.base import AlertItem, Message
+    from metrics.alerts.notifiers.templates import render
 
     names = ("Phường 1", "Phường 2", "Xã 3", "Xã 4")
     cfg = config()
@@ -234,7 +234,7 @@ def test_an_incident_notice_names_the_cause_and_every_centre_once():
 def test_fold_incidents_keeps_one_row_per_incident_with_its_open_centres():
     import polars as pl
 
-    from metrics.alert_stats import fold_incidents
+    from metrics.alerts.stats import fold_incidents
 
     def row(fp, rule, centre, state="firing", province=46, name=None):
         return {"fingerprint": fp, "rule": rule, "centre_id": centre, "state": state,

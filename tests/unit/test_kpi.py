@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from dashboard import data_kpi, i18n, kpi_tables
+from dashboard import i18n
+from dashboard.loaders import kpi as data_kpi
+from dashboard.views import kpi_tables
 from metrics import kpi
 from metrics import queries as q
-from metrics.records import CENTRE_SCHEMA, SAMPLE_SCHEMA, frame
+from metrics.store.records import CENTRE_SCHEMA, SAMPLE_SCHEMA, frame
 
 A_DAY = {
     "dossiers_received_total": 100, "sync_synced_total": 90, "dossiers_resolved_total": 40,

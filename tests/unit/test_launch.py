@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collectors.launch_dashboard import child_env, command
 from config.loader import load_settings
-from dashboard.launch import child_env, command
 
 
 def test_child_env_limits_malloc_arenas_unless_the_environment_says_otherwise():

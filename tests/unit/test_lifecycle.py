@@ -10,7 +10,7 @@ import pytest
 
 from config.alerts import AlertsConfig, Maintenance
 from metrics.alerts import lifecycle as lc
-from metrics.rules import Evaluation, Hit
+from metrics.alerts.rules import Evaluation, Hit
 
 T0 = 1_751_511_600_000
 S = 1000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.loadbench import (
+from bench.load import (
     allocator_in,
     listening_inodes,
     malloc_settings_in,
@@ -17,7 +17,7 @@ from dashboard.loadbench import (
     wall_query,
     windows,
 )
-from dashboard.stclient import stream_url, widget_id_key
+from bench.stclient import stream_url, widget_id_key
 
 
 def test_percentiles_are_nearest_rank_in_ms():
@@ -128,7 +128,7 @@ def test_closing_a_tab_while_the_bench_is_cancelled_lets_the_cancellation_throug
     # and reconnect until the run's end.
     import asyncio
 
-    from dashboard.stclient import Session
+    from bench.stclient import Session
 
     async def main() -> tuple[bool, bool]:
         tab = Session("http://127.0.0.1:9")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from collectors.mapping import parse_profiles, profile
+from config.catalogue import METRICS, Family
 from config.loader import ConfigError
-from metrics.catalogue import METRICS, Family
 
 
 def test_default_profile_maps_every_centre_metric_in_json_and_prometheus():

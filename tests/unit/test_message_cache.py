@@ -1,8 +1,8 @@
-"""The load bench's browser-side message cache (`dashboard.stclient.MessageCache`)."""
+"""The load bench's browser-side message cache (`bench.stclient.MessageCache`)."""
 
 from __future__ import annotations
 
-from dashboard.stclient import MessageCache
+from bench.stclient import MessageCache
 
 
 def test_message_is_reported_until_max_age_runs_finish_without_it():

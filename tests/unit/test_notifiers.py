@@ -12,9 +12,9 @@ import pytest
 from pydantic import ValidationError
 
 from config.channels import EmailChannel, backoff_delay, parse_channel
-from metrics.notifiers import DeliveryError, email, slack, telegram, templates, webhook
-from metrics.notifiers._transport import require_env, retryable_status
-from metrics.notifiers.base import AlertItem, Message
+from metrics.alerts.notifiers import DeliveryError, email, slack, telegram, templates, webhook
+from metrics.alerts.notifiers._transport import require_env, retryable_status
+from metrics.alerts.notifiers.base import AlertItem, Message
 
 T0 = datetime(2025, 7, 3, 3, 5, tzinfo=UTC)  # 10:05 in Huế
 HOSTILE = ("<script>alert(1)</script>", "*bold* _it_ `code`", "<!channel> <@U123> @channel",

@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 
 from collectors import validate
+from collectors.config_check import check
 from collectors.mapping import deployment_profiles
 from collectors.probes.json_probe import parse_json
 from collectors.targets import build_targets
 from collectors.validate import Reading
+from config import catalogue
 from config.alerts import load_alerts
-from config.check import check
 from config.deployment import centres, site_file, unwatched_ids
 from config.loader import ConfigError, load_settings
 from config.registry import fleet
 from config.settings import SiteFile
-from metrics import catalogue
 from tests.fixtures.catalogue import catalogue_restored
 
 HUE = [c.id for c in fleet("hue")]

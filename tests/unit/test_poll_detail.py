@@ -1,10 +1,10 @@
-"""A poll's detail in the reader's language (dashboard/poll_detail.py)."""
+"""A poll's detail in the reader's language (dashboard/views/poll_detail.py)."""
 
 from __future__ import annotations
 
-from collectors.base import TOO_SLOW
-from dashboard import poll_detail
 from dashboard.i18n import text
+from dashboard.views import poll_detail
+from metrics.results import TOO_SLOW
 
 
 def test_the_collectors_phrase_is_in_vietnamese_and_the_rest_stays_as_it_came():

@@ -1,4 +1,4 @@
-"""The briefing in words and files (dashboard.report): the paragraph, HTML, CSV."""
+"""The briefing in words and files (dashboard.views.report): the paragraph, HTML, CSV."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import csv
 import io
 from dataclasses import replace
 
-from dashboard import i18n, report
+from dashboard import i18n
+from dashboard.views import report
 from metrics import briefing as br
 from tests.fixtures import briefing_day as day
 

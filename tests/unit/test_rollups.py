@@ -1,4 +1,4 @@
-"""Roll-up bucket maths and resolution selection (pure: metrics/rollups.py)."""
+"""Roll-up bucket maths and resolution selection (pure: metrics/store/rollups.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from metrics import rollups
 from metrics.queries import increase
-from metrics.rollups import (
+from metrics.store import rollups
+from metrics.store.rollups import (
     DAY_MS,
     DEFAULT_KEEP,
     FIVE_MIN_MS,

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from config.alerts import Rule
-from metrics.rules import Window, evaluate, mark_system_down
+from metrics.alerts.rules import Window, evaluate, mark_system_down
 
 NOW = 1_751_511_600_000  # 10:00 on 3 July 2025, Huế
 CENTRES = pl.DataFrame({

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from metrics.scope import COMMUNE, NATIONAL, PROVINCE, Scope, commune, national, province
+from config.scope import COMMUNE, NATIONAL, PROVINCE, Scope, commune, national, province
 
 CENTRES = pl.DataFrame({"id": ["19753", "19760", "00004"], "province_code": [46, 46, 1]})
 

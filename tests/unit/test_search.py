@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.search import Candidate, fold, search
+from dashboard.views.search import Candidate, fold, search
 
 HUE = [Candidate("19753", "Phường Phú Xuân"), Candidate("19813", "Phường Thủy Xuân"),
        Candidate("19885", "Xã Đan Điền"), Candidate("19918", "Xã Phú Hồ"),

@@ -1,10 +1,10 @@
-"""When stored history counts as settled (metrics/settled.py): pure rules."""
+"""When stored history counts as settled (metrics/store/settled.py): pure rules."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from metrics import settled
+from metrics.store import settled
 
 NEWEST = datetime(2025, 7, 3, 13, 7, 30, tzinfo=UTC)  # newest poll: 20:07:30 in Huế
 NEWEST_MS = int(NEWEST.timestamp() * 1000)

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from collectors.simulator.documents import exposition, family_body
 from collectors.simulator.model import FleetModel
 from collectors.simulator.profiles import make_profile
+from config.catalogue import METRICS, PROCEDURES
 from config.registry import KIND_PROVINCIAL, fleet
-from metrics.catalogue import METRICS, PROCEDURES
 
 ICT = timezone(timedelta(hours=7))
 NATIONAL = fleet("national")

@@ -9,7 +9,6 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.spool import (
     CORRUPT_DIR,
     TMP,
@@ -19,6 +18,7 @@ from collectors.spool import (
     encode,
     write_atomic,
 )
+from metrics.results import ProbeResult, Reason, Sample
 
 
 def result(cid: str, ts: float, ok: bool = True) -> ProbeResult:

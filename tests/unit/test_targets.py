@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from collectors.base import ProbeResult, Reason, Sample
 from collectors.gate import YoungGate
 from collectors.scheduler import pack, unpack
 from collectors.service import next_tick, summarise
@@ -15,6 +14,7 @@ from collectors.targets import build_targets, shard
 from config.loader import ConfigError
 from config.registry import fleet
 from config.settings import Settings, SiteFile
+from metrics.results import ProbeResult, Reason, Sample
 
 HUE = fleet("hue")
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from metrics import rollups, today
-from metrics.rollups import FIVE_MIN, FIVE_MIN_MS, HOUR, HOUR_MS, RAW, aggregate, step
+from metrics import today
+from metrics.store import rollups
+from metrics.store.rollups import FIVE_MIN, FIVE_MIN_MS, HOUR, HOUR_MS, RAW, aggregate, step
 
 MIDNIGHT = 1_751_475_600_000  # 3 July 2025 00:00 in Asia/Ho_Chi_Minh (17:00 UTC)
 DAY = 86_400_000

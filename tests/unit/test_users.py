@@ -10,7 +10,8 @@ import yaml
 
 from collectors.cli import main
 from config.loader import ConfigError
-from config.users import (
+from metrics.access import audit
+from metrics.access.accounts import (
     UserEntry,
     UsersFile,
     hash_password,
@@ -19,7 +20,6 @@ from config.users import (
     save_users,
     verify_password,
 )
-from metrics import audit
 from metrics.store import Store
 
 
@@ -160,7 +160,7 @@ def test_users_cli_refuses_to_add_an_existing_user(cli):
 def test_demo_accounts_are_made_once_and_sign_in_with_the_printed_passwords(tmp_path):
     from collectors import demo_users
     from config.loader import load_settings
-    from dashboard import auth
+    from dashboard.session import auth
 
     settings = load_settings(env={"IOC_DASHBOARD__USERS_FILE": str(tmp_path / "none.yaml")})
     path = tmp_path / "demo-users.yaml"
@@ -195,8 +195,8 @@ def test_demo_accounts_are_not_made_when_the_site_has_its_own(tmp_path):
 def test_users_cli_ends_dashboard_sessions_on_passwd_remove_and_signout(cli, tmp_path):
     import time
 
-    from metrics import web_sessions
-    from metrics.scope import province
+    from config.scope import province
+    from metrics.access import sessions as web_sessions
 
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     for name in ("lan", "minh"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.base import Sample
 from collectors.validate import (
     MAX_REJECTIONS,
     REJECTION_CHARS,
@@ -13,6 +12,7 @@ from collectors.validate import (
     probe_samples,
     validate,
 )
+from metrics.results import Sample
 
 CASES = [
     # (reading, expected value or None, expected rejection or None)
@@ -21,7 +21,7 @@ CASES = [
     (Reading("otp.failure_ratio", "otp_failure_ratio", 1.0), 1.0, None),
     (Reading("system.status", "system_state", 2.0), 2.0, None),
     (Reading("otp.sent_total", "otp_sent_total", 10**15), 1e15, None),
-    # Counters have a maximum too (metrics/catalogue.py COUNTER_MAX): 1e308 would turn sums
+    # Counters have a maximum too (config/catalogue.py COUNTER_MAX): 1e308 would turn sums
     # infinite, and beyond 2**53 an increase of one is lost.
     (Reading("otp.sent_total", "otp_sent_total", 1e308), None,
      "otp.sent_total: out of range [0, 1e+15] (1e+308)"),

@@ -7,7 +7,8 @@ import html
 import polars as pl
 import pytest
 
-from dashboard import fmt, i18n, wall_fit
+from dashboard import i18n
+from dashboard.views import fmt, wall_fit
 from metrics import queries as q
 from tests.fixtures.access import HOSTILE
 
@@ -71,7 +72,7 @@ def test_an_incident_counts_once_on_the_badge_as_on_the_list():
     board = _board([("incident|centre_down|46", "centre_down", None, 46),
                     ("centre_down|a", "centre_down", "a", 46),
                     ("centre_down|b", "centre_down", "b", 46)])
-    from metrics.alert_stats import INCIDENT_PREFIX
+    from metrics.alerts.stats import INCIDENT_PREFIX
 
     board = board.with_columns(pl.col("fingerprint").str.replace(
         "^incident\\|", INCIDENT_PREFIX))

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 import pytest
 
-from dashboard import maps
-from dashboard import playlist as pl_
-from metrics import alert_stats, geo
+from dashboard.views import maps
+from dashboard.views import playlist as pl_
+from metrics import geo
+from metrics.alerts import stats as alert_stats
 from metrics.queries import DEGRADED, DOWN, NO_DATA, OK, STALE
 from tests.conftest import classes_made
 

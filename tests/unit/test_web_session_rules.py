@@ -11,12 +11,13 @@ import re
 import pytest
 
 from config.loader import ConfigError, load_settings
-from config.users import UserEntry, UsersFile, hash_password
-from dashboard import auth, session_cookie
-from dashboard.session_cookie import Handoffs
-from metrics import web_sessions
-from metrics.scope import national, province
-from metrics.web_sessions import WebSession
+from config.scope import national, province
+from dashboard.session import auth
+from dashboard.session import cookie as session_cookie
+from dashboard.session.cookie import Handoffs
+from metrics.access import sessions as web_sessions
+from metrics.access.accounts import UserEntry, UsersFile, hash_password
+from metrics.access.sessions import WebSession
 
 HASH = hash_password("right-password-9")
 USERS = UsersFile(users={
