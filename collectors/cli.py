@@ -177,12 +177,23 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                     metrics_port=args.metrics_port, inbox_port=args.inbox_port, days=args.days)
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
+def cmd_bench(config: str | None, bench_args: Sequence[str]) -> int:
     """`ioc bench …`: the benchmarks live outside the product (bench/); they run as their own
     process, `python -m bench`, with the same arguments and settings file."""
-    config = ["--config", args.config] if args.config else []
-    os.execv(sys.executable, [sys.executable, "-m", "bench", *config, *args.bench_args])
+    config_args = ["--config", config] if config else []
+    os.execv(sys.executable, [sys.executable, "-m", "bench", *config_args, *bench_args])
     return 0  # not reached: execv replaces this process
+
+
+def bench_split(argv: Sequence[str]) -> tuple[str | None, list[str]] | None:
+    """`(--config value, the benchmark's own arguments)` when `argv` is `[--config F] bench …`;
+    None for every other command."""
+    config, rest = None, list(argv)
+    if rest[:1] == ["--config"] and len(rest) >= 2:
+        config, rest = rest[1], rest[2:]
+    elif rest[:1] and rest[0].startswith("--config="):
+        config, rest = rest[0].split("=", 1)[1], rest[1:]
+    return (config, rest[1:]) if rest[:1] == ["bench"] else None
 
 
 def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
@@ -259,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", add_help=False,
                            help="benchmarks that print JSON (bench/: ioc bench --help)")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)  # handed over by bench_split
     from metrics.store.cli import add_parser as add_store_parser
 
     add_store_parser(sub)  # ioc store prune|version|migrate|backup|restore
@@ -314,11 +325,13 @@ def _refuse(exc: ConfigError) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    bench = bench_split(argv)
+    if bench is not None:
+        return cmd_bench(*bench)
     args = parser().parse_args(argv)
     if args.command == "check-config":
         return cmd_check_config(args)
-    if args.command == "bench":
-        return cmd_bench(args)
     try:
         # collect, dashboard: all of check-config (collectors/config_check.py)
         settings = _settings(args)

@@ -1,6 +1,6 @@
 """Pure polars for the commune drill-down: buckets, counter increases, gaps, outages, states.
 
-No I/O and no clock. Frames have the Store's columns (`metrics/store.py`);
+No I/O and no clock. Frames have the Store's columns (`metrics/store/__init__.py`);
 `ts` is `Datetime("ms", "UTC")`. Buckets are local time (`tz`, e.g.
 Asia/Ho_Chi_Minh): a bucket column is `Datetime("ms", tz)` at the bucket's
 start. A bucket without samples is absent (or null after `fill_gaps`), never 0.

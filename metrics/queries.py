@@ -1,7 +1,7 @@
 """Pure polars queries over what `Store` returns: counter increases, centre status, KPIs.
 
 No I/O and no clock: every function takes the frames and the moment (`now`) it
-reasons about. Frames have the Store's columns (`metrics/store.py`); `ts` is
+reasons about. Frames have the Store's columns (`metrics/store/__init__.py`); `ts` is
 `Datetime("ms", "UTC")`. A missing value stays missing (None), never zero:
 a gap in collection is not a quiet day.
 """
