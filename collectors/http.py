@@ -5,10 +5,8 @@ keep-alive connections per host kept cycle after cycle, no environment lookups
 (proxies, netrc) and a lean adapter. `session_for()` sizes each host's pool for the URLs a
 worker polls: where many centres share one host (a fleet served from one host:port, paths per
 centre), up to `concurrency` polls hit it at once, and a pool smaller than that closes the
-connections it cannot keep (urllib3 "pool is full"): 7–33 % of polls opened a new connection
-on the national fleet with 2 kept per host (more on a loaded machine); 0.5–0.9 % with the pool
-sized (the connections of centres that timed out, which are dropped, as on a fleet of one
-host per centre).
+connections it cannot keep (urllib3 "pool is full"), and the next polls of that host open new
+ones.
 
 `fetch()` makes one GET and returns a `Fetched` value: the status and body, or the failure
 reason; it never raises for network errors.
@@ -19,8 +17,7 @@ the caller says so): the per-operation socket timeouts bound each wait for data,
 headers, body — runs past the deadline, so a centre trickling its answer byte by byte is a
 `timeout` ("answer too slow") at its deadline, never a poll that holds its worker.
 
-Where the CPU of a plain `session.get()` goes, and what is cut here (measured
-per request on loopback, 2-core machine; see docs/collectors.md):
+Where the CPU of a plain `session.get()` goes, and what is cut here (docs/collectors.md):
 - proxy and netrc lookups from the environment on every request → `trust_env = False`;
 - `Session.request`: merging settings, hooks, cookies, preparing the URL and
   headers again → each URL is prepared once and sent straight to the adapter;

@@ -35,9 +35,8 @@ def command(port: int, address: str | None = None, log_level: str = "INFO") -> l
            "--logger.hideWelcomeMessage", "true",
            "--server.fileWatcherType", "none",
            "--server.runOnSave", "false",
-           # Streamlit runs a full gc.collect(2) after every script run; under 50 walls it
-           # took a third of the process's CPU (py-spy), holding the GIL for every other
-           # session. dashboard/runtime/gc_pacer.py collects once a minute instead.
+           # Streamlit's full gc.collect(2) after every script run holds the GIL for every
+           # other session; dashboard/runtime/gc_pacer.py collects once a minute instead.
            "--runner.postScriptGC", "false",
            "--theme.base", "dark"]
     if address:
@@ -52,13 +51,9 @@ def child_env(settings: Settings, config_path: str | None,
     if config_path:
         env["IOC_CONFIG"] = str(Path(config_path).resolve())
     env.setdefault("PYTHONUNBUFFERED", "1")
-    # One glibc malloc arena instead of 8 per core: Streamlit runs every session's script
-    # in its own thread, and each arena keeps its own freed memory, fragmented. Two-hour
-    # soaks at 50 walls + 5 staff (on two machines of the same kind): 2 arenas 309 -> 337
-    # MB, 1 arena 298 -> 320 MB, both still climbing ~8.5 MB/h; side by side, 1 and 2
-    # arenas gave the same latency and CPU (docs/benchmarks.md, soaks W and B). polars
-    # allocates with its own jemalloc, so its threads do not queue on this arena. A value
-    # in the environment wins.
+    # One glibc malloc arena instead of 8 per core: Streamlit runs every session's script in
+    # its own thread, and each arena would keep its own freed memory, fragmented (polars
+    # allocates with its own jemalloc). A value in the environment wins.
     env.setdefault("MALLOC_ARENA_MAX", "1")
     return env
 

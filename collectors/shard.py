@@ -1,8 +1,8 @@
 """Who polls what when several collectors share a fleet: pure assignment and lease planning.
 
 The fleet is cut into *cells*: one per (province, shard i of N). A centre's shard is its
-rank by id within its province, mod N: balanced to one centre (a hash of the id was tried:
-Huế's 40 split 10/30 in two), and every collector with the same registry computes the same
+rank by id within its province, mod N: balanced to one centre (a hash of the id can split
+Huế's 40 centres 10/30 in two), and every collector with the same registry computes the same
 cells on its own. Collectors sharing a database must run the same registry (release): a
 commune added to the registry moves later-ranked centres of its province. A collector's *home*
 is the cells of its `--provinces` (default: every province of the deployment) and its

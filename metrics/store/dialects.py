@@ -72,8 +72,7 @@ def create_engine(url: str, schema: str | None = None) -> Engine:
 
 def _pg_on_connect(dbapi_conn, _record) -> None:
     # No JIT: the roll-up reads are tens of thousands of tiny index scans (one per series);
-    # their estimated cost triggers JIT, which compiled for ~120 ms a query and saved nothing
-    # (measured on the national 30-day history, docs/benchmarks.md).
+    # their estimated cost triggers JIT, which compiles for ~120 ms a query and saves nothing.
     cur = dbapi_conn.cursor()
     cur.execute("SET jit = off")
     cur.close()
