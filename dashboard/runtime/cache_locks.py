@@ -4,9 +4,7 @@ Streamlit 1.67's function caches (`streamlit/runtime/caching/cache_utils.py`, `C
 `threading.Lock` for every value key they compute, so that sessions asking for the same
 missing value wait for one computation, and forget those locks only when the whole cache is
 cleared: not when the entry expires or is evicted. Our live entries are keyed on the newest
-poll, so every poll adds keys. Under `ioc bench load` (50 walls + 5 staff) that was about
-200 locks a minute, each with its 64-character key, held for the life of the process
-(docs/benchmarks.md, "Streamlit's compute locks").
+poll, so every poll adds keys, and their locks would be held for the life of the process.
 
 `prune()` drops every lock nobody holds. A computation that is running keeps its lock, so
 sessions still wait for it; a session that fetched a lock a moment before it was dropped

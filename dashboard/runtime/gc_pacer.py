@@ -1,12 +1,8 @@
 """A full garbage collection once a minute in the dashboard process, off the page runs.
 
-Streamlit's own (`runner.postScriptGC`) collects after every script run: under 50 walls
-that was a third of the process's CPU, holding the GIL for every session, so `ioc
-dashboard` turns it off. With no full collection but Python's own thresholds, the
-dashboard's RSS grew 30 MB/h over a one-hour soak. This thread bounds how long cyclic
-garbage can wait to one minute, for about a tenth of a percent of a core. Soaks with it
-grew alike (31-41 MB/h) while the Python heap stayed flat, so that growth is not garbage
-but native memory (docs/benchmarks.md, "Memory over an hour").
+Streamlit's own collection after every script run (`runner.postScriptGC`) holds the GIL
+for every session on each run, so `ioc dashboard` turns it off; this thread bounds how long
+cyclic garbage can wait to one minute, for about a tenth of a percent of a core.
 
 Each minute it also drops the compute locks Streamlit's caches keep for every key they ever
 computed (dashboard/runtime/cache_locks.py), before collecting.
