@@ -23,6 +23,6 @@ def test_every_streamlit_option_in_the_command_is_one_streamlit_knows():
 
 
 def test_the_dashboard_skips_streamlits_full_collection_after_every_run():
-    # A gc.collect(2) per script run was a third of the CPU under 50 walls (docs/benchmarks.md).
+    # A gc.collect(2) per script run holds the GIL for every session; gc_pacer collects instead.
     cmd = command(8501)
     assert cmd[cmd.index("--runner.postScriptGC") + 1] == "false"
