@@ -30,7 +30,7 @@ from typing import Any
 
 from metrics.store.check import sqlite_path
 from metrics.store.dialects import normalise_url
-from metrics.store.schema import SCHEMA_VERSION
+from metrics.store.migrations import SCHEMA_VERSION
 
 LOCK_TIMEOUT_S = 5.0
 

@@ -59,7 +59,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         import sqlalchemy as sa
 
         from metrics.store import dialects
-        from metrics.store.schema import SCHEMA_VERSION, SchemaTooNewError, current_version, migrate
+        from metrics.store.migrations import (
+            SCHEMA_VERSION,
+            SchemaTooNewError,
+            current_version,
+            migrate,
+        )
 
         engine = dialects.create_engine(url)
         try:
