@@ -21,7 +21,7 @@ from dashboard import i18n
 from dashboard.i18n import Tr
 from dashboard.views import fmt
 from dashboard.views import poll_detail as collector_phrases
-from metrics.store.schema import V12_MARK
+from metrics.store.migrations.v12_poll_confirmed import V12_MARK
 
 
 def _has(key: str) -> bool:

@@ -31,7 +31,7 @@ from config.alerts import (
 )
 from config.catalogue import STATE_DOWN
 from metrics.results import TOO_SLOW, Reason
-from metrics.store.schema import V12_MARK
+from metrics.store.migrations.v12_poll_confirmed import V12_MARK
 
 SKIPPED = Reason.SKIPPED.value
 SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down

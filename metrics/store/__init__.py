@@ -26,6 +26,7 @@ from config.registry import Centre
 from metrics import today as today_
 from metrics.results import ProbeResult, Reason
 from metrics.store import current, dialects, rollups, settled, today_read
+from metrics.store.migrations import migrate
 from metrics.store.records import (
     CENTRE_SCHEMA,
     MS,
@@ -39,7 +40,7 @@ from metrics.store.records import (
     result_rows,
     to_ms,
 )
-from metrics.store.schema import centres, migrate, polls, samples, series
+from metrics.store.schema import centres, polls, samples, series
 
 IN_CHUNK = 500  # ids per IN (…) when resolving series
 NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first poll

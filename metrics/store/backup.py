@@ -16,12 +16,18 @@ opens it (every process migrates on start).
 
 PostgreSQL has its own tools; `BackupError` then says which command to run
 (`pg_dump_command`, `pg_restore_command`; docs/operations.md).
+
+**Before a migration** (`ioc store migrate`, `backup_before_migrate`): a SQLite store is
+backed up as above, by default beside the database as `<name>.pre-migrate-v<N>-<time>.db`;
+a PostgreSQL store is dumped with `pg_dump --format=custom` to the file given.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -30,9 +36,10 @@ from typing import Any
 
 from metrics.store.check import sqlite_path
 from metrics.store.dialects import normalise_url
-from metrics.store.schema import SCHEMA_VERSION
+from metrics.store.migrations import SCHEMA_VERSION
 
 LOCK_TIMEOUT_S = 5.0
+PG_DUMP_TIMEOUT_S = 3600.0
 
 
 class BackupError(Exception):
@@ -193,3 +200,42 @@ def _keep_copy(conn: sqlite3.Connection, db: Path, when: datetime) -> Path:
     finally:
         dst.close()
     return kept
+
+
+def pre_migrate_path(db: Path, version: int, when: datetime) -> Path:
+    """Where `ioc store migrate` keeps a SQLite store at `version` by default: beside it."""
+    return db.with_name(f"{db.stem}.pre-migrate-v{version}-{when:%Y%m%d-%H%M%S}"
+                        f"{db.suffix or '.db'}")
+
+
+def backup_before_migrate(url: str, version: int, target: str | Path | None = None, *,
+                          now: Callable[[], datetime] = datetime.now) -> dict[str, Any]:
+    """Back up the store at `url` (at schema `version`) before a migration; a summary.
+
+    SQLite: `backup` to `target`, or to `pre_migrate_path` when none is given. PostgreSQL:
+    `pg_dump --format=custom` into `target`, which it needs (the password, if the URL has
+    one, goes in PGPASSWORD). BackupError when no backup was made.
+    """
+    if normalise_url(url).get_backend_name() != "postgresql":
+        db = _sqlite_file(url, "backup", Path(target or "."))
+        return backup(url, target or pre_migrate_path(db, version, now()))
+    if target is None:
+        raise BackupError("store.url is PostgreSQL: give the file pg_dump should write, e.g. "
+                          "`ioc store migrate /var/backups/ioc/pre-migrate.dump`, or pass "
+                          "--no-backup after your own pg_dump (docs/operations.md)")
+    target = Path(target)
+    if target.exists():
+        raise BackupError(f"{target} exists: choose another name")
+    password = normalise_url(url).password
+    env = {**os.environ, "PGPASSWORD": str(password)} if password else None
+    command = pg_dump_command(url, target)
+    try:
+        done = subprocess.run(shlex.split(command), env=env, capture_output=True, text=True,
+                              timeout=PG_DUMP_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackupError(f"`{command}` did not run: {exc}") from None
+    if done.returncode != 0:
+        target.unlink(missing_ok=True)
+        why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[0]
+        raise BackupError(f"`{command}` failed: {why}")
+    return {"backup": str(target), "bytes": target.stat().st_size, "schema_version": version}

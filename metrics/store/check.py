@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 from metrics.store.dialects import normalise_url
-from metrics.store.schema import SCHEMA_VERSION, current_version
+from metrics.store.migrations import SCHEMA_VERSION, current_version
 
 DEFAULT_TIMEOUT_S = 3.0
 

@@ -3,8 +3,11 @@
 - `prune [--budget S]`: delete rows past their retention (metrics/store/retention.py).
 - `version`: the database's schema version and this code's, without changing anything;
   exit 1 when the database does not answer or the versions differ.
-- `migrate`: apply the missing migrations now (every process also does it when it opens
-  the store; this is for upgrading on purpose, before starting the new release).
+- `migrate [PATH] [--no-backup]`: back the store up, then apply the missing migrations now
+  (every process also migrates when it opens the store; this is for upgrading on purpose,
+  before starting the new release). SQLite: to PATH, by default beside the database as
+  `<name>.pre-migrate-v<N>-<time>.db`; PostgreSQL: `pg_dump` into PATH, which it then needs.
+  Nothing is migrated when the backup fails (exit 2).
 - `backup PATH [--force]`, `restore PATH [--no-keep]`: SQLite (metrics/store/backup.py);
   on PostgreSQL they name the pg_dump / pg_restore command to run instead (exit 2).
 """
@@ -25,12 +28,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     st = sub.add_parser("store", help="store maintenance: prune, version, migrate, backup, "
                         "restore")
     st.add_argument("action", choices=ACTIONS)
-    st.add_argument("path", nargs="?", help="backup/restore: the backup file")
+    st.add_argument("path", nargs="?", help="backup/restore: the backup file; migrate: where "
+                    "to back up first")
     st.add_argument("--budget", type=float, help="prune: stop after this many seconds "
                     "(default: all)")
     st.add_argument("--force", action="store_true", help="backup: overwrite PATH")
     st.add_argument("--no-keep", action="store_true",
                     help="restore: do not keep the current database as *.pre-restore-*.db")
+    st.add_argument("--no-backup", action="store_true",
+                    help="migrate: do not back up first (you have your own backup)")
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -56,23 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _print(result.to_json())
         return 0 if result.ok else 1
     if args.action == "migrate":
-        import sqlalchemy as sa
-
-        from metrics.store import dialects
-        from metrics.store.schema import SCHEMA_VERSION, SchemaTooNewError, current_version, migrate
-
-        engine = dialects.create_engine(url)
-        try:
-            with engine.connect() as conn:
-                before = current_version(conn)
-            after = migrate(engine)
-        except (sa.exc.SQLAlchemyError, SchemaTooNewError) as exc:
-            print(f"ioc store migrate: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return 1
-        finally:
-            engine.dispose()
-        _print({"from": before, "to": after, "code_version": SCHEMA_VERSION})
-        return 0
+        return _migrate(url, args.path, backup_first=not args.no_backup)
     from metrics.store.backup import BackupError, backup, restore
 
     try:
@@ -83,4 +73,38 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         print(f"ioc store {args.action}: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _migrate(url: str, path: str | None, *, backup_first: bool) -> int:
+    """`ioc store migrate`: back up a store that has a schema, then migrate it."""
+    import sqlalchemy as sa
+
+    from metrics.store import dialects
+    from metrics.store.backup import BackupError, backup_before_migrate
+    from metrics.store.migrations import (
+        SCHEMA_VERSION,
+        SchemaTooNewError,
+        current_version,
+        migrate,
+    )
+
+    engine = dialects.create_engine(url)
+    kept = None
+    try:
+        with engine.connect() as conn:
+            before = current_version(conn)
+        if backup_first and 0 < before <= SCHEMA_VERSION:
+            kept = backup_before_migrate(url, before, path)
+        after = migrate(engine)
+    except BackupError as exc:
+        print(f"ioc store migrate: nothing migrated, no backup: {exc}", file=sys.stderr)
+        return 2
+    except (sa.exc.SQLAlchemyError, SchemaTooNewError) as exc:
+        print(f"ioc store migrate: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    _print({"from": before, "to": after, "code_version": SCHEMA_VERSION,
+            "backup": kept["backup"] if kept else None})
     return 0

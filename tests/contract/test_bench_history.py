@@ -148,7 +148,7 @@ def test_store_increases_from_hourly_rollups_equal_raw_with_zero_start(database:
 
 def test_history_daily_rollups_and_current_state_are_what_the_store_would_hold(
         database: Database, tmp_path):
-    from metrics.store.schema import _v7_fill_daily
+    from metrics.store.migrations.v07_daily_and_current import fill_daily
 
     got = _run(database, tmp_path)
     engine = database.engine()
@@ -166,7 +166,7 @@ def test_history_daily_rollups_and_current_state_are_what_the_store_would_hold(
     # The version-7 migration's backfill from the hours makes the same days.
     with engine.begin() as conn:
         conn.execute(rollup_1d.delete())
-        _v7_fill_daily(conn)
+        fill_daily(conn)
     _assert_same(_rows(engine, rollup_1d), stored_days)
     # Each series' current row is its newest raw sample.
     newest: dict[int, tuple[int, float]] = {}

@@ -12,10 +12,11 @@ from config.settings import RetentionSettings
 from metrics.queries import increase
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, dialects
+from metrics.store.migrations import migrate
 from metrics.store.records import to_ms
 from metrics.store.retention import Pruner, RetentionObserver, keep
 from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
-from metrics.store.schema import migrate, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
+from metrics.store.schema import rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END
 
@@ -342,8 +343,9 @@ def test_retention_keep_follows_settings():
 
 
 def test_migration_fills_rollups_from_existing_samples_when_upgrading(database):
+    from metrics.store.migrations import SCHEMA_VERSION
     from metrics.store.records import centre_rows
-    from metrics.store.schema import SCHEMA_VERSION, centres, series
+    from metrics.store.schema import centres, series
 
     engine = database.engine()
     try:
@@ -384,10 +386,10 @@ def _answers(store: Store, start: datetime, days: int) -> dict:
 def test_migration_to_7_fills_daily_and_current_state_as_fresh_writes_would(database,
                                                                            monkeypatch,
                                                                            tmp_path):
-    from metrics.store import schema
-    from metrics.store.schema import SCHEMA_VERSION, current_version, meta, metadata, series_latest
+    from metrics.store.migrations import SCHEMA_VERSION, current_version, v07_daily_and_current
+    from metrics.store.schema import meta, metadata, series_latest
 
-    monkeypatch.setattr(schema, "V7_SERIES_CHUNK", 2)  # the 3 series in two chunks
+    monkeypatch.setattr(v07_daily_and_current, "V7_SERIES_CHUNK", 2)  # the 3 series in two chunks
     now = at(5 * 86_400)
     history = across_midnights(8, polls=1500, hours_before=6)  # three days, resets, gaps
     with database.open(clock=lambda: now) as store:

@@ -13,15 +13,14 @@ import sqlalchemy as sa
 from collectors.spool import Spool
 from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import Store
-from metrics.store.schema import (
+from metrics.store.migrations import (
     MIGRATIONS,
     SCHEMA_VERSION,
     SchemaTooNewError,
     current_version,
-    meta,
-    metadata,
     migrate,
 )
+from metrics.store.schema import meta, metadata
 from tests.conftest import hue_centres
 from tests.fixtures.personas import (
     BRIEFING_END,

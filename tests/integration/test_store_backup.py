@@ -23,7 +23,7 @@ from config.registry import fleet
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, dialects
 from metrics.store.backup import BackupError, backup, pg_dump_command, pg_restore_command, restore
-from metrics.store.schema import SCHEMA_VERSION
+from metrics.store.migrations import SCHEMA_VERSION
 from tests.conftest import PG_URL
 
 ROOT = Path(__file__).resolve().parents[2]

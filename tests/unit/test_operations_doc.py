@@ -59,7 +59,8 @@ def test_every_ioc_command_in_a_unit_parses(name):
 
 def test_runbook_commands_parse():
     for line in ("store backup /var/backups/ioc/ioc.db", "store restore b.db --no-keep",
-                 "store version", "store migrate", "health", "health collector --live",
+                 "store version", "store migrate", "store migrate /var/backups/ioc/pre.dump",
+                 "store migrate --no-backup", "health", "health collector --live",
                  "health simulator --url http://127.0.0.1:8700", "check-config /etc/ioc/ioc.yaml",
                  "users passwd lan", "kiosk revoke 3", "alerts test-notify tech-slack"):
         parser().parse_args(shlex.split(line))
