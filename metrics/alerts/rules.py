@@ -30,6 +30,7 @@ from config.alerts import (
     Threshold,
 )
 from config.catalogue import STATE_DOWN
+from metrics.numbers import number
 from metrics.results import SYSTEM_DOWN, TOO_SLOW, Reason
 from metrics.store.schema import V12_MARK
 
@@ -141,8 +142,8 @@ _CUT = re.compile(r"\s*\(cut to ([\d.]+) s by the cycle's deadline\)")
 
 def num(value: float, digits: int = 2) -> str:
     """A number as the stored Vietnamese text writes it: "0,35", "1.800", "15"."""
-    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    text = number(value, "vi", digits)
+    return text.rstrip("0").rstrip(",") if digits else text
 
 
 def detail_words(detail: str | None, confirmed: bool = False) -> str:
