@@ -46,7 +46,8 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from bench.collect import free_port, proc_cpu_s
+from bench.procstat import cpu_seconds, descendants, named
+from collectors.simulator.background import free_port
 from config.registry import Centre
 from config.registry import fleet as fleet_centres
 from config.settings import Settings
@@ -81,36 +82,9 @@ def serve(fleet: str, port: int, start_at: float) -> None:
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds of one process (0 once it is gone)."""
     try:
-        return proc_cpu_s(pid)
+        return cpu_seconds(pid)
     except OSError:
         return 0.0
-
-
-def tree(pid: int) -> list[int]:
-    """`pid` and its descendants."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError, IndexError):
-                parents[int(entry.name)] = int(
-                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += [c for c, parent in parents.items() if parent == p]
-    return out
-
-
-def named(name: str) -> list[int]:
-    """Every process whose command name is `name` (e.g. the PostgreSQL server's)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError):
-                if (entry / "comm").read_text().strip() == name:
-                    pids.append(int(entry.name))
-    return pids
 
 
 def spread(values: list[float]) -> dict[str, float] | None:
@@ -311,7 +285,8 @@ def run_once(product: Path, fleet: str, interval_s: float, per_kind: int, blips:
             phase = time.time()
             start_up = [(rule, cid) for _, rule, cid in firing(sink, started)
                         if rule in COLLECTION_RULES]
-            procs, sims = tree(collector.proc.pid), tree(sim.proc.pid)
+            procs = [collector.proc.pid, *descendants(collector.proc.pid)]
+            sims = [sim.proc.pid, *descendants(sim.proc.pid)]
             servers = named("postgres") if "postgresql" in db_url else []
             cpu0 = (sum(cpu_s(p) for p in procs), sum(cpu_s(p) for p in sims),
                     sum(cpu_s(p) for p in servers))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,28 +22,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.procstat import cpu_seconds
 from collectors.poll import PollOptions
 from collectors.scheduler import Scheduler
 from collectors.service import summarise
+from collectors.simulator.background import free_port
 from collectors.targets import build_targets
 from config.registry import fleet as fleet_centres
 from config.settings import Settings
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT_S = 180.0
 HANG_SEED = 766
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc (no psutil)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def own_cpu_s() -> float:
@@ -191,7 +179,7 @@ def bench_collect(
 
 
 def _cycle(scheduler: Scheduler, store, sim: SimulatorProcess, interval_s: float) -> dict:
-    cpu, sim_cpu = own_cpu_s(), proc_cpu_s(sim.proc.pid)
+    cpu, sim_cpu = own_cpu_s(), cpu_seconds(sim.proc.pid)
     started = time.monotonic()
     cycle = scheduler.poll(started + interval_s)
     written_at, polled_cpu = time.monotonic(), own_cpu_s()
@@ -203,6 +191,6 @@ def _cycle(scheduler: Scheduler, store, sim: SimulatorProcess, interval_s: float
         "parent_cpu_s": polled_cpu - cpu,
         "write_cpu_s": own_cpu_s() - polled_cpu,
         "worker_cpu_s": cycle.worker_cpu_s,
-        "sim_cpu_s": proc_cpu_s(sim.proc.pid) - sim_cpu,
+        "sim_cpu_s": cpu_seconds(sim.proc.pid) - sim_cpu,
         "summary": summarise(cycle.results, samples, cycle.poll_s),
     }

@@ -183,13 +183,11 @@ def _write_chunk(engine: sa.Engine, tier: str, samples: pl.DataFrame, polls: pl.
 
 
 def _write(engine: sa.Engine, parts: dict[str, pl.DataFrame], counts: dict[str, int]) -> None:
-    with engine.connect() as conn:
-        conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            for table, frame in parts.items():
-                _copy(conn, table, frame)
-                counts[table] += frame.height
-            settled.bump(conn)  # history written after the fact: readers' caches re-read
+    with dialects.writing(engine) as conn:
+        for table, frame in parts.items():
+            _copy(conn, table, frame)
+            counts[table] += frame.height
+        settled.bump(conn)  # history written after the fact: readers' caches re-read
 
 
 def _prepare(url: str | None, schema: str | None, fleet: str, days: float,

@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
+from bench.procstat import CLOCK_TICKS, allocator, cpu_ticks, listener_pid, malloc_settings, rss_kb
 from collectors.demo import Child, child_env, stop_all, wait_http
+from collectors.simulator.background import free_port
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -113,58 +115,6 @@ def slope_per_hour(points: Sequence[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx * 3600
 
 
-def parse_stat(text: str) -> tuple[int, int]:
-    """(utime, stime) in clock ticks from the text of /proc/<pid>/stat."""
-    fields = text.rsplit(")", 1)[1].split()
-    return int(fields[11]), int(fields[12])
-
-
-def parse_rss_kb(status: str) -> tuple[int, int]:
-    """(VmRSS, RssAnon) in kB from the text of /proc/<pid>/status. RssAnon is the part no
-    file backs (the heaps); the rest is mapped files, such as the libraries' code pages."""
-    found: dict[str, int] = {}
-    for line in status.splitlines():
-        key = line.split(":", 1)[0]
-        if key in ("VmRSS", "RssAnon"):
-            found[key] = int(line.split()[1])
-    if len(found) < 2:
-        raise ValueError("no VmRSS or RssAnon line in /proc/<pid>/status "
-                         "(a zombie or kernel thread?)")
-    return found["VmRSS"], found["RssAnon"]
-
-
-def allocator_in(maps: str) -> str:
-    """Which malloc a process runs on, from the text of /proc/<pid>/maps: a preloaded
-    jemalloc or tcmalloc shows as a mapped library, else it is glibc's."""
-    for name in ("jemalloc", "tcmalloc"):
-        if f"/lib{name}" in maps:
-            return name
-    return "glibc"
-
-
-def malloc_settings_in(environ: bytes) -> dict[str, str]:
-    """The allocators' settings (glibc's `MALLOC_*` and `GLIBC_TUNABLES`, polars' jemalloc's
-    `_RJEM_MALLOC_CONF`) from the bytes of /proc/<pid>/environ, the environment the process
-    started with. glibc 2.36 cuts `GLIBC_TUNABLES` there after the first tunable it parsed;
-    the others still apply."""
-    found = {}
-    for entry in environ.split(b"\0"):
-        name, sep, value = entry.decode(errors="replace").partition("=")
-        if sep and (name.startswith("MALLOC_") or name in ("GLIBC_TUNABLES", "_RJEM_MALLOC_CONF")):
-            found[name] = value
-    return dict(sorted(found.items()))
-
-
-def listening_inodes(table: str, port: int) -> set[str]:
-    """Socket inodes listening on `port` in the text of /proc/net/tcp or tcp6."""
-    found = set()
-    for line in table.splitlines()[1:]:
-        cols = line.split()
-        if len(cols) > 9 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-            found.add(cols[9])
-    return found
-
-
 def thin(rows: list[dict], most: int) -> list[dict]:
     """At most `most` rows, evenly spread, first and last kept."""
     if len(rows) <= most:
@@ -175,56 +125,29 @@ def thin(rows: list[dict], most: int) -> list[dict]:
 
 # ---------------------------------------------------------------- /proc sampling
 
-def listener_pid(port: int) -> int | None:
-    """The pid of the process listening on TCP `port` (one we may inspect), or None."""
-    inodes: set[str] = set()
-    for name in ("tcp", "tcp6"):
-        try:
-            inodes |= listening_inodes(Path(f"/proc/net/{name}").read_text(), port)
-        except OSError:
-            continue
-    if not inodes:
-        return None
-    wanted = {f"socket:[{i}]" for i in inodes}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) in wanted:
-                    return int(entry.name)
-        except OSError:
-            continue
-    return None
-
-
 class ProcSampler:
     """CPU % (of one core) and RSS of a pid, sampled from /proc."""
 
     def __init__(self, pid: int):
         self.pid = pid
-        self.tick = os.sysconf("SC_CLK_TCK")
+        self.tick = CLOCK_TICKS
         self.samples: list[dict] = []
         self.started = time.monotonic()
-        self._last = (self.started, self._cpu_ticks())
+        self._last = (self.started, cpu_ticks(pid))
         try:
-            self.allocator: str | None = allocator_in(Path(f"/proc/{pid}/maps").read_text())
-            self.malloc: dict[str, str] | None = malloc_settings_in(
-                Path(f"/proc/{pid}/environ").read_bytes())
+            self.allocator: str | None = allocator(pid)
+            self.malloc: dict[str, str] | None = malloc_settings(pid)
         except OSError:  # another user's process (--pid): maps and environ need ptrace rights
             self.allocator = self.malloc = None
 
-    def _cpu_ticks(self) -> int:
-        return sum(parse_stat(Path(f"/proc/{self.pid}/stat").read_text()))
-
     def sample(self) -> dict:
-        now, ticks = time.monotonic(), self._cpu_ticks()
-        rss_kb, anon_kb = parse_rss_kb(Path(f"/proc/{self.pid}/status").read_text())
+        now, ticks = time.monotonic(), cpu_ticks(self.pid)
+        rss, anon = rss_kb(self.pid)
         then, before = self._last
         self._last = (now, ticks)
         row = {"t_s": round(now - self.started, 1),
                "cpu_pct": round((ticks - before) / self.tick / max(now - then, 1e-6) * 100, 1),
-               "rss_mb": round(rss_kb / 1024, 1), "anon_mb": round(anon_kb / 1024, 1)}
+               "rss_mb": round(rss / 1024, 1), "anon_mb": round(anon / 1024, 1)}
         self.samples.append(row)
         return row
 
@@ -634,14 +557,6 @@ class LoggedChild(Child):
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "collectors.cli", *args], env=env, stdout=out,
                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _centres(settings: Settings, config_file: str | None) -> list[tuple[str, str]]:

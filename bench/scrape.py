@@ -35,7 +35,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.collect import proc_cpu_s
+from bench.procstat import cpu_seconds
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0;q=0.5,application/"
                      "openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.2,"
@@ -174,9 +174,9 @@ def _measure(tree: Path, data: Path, args) -> dict[str, Any]:
         scrape_cpu: dict[str, list[float]] = {kind: [] for kind in SCRAPERS}
         for _ in range(3):
             for kind in SCRAPERS:
-                before = proc_cpu_s(child.proc.pid)
+                before = cpu_seconds(child.proc.pid)
                 _scrape(url, kind)
-                scrape_cpu[kind].append(proc_cpu_s(child.proc.pid) - before)
+                scrape_cpu[kind].append(cpu_seconds(child.proc.pid) - before)
         latency = _live(child, url, args)
     finally:
         child.close()

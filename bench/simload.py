@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 import urllib.request
 from collections import deque
 from urllib.parse import urlsplit
+
+from bench.procstat import cpu_seconds
 
 
 class _Client(asyncio.Protocol):
@@ -65,9 +66,7 @@ class _Client(asyncio.Protocol):
 def _cpu_seconds(pid: int | None) -> float:
     if pid is None:
         return 0.0
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(pid)
 
 
 async def measure(

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from collectors.config_check import Role, check, startup
 from config.loader import ConfigError, config_path, load_settings
@@ -67,21 +68,37 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+def collector_observers(settings: Settings, config_file: str | None,
+                        interval_s: float | None = None) -> list[Any]:
+    """What `ioc collect` runs after each cycle, in order: the process's one wiring of them.
+
+    The /metrics endpoint (collector.metrics_port); the alert engine (config/alerts.yaml),
+    started once the database answers; the store's own alarm, sent straight to the
+    channels so that it works while the store is down; retention. Those that read the
+    database never hold the cycle loop past their bound (`interval_s`: the cycle's)."""
     from collectors.endpoint.exposition import observers_for
-    from collectors.leases import LeaseConflict
-    from collectors.service import (
-        MIN_OBSERVER_BOUND_S,
-        OBSERVER_BOUND,
-        Bounded,
-        Deferred,
-        collect,
-    )
-    from collectors.shard import AssignmentError, parse_provinces, parse_shard
-    from collectors.spool import SpoolError
+    from collectors.service import MIN_OBSERVER_BOUND_S, OBSERVER_BOUND, Bounded, Deferred
     from metrics.alerts.engine import alert_observers
     from metrics.alerts.store_alarm import store_alarm
     from metrics.store.retention import RetentionObserver
+
+    bound_s = max(OBSERVER_BOUND * (interval_s or settings.collector.interval_s),
+                  MIN_OBSERVER_BOUND_S)
+    retention = settings.store.retention  # it may use its whole budget, and then some
+    observers: list[Any] = [*observers_for(settings, config_file)]
+    observers.append(Bounded(Deferred(lambda: alert_observers(settings, config_file),
+                                      "alert engine"), "alert engine", bound_s))
+    observers.append(store_alarm(settings, config_file))
+    observers.append(Bounded(RetentionObserver(settings.store.url, retention), "retention",
+                             max(bound_s, retention.budget_s + MIN_OBSERVER_BOUND_S)))
+    return observers
+
+
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.leases import LeaseConflict
+    from collectors.service import collect
+    from collectors.shard import AssignmentError, parse_provinces, parse_shard
+    from collectors.spool import SpoolError
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
@@ -91,20 +108,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     import sqlalchemy as sa
 
-    # Those that read the database never hold the cycle loop past their bound.
-    bound_s = max(OBSERVER_BOUND * (args.interval or settings.collector.interval_s),
-                  MIN_OBSERVER_BOUND_S)
-    retention = settings.store.retention  # it may use its whole budget, and then some
     try:
-        observers = [*observers_for(settings, args.config)]  # /metrics (metrics_port)
-        # alert rules (config/alerts.yaml); started once the database answers
-        observers.append(Bounded(Deferred(lambda: alert_observers(settings, args.config),
-                                          "alert engine"), "alert engine", bound_s))
-        # the store's own alert, sent straight to the channels: works while it is down
-        observers.append(store_alarm(settings, args.config))
-        observers.append(Bounded(RetentionObserver(settings.store.url, retention),
-                                 "retention",
-                                 max(bound_s, retention.budget_s + MIN_OBSERVER_BOUND_S)))
+        observers = collector_observers(settings, args.config, args.interval)
         summary = collect(settings, once=args.once, interval_s=args.interval,
                           config_file=args.config, observers=observers, shard=shard,
                           provinces=provinces)

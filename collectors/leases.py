@@ -156,25 +156,23 @@ class LeaseKeeper:
                         why, len(self.polling))
 
     def _apply(self) -> None:
-        with self.engine.connect() as conn:  # type: ignore[union-attr]
-            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                now = db_now_ms(conn)
-                p = plan(self.me, read_leases(conn), now, self.assignment)
-                self._check_foreign(p)
-                until = now + self.ttl_ms
-                if p.release:
-                    conn.execute(leases.delete().where(leases.c.holder == self.me)
-                                 .where(leases.c.key.in_(sorted(p.release))))
-                if p.drop_claims:
-                    conn.execute(leases.delete().where(leases.c.holder == self.me)
-                                 .where(leases.c.key.in_(sorted(p.drop_claims))))
-                kept = set(p.renew)
-                if kept:
-                    conn.execute(leases.update().where(leases.c.holder == self.me)
-                                 .where(leases.c.key.in_(sorted(kept))).values(expires_at=until))
-                won = {k for k in (*p.acquire, *sorted(p.claim))
-                       if try_acquire(conn, k, self.me, now, until)}
+        with dialects.writing(self.engine) as conn:  # type: ignore[union-attr]
+            now = db_now_ms(conn)
+            p = plan(self.me, read_leases(conn), now, self.assignment)
+            self._check_foreign(p)
+            until = now + self.ttl_ms
+            if p.release:
+                conn.execute(leases.delete().where(leases.c.holder == self.me)
+                             .where(leases.c.key.in_(sorted(p.release))))
+            if p.drop_claims:
+                conn.execute(leases.delete().where(leases.c.holder == self.me)
+                             .where(leases.c.key.in_(sorted(p.drop_claims))))
+            kept = set(p.renew)
+            if kept:
+                conn.execute(leases.update().where(leases.c.holder == self.me)
+                             .where(leases.c.key.in_(sorted(kept))).values(expires_at=until))
+            won = {k for k in (*p.acquire, *sorted(p.claim))
+                   if try_acquire(conn, k, self.me, now, until)}
         held = frozenset(kept | won)
         cells = frozenset(k for k in held if not k.startswith(CLAIM_PREFIX))
         gained, lost = cells - self.polling, self.polling - cells
@@ -201,14 +199,12 @@ class LeaseKeeper:
         """Extend every lease this collector holds by `ttl` from now; how many were extended."""
         if self.engine is None or not self.held:
             return 0
-        with self._lock, self.engine.connect() as conn:
-            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                until = db_now_ms(conn) + self.ttl_ms
-                return conn.execute(
-                    leases.update().where(leases.c.holder == self.me)
-                    .where(leases.c.key.in_(sorted(self.held))).values(expires_at=until)
-                ).rowcount
+        with self._lock, dialects.writing(self.engine) as conn:
+            until = db_now_ms(conn) + self.ttl_ms
+            return conn.execute(
+                leases.update().where(leases.c.holder == self.me)
+                .where(leases.c.key.in_(sorted(self.held))).values(expires_at=until)
+            ).rowcount
 
     def _renew_loop(self) -> None:
         period = self.ttl_ms / 1000 / RENEWALS_PER_TTL

@@ -7,27 +7,21 @@ result ("the rule used, so users can check it", docs/domain.md).
 
 from __future__ import annotations
 
-DASH = "—"
+from metrics.numbers import DASH, number, percent
 
 
 def fnum(value: float | None, lang: str = "vi", digits: int = 0) -> str:
     """A number; whole numbers without decimals, others with `digits` (vi: decimal comma)."""
     if value is None:
         return DASH
-    if digits and float(value).is_integer():
-        digits = 0
-    text = f"{value:,.{digits}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return number(value, lang, 0 if float(value).is_integer() else digits)
 
 
 def fpct(ratio: float | None, lang: str = "vi", digits: int = 1) -> str:
     """A ratio as a percentage: 96,6 % (vi) or 96.6% (en); 80 % for a round threshold."""
     if ratio is None:
         return DASH
-    text = fnum(ratio * 100, lang, digits)
-    return f"{text} %" if lang == "vi" else f"{text}%"
+    return percent(ratio, lang, 0 if float(ratio * 100).is_integer() else digits)
 
 
 def fsec(seconds: float | None, lang: str = "vi") -> str:

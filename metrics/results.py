@@ -24,6 +24,7 @@ class Reason(StrEnum):
 
 
 TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
+SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down
 
 
 class Sample(NamedTuple):

@@ -1,7 +1,8 @@
 """Numbers, dates, times and durations as people read them, in Vietnamese or English.
 
 Vietnamese writes 1.283 (dot for thousands), 12,5 % (decimal comma, a space
-before %), dates as dd/mm/yyyy and 24-hour HH:MM. Times shown to people are in
+before %; `number`, `percent` and `DASH` are metrics.numbers', the product's one
+number writer), dates as dd/mm/yyyy and 24-hour HH:MM. Times shown to people are in
 the deployment's time zone (Asia/Ho_Chi_Minh by default, UTC+7 all year).
 Pure functions: the caller passes `now`.
 """
@@ -13,32 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from metrics.numbers import DASH, number, percent
+
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
-DASH = "—"  # shown for "no data", never 0
 
 _UNITS = {
     "vi": {"s": "giây", "min": "phút", "h": "giờ", "d": "ngày", "ago": "{} trước",
            "now": "vừa xong"},
     "en": {"s": "s", "min": "min", "h": "h", "d": "d", "ago": "{} ago", "now": "just now"},
 }
-
-
-def number(value: float | None, lang: str = "vi", digits: int = 0) -> str:
-    """1.283 (vi) or 1,283 (en); `digits` decimals (vi: decimal comma)."""
-    if value is None:
-        return DASH
-    text = f"{value:,.{digits}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
-def percent(ratio: float | None, lang: str = "vi", digits: int = 1) -> str:
-    """A ratio in [0, 1] as 12,5 % (vi) or 12.5% (en)."""
-    if ratio is None:
-        return DASH
-    text = number(ratio * 100, lang, digits)
-    return f"{text} %" if lang == "vi" else f"{text}%"
 
 
 def local(when: datetime, tz: str = LOCAL_TZ) -> datetime:

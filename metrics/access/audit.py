@@ -11,8 +11,7 @@ Never holds a password or a token. Times are int ms UTC.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 import polars as pl
@@ -34,13 +33,10 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-@contextmanager
-def write(store: Store) -> Iterator[sa.Connection]:
-    """A write transaction (SQLite: BEGIN IMMEDIATE, so it waits for the lock up front)."""
-    with store.engine.connect() as conn:
-        conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            yield conn
+def write(store: Store) -> AbstractContextManager[sa.Connection]:
+    """A write transaction on the store (`dialects.writing`: SQLite waits for the lock
+    up front)."""
+    return dialects.writing(store.engine)
 
 
 def _row(action: str, actor: str, role: str, ok: bool, target: str, detail: str,

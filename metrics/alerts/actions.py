@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 import sqlalchemy as sa
 
@@ -24,17 +23,8 @@ from config.alerts import AlertsConfig
 from metrics.access import audit
 from metrics.alerts import lifecycle as lc
 from metrics.alerts.lifecycle import AlertState, Silence
-from metrics.store import Store, dialects
+from metrics.store import Store
 from metrics.store import schema as t
-
-
-@contextmanager
-def _write(store: Store) -> Iterator[sa.Connection]:
-    """A write transaction (SQLite: BEGIN IMMEDIATE, so a read never turns into a lock fight)."""
-    with store.engine.connect() as conn:
-        conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            yield conn
 
 
 def _now(now: int | None) -> int:
@@ -69,7 +59,7 @@ def acknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, ro
     check_role(cfg, "acknowledge", role)
     user, now = _user(user), _now(now)
     a = t.alerts
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         state = conn.execute(sa.select(a.c.state).where(a.c.id == alert_id)).scalar()
         if state is None:
             raise KeyError(f"no alert with id {alert_id}")
@@ -89,7 +79,7 @@ def unacknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, 
     check_role(cfg, "acknowledge", role)
     user, now = _user(user), _now(now)
     a = t.alerts
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         found = conn.execute(a.update().where(a.c.id == alert_id).values(
             acked_by=None, acked_at=None, ack_note=None))
         if found.rowcount != 1:
@@ -124,7 +114,7 @@ def silence(store: Store, cfg: AlertsConfig, *, user: str, role: str, reason: st
     if not matchers:
         raise ValueError("matchers: give a rule, a centre or labels (never silence everything)")
     s = t.silences
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         sid = conn.execute(s.insert().values(
             matchers=json.dumps(matchers, ensure_ascii=False, sort_keys=True),
             starts_at=starts_at, ends_at=ends_at, created_by=user, reason=reason[:2000],
@@ -148,7 +138,7 @@ def cancel_silence(store: Store, cfg: AlertsConfig, silence_id: int, *, user: st
     check_role(cfg, "silence", role)
     user, now = _user(user), _now(now)
     s = t.silences
-    with _write(store) as conn:
+    with audit.write(store) as conn:
         done = conn.execute(s.update().where(s.c.id == silence_id, s.c.cancelled_at.is_(None))
                             .values(cancelled_at=now, cancelled_by=user))
         if done.rowcount != 1:

@@ -266,12 +266,10 @@ class AlertEngine:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        with self.store.engine.connect() as conn:
-            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({ADVISORY_KEY})"))
-                yield conn
+        with dialects.writing(self.store.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({ADVISORY_KEY})"))
+            yield conn
 
     # -- delivery ---------------------------------------------------------------------
 

@@ -30,11 +30,11 @@ from config.alerts import (
     Threshold,
 )
 from config.catalogue import STATE_DOWN
-from metrics.results import TOO_SLOW, Reason
+from metrics.numbers import number
+from metrics.results import SYSTEM_DOWN, TOO_SLOW, Reason
 from metrics.store.migrations.v12_poll_confirmed import V12_MARK
 
 SKIPPED = Reason.SKIPPED.value
-SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down
 # A failed poll's reason in the words of the Vietnamese summaries (templates fill {cause}).
 REASON_WORDS = {Reason.TIMEOUT: "quá thời gian chờ", Reason.REFUSED: "từ chối kết nối",
                 Reason.HTTP_STATUS: "lỗi HTTP", Reason.BAD_PAYLOAD: "dữ liệu không đọc được",
@@ -142,8 +142,8 @@ _CUT = re.compile(r"\s*\(cut to ([\d.]+) s by the cycle's deadline\)")
 
 def num(value: float, digits: int = 2) -> str:
     """A number as the stored Vietnamese text writes it: "0,35", "1.800", "15"."""
-    text = f"{value:,.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:,.0f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    text = number(value, "vi", digits)
+    return text.rstrip("0").rstrip(",") if digits else text
 
 
 def detail_words(detail: str | None, confirmed: bool = False) -> str:
@@ -184,21 +184,6 @@ def mark_system_down(polls: pl.DataFrame, system_state: pl.DataFrame) -> pl.Data
         return polls.with_columns(pl.lit(False).alias("system_down"))
     return (polls.join(down, on=["centre_id", "ts"], how="left")
             .with_columns(pl.col("system_down").fill_null(False)))
-
-
-def soft_down_as_failed(polls: pl.DataFrame) -> pl.DataFrame:
-    """`polls` (with `system_down`, see `mark_system_down`) where a poll in which the centre
-    reported its own system down counts as failed, reason `system_down`: the outage runs
-    of the briefing and the commune page, and availability, treat it as the alerts do."""
-    if "system_down" not in polls.columns or polls.is_empty():
-        return polls
-    soft = pl.col("system_down") & pl.col("ok")
-    return polls.with_columns(pl.when(soft).then(pl.lit(False)).otherwise(pl.col("ok"))
-                              .alias("ok"),
-                              pl.when(soft).then(pl.lit(SYSTEM_DOWN)).otherwise(pl.col("reason"))
-                              .alias("reason"),
-                              pl.when(soft).then(pl.lit("")).otherwise(pl.col("detail"))
-                              .alias("detail"))
 
 
 def _hit(rule: Rule, info: _Centres, value: float | None, cause: str, *,

@@ -12,8 +12,8 @@ local time or UTC). Range bounds are inclusive at both ends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Self
 
@@ -155,13 +155,9 @@ class Store:
             self._series_ids.update(new_ids)
         return written
 
-    @contextmanager
-    def _begin_write(self) -> Iterator[Connection]:
-        """A connection in a write transaction (SQLite: BEGIN IMMEDIATE), committed on exit."""
-        with self._engine.connect() as conn:
-            conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                yield conn
+    def _begin_write(self) -> AbstractContextManager[Connection]:
+        """A connection in a write transaction (`dialects.writing`), committed on exit."""
+        return dialects.writing(self._engine)
 
     def _check_centres(self, conn: Connection, ids: set[str]) -> None:
         unknown = ids - self._known_centres

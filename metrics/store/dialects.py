@@ -5,7 +5,8 @@ Everything else in the store is the same SQLAlchemy Core code on both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -99,6 +100,16 @@ def _sqlite_on_begin(conn: Connection) -> None:
     # (busy_timeout) for it, instead of failing when a read turns into a write.
     mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction, committed on exit (SQLite: BEGIN IMMEDIATE, so
+    the writer takes the lock up front and a read never turns into a lock fight)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with conn.begin():
+            yield conn
 
 
 def _insert(dialect: str, table: sa.Table):

@@ -67,10 +67,8 @@ def record(engine: sa.Engine, collector: str, gaps: Sequence[Gap]) -> int:
     stmt = stmt.on_conflict_do_update(
         index_elements=["collector", "start_ts"],
         set_={c: stmt.excluded[c] for c in ("end_ts", "cycles", "centres", "reason", "detail")})
-    with engine.connect() as conn:
-        conn.execution_options(**{dialects.SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            conn.execute(stmt, rows)
+    with dialects.writing(engine) as conn:
+        conn.execute(stmt, rows)
     return len(rows)
 
 

@@ -16,7 +16,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from config.catalogue import STATE_DOWN
-from metrics.alerts.rules import soft_down_as_failed
+from metrics.results import SYSTEM_DOWN
 from metrics.store import Store, to_ms
 from metrics.store import schema as t
 
@@ -58,11 +58,26 @@ def system_down_polls(store: Store, start: datetime, end: datetime,
 
 def with_system_down(polls: pl.DataFrame, down: pl.DataFrame) -> pl.DataFrame:
     """`polls` with `system_down` from `system_down_polls` rows, then such polls counted as
-    failed (`metrics.alerts.rules.soft_down_as_failed`)."""
+    failed (`soft_down_as_failed`)."""
     marked = (polls.join(down.with_columns(pl.lit(True).alias("system_down")),
                          on=["centre_id", "ts"], how="left")
               .with_columns(pl.col("system_down").fill_null(False)))
     return soft_down_as_failed(marked)
+
+
+def soft_down_as_failed(polls: pl.DataFrame) -> pl.DataFrame:
+    """`polls` (with `system_down`, see `with_system_down`) where a poll in which the centre
+    reported its own system down counts as failed, reason `system_down`: the outage runs
+    of the briefing and the commune page, and availability, treat it as the alerts do."""
+    if "system_down" not in polls.columns or polls.is_empty():
+        return polls
+    soft = pl.col("system_down") & pl.col("ok")
+    return polls.with_columns(pl.when(soft).then(pl.lit(False)).otherwise(pl.col("ok"))
+                              .alias("ok"),
+                              pl.when(soft).then(pl.lit(SYSTEM_DOWN)).otherwise(pl.col("reason"))
+                              .alias("reason"),
+                              pl.when(soft).then(pl.lit("")).otherwise(pl.col("detail"))
+                              .alias("detail"))
 
 
 OUTCOME_SCHEMA = {"centre_id": pl.String, "ts": pl.Int64, "ok": pl.Boolean,

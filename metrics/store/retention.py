@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from config import logs
 from config.settings import RetentionSettings
-from metrics.store.dialects import SQLITE_BEGIN_OPTION
+from metrics.store.dialects import writing
 from metrics.store.rollups import DAY, FIVE_MIN, HOUR, RAW
 from metrics.store.schema import (
     polls,
@@ -98,10 +98,8 @@ class Pruner:
         return {**deleted, "complete": True}
 
     def _delete(self, stmt: sa.Delete) -> int:
-        with self._engine.connect() as conn:
-            conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            with conn.begin():
-                return conn.execute(stmt).rowcount
+        with writing(self._engine) as conn:
+            return conn.execute(stmt).rowcount
 
     def _prune_polls(self, cut: int, deleted: dict[str, int], deadline: float | None) -> bool:
         n = self._settings.batch_rows

@@ -7,9 +7,33 @@ IOC_DASHBOARD__AUTH=local themselves (monkeypatch.setenv after this fixture).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from config.loader import DEFAULT_CONFIG
+from tests.fixtures.pages import TIMEOUT_S, open_page
 
 
 @pytest.fixture(autouse=True)
 def _no_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_DASHBOARD__AUTH", "none")
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
+    """A factory: the page at `path` (None: the wall) of the dashboard reading the store at
+    `url` with the settings file `config` (as `role`, when given) and `query` in its
+    address, run (`tests.fixtures.pages.open_page`)."""
+
+    def make(url: str, path: str | None = None, /, *, config: Path = DEFAULT_CONFIG,
+             role: str | None = None, timeout_s: float = TIMEOUT_S, **query: str) -> AppTest:
+        monkeypatch.setenv("IOC_DB_URL", url)
+        monkeypatch.setenv("IOC_CONFIG", str(config))
+        if role is not None:
+            monkeypatch.setenv("IOC_DASHBOARD__ROLE", role)
+        return open_page(path, timeout_s=timeout_s, **query)
+
+    return make

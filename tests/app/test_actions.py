@@ -5,14 +5,12 @@ receiver), closing it, and the briefing's list since the previous conference."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
-from config.loader import DEFAULT_CONFIG
 from dashboard import i18n
 from dashboard.loaders import actions as data_actions
 from metrics.access import audit
@@ -25,8 +23,6 @@ from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert
 from tests.fixtures.personas import BRIEFING_END
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-TIMEOUT_S = 30
 PHU_XUAN = "19753"
 
 
@@ -40,19 +36,6 @@ def actions_store(tmp_path):
         alert_id = add_alert(db, centre_id=PHU_XUAN, province_code=46, severity="critical",
                              state="firing", start=now - timedelta(hours=1))
     return url, alert_id
-
-
-@pytest.fixture
-def page(monkeypatch):
-    def make(url: str, path: str, role: str = "tech", **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        monkeypatch.setenv("IOC_DASHBOARD__ROLE", role)
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page(path).run()
-    return make
 
 
 def rows(url: str) -> list[dict]:
@@ -79,7 +62,7 @@ def texts(elements) -> str:
 
 def test_assigning_and_closing_from_the_commune_page(actions_store, page):
     url, _ = actions_store
-    at = page(url, "app_pages/commune.py", centre=PHU_XUAN)
+    at = page(url, "app_pages/commune.py", centre=PHU_XUAN, role="tech")
     assert not at.exception
     assert "Giao việc" in [s.value for s in at.subheader]
     assert "Chưa có việc nào được giao" in texts(at.caption)
@@ -129,7 +112,7 @@ def test_a_leader_sees_assignments_but_cannot_assign_or_close(actions_store, pag
 
 def test_assigning_an_incident_from_the_alerts_page_in_english(actions_store, page):
     url, alert_id = actions_store
-    at = page(url, "app_pages/alerts.py", lang="en")
+    at = page(url, "app_pages/alerts.py", lang="en", role="tech")
     assert not at.exception
     assert "Assignments" in [s.value for s in at.subheader]
     at.text_input(key="alerts-actions-user").input("Minh")
@@ -168,7 +151,7 @@ def test_an_overdue_assignment_is_escalated_once_to_its_units_channel_and_closed
         assert item["labels"]["unit"] == "network_carrier"
         assert item["annotations"]["description"].endswith("gọi VNPT")
 
-        at = page(url, "app_pages/commune.py", centre=PHU_XUAN)
+        at = page(url, "app_pages/commune.py", centre=PHU_XUAN, role="tech")
         assert not at.exception
         assert "QUÁ HẠN 1 giờ" in texts(at.markdown) and "đã báo" in texts(at.markdown)
         assert list(table(at, "Trung vị")["Quá hạn"]) == ["1"]
@@ -217,7 +200,8 @@ def test_the_briefing_lists_assignments_opened_closed_and_overdue_since_the_conf
     late = give("network_carrier", -timedelta(hours=5), -timedelta(hours=1))
     earlier = give("provincial_it", -timedelta(hours=6), timedelta(hours=3))
     store_api.close(db, cfg, earlier, user="Minh", role="tech", now=ms(-timedelta(hours=3)))
-    at = page(db.engine.url.render_as_string(), "app_pages/briefing.py", at="2025-07-03T10:00")
+    at = page(db.engine.url.render_as_string(), "app_pages/briefing.py", at="2025-07-03T10:00",
+              role="tech")
     assert not at.exception
     assert "Việc giao từ giao ban trước (08:00 03/07/2025)" in [s.value for s in at.subheader]
     words = texts(at.markdown)

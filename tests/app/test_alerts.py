@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from dashboard.views import fmt
 from dashboard.widgets.components import md_text
 from metrics.store import Store, from_ms
@@ -17,8 +15,7 @@ from metrics.store import schema as t
 from tests.conftest import hue_centres
 from tests.fixtures.alert_rows import add_alert, add_failed_notification
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-TIMEOUT_S = 30
+ALERTS = "app_pages/alerts.py"
 
 
 @pytest.fixture
@@ -49,20 +46,6 @@ def alert_store(tmp_path):
     return url, ids, centres
 
 
-@pytest.fixture
-def page(monkeypatch):
-    def make(url: str, role: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        monkeypatch.setenv("IOC_DASHBOARD__ROLE", role)
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        at.switch_page("app_pages/alerts.py").run()
-        return at
-    return make
-
-
 def _frames(at: AppTest) -> list:
     return [d.value for d in at.dataframe]
 
@@ -70,7 +53,7 @@ def _frames(at: AppTest) -> list:
 def test_alerts_page_lists_active_acknowledged_history_recovery_and_failures(alert_store,
                                                                                page):
     url, _ids, centres = alert_store
-    at = page(url, "leader")
+    at = page(url, ALERTS, role="leader")
     assert not at.exception
     headers = [s.value for s in at.subheader]
     assert "Đang kích hoạt (1)" in headers
@@ -88,7 +71,7 @@ def test_alerts_page_lists_active_acknowledged_history_recovery_and_failures(ale
 
 
 def test_alerts_page_has_no_buttons_for_the_leader_role(alert_store, page):
-    at = page(alert_store[0], "leader")
+    at = page(alert_store[0], ALERTS, role="leader")
     assert not at.exception
     assert not at.button
     assert any("chỉ được xem" in c.value for c in at.caption)
@@ -105,7 +88,7 @@ def test_alerts_page_asks_before_acknowledging_a_critical_alert_then_clears_the_
     """Acknowledging a critical alert names its centre and waits for a second click; once
     done the note is empty, the same alert is still selected and its row says who."""
     url, ids, centres = alert_store
-    at = page(url, "tech")
+    at = page(url, ALERTS, role="tech")
     assert not at.exception
     ack = at.button(key="alerts-ack")
     assert not ack.disabled and not at.button(key="alerts-silence").disabled
@@ -136,7 +119,7 @@ def test_alerts_page_asks_before_acknowledging_a_critical_alert_then_clears_the_
 def test_alerts_page_cancelling_the_confirmation_leaves_the_critical_alert_alone(
         alert_store, page):
     url, ids, _ = alert_store
-    at = page(url, "tech")
+    at = page(url, ALERTS, role="tech")
     at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
     at.text_input(key="alerts-act-user").input("Minh")
     at.button(key="alerts-silence").click().run()
@@ -153,7 +136,7 @@ def test_alerts_page_silences_a_warning_at_once_and_shows_until_when_and_by_whom
     """A warning needs no confirmation; the silence shows in the acknowledged list with its
     end time and author, and the wall's alert list shows the same."""
     url, ids, _ = alert_store
-    at = page(url, "tech")
+    at = page(url, ALERTS, role="tech")
     at.selectbox(key="alerts-act-pick").set_value(ids["acked"])
     at.text_input(key="alerts-act-user").input("Hùng")
     at.text_input(key="alerts-act-note").input("bảo trì đường truyền")
@@ -194,14 +177,14 @@ def _name(ids: dict, url: str, which: str = "acked") -> str:
 
 
 def test_alerts_page_filters_the_history_by_severity(alert_store, page):
-    at = page(alert_store[0], "leader")
+    at = page(alert_store[0], ALERTS, role="leader")
     at.multiselect[0].set_value(["critical"]).run()
     history = _frames(at)[2]
     assert set(history["Mức"]) == {"NGHIÊM TRỌNG"} and len(history) == 2
 
 
 def test_alerts_page_shows_no_controls_in_kiosk_mode(alert_store, page):
-    at = page(alert_store[0], "tech", kiosk="1")
+    at = page(alert_store[0], ALERTS, role="tech", kiosk="1")
     assert not at.exception
     assert not at.button and not at.sidebar.radio
 
@@ -215,7 +198,7 @@ def test_alerts_page_pages_a_long_history_and_starts_again_on_a_new_filter(alert
                       severity="info", state="resolved", rule="otp_slow",
                       start=now - timedelta(hours=20, minutes=i), fired_after=timedelta(0),
                       resolved_after=timedelta(minutes=5))
-    at = page(url, "leader")
+    at = page(url, ALERTS, role="leader")
     assert not at.exception
     history = _frames(at)[2]
     assert len(history) == 100 and list(history["Mức"][:2]) == ["NGHIÊM TRỌNG"] * 2
@@ -237,7 +220,7 @@ def test_alerts_page_pages_a_long_history_and_starts_again_on_a_new_filter(alert
 
 def test_alerts_page_asks_and_shows_handling_in_english(alert_store, page):
     url, ids, centres = alert_store
-    at = page(url, "tech", lang="en")
+    at = page(url, ALERTS, role="tech", lang="en")
     assert not at.exception
     at.selectbox(key="alerts-act-pick").set_value(ids["critical"])
     at.text_input(key="alerts-act-user").input("Minh")

@@ -8,8 +8,6 @@ the check can fail. Sign-in goes through the form (st.form) every time.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,12 +17,11 @@ from metrics.access import sessions as web_sessions
 from metrics.access.accounts import UserEntry, UsersFile, hash_password, save_users
 from metrics.store import Store
 from tests.fixtures.access import LEAK, OFFICER_CENTRE, PASSWORD, two_provinces, write_users
+from tests.fixtures.pages import app_test
 from tests.fixtures.personas import BRIEFING_END
 from tests.fixtures.stale_config import stale_config
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"  # BRIEFING_END in Huế time
-TIMEOUT_S = 30
 PAGES = ("wall", "commune", "finder", "alerts", "kpi", "briefing")
 
 
@@ -47,11 +44,7 @@ def app(world, monkeypatch, tmp_path):
     monkeypatch.setenv("IOC_DASHBOARD__AUTH", "local")
     monkeypatch.setenv("IOC_DASHBOARD__USERS_FILE", str(users))
 
-    def make(**query: str) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        return at
-    return make
+    return app_test
 
 
 def sign_in(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:

@@ -4,12 +4,9 @@ the same time-weighted "availability 24 h" for the same centre (AppTest, seeded 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from dashboard.views import fmt
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store
@@ -23,7 +20,6 @@ from tests.fixtures.personas import (
     unreachable_mountain_commune,
 )
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"  # BRIEFING_END in Huế time
 TIMEOUT_S = 60
 PAGES = {"finder": "app_pages/finder.py", "commune": "app_pages/commune.py",
@@ -74,18 +70,6 @@ def store_url(tmp_path_factory) -> tuple[str, str]:
     return url, centre_id
 
 
-@pytest.fixture
-def page(monkeypatch):
-    def make(url: str, name: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update({"at": AT, **query})
-        at.run()
-        return at.switch_page(PAGES[name]).run()
-    return make
-
-
 def row_of(table, column: str, value: str) -> dict:
     rows = table[table[column] == value]
     assert len(rows) == 1, f"{value} in {column}: {len(rows)} rows"
@@ -96,25 +80,25 @@ def test_the_four_pages_show_one_time_weighted_availability_for_a_centre(store_u
     url, centre_id = store_url
     assert EXPECTED_PCT == 93.9
 
-    finder = page(url, "finder")
+    finder = page(url, PAGES["finder"], timeout_s=TIMEOUT_S, at=AT)
     assert not finder.exception and not finder.error
     found = row_of(finder.dataframe[0].value, "Mã", centre_id)
     name = found["Trung tâm"]
     assert (found[PCT], found[UNKNOWN]) == SHOWN
 
-    commune = page(url, "commune", centre=centre_id)
+    commune = page(url, PAGES["commune"], timeout_s=TIMEOUT_S, at=AT, centre=centre_id)
     assert not commune.exception and not commune.error
     tile = next(m for m in commune.metric if m.label == "Khả dụng 24 giờ")
     assert tile.value == "93,9 %"
     assert tile.proto.delta == "không có dữ liệu 20 giờ 42 phút"
 
-    briefing = page(url, "briefing")
+    briefing = page(url, PAGES["briefing"], timeout_s=TIMEOUT_S, at=AT)
     assert not briefing.exception and not briefing.error
     centres = next(d.value for d in briefing.dataframe if PCT in d.value.columns)
     shown = row_of(centres, "Trung tâm", name)
     assert (shown[PCT], shown[UNKNOWN]) == SHOWN
 
-    kpi = page(url, "kpi")
+    kpi = page(url, PAGES["kpi"], timeout_s=TIMEOUT_S, at=AT)
     assert not kpi.exception and not kpi.error
     table = next(d.value for d in kpi.dataframe if PCT in d.value.columns)
     shown = row_of(table, "Trung tâm", name)

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 from datetime import time
-from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from config.loader import DEFAULT_CONFIG
 from dashboard.views import fmt
 from tests.fixtures.personas import PERSONAS, UNREACHABLE
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+BRIEFING = "app_pages/briefing.py"
 BRIEFING_AT = "2025-07-03T10:00"
-TIMEOUT_S = 30
-
-
-@pytest.fixture
-def page(monkeypatch):
-    """A factory: the briefing page of an AppTest reading the store at `url`."""
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page("app_pages/briefing.py").run()
-    return make
 
 
 def expected(seeded, metric: str) -> int:
@@ -38,7 +19,7 @@ def expected(seeded, metric: str) -> int:
 
 def test_briefing_states_the_huế_10_00_summary_in_vietnamese(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     received = expected(seeded, "dossiers_received_total")
     resolved = expected(seeded, "dossiers_resolved_total")
@@ -61,7 +42,7 @@ def test_briefing_states_the_huế_10_00_summary_in_vietnamese(seeded_store, pag
 
 def test_briefing_moment_picker_changes_the_figures(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT)
     at.time_input(key="briefing-time").set_value(time(8, 0)).run()
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
@@ -75,7 +56,7 @@ def test_briefing_moment_picker_changes_the_figures(seeded_store, page):
 
 def test_briefing_exports_html_and_csv(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     buttons = {b.label: b.proto.url for b in at.get("download_button")}
     # The files' contents are tested on report.html_report / csv_bytes (tests/unit/test_report.py).
@@ -85,7 +66,8 @@ def test_briefing_exports_html_and_csv(seeded_store, page):
 
 
 def test_briefing_speaks_english(seeded_store, page):
-    at = page(seeded_store().store.engine.url.render_as_string(), at=BRIEFING_AT, lang="en")
+    at = page(seeded_store().store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT,
+              lang="en")
     assert not at.exception
     assert "Dossiers received" in {m.label for m in at.metric}
     assert any(t.value.startswith("As of 10:00 on 03/07/2025, the 40 commune") for t in at.text)

@@ -13,10 +13,9 @@ from datetime import timedelta
 
 import pytest
 from docx import Document
-from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
-from config.loader import DEFAULT_CONFIG, load_settings
+from config.loader import load_settings
 from config.scope import national
 from dashboard import i18n
 from dashboard.loaders import actions as data_actions
@@ -24,24 +23,11 @@ from dashboard.loaders import briefing as data_briefing
 from dashboard.views import briefing_docx, fmt
 from metrics.alerts import assignments_store
 from metrics.store import to_ms
-from tests.app.test_briefing import APP, BRIEFING_AT, TIMEOUT_S
+from tests.app.test_briefing import BRIEFING, BRIEFING_AT
 from tests.fixtures.last_week import WEEK, expected_sums, seed_last_week
 from tests.fixtures.personas import BRIEFING_END, PERSONAS, poll_times
 
 TZ = "Asia/Ho_Chi_Minh"
-
-
-@pytest.fixture
-def page(monkeypatch):
-    """A factory: the briefing page of an AppTest reading the store at `url`."""
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page("app_pages/briefing.py").run()
-    return make
 
 
 def today_polls(seeded):
@@ -88,7 +74,7 @@ def seeded_weeks(seeded_store):
 def test_briefing_compares_with_last_week_and_the_docx_says_the_same(seeded_weeks, page):
     seeded, then_polls = seeded_weeks
     url = seeded.store.engine.url.render_as_string()
-    at = page(url, at=BRIEFING_AT)
+    at = page(url, BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     day = fmt.local_midnight(BRIEFING_END, TZ)
     now = expected_sums(today_polls(seeded), day, BRIEFING_END)
@@ -132,7 +118,7 @@ def test_briefing_compares_with_last_week_and_the_docx_says_the_same(seeded_week
 def test_briefing_says_last_week_is_missing_never_zero(seeded_store, page):
     seeded = seeded_store()
     url = seeded.store.engine.url.render_as_string()
-    at = page(url, at=BRIEFING_AT)
+    at = page(url, BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     week = screen_frame(at, "Chỉ tiêu")
     assert [r[2:] for r in week.itertuples(index=False)] == [("—", "—"), ("—", "—")]
@@ -149,7 +135,7 @@ def test_briefing_names_the_centres_missing_last_week(seeded_store, page):
     seeded = seeded_store()
     gone = sorted(seeded.personas)[:2]
     seed_last_week(seeded, 0.8, without=frozenset(gone))
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     names = {c.id: c.name for c in seeded.centres}
     note = next(i.value for i in at.info if "Tuần trước thiếu số liệu" in i.value)
@@ -161,7 +147,7 @@ def test_briefing_names_the_centres_missing_last_week(seeded_store, page):
 def test_briefing_docx_speaks_english(seeded_weeks, page):
     seeded, _ = seeded_weeks
     url = seeded.store.engine.url.render_as_string()
-    at = page(url, at=BRIEFING_AT, lang="en")
+    at = page(url, BRIEFING, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert "Download Word report (.docx)" in {b.label for b in at.get("download_button")}
     assert "Compared with the same time last week" in [h.value for h in at.subheader]
@@ -181,7 +167,8 @@ def test_briefing_docx_speaks_english(seeded_weeks, page):
 def test_a_periods_briefing_compares_todays_figures_not_the_periods(seeded_store, page):
     seeded = seeded_store(hours=30, step_s=1800)  # from 04:00 on 2 July
     then_polls = seed_last_week(seeded, 0.8)
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT, since="2025-07-02")
+    at = page(seeded.store.engine.url.render_as_string(), BRIEFING, at=BRIEFING_AT,
+              since="2025-07-02")
     assert not at.exception
     day = fmt.local_midnight(BRIEFING_END, TZ)
     polls = today_polls(seeded)
@@ -215,7 +202,7 @@ def test_the_docx_lists_the_follow_up_actions_the_page_lists(seeded_store, page)
                             now=ms(-timedelta(hours=1)))
     give("network_carrier", -timedelta(hours=5), -timedelta(hours=1))
     url = db.engine.url.render_as_string()
-    at = page(url, at=BRIEFING_AT)
+    at = page(url, BRIEFING, at=BRIEFING_AT)
     assert not at.exception
     shown = [as_rows(d.value) for d in at.dataframe if "Đơn vị" in d.value.columns][-3:]
     assert len(shown) == 3  # opened, closed, overdue: one each

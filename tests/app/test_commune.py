@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from dashboard.views import fmt
 from metrics.store import Store, schema, to_ms
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END, LAGGING, PERSONAS, UNREACHABLE, seed
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/commune.py"
 BRIEFING_AT = "2025-07-03T10:00"  # local time, the seeded history's end
-TIMEOUT_S = 30
 PHU_XUAN = "19753"  # Phường Phú Xuân, a healthy ward
 TODAY_TILES = {"Hồ sơ tiếp nhận": "dossiers_received_total",
                "Hồ sơ đã giải quyết": "dossiers_resolved_total",
                "Giải quyết trễ hạn": "dossiers_resolved_late_total"}
-
-
-@pytest.fixture
-def commune(monkeypatch):
-    """A factory: the drill-down page (through the app's navigation) over the store at `url`."""
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page(PAGE).run()
-    return make
 
 
 def url_of(store: Store) -> str:
@@ -58,9 +40,9 @@ def texts(elements) -> str:
 
 
 def test_commune_shows_state_charts_and_province_median_when_centre_is_healthy(
-        seeded_store, commune):
+        seeded_store, page):
     seeded = seeded_store(hours=26)
-    at = commune(url_of(seeded.store), centre=PHU_XUAN, at=BRIEFING_AT)
+    at = page(url_of(seeded.store), PAGE, centre=PHU_XUAN, at=BRIEFING_AT)
     assert not at.exception and not at.error
     assert at.header[0].value == "Phường Phú Xuân"
     states = {m.label: m.value for m in at.metric}
@@ -88,10 +70,10 @@ def test_commune_shows_state_charts_and_province_median_when_centre_is_healthy(
     assert "Không có sự cố hay cảnh báo nào" in texts(at.caption)
 
 
-def test_commune_compares_with_province_median_when_commune_lags(seeded_store, commune):
+def test_commune_compares_with_province_median_when_commune_lags(seeded_store, page):
     seeded = seeded_store(hours=6)
     lagging = seeded.ids(LAGGING)[0]
-    at = commune(url_of(seeded.store), centre=lagging, at=BRIEFING_AT)
+    at = page(url_of(seeded.store), PAGE, centre=lagging, at=BRIEFING_AT)
     sync = chart(at, "Độ trễ đồng bộ")
     centre, median = sync["data"]
     assert {v for v in centre["y"] if v is not None} == {180.0}  # 3 h, in minutes
@@ -100,10 +82,10 @@ def test_commune_compares_with_province_median_when_commune_lags(seeded_store, c
     assert {m.label: m.value for m in at.metric}["Kết nối Cổng DVC"] == "Suy giảm"
 
 
-def test_commune_lists_outages_when_centre_is_unreachable(seeded_store, commune):
+def test_commune_lists_outages_when_centre_is_unreachable(seeded_store, page):
     seeded = seeded_store(hours=6)
     down = seeded.ids(UNREACHABLE)[0]
-    at = commune(url_of(seeded.store), centre=down, at=BRIEFING_AT)
+    at = page(url_of(seeded.store), PAGE, centre=down, at=BRIEFING_AT)
     assert not at.exception
     assert "không thành công" in texts(at.caption)
     table = at.dataframe[0].value
@@ -115,12 +97,12 @@ def test_commune_lists_outages_when_centre_is_unreachable(seeded_store, commune)
     assert set(tiles.values()) == {"—"}  # never reported a component state
 
 
-def test_commune_shows_a_gap_not_zero_when_collection_stopped(tmp_path, commune):
+def test_commune_shows_a_gap_not_zero_when_collection_stopped(tmp_path, page):
     url = f"sqlite:///{tmp_path / 'gap.db'}"
     with Store.open(url) as db:
         seed(db, hue_centres(), hours=1, end=BRIEFING_END - timedelta(hours=3))
         seed(db, hue_centres(), hours=1, end=BRIEFING_END)
-    at = commune(url, centre=PHU_XUAN, at=BRIEFING_AT)
+    at = page(url, PAGE, centre=PHU_XUAN, at=BRIEFING_AT)
     at.radio(key="commune.range").set_value("6h").run()
     values = chart(at, "Tỉ lệ lượt thu thập có trả lời")["data"][0]["y"]
     assert None in values and 0 not in values and 0.0 not in values
@@ -128,7 +110,7 @@ def test_commune_shows_a_gap_not_zero_when_collection_stopped(tmp_path, commune)
 
 
 def test_commune_shows_alerts_and_acknowledgements_when_the_engine_stored_some(
-        seeded_store, commune):
+        seeded_store, page):
     seeded = seeded_store(hours=6)
     down = seeded.ids(UNREACHABLE)[0]
     firing = to_ms(BRIEFING_END - timedelta(hours=2))
@@ -141,7 +123,7 @@ def test_commune_shows_alerts_and_acknowledgements_when_the_engine_stored_some(
         conn.execute(sa.insert(schema.alert_events).values(
             alert_id=alert_id, ts=firing + 60_000, kind="acknowledged", actor="lan",
             detail="đang xử lý"))
-    at = commune(url_of(seeded.store), centre=down, at=BRIEFING_AT)
+    at = page(url_of(seeded.store), PAGE, centre=down, at=BRIEFING_AT)
     table = at.dataframe[0].value
     assert list(table["Loại"]) == ["Đã xác nhận", "Cảnh báo", "Ngừng hoạt động"]
     row = table[table["Loại"] == "Cảnh báo"].iloc[0]
@@ -150,18 +132,18 @@ def test_commune_shows_alerts_and_acknowledgements_when_the_engine_stored_some(
     assert table[table["Loại"] == "Đã xác nhận"].iloc[0]["Người xử lý"] == "lan"
 
 
-def test_commune_says_so_when_centre_id_is_unknown(seeded_store, commune):
-    at = commune(url_of(seeded_store(hours=1).store), centre="99999<b>", at=BRIEFING_AT)
+def test_commune_says_so_when_centre_id_is_unknown(seeded_store, page):
+    at = page(url_of(seeded_store(hours=1).store), PAGE, centre="99999<b>", at=BRIEFING_AT)
     assert not at.exception and not at.error
     assert "Không có trung tâm nào mang mã" in texts(at.warning)
     assert not at.get("plotly_chart")
 
 
-def test_commune_says_no_data_when_centre_was_never_polled(tmp_path, commune):
+def test_commune_says_no_data_when_centre_was_never_polled(tmp_path, page):
     url = f"sqlite:///{tmp_path / 'centres-only.db'}"
     with Store.open(url) as db:
         db.sync_centres(hue_centres())
-    at = commune(url, centre=PHU_XUAN)
+    at = page(url, PAGE, centre=PHU_XUAN)
     assert not at.exception and not at.error
     shown = texts(at.info)
     assert "chưa từng được thu thập" in shown
@@ -169,8 +151,8 @@ def test_commune_says_no_data_when_centre_was_never_polled(tmp_path, commune):
     assert not at.get("plotly_chart")
 
 
-def test_commune_search_finds_centre_without_diacritics_and_opens_it(seeded_store, commune):
-    at = commune(url_of(seeded_store(hours=1).store), at=BRIEFING_AT)
+def test_commune_search_finds_centre_without_diacritics_and_opens_it(seeded_store, page):
+    at = page(url_of(seeded_store(hours=1).store), PAGE, at=BRIEFING_AT)
     assert "Tìm và chọn một trung tâm" in texts(at.info)
     at.text_input(key="commune.query").input("phu xuan").run()
     pick = at.selectbox(key="commune.pick")
@@ -180,8 +162,8 @@ def test_commune_search_finds_centre_without_diacritics_and_opens_it(seeded_stor
     assert at.header[0].value == "Phường Phú Xuân"
 
 
-def test_commune_changes_range_when_custom_dates_are_chosen(seeded_store, commune):
-    at = commune(url_of(seeded_store(hours=26).store), centre=PHU_XUAN, at=BRIEFING_AT)
+def test_commune_changes_range_when_custom_dates_are_chosen(seeded_store, page):
+    at = page(url_of(seeded_store(hours=26).store), PAGE, centre=PHU_XUAN, at=BRIEFING_AT)
     at.radio(key="commune.range").set_value("custom").run()
     assert "00:00 27/06/2025 – 10:00 03/07/2025 · mỗi điểm: 1 giờ" in texts(at.caption)
     at.date_input(key="commune.from").set_value(at.date_input(key="commune.to").value).run()
@@ -189,8 +171,8 @@ def test_commune_changes_range_when_custom_dates_are_chosen(seeded_store, commun
     assert not at.exception
 
 
-def test_commune_speaks_english_when_asked(seeded_store, commune):
-    at = commune(url_of(seeded_store(hours=2).store), centre=PHU_XUAN, at=BRIEFING_AT, lang="en")
+def test_commune_speaks_english_when_asked(seeded_store, page):
+    at = page(url_of(seeded_store(hours=2).store), PAGE, centre=PHU_XUAN, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert at.title[0].value == "Centre details"
     assert {m.label for m in at.metric} >= {"System", "Power", "Network"}

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from config.loader import DEFAULT_CONFIG
 from tests.fixtures.personas import LAGGING, UNREACHABLE
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/finder.py"
 BRIEFING_AT = "2025-07-03T10:00"
-TIMEOUT_S = 30
 BROKEN = "Vi phạm quy tắc"
 PROBLEMS = "Sự cố"
 ON_TIME_RULE, AVAILABILITY_RULE = 0, 1  # config/ioc.yaml's service-level rules, in order
-
-
-@pytest.fixture
-def finder(monkeypatch):
-    """A factory: the finder page (through the app's navigation) over the store at `url`."""
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page(PAGE).run()
-    return make
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +36,9 @@ def by_id(at: AppTest, column: str = BROKEN) -> dict[str, str]:
     return dict(zip(table["Mã"], table[column], strict=True))
 
 
-def test_finder_lists_problems_worst_first_with_the_alert_rules_thresholds(seeded_url, finder):
+def test_finder_lists_problems_worst_first_with_the_alert_rules_thresholds(seeded_url, page):
     url, personas = seeded_url
-    at = finder(url, at=BRIEFING_AT)
+    at = page(url, PAGE, at=BRIEFING_AT)
     assert not at.exception and not at.error
     broken, problems = by_id(at), by_id(at, PROBLEMS)
     assert len(broken) == 40
@@ -81,9 +63,9 @@ def test_finder_lists_problems_worst_first_with_the_alert_rules_thresholds(seede
     assert {"Tải CSV", "Tải Excel (.xlsx)"} <= labels, labels  # the Excel file beside the CSV
 
 
-def test_finder_filters_by_type_name_and_lagging_when_filters_are_set(seeded_url, finder):
+def test_finder_filters_by_type_name_and_lagging_when_filters_are_set(seeded_url, page):
     url, _ = seeded_url
-    at = finder(url, at=BRIEFING_AT)
+    at = page(url, PAGE, at=BRIEFING_AT)
     at.multiselect(key="finder.kind").select("xã").run()
     assert set(rows(at)["Loại"]) == {"xã"}
     at.toggle(key="finder.only").set_value(True).run()
@@ -94,10 +76,10 @@ def test_finder_filters_by_type_name_and_lagging_when_filters_are_set(seeded_url
     assert any("Không có trung tâm nào khớp" in i.value for i in at.info)
 
 
-def test_finder_follows_service_thresholds_changed_in_the_page(seeded_url, finder):
+def test_finder_follows_service_thresholds_changed_in_the_page(seeded_url, page):
     url, personas = seeded_url
     down_id = sorted(c for c, p in personas.items() if p == UNREACHABLE)[0]
-    at = finder(url, at=BRIEFING_AT)
+    at = page(url, PAGE, at=BRIEFING_AT)
     assert "Khả dụng" in by_id(at)[down_id]
     # Thresholds are typed the Vietnamese way (st.number_input knows only "95.5").
     box = f"finder.threshold.{AVAILABILITY_RULE}"
@@ -114,9 +96,9 @@ def test_finder_follows_service_thresholds_changed_in_the_page(seeded_url, finde
     assert len([t for t in at.text_input if t.key.startswith("finder.threshold.")]) == 2
 
 
-def test_finder_speaks_english_when_asked(seeded_url, finder):
+def test_finder_speaks_english_when_asked(seeded_url, page):
     url, _ = seeded_url
-    at = finder(url, at=BRIEFING_AT, lang="en")
+    at = page(url, PAGE, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert at.title[0].value == "Find lagging centres"
     table = rows(at)
@@ -124,7 +106,7 @@ def test_finder_speaks_english_when_asked(seeded_url, finder):
     assert table["Details"].iloc[0].endswith("&lang=en")
 
 
-def test_finder_says_no_data_yet_when_the_store_is_empty(tmp_path, finder):
-    at = finder(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_finder_says_no_data_yet_when_the_store_is_empty(tmp_path, page):
+    at = page(f"sqlite:///{tmp_path / 'empty.db'}", PAGE)
     assert not at.exception and not at.error
     assert any("Chưa có dữ liệu" in i.value for i in at.info)

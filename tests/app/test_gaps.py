@@ -4,22 +4,16 @@ over a seeded SQLite store), and the loaders' scope (called directly, two provin
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from config.loader import DEFAULT_CONFIG, load_settings
+from config.loader import load_settings
 from config.scope import commune, national, province
 from dashboard.loaders import gaps as data_gaps
 from metrics.store import Store, gaps, to_ms
 from tests.fixtures.access import OFFICER_CENTRE, two_provinces
 from tests.fixtures.personas import BRIEFING_END
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PAGE = "app_pages/commune.py"
 BRIEFING_AT = "2025-07-03T10:00"  # local time, BRIEFING_END
-TIMEOUT_S = 30
 PHU_XUAN = "19753"
 REASON_VI = "bộ đệm đĩa của bộ thu thập đầy khi mất kết nối cơ sở dữ liệu"
 
@@ -30,18 +24,6 @@ def gap(start_min: int, end_min: int, cycles: int, centres: tuple[str, ...],
     return gaps.Gap(to_ms(BRIEFING_END - timedelta(minutes=start_min)),
                     to_ms(BRIEFING_END - timedelta(minutes=end_min)), cycles, centres, reason,
                     {"polls": 40 * cycles, "spool_bytes": 368_640, "max_bytes": 370_000})
-
-
-@pytest.fixture
-def page(monkeypatch):
-    def make(url: str, commune_page: bool = False, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page(PAGE).run() if commune_page else at
-    return make
 
 
 def test_the_wall_names_the_last_days_gaps_with_their_reason_in_either_language(
@@ -85,7 +67,7 @@ def test_the_commune_timeline_lists_the_gap_with_its_reason_and_what_was_lost(
     seeded = seeded_store(hours=6)
     gaps.record(seeded.store.engine, "shard-1of2", [gap(58, 55, 3, (PHU_XUAN, "19756"))])
     gaps.record(seeded.store.engine, "", [gap(40, 39, 1, ("19756",))])  # not this centre's
-    at = page(seeded.store.engine.url.render_as_string(), commune_page=True, centre=PHU_XUAN,
+    at = page(seeded.store.engine.url.render_as_string(), PAGE, centre=PHU_XUAN,
               at=BRIEFING_AT)
     assert not at.exception
     table = at.dataframe[0].value

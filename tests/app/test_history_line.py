@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
 from dashboard.widgets import history_banner
@@ -13,8 +10,7 @@ from metrics.results import ProbeResult
 from metrics.store import Store, history_fill
 from metrics.store.history_fill import Fill
 from tests.conftest import hue_centres
-
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+from tests.fixtures.pages import open_page
 
 
 def test_pages_say_the_history_is_loading_until_it_is_complete(tmp_path, monkeypatch):
@@ -27,9 +23,7 @@ def test_pages_say_the_history_is_loading_until_it_is_complete(tmp_path, monkeyp
 
     def shown(**query: str) -> str:
         history_banner.current.clear()  # read again now, not within its 5-s cache
-        at = AppTest.from_file(str(APP), default_timeout=30)
-        at.query_params.update(query)
-        at.run()
+        at = open_page(**query)
         assert not at.exception
         return " ".join(m.value for m in at.markdown)
 

@@ -9,7 +9,6 @@ escaped form. Plotly figures (which read a few HTML tags) must hold no `<script`
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -20,7 +19,6 @@ from tests.fixtures.access import HOSTILE, hostile_store
 from tests.fixtures.personas import BRIEFING_END, UNREACHABLE
 from tests.fixtures.stale_config import stale_config
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 AT = "2025-07-03T10:00"
 MARKDOWN_ELEMENTS = {"markdown", "caption", "title", "header", "subheader", "info",
                      "warning", "error", "success", "exception"}
@@ -35,17 +33,14 @@ def hostile(tmp_path_factory):
 
 
 @pytest.fixture
-def page(hostile, monkeypatch, tmp_path):
+def page(page, hostile, tmp_path):
+    """The conftest factory over the hostile store: page `name` ("wall", "commune", …)."""
     url, _ = hostile
-    monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(stale_config(tmp_path, 100_000_000)))
+    config = stale_config(tmp_path, 100_000_000)
 
     def make(name: str, **query: str) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=30)
-        at.query_params.update({"at": AT, **query})
-        at.run()
-        if name != "wall":
-            at.switch_page(f"app_pages/{name}.py").run()
+        path = None if name == "wall" else f"app_pages/{name}.py"
+        at = page(url, path, config=config, **{"at": AT, **query})
         assert not at.exception, at.exception
         return at
     return make

@@ -5,20 +5,15 @@ wrote with the shipped config/alerts.yaml."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
-from config.loader import DEFAULT_CONFIG
 from metrics.alerts.engine import AlertEngine
 from metrics.store import Store
 from tests.conftest import hue_centres
 from tests.fixtures.personas import healthy_ward, lagging_commune
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
-TIMEOUT_S = 30
 CENTRES = hue_centres()
 SLOW = [c.name for c in CENTRES[:4]]  # lagging: slow OTP and a portal sync hours behind
 
@@ -41,21 +36,9 @@ def incident_url(tmp_path_factory) -> str:
     return url
 
 
-def open_page(monkeypatch, url: str, page: str | None, **query: str) -> AppTest:
-    monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-    monkeypatch.setenv("IOC_DASHBOARD__ROLE", "tech")
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.query_params.update(query)
-    at.run()
-    if page:
-        at.switch_page(page).run()
+def test_alerts_page_shows_each_incident_as_one_row_with_its_centres(incident_url, page):
+    at = page(incident_url, "app_pages/alerts.py", role="tech")
     assert not at.exception
-    return at
-
-
-def test_alerts_page_shows_each_incident_as_one_row_with_its_centres(incident_url, monkeypatch):
-    at = open_page(monkeypatch, incident_url, "app_pages/alerts.py")
     # The lagging persona: slow OTP, sync hours behind, its system reporting degraded.
     assert "Đang kích hoạt (3)" in [s.value for s in at.subheader]  # the rows listed
     active = at.dataframe[0].value
@@ -82,8 +65,9 @@ def test_alerts_page_shows_each_incident_as_one_row_with_its_centres(incident_ur
     assert all(s.endswith("gộp vào sự cố chung") for s in grouped["Trạng thái"])
 
 
-def test_alerts_page_in_english_names_the_cause_in_english(incident_url, monkeypatch):
-    at = open_page(monkeypatch, incident_url, "app_pages/alerts.py", lang="en")
+def test_alerts_page_in_english_names_the_cause_in_english(incident_url, page):
+    at = page(incident_url, "app_pages/alerts.py", lang="en", role="tech")
+    assert not at.exception
     active = at.dataframe[0].value
     where = [c for c in active.columns if set(active[c]) == {"Shared incident · 4 centres"}]
     assert where
@@ -92,14 +76,15 @@ def test_alerts_page_in_english_names_the_cause_in_english(incident_url, monkeyp
     assert "Likely shared cause: synchronisation with the National Public Service Portal" in text
 
 
-def test_wall_lists_each_incident_once_with_its_centres(incident_url, monkeypatch):
-    at = open_page(monkeypatch, incident_url, None)
+def test_wall_lists_each_incident_once_with_its_centres(incident_url, page):
+    at = page(incident_url, None, role="tech")
+    assert not at.exception
     board = at.table[0].value
     assert list(board["Trung tâm"]) == ["Sự cố chung · 4 trung tâm"] * 3
     assert all(all(n in s for n in SLOW) for s in board["Nội dung"])
 
 
-def test_silencing_an_incident_mutes_its_rule_in_its_province_only(incident_url, monkeypatch):
+def test_silencing_an_incident_mutes_its_rule_in_its_province_only(incident_url, page):
     import json
 
     import sqlalchemy as sa
@@ -109,7 +94,8 @@ def test_silencing_an_incident_mutes_its_rule_in_its_province_only(incident_url,
     with Store.open(incident_url) as db, db.engine.connect() as conn:
         incident_id = conn.execute(sa.select(t.alerts.c.id).where(
             t.alerts.c.fingerprint == "incident:otp_p95_high/p46")).scalar_one()
-    at = open_page(monkeypatch, incident_url, "app_pages/alerts.py")
+    at = page(incident_url, "app_pages/alerts.py", role="tech")
+    assert not at.exception
     at.selectbox[0].set_value(incident_id)
     at.text_input[0].input("Lan")
     at.text_input[1].input("VNPT đang sửa cổng SMS")

@@ -3,30 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from config.loader import DEFAULT_CONFIG
 from dashboard.views import fmt
 from tests.fixtures.personas import PERSONAS, UNREACHABLE
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+KPI = "app_pages/kpi.py"
 BRIEFING_AT = "2025-07-03T10:00"
-TIMEOUT_S = 30
-
-
-@pytest.fixture
-def page(monkeypatch):
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        at.run()
-        return at.switch_page("app_pages/kpi.py").run()
-    return make
 
 
 def total(seeded, metric: str) -> float:
@@ -37,7 +19,7 @@ def total(seeded, metric: str) -> float:
 
 def test_kpi_page_scores_the_province_with_rules_shown(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), KPI, at=BRIEFING_AT)
     assert not at.exception
     synced = total(seeded, "sync_synced_total")
     received = total(seeded, "dossiers_received_total")
@@ -53,7 +35,7 @@ def test_kpi_page_scores_the_province_with_rules_shown(seeded_store, page):
 
 def test_kpi_page_shows_no_data_for_unreachable_centres_not_zero(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), KPI, at=BRIEFING_AT)
     communes = at.dataframe[1].value
     names = {c.id: c.name for c in seeded.centres}
     down = communes[communes["Trung tâm"] == names[seeded.ids(UNREACHABLE)[0]]].iloc[0]
@@ -64,7 +46,7 @@ def test_kpi_page_shows_no_data_for_unreachable_centres_not_zero(seeded_store, p
 
 def test_kpi_page_explains_a_chosen_centre(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), KPI, at=BRIEFING_AT)
     centre = seeded.ids(UNREACHABLE)[0]
     at.selectbox(key="kpi-centre").set_value(centre).run()
     assert not at.exception
@@ -76,7 +58,7 @@ def test_kpi_page_explains_a_chosen_centre(seeded_store, page):
 
 def test_kpi_page_custom_and_month_periods(seeded_store, page):
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), KPI, at=BRIEFING_AT)
     at.radio(key="kpi-period").set_value("month").run()
     assert not at.exception
     assert any("Từ 00:00 01/07/2025 đến 10:00 03/07/2025" in c.value for c in at.caption)
@@ -88,7 +70,7 @@ def test_kpi_page_custom_and_month_periods(seeded_store, page):
 
 
 def test_kpi_page_speaks_english(seeded_store, page):
-    at = page(seeded_store().store.engine.url.render_as_string(), at=BRIEFING_AT, lang="en")
+    at = page(seeded_store().store.engine.url.render_as_string(), KPI, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert "Total score" in {m.label for m in at.metric}
     assert "Indicator" in at.dataframe[0].value.columns
@@ -99,7 +81,7 @@ def test_kpi_page_explains_its_two_on_time_rates_and_marks_the_estimate(seeded_s
     """2.1 and the wall's on-time rate, both for the period, with why they differ; 5.4 is
     named "(ước tính)" with its rule, in the table and on group 5's tile."""
     seeded = seeded_store()
-    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), KPI, at=BRIEFING_AT)
     assert not at.exception
     resolved = total(seeded, "dossiers_resolved_total")
     late = total(seeded, "dossiers_resolved_late_total")

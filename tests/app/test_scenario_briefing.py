@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
 
 from collectors.backfill import backfill_scenario, scenario_link
 from config.loader import DEFAULT_CONFIG, load_settings
 from metrics.store import dialects
 from tests.conftest import PG_URL, _pg_admin
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TIMEOUT_S = 60
+BRIEFING = "app_pages/briefing.py"
 
 
 def _backfilled(url: str) -> str:
@@ -52,26 +50,17 @@ def scenario_url(request, tmp_path_factory):
         admin.dispose()
 
 
-def _page(monkeypatch, url: str, **query: str) -> AppTest:
-    monkeypatch.setenv("IOC_DB_URL", url)
-    monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.query_params.update(query)
-    at.run()
-    return at.switch_page("app_pages/briefing.py").run()
-
-
 def _query(link: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
 
 
-def test_the_briefing_at_10_00_on_3_july_states_the_reported_figures(scenario_url, monkeypatch):
+def test_the_briefing_at_10_00_on_3_july_states_the_reported_figures(scenario_url, page):
     settings = load_settings(DEFAULT_CONFIG, env={})
     settings = settings.model_copy(update={"simulator": settings.simulator.model_copy(
         update={"scenario": "hue-first-week"})})
     query = _query(scenario_link(settings))  # the link `ioc demo --scenario` prints
     assert query == {"since": "2025-07-01", "at": "2025-07-03T10:00"}
-    at = _page(monkeypatch, scenario_url, **query)
+    at = page(scenario_url, BRIEFING, timeout_s=TIMEOUT_S, **query)
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Hồ sơ tiếp nhận"] == "1.283"
@@ -96,8 +85,8 @@ def test_the_briefing_at_10_00_on_3_july_states_the_reported_figures(scenario_ur
     assert {"Phường Phong Dinh", "Phường Mỹ Thượng"} <= set(attention["Trung tâm"])
 
 
-def test_without_since_the_briefing_counts_3_july_alone(scenario_url, monkeypatch):
-    at = _page(monkeypatch, scenario_url, at="2025-07-03T10:00")
+def test_without_since_the_briefing_counts_3_july_alone(scenario_url, page):
+    at = page(scenario_url, BRIEFING, timeout_s=TIMEOUT_S, at="2025-07-03T10:00")
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
     received = int(tiles["Hồ sơ tiếp nhận"].replace(".", ""))
@@ -106,8 +95,9 @@ def test_without_since_the_briefing_counts_3_july_alone(scenario_url, monkeypatc
     assert {m.label: m.value for m in at.metric}["Hồ sơ tiếp nhận"] == "1.283"
 
 
-def test_the_briefing_in_english_states_the_same_figures(scenario_url, monkeypatch):
-    at = _page(monkeypatch, scenario_url, since="2025-07-01", at="2025-07-03T10:00", lang="en")
+def test_the_briefing_in_english_states_the_same_figures(scenario_url, page):
+    at = page(scenario_url, BRIEFING, timeout_s=TIMEOUT_S, since="2025-07-01",
+              at="2025-07-03T10:00", lang="en")
     assert not at.exception
     text = " ".join(t.value for t in at.text)
     assert ("As of 10:00 on 03/07/2025 (counting from 01/07/2025), the 40 commune Public "

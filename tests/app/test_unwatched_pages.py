@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import hue_centres
 from tests.fixtures.personas import UNREACHABLE, assign_personas
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 BRIEFING_AT = "2025-07-03T10:00"
 PERSONAS = assign_personas(hue_centres())
 # An unreachable mountain commune (down in the seeded history), and a healthy ward.
@@ -18,9 +17,8 @@ DISABLED = next(c for c in hue_centres() if PERSONAS[c.id] == UNREACHABLE)
 KEPT = hue_centres()[0]
 
 
-def page(monkeypatch, tmp_path: Path, url: str, path: str, disable: bool = True,
-         **query: str) -> AppTest:
-    """`path` of the app, its config folder's site file disabling DISABLED (or not)."""
+def site_config(tmp_path: Path, disable: bool = True) -> Path:
+    """A config folder whose site file disables DISABLED (or not); its ioc.yaml."""
     tmp_path = tmp_path / ("off" if disable else "on")
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "ioc.yaml").write_text(
@@ -28,21 +26,16 @@ def page(monkeypatch, tmp_path: Path, url: str, path: str, disable: bool = True,
     off = f'"{DISABLED.id}": {{enabled: {str(not disable).lower()}}}'
     (tmp_path / "site.yaml").write_text(f"province: 46\ncentres: {{{off}}}\n",
                                         encoding="utf-8")
-    monkeypatch.setenv("IOC_CONFIG", str(tmp_path / "ioc.yaml"))
-    monkeypatch.setenv("IOC_DB_URL", url)
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.query_params.update(query)
-    at.run()
-    return at.switch_page(path).run()
+    return tmp_path / "ioc.yaml"
 
 
 def test_commune_page_does_not_open_a_centre_the_site_file_disables(
-        seeded_store, monkeypatch, tmp_path):
+        seeded_store, page, tmp_path):
     seeded = seeded_store(hours=1)
     url = seeded.store.engine.url.render_as_string(hide_password=False)
-    gone = page(monkeypatch, tmp_path, url, "app_pages/commune.py", centre=DISABLED.id,
+    gone = page(url, "app_pages/commune.py", config=site_config(tmp_path), centre=DISABLED.id,
                 at=BRIEFING_AT)
-    kept = page(monkeypatch, tmp_path, url, "app_pages/commune.py", centre=KEPT.id,
+    kept = page(url, "app_pages/commune.py", config=site_config(tmp_path), centre=KEPT.id,
                 at=BRIEFING_AT)
     assert not gone.exception and not gone.error
     assert "Không có trung tâm nào mang mã" in " ".join(w.value for w in gone.warning)
@@ -50,13 +43,13 @@ def test_commune_page_does_not_open_a_centre_the_site_file_disables(
 
 
 def test_finder_does_not_list_a_centre_the_site_file_disables(
-        seeded_store, monkeypatch, tmp_path):
+        seeded_store, page, tmp_path):
     # Two stores of the same history: the pages' caches are keyed on the store's URL.
     on, off = (seeded_store(hours=1).store.engine.url.render_as_string(hide_password=False)
                for _ in range(2))
-    watched = page(monkeypatch, tmp_path, on, "app_pages/finder.py", disable=False,
+    watched = page(on, "app_pages/finder.py", config=site_config(tmp_path, disable=False),
                    at=BRIEFING_AT)
-    disabled = page(monkeypatch, tmp_path, off, "app_pages/finder.py", at=BRIEFING_AT)
+    disabled = page(off, "app_pages/finder.py", config=site_config(tmp_path), at=BRIEFING_AT)
     assert not disabled.exception and not disabled.error
 
     def shown(at: AppTest) -> str:

@@ -7,11 +7,9 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.alerts import load_alerts
-from config.loader import DEFAULT_CONFIG
 from config.registry import all_centres
 from dashboard.views import fmt
 from dashboard.widgets.components import md_text
@@ -22,22 +20,8 @@ from tests.fixtures.alert_rows import add_alert
 from tests.fixtures.last_week import WEEK, expected_sums, seed_last_week
 from tests.fixtures.personas import BRIEFING_END, PERSONAS, UNREACHABLE, seed
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 BRIEFING_AT = "2025-07-03T10:00"  # local time, the seeded history's end
-TIMEOUT_S = 30
 NATIONAL_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "config" / "good_national.yaml"
-
-
-@pytest.fixture
-def wall(monkeypatch):
-    """A factory: an AppTest of the dashboard reading the store at `url`."""
-    def make(url: str, **query: str) -> AppTest:
-        monkeypatch.setenv("IOC_DB_URL", url)
-        monkeypatch.setenv("IOC_CONFIG", str(DEFAULT_CONFIG))
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-        at.query_params.update(query)
-        return at.run()
-    return make
 
 
 def tiles(at: AppTest) -> dict[str, str]:
@@ -52,9 +36,9 @@ def expected_today(seeded, metric: str) -> int:
 
 
 def test_wall_shows_seeded_figures_in_vietnamese_when_replaying_the_briefing(
-        seeded_store, wall):
+        seeded_store, page):
     seeded = seeded_store()
-    at = wall(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
+    at = page(seeded.store.engine.url.render_as_string(), at=BRIEFING_AT)
     assert not at.exception
     shown = tiles(at)
     down = len(seeded.ids(UNREACHABLE))
@@ -79,9 +63,9 @@ def test_wall_shows_seeded_figures_in_vietnamese_when_replaying_the_briefing(
     assert "không phản hồi" in table["Lý do"].iloc[0]
 
 
-def test_wall_shows_stale_not_healthy_when_newest_data_is_old(seeded_store, wall):
+def test_wall_shows_stale_not_healthy_when_newest_data_is_old(seeded_store, page):
     seeded = seeded_store()  # history from July 2025, read "now": long stale
-    at = wall(seeded.store.engine.url.render_as_string())
+    at = page(seeded.store.engine.url.render_as_string())
     assert not at.exception
     assert any("Dữ liệu không cập nhật từ" in m.value for m in at.markdown)  # the banner
     shown = tiles(at)
@@ -91,19 +75,19 @@ def test_wall_shows_stale_not_healthy_when_newest_data_is_old(seeded_store, wall
     assert "Dữ liệu cũ" in set(at.table[0].value["Trạng thái"])
 
 
-def test_wall_says_no_data_yet_when_the_store_is_empty(tmp_path, wall):
+def test_wall_says_no_data_yet_when_the_store_is_empty(tmp_path, page):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    at = wall(url)
+    at = page(url)
     assert not at.exception
     assert not at.error
     assert any("Chưa có dữ liệu" in i.value for i in at.info)
 
 
-def test_wall_shows_dashes_when_centres_were_never_polled(tmp_path, wall):
+def test_wall_shows_dashes_when_centres_were_never_polled(tmp_path, page):
     url = f"sqlite:///{tmp_path / 'centres-only.db'}"
     with Store.open(url) as db:
         db.sync_centres(hue_centres())
-    at = wall(url)
+    at = page(url)
     assert not at.exception
     shown = tiles(at)
     assert shown["Trung tâm hoạt động"] == "—/40"
@@ -111,14 +95,14 @@ def test_wall_shows_dashes_when_centres_were_never_polled(tmp_path, wall):
     assert any("Chưa có dữ liệu" in i.value for i in at.info)
 
 
-def test_wall_speaks_english_when_asked_by_query_or_sidebar(seeded_store, wall):
+def test_wall_speaks_english_when_asked_by_query_or_sidebar(seeded_store, page):
     url = seeded_store().store.engine.url.render_as_string()
-    at = wall(url, at=BRIEFING_AT, lang="en")
+    at = page(url, at=BRIEFING_AT, lang="en")
     assert not at.exception
     assert "Centres up" in tiles(at)
     assert at.table[0].value.columns[0] == "Centre"
 
-    at = wall(url, at=BRIEFING_AT)
+    at = page(url, at=BRIEFING_AT)
     assert "Trung tâm hoạt động" in tiles(at)
     at.sidebar.radio[0].set_value("en").run()
     assert "Centres up" in tiles(at)
@@ -131,7 +115,7 @@ def _url(seeded) -> str:
     return seeded.store.engine.url.render_as_string()
 
 
-def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store, wall):
+def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store, page):
     seeded = seeded_store()
     down = seeded.ids(UNREACHABLE)[0]
     add_alert(seeded.store, centre_id=down, province_code=46, severity="critical",
@@ -139,7 +123,7 @@ def test_wall_kiosk_hides_every_control_and_shows_the_firing_alerts(seeded_store
     add_alert(seeded.store, centre_id=down, province_code=46, severity="warning",
               state="resolved", start=seeded.end - timedelta(hours=3),
               resolved_after=timedelta(minutes=30), summary="đã xong")
-    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    at = page(_url(seeded), at=BRIEFING_AT, kiosk="1")
     assert not at.exception
     assert not at.sidebar.radio and not at.button and not at.get("segmented_control")
     assert any("stSidebar" in m.value and "display: none" in m.value for m in at.markdown)
@@ -167,33 +151,33 @@ def badge(at: AppTest) -> str:
                                   if '<div class="ioc-badges' in m.value))
 
 
-def test_wall_shows_who_acknowledged_each_alert_in_kiosk_and_at_the_desk(seeded_store, wall):
+def test_wall_shows_who_acknowledged_each_alert_in_kiosk_and_at_the_desk(seeded_store, page):
     seeded = seeded_store()
     first, second = seeded.ids(UNREACHABLE)[:2]
     add_alert(seeded.store, centre_id=first, province_code=46, severity="critical",
               state="firing", start=seeded.end - timedelta(hours=1), acked_by="Lan")
     add_alert(seeded.store, centre_id=second, province_code=46, severity="critical",
               state="firing", start=seeded.end - timedelta(minutes=50))
-    lists = kiosk_lists(wall(_url(seeded), at=BRIEFING_AT, kiosk="1"))
+    lists = kiosk_lists(page(_url(seeded), at=BRIEFING_AT, kiosk="1"))
     assert "✓ Đã xác nhận bởi Lan: đang xử lý" in lists
     assert "! Chưa ai xử lý" in lists
     names = {c.id: c.name for c in seeded.centres}
     assert lists.index(names[first]) < lists.index("Đã xác nhận bởi Lan") \
         < lists.index(names[second]) < lists.index("Chưa ai xử lý")  # each on its own row
-    desk = wall(_url(seeded), at=BRIEFING_AT)
+    desk = page(_url(seeded), at=BRIEFING_AT)
     assert list(desk.table[0].value["Xử lý"]) == [md_text("Đã xác nhận bởi Lan: đang xử lý"),
                                                   "Chưa ai xử lý"]
 
 
-def test_wall_without_alerts_says_so_and_offers_the_map_metric(seeded_store, wall):
-    at = wall(_url(seeded_store()), at=BRIEFING_AT)
+def test_wall_without_alerts_says_so_and_offers_the_map_metric(seeded_store, page):
+    at = page(_url(seeded_store()), at=BRIEFING_AT)
     assert not at.exception
     assert any("Không có cảnh báo nào đang kích hoạt" in s.value for s in at.success)
     assert at.get("segmented_control")  # the map metric choice, outside kiosk mode
 
 
 def test_wall_playlist_stops_on_a_new_critical_alert_until_it_is_acknowledged(
-        seeded_store, wall):
+        seeded_store, page):
     """A critical alert firing for 2 minutes that nobody has acknowledged holds the playlist
     on the province showing it, with the large notice; acknowledged (before the moment
     shown), the playlist rotates again."""
@@ -209,7 +193,7 @@ def test_wall_playlist_stops_on_a_new_critical_alert_until_it_is_acknowledged(
                          fired_after=timedelta(minutes=1))
     query = {"at": BRIEFING_AT, "kiosk": "1", "playlist": "province:1,province:46",
              "every": "30"}
-    at = wall(_url(seeded), **query)
+    at = page(_url(seeded), **query)
     assert not at.exception
     held = badge(at)
     assert "DỪNG TRÌNH CHIẾU" in held and "ioc-held" in held
@@ -219,46 +203,47 @@ def test_wall_playlist_stops_on_a_new_critical_alert_until_it_is_acknowledged(
     actions.acknowledge(seeded.store, load_alerts(), alert_id, user="Lan", role="ioc_staff",
                         now=to_ms(seeded.end - timedelta(seconds=30)))
     data.alerts_version.clear()  # read the alert tables again now, not within its 2-s cache
-    at = wall(_url(seeded), **query)
+    at = page(_url(seeded), **query)
     assert not at.exception
     assert "DỪNG TRÌNH CHIẾU" not in badge(at)
     assert "Trình chiếu" in at.caption[0].value  # rotating: "Trình chiếu i/n"
 
 
-def test_wall_playlist_rotates_past_an_old_unacknowledged_critical_alert(seeded_store, wall):
+def test_wall_playlist_rotates_past_an_old_unacknowledged_critical_alert(seeded_store, page):
     """Firing for longer than dashboard.playlist_hold_s: the rotation goes on; the alert
     stays on the wall's list."""
     seeded = seeded_store()
     add_alert(seeded.store, centre_id=seeded.ids(UNREACHABLE)[0], province_code=46,
               severity="critical", state="firing", start=seeded.end - timedelta(hours=1))
-    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1", playlist="province:1,province:46",
+    at = page(_url(seeded), at=BRIEFING_AT, kiosk="1", playlist="province:1,province:46",
               every="30")
     assert not at.exception
     assert "DỪNG TRÌNH CHIẾU" not in badge(at)
     assert "Trình chiếu" in at.caption[0].value
 
 
-def test_wall_playlist_rotates_and_reports_a_bad_item(seeded_store, wall):
+def test_wall_playlist_rotates_and_reports_a_bad_item(seeded_store, page):
     url = _url(seeded_store())
-    at = wall(url, at=BRIEFING_AT, playlist="wall,alerts", every="30")
+    at = page(url, at=BRIEFING_AT, playlist="wall,alerts", every="30")
     assert not at.exception and not at.error
     assert "Trình chiếu" in at.caption[0].value
-    at = wall(url, at=BRIEFING_AT, playlist="wall,maps")
+    at = page(url, at=BRIEFING_AT, playlist="wall,maps")
     assert any("maps" in w.value for w in at.warning)
 
 
-def test_wall_national_view_aggregates_provinces_and_narrows_to_one(tmp_path, wall,
-                                                                    monkeypatch):
+def national_store(tmp_path) -> tuple[str, int]:
+    """A store that knows every centre of the country and holds two hours of Huế's polls:
+    its URL and how many of Huế's centres are down."""
     url = f"sqlite:///{tmp_path / 'national.db'}"
     with Store.open(url) as db:
         db.sync_centres(all_centres())
         seeded = seed(db, hue_centres(), hours=2, step_s=600, end=BRIEFING_END)
-        down = len(seeded.ids(UNREACHABLE))
-    monkeypatch.setenv("IOC_CONFIG", str(NATIONAL_CONFIG))
-    monkeypatch.setenv("IOC_DB_URL", url)
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.query_params.update(at=BRIEFING_AT)
-    at.run()
+    return url, len(seeded.ids(UNREACHABLE))
+
+
+def test_wall_national_view_aggregates_provinces_and_narrows_to_one(tmp_path, page):
+    url, down = national_store(tmp_path)
+    at = page(url, config=NATIONAL_CONFIG, at=BRIEFING_AT)
     assert not at.exception
     assert at.title[0].value.endswith("Toàn quốc")
     assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/3355"
@@ -270,7 +255,7 @@ def test_wall_national_view_aggregates_provinces_and_narrows_to_one(tmp_path, wa
     assert tiles(at)["Trung tâm hoạt động"] == f"{40 - down}/41"
 
 
-def test_wall_says_when_collection_falls_behind(tmp_path, wall):
+def test_wall_says_when_collection_falls_behind(tmp_path, page):
     """Fresh data, but the collector has been missing ticks: the page says so."""
     import time
 
@@ -283,28 +268,20 @@ def test_wall_says_when_collection_falls_behind(tmp_path, wall):
     with Store.open(url) as db:
         db.sync_centres(hue_centres())
         db.write([ProbeResult(c.id, now - 1, True, 0.05) for c in hue_centres()])
-        at = wall(url)
+        at = page(url)
         assert not any("Thu thập đang chậm" in m.value for m in at.markdown)
         cadence.record(db.engine, "", int(now * 1000), 1, 3, 5.0)
     data.collection_behind.clear()  # read again now, not within the probe's 2-s cache
-    at = wall(url)
+    at = page(url)
     assert not at.exception
     shown = " ".join(m.value for m in at.markdown)
     assert "Thu thập đang chậm" in shown and "bỏ lỡ 1 chu kỳ 5 giây" in shown
     assert "Dữ liệu không cập nhật" not in shown  # not stale: behind is said apart
 
 
-def test_national_kiosk_wall_shows_the_badge_and_the_fitted_lists(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'national.db'}"
-    with Store.open(url) as db:
-        db.sync_centres(all_centres())
-        seeded = seed(db, hue_centres(), hours=2, step_s=600, end=BRIEFING_END)
-        down = len(seeded.ids(UNREACHABLE))
-    monkeypatch.setenv("IOC_CONFIG", str(NATIONAL_CONFIG))
-    monkeypatch.setenv("IOC_DB_URL", url)
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
-    at.query_params.update(at=BRIEFING_AT, kiosk="1")
-    at.run()
+def test_national_kiosk_wall_shows_the_badge_and_the_fitted_lists(tmp_path, page):
+    url, down = national_store(tmp_path)
+    at = page(url, config=NATIONAL_CONFIG, at=BRIEFING_AT, kiosk="1")
     assert not at.exception
     assert f"{down} ngừng · 0 cảnh báo" in re.sub(r"<[^>]+>", "", badge(at))
     lists = kiosk_lists(at)
@@ -313,7 +290,7 @@ def test_national_kiosk_wall_shows_the_badge_and_the_fitted_lists(tmp_path, monk
 
 
 def test_wall_sets_todays_dossiers_beside_last_weeks_and_counts_overdue_work(seeded_store,
-                                                                             wall):
+                                                                             page):
     """The received and resolved tiles carry the same time last week (the briefing's
     comparison, `data_compare`), computed here from the polls written; an assignment past
     its due time is counted in the kiosk's badge and listed at the desk."""
@@ -325,20 +302,20 @@ def test_wall_sets_todays_dossiers_beside_last_weeks_and_counts_overdue_work(see
     assign(seeded.store, load_alerts(), unit="network_carrier", note="gọi VNPT", user="Lan",
            role="tech", centre_id=centre, now=to_ms(BRIEFING_END - timedelta(hours=3)),
            due_at=to_ms(BRIEFING_END - timedelta(hours=1)))
-    kiosk = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    kiosk = page(_url(seeded), at=BRIEFING_AT, kiosk="1")
     assert not kiosk.exception
     details = {m.label: m.proto.delta.replace("\xa0", " ") for m in kiosk.metric}
     assert details["Hồ sơ tiếp nhận"].startswith(f"tuần trước {fmt.number(then['received'])} (+")
     assert details["Hồ sơ đã giải quyết"].startswith(
         f"tuần trước {fmt.number(then['resolved'])}")
     assert "1 việc quá hạn" in badge(kiosk)
-    desk = wall(_url(seeded), at=BRIEFING_AT)
+    desk = page(_url(seeded), at=BRIEFING_AT)
     (warning,) = [w.value for w in desk.warning if "việc quá hạn" in w.value]
     assert "gọi VNPT" in warning or "quá hạn 1 giờ" in warning
 
 
-def test_wall_says_last_week_has_no_figure_rather_than_zero(seeded_store, wall):
+def test_wall_says_last_week_has_no_figure_rather_than_zero(seeded_store, page):
     seeded = seeded_store()
-    at = wall(_url(seeded), at=BRIEFING_AT, kiosk="1")
+    at = page(_url(seeded), at=BRIEFING_AT, kiosk="1")
     details = {m.label: m.proto.delta.replace("\xa0", " ") for m in at.metric}
     assert details["Hồ sơ tiếp nhận"] == "tuần trước: không có số liệu"

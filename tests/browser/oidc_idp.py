@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import selectors
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.faults.procs import stop_group
 
 OIDC_DIR = Path(__file__).resolve().parent / "oidc"
 LOCK = OIDC_DIR / "package-lock.json"
@@ -58,13 +58,7 @@ def running_provider(workdir: Path, client: Mapping[str, Any],
     try:
         yield _ready_line(proc, log_path)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, 10)
 
 
 def _ready_line(proc: subprocess.Popen[str], log_path: Path, timeout_s: float = 60) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from collectors.simulator.background import free_port
+from tests.faults.procs import stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -51,13 +46,7 @@ def served_dashboard(env_extra: dict[str, str], *, port: int | None = None,
             pytest.fail("the dashboard did not answer /_stcore/health within 60 s")
         yield f"http://127.0.0.1:{port}/"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, 15)
 
 
 def refresh_bursts(frames: list[tuple[float, int]], gap_s: float = 1.0) -> list[int]:

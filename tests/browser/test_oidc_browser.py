@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
 
+from collectors.simulator.background import free_port
 from metrics.access import audit
 from metrics.store import Store
 from tests.browser.oidc_idp import running_provider
-from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, free_port, served_dashboard
+from tests.browser.serve import CHROMIUM, CHROMIUM_ARGS, served_dashboard
 from tests.fixtures.access import LEAK, two_provinces
 from tests.fixtures.stale_config import stale_config
 

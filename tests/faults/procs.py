@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,10 +23,17 @@ ROOT = Path(__file__).resolve().parents[2]
 IOC = [sys.executable, "-m", "collectors.cli"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def stop_group(proc: subprocess.Popen, timeout_s: float = 20) -> int:
+    """SIGTERM the process's whole group (it started a session of its own), SIGKILL it if
+    it lingers past `timeout_s`; its exit code."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        return proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait(10)
 
 
 class Proc:
@@ -80,14 +86,8 @@ class Proc:
         """SIGTERM the whole group, then SIGKILL it if it lingers; the exit code."""
         if self.proc is None:
             return None
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            return self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            return self.proc.wait(10)
+            return stop_group(self.proc, timeout_s)
         finally:
             for group in self.groups:  # anything an earlier start left behind
                 with contextlib.suppress(ProcessLookupError, PermissionError):

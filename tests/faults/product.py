@@ -16,11 +16,12 @@ from typing import Any
 import requests
 import yaml
 
+from collectors.simulator.background import free_port
 from config.loader import CONFIG_DIR
 from config.settings import DeploymentSettings
 from metrics.alerts.sink import HttpSink
 from tests.faults.checks import events
-from tests.faults.procs import Proc, free_port, http_ok, wait_until
+from tests.faults.procs import Proc, http_ok, wait_until
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,13 @@ class Product:
         for p in (self.dashboard, self.collector, self.simulator):
             p.stop()
         self.sink.stop()
+
+
+def settle(product: Product, timeout_s: float = 60) -> None:
+    """Collector up, spool empty, the last two cycles written straight to the store."""
+    def quiet() -> bool:
+        last = product.cycles()[-2:]
+        return (len(last) == 2 and not list(product.spool_dir.glob("cycle-*"))
+                and all(not {"spooled", "replayed", "dropped"} & c.keys() for c in last))
+
+    wait_until("the collector to settle", quiet, timeout_s, product.collector)

@@ -29,7 +29,7 @@ from tests.faults import pages
 from tests.faults.blackhole import BlackHoleProxy
 from tests.faults.checks import events
 from tests.faults.procs import wait_until
-from tests.faults.product import Knobs, Product
+from tests.faults.product import Knobs, Product, settle
 from tests.faults.runner import STALE, spool_keys, store_keys
 from tests.faults.scratch_pg import ScratchDatabase
 
@@ -70,16 +70,6 @@ def rows(engine: sa.Engine, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 def cycles_after(product: Product, t: float) -> list[dict[str, Any]]:
     return [c for c in product.cycles() if c["at"] > t]
-
-
-def settle(product: Product, timeout_s: float = 60) -> None:
-    """Spool empty, the last two cycles written straight to the store."""
-    def quiet() -> bool:
-        last = product.cycles()[-2:]
-        return (len(last) == 2 and not list(product.spool_dir.glob("cycle-*"))
-                and all(not {"spooled", "replayed", "dropped"} & c.keys() for c in last))
-
-    wait_until("the collector to settle", quiet, timeout_s, product.collector)
 
 
 def no_duplicate_polls(engine: sa.Engine) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from tests.conftest import PG_URL
 from tests.faults import checks, pages
 from tests.faults.plan import EXPECTED, Step, chaos_plan, final_faults
 from tests.faults.procs import wait_until
-from tests.faults.product import Knobs, Product
+from tests.faults.product import Knobs, Product, settle
 from tests.faults.runner import Chaos, Record, store_keys
 from tests.faults.scratch_pg import ScratchDatabase
 
@@ -86,16 +86,6 @@ def arrivals(product: Product) -> list[tuple[str, str, str]]:
 def rows(engine: sa.Engine, sql: str, **params: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
-
-
-def settle(product: Product, timeout_s: float = 60) -> None:
-    """Collector up, spool empty, the last two cycles written straight to the store."""
-    def quiet() -> bool:
-        last = product.cycles()[-2:]
-        return (len(last) == 2 and not list(product.spool_dir.glob("cycle-*"))
-                and all(not {"spooled", "replayed", "dropped"} & c.keys() for c in last))
-
-    wait_until("the collector to settle", quiet, timeout_s, product.collector)
 
 
 def alerts_quiet(engine: sa.Engine, centres: set[str], timeout_s: float) -> None:

@@ -11,8 +11,9 @@ import time
 
 import requests
 
+from collectors.simulator.background import free_port
 from dashboard.session.cookie import ROUTE
-from tests.browser.serve import ROOT, free_port
+from tests.browser.serve import ROOT
 
 
 def test_ioc_dashboard_serves_the_cookie_route_and_exits_0_when_told_to_stop(tmp_path):

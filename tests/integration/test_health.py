@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,8 +18,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.procstat import listening_addresses
 from collectors.simulator.background import free_port
 from metrics.store import Store
+from tests.faults.procs import stop_group
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,12 +38,7 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def stop(proc: subprocess.Popen) -> int:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, 30)
     proc.log_file.close()  # type: ignore[attr-defined]
     return proc.returncode
 
@@ -68,17 +64,6 @@ def ioc_health(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     return subprocess.run([sys.executable, "-m", "collectors.cli", "health", *args], cwd=ROOT,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True,
                           timeout=60)
-
-
-def listening_addresses(port: int) -> set[str]:
-    """The IPv4 addresses a socket listens on at `port` (from /proc/net/tcp)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-            found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
-    return found
 
 
 def test_collector_health_goes_503_with_the_reason_when_its_database_disappears(

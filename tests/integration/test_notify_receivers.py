@@ -10,7 +10,6 @@ message, unchanged.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from collectors.simulator.background import free_port
 from config.alerts import AlertsConfig
 from config.channels import backoff_delay, parse_channel
 from metrics.alerts.notifiers import DeliveryError, send, testnotify, webhook
@@ -182,9 +182,7 @@ def test_failing_receivers_are_classified(sink, path, retryable, words):
 
 
 def test_a_refused_connection_is_retryable():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed when the block ends: nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(DeliveryError) as err:
         send(ch(type="webhook", url=f"http://127.0.0.1:{port}/x"), message(), {})
     assert err.value.retryable and "cannot connect" in err.value.reason
@@ -227,16 +225,10 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[MailHandler, int]]:
     handler = MailHandler()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port,
                             authenticator=_authenticator, auth_require_tls=False)
     controller.start()
@@ -295,7 +287,7 @@ def test_starttls_against_a_server_without_it_is_not_retryable(smtp):
 
 def test_an_smtp_server_that_is_not_there_is_retryable():
     with pytest.raises(DeliveryError) as err:
-        send(mail_channel(_free_port()), message(), {}, name="mail")
+        send(mail_channel(free_port()), message(), {}, name="mail")
     assert err.value.retryable
 
 

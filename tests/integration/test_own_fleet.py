@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
-from streamlit.testing.v1 import AppTest
 
 from collectors.config_check import check
 from collectors.endpoint.exposition import Exposition, serve
@@ -34,10 +33,10 @@ from metrics.alerts.engine import AlertEngine
 from metrics.alerts.read import alerts as read_alerts
 from tests.conftest import Database
 from tests.fixtures.catalogue import catalogue_restored
+from tests.fixtures.pages import open_page
 
 pytestmark = pytest.mark.slow
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 PHU_XUAN, KIM_LONG, VY_DA = "19753", "19774", "19777"
 # The foreign system's documents: its own ids, its own shape, its own figures.
 DOCUMENTS = {
@@ -206,10 +205,7 @@ def test_deployment_profile_and_metric_flow_to_store_metrics_alerts_and_commune_
     assert queue["state"].to_list() == ["firing"]
 
     # …and on the commune page, with its unit.
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.query_params["centre"] = PHU_XUAN
-    at.run()
-    at = at.switch_page("app_pages/commune.py").run()
+    at = open_page("app_pages/commune.py", centre=PHU_XUAN)
     assert not at.exception and not at.error
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Người chờ"] == "42 người"

@@ -17,7 +17,6 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -44,10 +43,10 @@ from metrics.store.retention import Pruner
 from metrics.store.rollups import FIVE_MIN_MS, HOUR_MS, bucket_start, step
 from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
+from tests.fixtures.pages import open_page
 
 pytestmark = pytest.mark.slow
 
-APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 TZ = "Asia/Ho_Chi_Minh"
 CENTRES = hue_centres()[:8]
 SEED = 7  # the simulator's (settings.simulator.seed): backfill and live polls agree
@@ -219,11 +218,7 @@ def local_text(at: datetime) -> str:
 
 
 def run_page(page: str | None, **query: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    if page is not None:
-        at.switch_page(page).run()
+    at = open_page(page, timeout_s=60, **query)
     assert not at.exception, at.exception
     return at
 

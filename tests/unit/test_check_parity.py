@@ -12,6 +12,7 @@ import pytest
 from collectors.cli import main
 from collectors.config_check import check, startup
 from collectors.endpoint.health import CollectorHealth
+from collectors.simulator.background import free_port
 from config.loader import ConfigError
 from metrics.store.check import StoreCheck
 
@@ -27,13 +28,6 @@ centres:
 """
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound once, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write(tmp: Path, settings: str | None = GOOD, site: str | None = GOOD_SITE) -> Path:
     if site is not None:
         (tmp / "site.yaml").write_text(site, encoding="utf-8")
@@ -46,7 +40,7 @@ def write(tmp: Path, settings: str | None = GOOD, site: str | None = GOOD_SITE) 
 def env_for(tmp: Path, **more: str) -> dict[str, str]:
     """A clean environment: a scratch SQLite store, a closed simulator port."""
     return {"IOC_DB_URL": f"sqlite:///{tmp / 'ioc.db'}",
-            "IOC_SIMULATOR__PORT": str(closed_port()), **more}
+            "IOC_SIMULATOR__PORT": str(free_port()), **more}
 
 
 def refused_by_both(file: Path, env: dict[str, str], capsys, monkeypatch,
@@ -178,7 +172,7 @@ def test_check_config_and_readyz_name_the_file_ioc_config_names(tmp_path, capsys
     for name, value in env_for(tmp_path).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("IOC_CONFIG", str(file))
-    monkeypatch.setenv("IOC_DASHBOARD__PORT", str(closed_port()))
+    monkeypatch.setenv("IOC_DASHBOARD__PORT", str(free_port()))
     assert main(["check-config"]) == 0
     assert capsys.readouterr().out.strip() == f"configuration OK: {file}"
     health = CollectorHealth(5, lambda: StoreCheck(True, "ok", "sqlite", 1, 1))
@@ -195,7 +189,7 @@ def test_check_config_and_readyz_name_the_file_ioc_config_names(tmp_path, capsys
 ])
 def test_a_store_the_collector_cannot_open_is_one_line_naming_it(tmp_path, capsys, monkeypatch,
                                                                  url, named):
-    port = closed_port()
+    port = free_port()
     file = write(tmp_path)  # spool_dir: null, so nothing to fall back on
     for name, value in env_for(tmp_path, IOC_DB_URL=url.format(port=port)).items():
         monkeypatch.setenv(name, value)

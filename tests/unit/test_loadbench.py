@@ -5,17 +5,21 @@ from __future__ import annotations
 import pytest
 
 from bench.load import (
-    allocator_in,
-    listening_inodes,
-    malloc_settings_in,
     memory_summary,
-    parse_rss_kb,
-    parse_stat,
     percentiles,
     slope_per_hour,
     thin,
     wall_query,
     windows,
+)
+from bench.procstat import (
+    Listener,
+    allocator_in,
+    listeners_in,
+    listening_inodes,
+    malloc_settings_in,
+    parse_rss_kb,
+    parse_stat,
 )
 from bench.stclient import stream_url, widget_id_key
 
@@ -96,6 +100,17 @@ def test_proc_parsing():
              "     0        0 91299 1 0000000000000000 100 0 0 10 0\n")
     assert listening_inodes(table, 0xBB8D) == {"91234"}  # the established one is not listening
     assert listening_inodes(table, 8501) == set()
+
+
+def test_listeners_in_reads_the_address_of_ipv4_and_ipv6_listening_sockets():
+    head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid\n"
+    v4 = ("   0: 0100007F:BB8D 00000000:0000 0A 00000000:00000000 00:00000000 00000000"
+          "     0        0 91234 1 0000000000000000 100 0 0 10 0\n")
+    v6 = ("   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A"
+          " 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000\n")
+    assert listeners_in(head + v4) == [Listener("127.0.0.1", 0xBB8D, "91234")]
+    assert listeners_in(head + v6) == [Listener("::1", 8080, "77")]
+
 
 
 def test_thin_keeps_ends_and_bound():

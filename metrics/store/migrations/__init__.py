@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from metrics.store.dialects import SQLITE_BEGIN_OPTION
+from metrics.store.dialects import writing
 from metrics.store.migrations import (
     v01_core_tables,
     v02_rejections_and_time_index,
@@ -81,19 +81,17 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
     """
     if not 0 <= target <= SCHEMA_VERSION:
         raise ValueError(f"target version must be 0..{SCHEMA_VERSION}, not {target}")
-    with engine.connect() as conn:
-        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        with conn.begin():
-            _lock(conn)
-            version = current_version(conn)
-            if version > SCHEMA_VERSION:
-                raise SchemaTooNewError(
-                    f"database schema version {version} is newer than this code's "
-                    f"{SCHEMA_VERSION}; upgrade the product before opening it"
-                )
-            for step in MIGRATIONS[version:target]:
-                step(conn)
-            if target > version:
-                conn.execute(meta.delete().where(meta.c.key == VERSION_KEY))
-                conn.execute(meta.insert().values(key=VERSION_KEY, value=str(target)))
-            return max(version, target)
+    with writing(engine) as conn:
+        _lock(conn)
+        version = current_version(conn)
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"database schema version {version} is newer than this code's "
+                f"{SCHEMA_VERSION}; upgrade the product before opening it"
+            )
+        for step in MIGRATIONS[version:target]:
+            step(conn)
+        if target > version:
+            conn.execute(meta.delete().where(meta.c.key == VERSION_KEY))
+            conn.execute(meta.insert().values(key=VERSION_KEY, value=str(target)))
+        return max(version, target)
