@@ -26,12 +26,13 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, LOCAL_OFFSET_MS
+from metrics.resolutions import DAY_MS, FIVE_MIN_MS, HOUR_MS, LOCAL_OFFSET_MS
+from metrics.store.rollups import BUCKET_COLUMNS
 
 HOUR_S, DAY_S = 3_600, 86_400
 LIVE_STEP_S = 15  # the collector's default interval, for the per-year footprint
 YEAR_DAYS = 365
-RETENTION_DAYS = {"raw": 7, "5m": 90, "1h": 730}  # metrics.store.rollups.DEFAULT_KEEP
+RETENTION_DAYS = {"raw": 7, "5m": 90, "1h": 730}  # metrics.resolutions.DEFAULT_KEEP
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ import polars as pl
 from bench.history import default_url
 from config.scope import NATIONAL_SCOPE
 from config.settings import Settings
+from metrics.resolutions import RAW
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, to_ms
-from metrics.store.rollups import RAW
 
 RUNS = 5
 SLOW_S = 5.0  # a page whose cold run takes longer is timed warm (caches cleared) once

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from metrics.store.rollups import RAW
+from metrics.resolutions import RAW
 
 COMPARED: dict[str, str] = {
     "received": "dossiers_received_total",

@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from metrics.store.rollups import (
+from metrics.resolutions import (
     DAY,
     DAY_MS,
     DEFAULT_KEEP,

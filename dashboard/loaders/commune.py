@@ -33,8 +33,9 @@ from dashboard.loaders import common as data
 from dashboard.views import fmt
 from metrics import drilldown as d
 from metrics import queries as q
+from metrics import resolutions
 from metrics.alerts import read as alerts_read
-from metrics.store import from_ms, polls_read, rollups, settled, to_ms
+from metrics.store import from_ms, polls_read, settled, to_ms
 from metrics.today import Today
 
 CLOSED_TTL_S = 600  # settled history changes only with the key: the ttl bounds memory
@@ -58,7 +59,7 @@ def resolution_for(every_s: int) -> str:
     """The roll-up a chart bucket of `every_s` is built from: hourly for hourly charts,
     5-minute ones for finer (the presets' 5 and 15 minutes); both align to local buckets
     (Asia/Ho_Chi_Minh is a whole number of hours from UTC)."""
-    return rollups.HOUR if every_s >= 3600 else rollups.FIVE_MIN
+    return resolutions.HOUR if every_s >= 3600 else resolutions.FIVE_MIN
 
 
 def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, kind: str, every_s: int,
@@ -141,7 +142,7 @@ def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms:
     a, b = _bounds(a_ms, b_ms, last)
     rolled = data.store(url).gauge_means(d.COMPARED, a, b, centre_ids=list(centre_ids),
                                          resolution=resolution_for(every_s))
-    width = timedelta(milliseconds=rollups.WIDTH_MS[resolution_for(every_s)])
+    width = timedelta(milliseconds=resolutions.WIDTH_MS[resolution_for(every_s)])
     return d.province_median(d.rollup_gauges_at(rolled, timedelta(seconds=every_s), width, tz))
 
 

@@ -19,7 +19,7 @@ from config.settings import Settings
 from dashboard.loaders import availability as data_availability
 from dashboard.loaders import common as data
 from dashboard.views import fmt
-from metrics import drilldown, kpi
+from metrics import drilldown, kpi, resolutions
 from metrics.store import from_ms, rollups, to_ms
 from metrics.today import Today
 
@@ -77,7 +77,7 @@ def _load_chunk_increases(url: str, start_ms: int, end_ms: int, closed: bool,
     ids = data.scoped_centres(db, scope_key)[2]
     last = end_ms - 1 if closed else end_ms
     return db.increases(list(kpi.INPUTS), from_ms(start_ms), from_ms(last),
-                        centre_ids=ids, resolution=rollups.HOUR, zero_start=True)
+                        centre_ids=ids, resolution=resolutions.HOUR, zero_start=True)
 
 
 @st.cache_data(ttl=data.CACHE_TTL_S, max_entries=64, show_spinner=False)
@@ -89,15 +89,15 @@ def _whole_days_increases(url: str, start_ms: int, end_ms: int,
     db = data.store(url)
     ids = data.scoped_centres(db, scope_key)[2]
     return db.increases(list(kpi.INPUTS), from_ms(start_ms), from_ms(end_ms - 1),
-                        centre_ids=ids, resolution=rollups.DAY, zero_start=True)
+                        centre_ids=ids, resolution=resolutions.DAY, zero_start=True)
 
 
 def whole_local_day(a: datetime, b: datetime, tz: str) -> bool:
     """Whether [a, b) is one whole local day of `tz` that the daily roll-up holds as one
     bucket (its days are Asia/Ho_Chi_Minh's: any zone at UTC+7 at `a`)."""
-    offset = timedelta(milliseconds=rollups.LOCAL_OFFSET_MS)
+    offset = timedelta(milliseconds=resolutions.LOCAL_OFFSET_MS)
     return (a.astimezone(ZoneInfo(tz)).utcoffset() == offset
-            and to_ms(b) - to_ms(a) == rollups.DAY_MS
+            and to_ms(b) - to_ms(a) == resolutions.DAY_MS
             and rollups.day_answers(to_ms(a), to_ms(b) - 1, None))
 
 

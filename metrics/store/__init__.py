@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from config.catalogue import METRICS, is_counter
 from config.registry import Centre
+from metrics import resolutions
 from metrics import today as today_
 from metrics.results import ProbeResult, Reason
 from metrics.store import current, dialects, rollups, settled, today_read
@@ -330,14 +331,14 @@ class Store:
 
         "auto" picks it with `rollups.choose_resolution` (raw up to 6 h, 5-minute up to
         8 days, hourly beyond, coarser where `keep` — retention per resolution, default
-        `rollups.DEFAULT_KEEP` — has already deleted the finer rows). Roll-ups start at
+        `resolutions.DEFAULT_KEEP` — has already deleted the finer rows). Roll-ups start at
         the bucket holding `start`. Columns: centre_id, metric, label, ts (a sample's
         time or a bucket's start), count, min, max, mean, last, increase (counters only,
         counting resets and the step from the previous bucket; null for gauges).
         """
         names = [metrics] if isinstance(metrics, str) else list(metrics)
-        used = rollups.choose_resolution(start, end, self._clock(), keep or rollups.DEFAULT_KEEP,
-                                         resolution)
+        used = rollups.choose_resolution(start, end, self._clock(),
+                                         keep or resolutions.DEFAULT_KEEP, resolution)
         counters = {m for m in names if m in METRICS and is_counter(m)}
         with self._engine.connect() as conn:
             got = rollups.read(conn, used, names, to_ms(start), to_ms(end), centre_ids, counters)
@@ -388,7 +389,7 @@ class Store:
         """Each counter series' increase from local midnight `day_start` (on the hour) to
         `at`, at the finest resolution kept for `at` (`metrics.today`): the roll-ups
         where their buckets are exact, raw samples for the rest while they are stored,
-        else the 5-minute (kept `keep[FIVE_MIN]`, default `rollups.DEFAULT_KEEP`) or
+        else the 5-minute (kept `keep[FIVE_MIN]`, default `resolutions.DEFAULT_KEEP`) or
         hourly buckets ending by `at` (the answer says which). `newest`: the newest poll
         stored (`newest_ts`; None when none): up to it, the day's roll-up answers alone."""
         newest_ms, at_ms = None if newest is None else to_ms(newest), to_ms(at)
@@ -398,7 +399,7 @@ class Store:
             oldest = (conn.execute(OLDEST_POLL).scalar_one()
                       if newest_ms is not None and newest_ms > at_ms else None)
             plan = today_.plan(to_ms(day_start), at_ms, newest_ms, to_ms(self._clock()),
-                               keep or rollups.DEFAULT_KEEP, oldest)
+                               keep or resolutions.DEFAULT_KEEP, oldest)
             got, read = today_read.today_increases(conn, list(metrics), to_ms(day_start),
                                                    to_ms(at), centre_ids, plan)
         return today_.Today(got, plan.resolution, plan.until_ms, read)

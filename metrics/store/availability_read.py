@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from config.catalogue import STATE_DOWN
 from metrics import availability as av
+from metrics.resolutions import FIVE_MIN_MS
 from metrics.store import Store, to_ms
 from metrics.store import schema as t
-from metrics.store.rollups import FIVE_MIN_MS
 
 POLL_SCHEMA = {"centre_id": pl.String, "ts": pl.Int64, "ok": pl.Boolean, "reason": pl.String}
 REPORT_SCHEMA = {"centre_id": pl.String, "ts": pl.Int64, "value": pl.Float64}

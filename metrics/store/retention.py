@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine
 
 from config import logs
 from config.settings import RetentionSettings
+from metrics.resolutions import DAY, FIVE_MIN, HOUR, RAW
 from metrics.store.dialects import writing
-from metrics.store.rollups import DAY, FIVE_MIN, HOUR, RAW
 from metrics.store.schema import (
     polls,
     rollup_1d,

@@ -38,38 +38,25 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from metrics.resolutions import (
+    DAY,
+    DAY_MS,
+    DEFAULT_KEEP,
+    FIVE_MIN,
+    HOUR,
+    HOUR_MS,
+    LOCAL_OFFSET_MS,
+    MAX_SPAN,
+    RAW,
+    RESOLUTIONS,
+    WIDTH_MS,
+    bucket_start,
+)
 from metrics.store import dialects
 from metrics.store.schema import rollup_1d, rollup_1h, rollup_5m, samples
 
-FIVE_MIN_MS = 300_000
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
-# Buckets align to local time in Asia/Ho_Chi_Minh: a fixed UTC+7 since 1975, no daylight
-# saving, so a local day starts at 17:00 UTC. Seven hours are whole hours, so 5-minute and
-# hourly buckets are the UTC ones; only days depend on it.
-LOCAL_OFFSET_MS = 7 * HOUR_MS
-RAW, FIVE_MIN, HOUR, DAY = "raw", "5m", "1h", "1d"
-RESOLUTIONS = (RAW, FIVE_MIN, HOUR)  # what "auto" picks from, finest first (never days)
-WIDTH_MS = {RAW: 0, FIVE_MIN: FIVE_MIN_MS, HOUR: HOUR_MS, DAY: DAY_MS}
 TABLES = {FIVE_MIN: rollup_5m, HOUR: rollup_1h, DAY: rollup_1d}  # finest first
 SOURCES = {HOUR: rollup_5m, DAY: rollup_1h}  # what a bucket is rebuilt from (5m: raw)
-
-# Resolution selection ("auto"): the finest resolution whose span limit covers the
-# requested range, then coarser while the range starts before that resolution's
-# retention cut-off. Raw up to 6 h (a 15 s poll gives ≤ 1,440 points per series);
-# 5-minute up to 8 days (≤ 2,304 points: a week's chart with room to spare);
-# hourly beyond (a year is 8,760 points).
-MAX_SPAN: dict[str, timedelta] = {
-    RAW: timedelta(hours=6),
-    FIVE_MIN: timedelta(days=8),
-    HOUR: timedelta.max,
-}
-DEFAULT_KEEP: dict[str, timedelta] = {
-    RAW: timedelta(days=7),
-    FIVE_MIN: timedelta(days=90),
-    HOUR: timedelta(days=730),
-    DAY: timedelta(days=1825),  # config.settings.RetentionSettings
-}
 
 BUCKET_COLUMNS = (
     "series_id", "ts", "n", "sum_value", "min_value", "max_value",
@@ -99,12 +86,6 @@ class Bucket(NamedTuple):
 def step(prev: float, value: float) -> float:
     """A counter's increase from `prev` to `value`; a decrease is a reset to 0 first."""
     return value - prev if value >= prev else value
-
-
-def bucket_start(ts: int, width: int) -> int:
-    """The start of the bucket of `width` ms that holds `ts` (buckets align to local time,
-    `LOCAL_OFFSET_MS`: a day starts at local midnight, an hour on the hour)."""
-    return ts - (ts + LOCAL_OFFSET_MS) % width
 
 
 def day_answers(start_ms: int, end_ms: int, newest_ms: int | None, slack_ms: int = 0) -> bool:

@@ -15,6 +15,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from metrics import resolutions
 from metrics import today as t
 from metrics.store import dialects, rollups
 from metrics.store.schema import rollup_1h, series
@@ -58,7 +59,7 @@ def pieces(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: 
     start <= ts <= end summarised in the database as one piece (`today.PIECES_SCHEMA`: the
     first ts, first value, last value, and the increase within, resets counted), so a
     national fleet's few minutes of samples come back as one row a series."""
-    if resolution == rollups.RAW:
+    if resolution == resolutions.RAW:
         cols = {"first": "b.value", "last": "b.value", "inc": "0.0", "table": "samples"}
     else:
         cols = {"first": "b.first_value", "last": "b.last_value", "inc": "b.inc_within",
@@ -100,18 +101,18 @@ def today_increases(conn: Connection, metrics: Sequence[str], day_start_ms: int,
                                  zero_start=True), ((plan.whole, day_start_ms, at_ms),)
     closed, read = t.empty(), []
     if plan.hours_end_ms > day_start_ms:
-        read.append((rollups.HOUR, day_start_ms, plan.hours_end_ms - 1))
-        closed = rollups.increases(conn, rollups.HOUR, metrics, day_start_ms,
+        read.append((resolutions.HOUR, day_start_ms, plan.hours_end_ms - 1))
+        closed = rollups.increases(conn, resolutions.HOUR, metrics, day_start_ms,
                                    plan.hours_end_ms - 1, centre_ids, zero_start=True)
     parts = []
     if plan.fives_end_ms > plan.hours_end_ms:
-        read.append((rollups.FIVE_MIN, plan.hours_end_ms, plan.fives_end_ms - 1))
-        parts.append(pieces(conn, rollups.FIVE_MIN, metrics, *read[-1][1:], centre_ids))
+        read.append((resolutions.FIVE_MIN, plan.hours_end_ms, plan.fives_end_ms - 1))
+        parts.append(pieces(conn, resolutions.FIVE_MIN, metrics, *read[-1][1:], centre_ids))
     if plan.raw:
-        read.append((rollups.RAW, plan.fives_end_ms, at_ms))
-        parts.append(pieces(conn, rollups.RAW, metrics, *read[-1][1:], centre_ids))
+        read.append((resolutions.RAW, plan.fives_end_ms, at_ms))
+        parts.append(pieces(conn, resolutions.RAW, metrics, *read[-1][1:], centre_ids))
     if not parts:
         return closed, tuple(read)
-    base = baseline(conn, metrics, day_start_ms - rollups.HOUR_MS, plan.hours_end_ms - 1,
+    base = baseline(conn, metrics, day_start_ms - resolutions.HOUR_MS, plan.hours_end_ms - 1,
                     centre_ids)
     return t.chain(closed, base, pl.concat(parts)), tuple(read)

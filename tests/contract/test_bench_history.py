@@ -15,17 +15,9 @@ from bench import history_plan as hp
 from bench.history import generate, series_keys
 from config.registry import fleet
 from metrics.queries import increase
+from metrics.resolutions import DAY_MS, FIVE_MIN_MS, HOUR_MS, bucket_start
 from metrics.store.records import from_ms
-from metrics.store.rollups import (
-    BUCKET_COLUMNS,
-    DAY_MS,
-    FIVE_MIN_MS,
-    HOUR_MS,
-    Bucket,
-    aggregate_rows,
-    bucket_start,
-    combine,
-)
+from metrics.store.rollups import BUCKET_COLUMNS, Bucket, aggregate_rows, combine
 from metrics.store.schema import polls, rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import Database
 

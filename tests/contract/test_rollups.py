@@ -10,12 +10,13 @@ import sqlalchemy as sa
 
 from config.settings import RetentionSettings
 from metrics.queries import increase
+from metrics.resolutions import DAY_MS, FIVE_MIN_MS, HOUR_MS
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, dialects
 from metrics.store.migrations import migrate
 from metrics.store.records import to_ms
 from metrics.store.retention import Pruner, RetentionObserver, keep
-from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.store.rollups import BUCKET_COLUMNS, aggregate_rows
 from metrics.store.schema import rollup_1d, rollup_1h, rollup_5m, samples, series_latest
 from tests.conftest import hue_centres
 from tests.fixtures.personas import BRIEFING_END

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import RetentionSettings
+from metrics.resolutions import FIVE_MIN, HOUR, RAW
 from metrics.results import ProbeResult, Sample
 from metrics.store.retention import Pruner, keep
-from metrics.store.rollups import FIVE_MIN, HOUR, RAW, step
+from metrics.store.rollups import step
 from tests.conftest import hue_centres
 
 CENTRE = hue_centres()[0]

@@ -38,9 +38,10 @@ from dashboard.loaders import kpi as data_kpi
 from dashboard.views import fmt
 from metrics import queries as q
 from metrics.kpi_text import fnum
+from metrics.resolutions import FIVE_MIN_MS, HOUR_MS, bucket_start
 from metrics.store import Store, from_ms, to_ms
 from metrics.store.retention import Pruner
-from metrics.store.rollups import FIVE_MIN_MS, HOUR_MS, bucket_start, step
+from metrics.store.rollups import step
 from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
 from tests.fixtures.pages import open_page

@@ -19,10 +19,10 @@ from dashboard import i18n
 from dashboard.loaders import common as data
 from dashboard.loaders import compare as data_compare
 from metrics import compare as cmp
+from metrics.resolutions import FIVE_MIN, RAW
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, gaps
 from metrics.store.retention import Pruner
-from metrics.store.rollups import FIVE_MIN, RAW
 from tests.conftest import PG_URL, hue_centres
 from tests.faults.scratch_pg import ScratchDatabase
 

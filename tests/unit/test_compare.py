@@ -10,7 +10,7 @@ import pytest
 from dashboard import i18n
 from dashboard.views import week as week_view
 from metrics import compare as cmp
-from metrics.store.rollups import FIVE_MIN, HOUR, RAW
+from metrics.resolutions import FIVE_MIN, HOUR, RAW
 
 TZ = "Asia/Ho_Chi_Minh"
 VI, EN = i18n.text("vi"), i18n.text("en")

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from bench import history_plan as hp
-from metrics.store.rollups import BUCKET_COLUMNS, DAY_MS, FIVE_MIN_MS, HOUR_MS, aggregate_rows
+from metrics.resolutions import DAY_MS, FIVE_MIN_MS, HOUR_MS
+from metrics.store.rollups import BUCKET_COLUMNS, aggregate_rows
 
 NOW = 1_795_660_812.0  # 2026-11-26 02:40:12 UTC
 

@@ -9,18 +9,21 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
+from metrics import resolutions
 from metrics.queries import increase
-from metrics.store import rollups
-from metrics.store.rollups import (
+from metrics.resolutions import (
     DAY_MS,
     DEFAULT_KEEP,
     FIVE_MIN_MS,
     HOUR_MS,
     LOCAL_OFFSET_MS,
+    bucket_start,
+)
+from metrics.store import rollups
+from metrics.store.rollups import (
     READ_SCHEMA,
     Bucket,
     aggregate,
-    bucket_start,
     choose_resolution,
     combine,
     finish,
@@ -207,13 +210,13 @@ def test_choose_resolution_takes_explicit_and_refuses_unknown():
 
 def test_day_answers_only_a_range_from_local_midnight_with_nothing_after_it_that_day():
     midnight = 1_795_626_000_000  # 2026-11-25 17:00 UTC = 2026-11-26 00:00 in Huế
-    assert rollups.bucket_start(midnight, rollups.DAY_MS) == midnight
-    hour = rollups.HOUR_MS
-    assert rollups.day_answers(midnight, midnight + rollups.DAY_MS - 1, None)  # a whole day
+    assert resolutions.bucket_start(midnight, resolutions.DAY_MS) == midnight
+    hour = resolutions.HOUR_MS
+    assert rollups.day_answers(midnight, midnight + resolutions.DAY_MS - 1, None)  # a whole day
     assert rollups.day_answers(midnight, midnight + 5 * hour, midnight + 5 * hour)  # today
     assert not rollups.day_answers(midnight, midnight + 5 * hour, midnight + 6 * hour)
     assert rollups.day_answers(midnight, midnight + 5 * hour, midnight + 5 * hour + 30_000,
                                slack_ms=60_000)
     assert not rollups.day_answers(midnight, midnight + 5 * hour, None)
     assert not rollups.day_answers(midnight + hour, midnight + 5 * hour, midnight + 5 * hour)
-    assert not rollups.day_answers(midnight, midnight + 3 * rollups.DAY_MS, None)
+    assert not rollups.day_answers(midnight, midnight + 3 * resolutions.DAY_MS, None)

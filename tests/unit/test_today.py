@@ -9,13 +9,13 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from metrics import today
-from metrics.store import rollups
-from metrics.store.rollups import FIVE_MIN, FIVE_MIN_MS, HOUR, HOUR_MS, RAW, aggregate, step
+from metrics import resolutions, today
+from metrics.resolutions import FIVE_MIN, FIVE_MIN_MS, HOUR, HOUR_MS, RAW
+from metrics.store.rollups import aggregate, step
 
 MIDNIGHT = 1_751_475_600_000  # 3 July 2025 00:00 in Asia/Ho_Chi_Minh (17:00 UTC)
 DAY = 86_400_000
-KEEP = rollups.DEFAULT_KEEP  # raw 7 days, 5-minute 90 days
+KEEP = resolutions.DEFAULT_KEEP  # raw 7 days, 5-minute 90 days
 NOW = MIDNIGHT + 30 * DAY
 
 
@@ -23,7 +23,7 @@ def test_plan_reads_the_days_rollup_when_nothing_is_stored_after_the_moment():
     at = MIDNIGHT + 10 * HOUR_MS + 7 * 60_000
     for newest in (None, at, at - 1):
         got = today.plan(MIDNIGHT, at, newest, NOW, KEEP, MIDNIGHT - 5 * DAY)
-        assert (got.resolution, got.until_ms, got.whole) == (RAW, at, rollups.DAY)
+        assert (got.resolution, got.until_ms, got.whole) == (RAW, at, resolutions.DAY)
 
 
 def test_plan_reads_hours_five_minutes_and_raw_when_later_data_exists_and_raw_is_kept():
