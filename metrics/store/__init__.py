@@ -41,6 +41,11 @@ from metrics.store.records import (
 )
 from metrics.store.schema import centres, migrate, polls, samples, series
 
+# What every call of the store (this package) raises when the database fails: unreachable,
+# refused, timed out, locked, or a statement it rejects. Callers catch this name; they never
+# import SQLAlchemy for it.
+DatabaseError = sa.exc.SQLAlchemyError
+
 IN_CHUNK = 500  # ids per IN (…) when resolving series
 NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first poll
 OLDEST_POLL = sa.select(sa.func.min(polls.c.ts))

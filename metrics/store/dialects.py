@@ -5,7 +5,8 @@ Everything else in the store is the same SQLAlchemy Core code on both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -39,6 +40,24 @@ def normalise_url(url: str) -> URL:
             "use sqlite:///path or postgresql+psycopg://…"
         )
     return parsed
+
+
+def redacted_url(url: str) -> str:
+    """A database URL fit for a log line: its password, if any, masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not a URL)"
+
+
+def with_pg_connect_args(url: str, args: dict[str, object]) -> str:
+    """`url` with `args` added to its query if it is PostgreSQL's (a setting already in the
+    URL wins); any other URL as it is."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    extra = {k: str(v) for k, v in args.items() if k not in parsed.query}
+    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
 
 
 def create_engine(url: str, schema: str | None = None) -> Engine:
@@ -100,6 +119,16 @@ def _sqlite_on_begin(conn: Connection) -> None:
     # (busy_timeout) for it, instead of failing when a read turns into a write.
     mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction (SQLite: BEGIN IMMEDIATE, so it waits for the
+    lock up front), committed on exit, rolled back on an error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        with conn.begin():
+            yield conn
 
 
 def _insert(dialect: str, table: sa.Table):
