@@ -43,7 +43,8 @@ from metrics.store.schema import centres, migrate, polls, samples, series
 
 # What every call of the store (this package) raises when the database fails: unreachable,
 # refused, timed out, locked, or a statement it rejects. Callers catch this name; they never
-# import SQLAlchemy for it.
+# import SQLAlchemy for it. `Engine` and `Connection` (imported above) are the handles the
+# table modules (leases, access, alerts, …) take; callers name them from here too.
 DatabaseError = sa.exc.SQLAlchemyError
 
 IN_CHUNK = 500  # ids per IN (…) when resolving series
