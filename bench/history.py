@@ -183,7 +183,7 @@ def _write_chunk(engine: sa.Engine, tier: str, samples: pl.DataFrame, polls: pl.
 
 
 def _write(engine: sa.Engine, parts: dict[str, pl.DataFrame], counts: dict[str, int]) -> None:
-    with dialects.writing(engine) as conn:
+    with dialects.write_transaction(engine) as conn:
         for table, frame in parts.items():
             _copy(conn, table, frame)
             counts[table] += frame.height

@@ -99,6 +99,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from collectors.service import collect
     from collectors.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.spool import SpoolError
+    from metrics.store import DatabaseError
+    from metrics.store.dialects import redacted_url
 
     try:
         shard = parse_shard(args.shard) if args.shard else None
@@ -106,8 +108,6 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as exc:
         print(f"ioc collect: {exc}", file=sys.stderr)
         return 2
-    import sqlalchemy as sa
-
     try:
         observers = collector_observers(settings, args.config, args.interval)
         summary = collect(settings, once=args.once, interval_s=args.interval,
@@ -116,13 +116,13 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     except (AssignmentError, LeaseConflict, SpoolError) as exc:
         print(f"ioc collect: refusing to run: {exc}", file=sys.stderr)
         return 2
-    except sa.exc.SQLAlchemyError as exc:  # no spool to fall back on (collector.spool_dir)
-        print(f"ioc collect: refusing to run: database {redacted(settings.store.url)} "
+    except DatabaseError as exc:  # no spool to fall back on (collector.spool_dir)
+        print(f"ioc collect: refusing to run: database {redacted_url(settings.store.url)} "
               f"unreachable and no spool (collector.spool_dir): {one_line(exc)}",
               file=sys.stderr)
         return 2
     except OSError as exc:  # a folder it cannot create, a file it cannot open
-        where = exc.filename or redacted(settings.store.url)
+        where = exc.filename or redacted_url(settings.store.url)
         print(f"ioc collect: refusing to run: {where}: {exc.strerror or one_line(exc)}",
               file=sys.stderr)
         return 2
@@ -303,16 +303,6 @@ COMMANDS: dict[str, Handler] = {
     "users": cmd_users,
     "kiosk": cmd_kiosk,
 }
-
-
-def redacted(url: str) -> str:
-    """A database URL fit for a log line: its password, if any, masked."""
-    import sqlalchemy as sa
-
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(not a URL)"
 
 
 def one_line(exc: BaseException) -> str:

@@ -26,14 +26,11 @@ import os
 import secrets
 import socket
 import threading
-import time
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
 
 from collectors.shard import CLAIM_PREFIX, Assignment, Lease, Plan, plan
-from metrics.store import dialects
-from metrics.store.schema import collector_leases as leases
+from metrics.store import Connection, DatabaseError, Engine
+from metrics.store import leases as table
+from metrics.store.dialects import write_transaction
 
 log = logging.getLogger("ioc.collector")
 
@@ -51,34 +48,8 @@ def holder_id() -> str:
     return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def db_now_ms(conn: Connection) -> int:
-    """The database's clock in ms (SQLite: this machine's, the only one writing)."""
-    if conn.dialect.name == "postgresql":
-        return int(conn.execute(sa.text(
-            "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint")).scalar_one())
-    return int(time.time() * 1000)
-
-
 def read_leases(conn: Connection) -> dict[str, Lease]:
-    return {k: Lease(h, int(e)) for k, h, e in conn.execute(
-        sa.select(leases.c.key, leases.c.holder, leases.c.expires_at))}
-
-
-def try_acquire(conn: Connection, key: str, me: str, now: int, until: int) -> bool:
-    """Take `key` if it is free, expired or already ours; True when this collector holds it."""
-    taken = conn.execute(
-        leases.update()
-        .where(leases.c.key == key)
-        .where(sa.or_(leases.c.holder == me, leases.c.expires_at < now))
-        .values(holder=me, expires_at=until)
-    ).rowcount
-    if taken:
-        return True
-    inserted = conn.execute(
-        dialects.insert_ignore(conn.dialect.name, leases).values(
-            key=key, holder=me, expires_at=until)
-    ).rowcount
-    return bool(inserted)
+    return {k: Lease(h, e) for k, (h, e) in table.read(conn).items()}
 
 
 class LeaseKeeper:
@@ -141,7 +112,7 @@ class LeaseKeeper:
         try:
             with self._lock:
                 self._apply()
-        except (sa.exc.SQLAlchemyError, LeaseConflict) as exc:
+        except (DatabaseError, LeaseConflict) as exc:
             self._error = exc
 
     def _say(self, reachable: bool, why: str) -> None:
@@ -156,23 +127,20 @@ class LeaseKeeper:
                         why, len(self.polling))
 
     def _apply(self) -> None:
-        with dialects.writing(self.engine) as conn:  # type: ignore[union-attr]
-            now = db_now_ms(conn)
+        with write_transaction(self.engine) as conn:  # type: ignore[arg-type]
+            now = table.db_now_ms(conn)
             p = plan(self.me, read_leases(conn), now, self.assignment)
             self._check_foreign(p)
             until = now + self.ttl_ms
             if p.release:
-                conn.execute(leases.delete().where(leases.c.holder == self.me)
-                             .where(leases.c.key.in_(sorted(p.release))))
+                table.delete(conn, self.me, p.release)
             if p.drop_claims:
-                conn.execute(leases.delete().where(leases.c.holder == self.me)
-                             .where(leases.c.key.in_(sorted(p.drop_claims))))
+                table.delete(conn, self.me, p.drop_claims)
             kept = set(p.renew)
             if kept:
-                conn.execute(leases.update().where(leases.c.holder == self.me)
-                             .where(leases.c.key.in_(sorted(kept))).values(expires_at=until))
+                table.extend(conn, self.me, kept, until)
             won = {k for k in (*p.acquire, *sorted(p.claim))
-                   if try_acquire(conn, k, self.me, now, until)}
+                   if table.try_acquire(conn, k, self.me, now, until)}
         held = frozenset(kept | won)
         cells = frozenset(k for k in held if not k.startswith(CLAIM_PREFIX))
         gained, lost = cells - self.polling, self.polling - cells
@@ -199,19 +167,15 @@ class LeaseKeeper:
         """Extend every lease this collector holds by `ttl` from now; how many were extended."""
         if self.engine is None or not self.held:
             return 0
-        with self._lock, dialects.writing(self.engine) as conn:
-            until = db_now_ms(conn) + self.ttl_ms
-            return conn.execute(
-                leases.update().where(leases.c.holder == self.me)
-                .where(leases.c.key.in_(sorted(self.held))).values(expires_at=until)
-            ).rowcount
+        with self._lock, write_transaction(self.engine) as conn:
+            return table.extend(conn, self.me, self.held, table.db_now_ms(conn) + self.ttl_ms)
 
     def _renew_loop(self) -> None:
         period = self.ttl_ms / 1000 / RENEWALS_PER_TTL
         while not self._stop.wait(period):
             try:
                 renewed = self.renew()
-            except sa.exc.SQLAlchemyError as exc:
+            except DatabaseError as exc:
                 log.debug("leases: renewal failed: %s", exc)
                 continue
             if renewed < len(self.held):
@@ -225,9 +189,9 @@ class LeaseKeeper:
             self._thread.join(5)
         if release and self.engine is not None and self.held:
             try:
-                with self._lock, self.engine.begin() as conn:
-                    conn.execute(leases.delete().where(leases.c.holder == self.me))
-            except sa.exc.SQLAlchemyError as exc:
+                with self._lock:
+                    table.release_all(self.engine, self.me)
+            except DatabaseError as exc:
                 log.warning("leases: could not release on exit (%s); they expire in %.1f s",
                             type(exc).__name__, self.ttl_ms / 1000)
 

@@ -24,8 +24,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import sqlalchemy as sa
-
 from collectors.leases import LeaseKeeper
 from collectors.poll import PollOptions
 from collectors.scheduler import Cycle, Scheduler
@@ -39,7 +37,7 @@ from config.deployment import site_file
 from config.registry import Centre
 from config.settings import Settings
 from metrics.results import ProbeResult
-from metrics.store import cadence, db_limits
+from metrics.store import DatabaseError, cadence, db_limits, dialects
 
 log = logging.getLogger("ioc.collector")
 CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the polling
@@ -78,7 +76,7 @@ def tell_results(observers: Sequence[Any], results: list[ProbeResult]) -> None:
             continue
         try:
             hook(results)
-        except sa.exc.SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.warning("re-probe results not evaluated by %r: %s", observer, brief(exc))
         except Exception:  # an observer's bug must not stop the polling
             log.exception("re-probe results not evaluated by %r", observer)
@@ -98,7 +96,7 @@ class Deferred:
     def _build(self) -> None:
         try:
             self.built = list(self.factory())
-        except sa.exc.SQLAlchemyError as exc:
+        except DatabaseError as exc:
             if not self._said:
                 log.warning("%s not started yet, the database is unreachable (%s); "
                             "retried after each cycle", self.name, type(exc).__name__)
@@ -161,7 +159,7 @@ class Bounded:
         self._state = state
         # A database error is the outage, said in one line; anything else is a bug: its
         # traceback once.
-        trace = exc if exc is not None and not isinstance(exc, sa.exc.SQLAlchemyError) else None
+        trace = exc if exc is not None and not isinstance(exc, DatabaseError) else None
         (log.warning if state != "ok" else log.info)(message, exc_info=trace)
 
 
@@ -418,7 +416,7 @@ def _record_behind(writer: SpoolingWriter, name: str, missed: int, total: int,
     def record() -> None:
         try:
             cadence.record(store.engine, name, at_ms, missed, total, interval_s)
-        except sa.exc.SQLAlchemyError as exc:
+        except DatabaseError as exc:
             log.debug("fall-behind not recorded: %s", brief(exc))
 
     threading.Thread(target=record, name="record-behind", daemon=True).start()
@@ -433,10 +431,7 @@ def _store_opener(url: str, centres: Sequence[Centre],
     SQLite, so a write cannot wait on the database past it."""
     from metrics.store import Store
 
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        extra = {k: str(v) for k, v in COLLECTOR_PG_CONNECT.items() if k not in parsed.query}
-        url = parsed.update_query_dict(extra).render_as_string(hide_password=False)
+    url = dialects.with_pg_connect_args(url, COLLECTOR_PG_CONNECT)
 
     def open_store() -> Any:
         store = Store.open(url)
@@ -479,7 +474,7 @@ def _notify(observers: Sequence[CycleObserver], cycle: Cycle, summary: dict[str,
     for observer in observers:
         try:
             observer.after_cycle(cycle, summary, write_s)
-        except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no traceback
+        except DatabaseError as exc:  # the database is away: one line, no traceback
             if id(observer) not in failing:
                 failing.add(id(observer))
                 log.warning("cycle observer %r failed: %s; tried again at each cycle",

@@ -41,11 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from collectors.droplog import fsync_dir
 from config import logs
 from metrics.results import ProbeResult, Reason, Sample
+from metrics.store import DatabaseError
 from metrics.store.gaps import SPOOL_FULL, SPOOL_UNWRITABLE
 
 log = logging.getLogger("ioc.collector")
@@ -345,7 +344,7 @@ class Spool:
                 continue
             try:
                 samples += write(results)
-            except sa.exc.SQLAlchemyError:
+            except DatabaseError:
                 raise
             except ValueError as exc:
                 with contextlib.suppress(OSError):

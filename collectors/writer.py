@@ -28,14 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
-
 from collectors.droplog import DropLog
 from collectors.gaps import Drop, merge
 from collectors.spool import Spool
 from config import logs
 from metrics.results import ProbeResult
-from metrics.store import db_limits, gaps
+from metrics.store import DatabaseError, db_limits, gaps
 
 log = logging.getLogger("ioc.collector")
 
@@ -104,7 +102,7 @@ class SpoolingWriter:
             return True
         try:
             self.store = self.open_store()
-        except sa.exc.SQLAlchemyError as exc:
+        except DatabaseError as exc:
             self.open_error = exc
             return False
         if self.on_open is not None:
@@ -135,7 +133,7 @@ class SpoolingWriter:
                 a.outcome, a.samples = "spool", written
                 return
             a.outcome, a.samples = "written", written + self.store.write(results)
-        except sa.exc.SQLAlchemyError as exc:
+        except DatabaseError as exc:
             a.outcome, a.samples, a.error = "failed", written, exc
         finally:
             if a.abandoned.is_set() and a.outcome == "failed":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 import streamlit as st
 
 from config.loader import ConfigError
@@ -30,7 +29,7 @@ from dashboard.widgets import actions as actions_ui
 from dashboard.widgets import components
 from metrics.alerts import actions
 from metrics.alerts import stats as alert_stats
-from metrics.store import to_ms
+from metrics.store import DatabaseError, to_ms
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 SILENCE_HOURS = (1, 4, 24)
@@ -81,7 +80,7 @@ def no_db(exc: Exception) -> None:
 try:
     period = data_alerts.summary(url, start, end, scope=who.scope)
     outbox = data_alerts.failed_deliveries(url, scope=who.scope)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+except (DatabaseError, OSError) as exc:
     no_db(exc)
 lists = alert_stats.split(alert_stats.fold_incidents(alert_stats.board(period.open, now)))
 causes = data_alerts.incident_causes(tr.lang)  # an incident's likely cause in this language
@@ -261,7 +260,7 @@ try:
         st.session_state[PAGE] = pages
         shown, total = data_alerts.history_page(url, start, end, scope=who.scope, page=pages,
                                                 **chosen)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+except (DatabaseError, OSError) as exc:
     no_db(exc)
 if shown.is_empty():
     table.caption(tr("alerts.history.none"))

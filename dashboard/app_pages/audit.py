@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 
-import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import i18n
@@ -18,6 +17,7 @@ from dashboard.session import auth, signin
 from dashboard.views import alert_text
 from dashboard.widgets import components
 from metrics.access import audit, kiosk
+from metrics.store import DatabaseError
 
 cfg = data.settings()
 tz = cfg.dashboard.timezone
@@ -37,7 +37,7 @@ chosen = st.multiselect(tr("audit.filter"), sorted(audit.ACTIONS), key="audit-ac
 try:
     table = data_audit.audit_table(url, tr, tz, chosen)
     links, active = data_audit.kiosk_table(url, tr, tz)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+except (DatabaseError, OSError) as exc:
     st.error(tr("audit.no_db", error=type(exc).__name__))
     st.stop()
 st.caption(tr("audit.caption", n=data_audit.ROWS))

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import i18n
@@ -24,7 +23,7 @@ from dashboard.views import briefing_docx, fmt, report, xlsx
 from dashboard.views import week as week_view
 from dashboard.widgets import actions as actions_ui
 from dashboard.widgets import components
-from metrics.store import to_ms
+from metrics.store import DatabaseError, to_ms
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -65,7 +64,7 @@ if since > day:
 
 try:
     b = data_briefing.briefing_view(cfg, at, scope=who.scope, since=since)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+except (DatabaseError, OSError) as exc:
     st.error(tr("briefing.no_db", error=type(exc).__name__))
     st.stop()
 if b.centres.is_empty():

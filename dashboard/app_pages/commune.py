@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-import sqlalchemy as sa
 import streamlit as st
 
 from config import catalogue
@@ -29,6 +28,7 @@ from dashboard.widgets import actions as actions_ui
 from dashboard.widgets import components
 from metrics import drilldown as d
 from metrics import queries as q
+from metrics.store import DatabaseError
 from metrics.store.records import from_ms
 from metrics.today import Today
 
@@ -293,7 +293,7 @@ def page() -> None:
         avail_end = data_availability.window_end(now, data.newest_ms(url))
         avail = data_availability.availability_24h(cfg, avail_end, scope=who.scope,
                                                    centre_id=centre["id"])
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("commune.no_db", error=type(exc).__name__))
         return
     st.caption(tr("commune.range_shown", start=fmt.date_time(start, tz),

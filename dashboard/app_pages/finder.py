@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
-import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import i18n
@@ -22,6 +21,7 @@ from dashboard.views import finder as finder_view
 from dashboard.views import fmt, problem_words, search, xlsx
 from dashboard.widgets import components
 from metrics import lagging
+from metrics.store import DatabaseError
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -99,7 +99,7 @@ def page() -> None:
     try:
         table = data_finder.finder_table(cfg, now, scope=who.scope, replay=at is not None)
         today = data_finder.finder_today(cfg, now, scope=who.scope, replay=at is not None)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("finder.no_db", error=type(exc).__name__))
         return
     if basis := components.today_basis(today, now, tr, tz):

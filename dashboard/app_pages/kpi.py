@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 import streamlit as st
 
 from dashboard import i18n
@@ -17,6 +16,7 @@ from dashboard.session import signin
 from dashboard.views import fmt, kpi_tables
 from dashboard.widgets import components
 from metrics import kpi
+from metrics.store import DatabaseError
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -51,7 +51,7 @@ st.caption(tr("kpi.range_caption", start=fmt.date_time(start, tz), end=fmt.date_
 
 try:
     view = data_kpi.kpi_view(cfg, start, end, scope=who.scope)
-except (sa.exc.SQLAlchemyError, OSError) as exc:
+except (DatabaseError, OSError) as exc:
     st.error(tr("kpi.no_db", error=type(exc).__name__))
     st.stop()
 if view.centres.is_empty():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 import streamlit as st
 
 from config.registry import provinces
@@ -34,6 +33,7 @@ from dashboard.views.week import WeekDisplay
 from dashboard.widgets import components
 from metrics import queries as q
 from metrics.alerts import stats as alert_stats
+from metrics.store import DatabaseError
 from metrics.store.records import from_ms, to_ms
 
 cfg = data.settings()
@@ -188,7 +188,7 @@ def live() -> None:
         week = data_compare.week_for(cfg, now, scope=scope, tr=tr, province=province,
                                      today=view.today)
         overdue = data_actions.wall_overdue(cfg.store.url, str(scope), to_ms(now), tr)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("wall.no_db", error=type(exc).__name__))
         return
     if province is not None:

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import polars as pl
-import sqlalchemy as sa
 import streamlit as st
 
 from config import catalogue
@@ -44,7 +43,7 @@ from metrics.alerts import lifecycle
 from metrics.alerts import read as alerts_read
 from metrics.alerts import stats as alert_stats
 from metrics.alerts.problems import Policy
-from metrics.store import Store, cadence, from_ms, retention, to_ms
+from metrics.store import DatabaseError, Store, cadence, from_ms, retention, to_ms
 from metrics.today import Today
 
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
@@ -132,7 +131,7 @@ def collection_behind(url: str) -> cadence.Behind | None:
     there is none or the store does not answer (the banner says that)."""
     try:
         return cadence.recent(cadence.read(store(url).engine), int(time.time() * 1000))
-    except (sa.exc.SQLAlchemyError, OSError):
+    except (DatabaseError, OSError):
         return None
 
 
@@ -148,7 +147,7 @@ def freshness(url: str) -> tuple[int | None, datetime | None]:
     outages = _outages()
     try:
         newest = newest_ms(url)
-    except (sa.exc.SQLAlchemyError, OSError):
+    except (DatabaseError, OSError):
         return None, outages.setdefault(url, datetime.now(UTC))
     outages.pop(url, None)
     return newest, None

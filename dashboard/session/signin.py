@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -32,6 +31,7 @@ from dashboard.views import fmt
 from dashboard.widgets import components
 from metrics.access import audit, kiosk
 from metrics.access.accounts import UsersFile, load_users, users_path
+from metrics.store import DatabaseError
 
 WHO_KEY = "ioc.who"
 OIDC_AUDITED = "ioc.oidc-audited"
@@ -86,7 +86,7 @@ def _audit(cfg: Settings, action: str, **fields: object) -> None:
     """Record to the audit log; a database failure is logged, never a reason to lock out."""
     try:
         audit.record(data.store(cfg.store.url), action, **fields)  # type: ignore[arg-type]
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         print(f"ioc dashboard: audit {action} not recorded: {type(exc).__name__}",
               file=sys.stderr)
 
@@ -136,7 +136,7 @@ def require(permission: str = auth.VIEW) -> auth.Principal:
 def _kiosk(cfg: Settings, token: str, tr: Tr) -> auth.Principal:
     try:
         link = kiosk.lookup(data.store(cfg.store.url), token)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("auth.no_db", error=type(exc).__name__))
         st.stop()
     if link is None:
@@ -155,7 +155,7 @@ def kiosk_still_valid(cfg: Settings) -> bool:
     try:
         link = kiosk.lookup(data.store(cfg.store.url),
                             st.query_params.get(components.KIOSK_KEY, ""))
-    except (sa.exc.SQLAlchemyError, OSError):
+    except (DatabaseError, OSError):
         return True  # the wall shows the database error itself; the link is not the problem
     return link is not None and f"kiosk:{link.id}" == who.username
 

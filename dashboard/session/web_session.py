@@ -26,7 +26,6 @@ from __future__ import annotations
 import sys
 import time
 
-import sqlalchemy as sa
 import streamlit as st
 
 from config.settings import Settings
@@ -36,6 +35,7 @@ from dashboard.session import cookie as session_cookie
 from metrics.access import sessions as web_sessions
 from metrics.access.accounts import UsersFile
 from metrics.access.sessions import WebSession
+from metrics.store import DatabaseError
 
 SESSION_KEY = "ioc.web-session"  # this tab's WebSession (its token hash, never the token)
 HANDOFF_KEY = "ioc.cookie-handoff"  # a handoff code the page has yet to redeem
@@ -72,7 +72,7 @@ def start(cfg: Settings, who: auth.Principal, accounts: UsersFile) -> WebSession
             data.store(cfg.store.url), username=who.username, role=who.role, scope=who.scope,
             credential_stamp=auth.credential_stamp(entry.password_hash),
             hours=cfg.dashboard.session_hours)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         _warn("not stored", exc)
         return None
     max_age_s = (session.expires_at - session.created_at) // 1000
@@ -96,7 +96,7 @@ def resume(cfg: Settings, accounts: UsersFile) -> auth.Principal | None:
         who = None if session is None else auth.resume(accounts, session, _now())
         if session is not None and who is not None:
             web_sessions.touch(store, session, _now())
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         raise StoreDown(exc) from None
     if who is not None:
         st.session_state[SESSION_KEY] = session
@@ -115,7 +115,7 @@ def still_current(cfg: Settings, accounts: UsersFile, who: auth.Principal) -> bo
         again = None if stored is None else auth.resume(accounts, stored, _now())
         if stored is not None and again is not None:
             web_sessions.touch(store, stored, _now())
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         _warn("not checked", exc)
         return True
     if again is None or again.username != who.username:
@@ -136,7 +136,7 @@ def end(cfg: Settings, by: str) -> WebSession | None:
     st.session_state[ENDED_KEY] = session.token_hash
     try:
         web_sessions.revoke(data.store(cfg.store.url), session.id, by=by)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         _warn("not revoked", exc)  # the cookie is still cleared, and never resumed here
     return session
 

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-import sqlalchemy as sa
 import streamlit as st
 
 from config.loader import ConfigError
@@ -28,7 +27,7 @@ from dashboard.views import fmt
 from dashboard.widgets import components
 from metrics.alerts import assignments as pure
 from metrics.alerts import assignments_store
-from metrics.store import to_ms
+from metrics.store import DatabaseError, to_ms
 
 plain = components.md_text
 
@@ -184,7 +183,7 @@ def render_commune(centre: Mapping, who: auth.Principal, tr: Tr, tz: str, url: s
         found = data_actions.assignments(url, str(who.scope),
                                          since_ms=at - pure.TTF_DAYS * pure.DAY_MS,
                                          centre_id=centre["id"])
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("commune.no_db", error=type(exc).__name__))
         return
     units = data_actions.units()
@@ -219,7 +218,7 @@ def render_alerts(open_alerts: list[dict], labels: Mapping[int, str], who: auth.
     now = to_ms(datetime.now(UTC))
     try:
         found = pure.as_of(data_actions.assignments(url, str(who.scope), since_ms=now), now)
-    except (sa.exc.SQLAlchemyError, OSError) as exc:
+    except (DatabaseError, OSError) as exc:
         st.error(tr("alerts.no_db", error=type(exc).__name__))
         return
     may = _may_assign(who, tr)

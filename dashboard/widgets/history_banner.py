@@ -7,14 +7,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 import streamlit as st
 
 from config.settings import Settings
 from dashboard.i18n import Tr
 from dashboard.loaders import common as data
 from dashboard.views import fmt
-from metrics.store import history_fill
+from metrics.store import DatabaseError, history_fill
 from metrics.store.history_fill import Fill
 
 TTL_S = 5.0
@@ -26,7 +25,7 @@ def current(url: str) -> Fill | None:
     answer (the freshness banner says that)."""
     try:
         return history_fill.read(data.store(url).engine)
-    except (sa.exc.SQLAlchemyError, OSError):
+    except (DatabaseError, OSError):
         return None
 
 

@@ -15,10 +15,9 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 
 import polars as pl
-import sqlalchemy as sa
 
-from metrics.store import Store, dialects, to_ms
-from metrics.store import schema as t
+from metrics.store import Connection, Store, dialects, to_ms
+from metrics.store import access as table
 
 ACTIONS = frozenset({
     "sign_in", "sign_out", "acknowledge", "unacknowledge", "silence", "cancel_silence",
@@ -33,10 +32,9 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def write(store: Store) -> AbstractContextManager[sa.Connection]:
-    """A write transaction on the store (`dialects.writing`: SQLite waits for the lock
-    up front)."""
-    return dialects.writing(store.engine)
+def write(store: Store) -> AbstractContextManager[Connection]:
+    """A write transaction (SQLite: BEGIN IMMEDIATE, so it waits for the lock up front)."""
+    return dialects.write_transaction(store.engine)
 
 
 def _row(action: str, actor: str, role: str, ok: bool, target: str, detail: str,
@@ -48,11 +46,10 @@ def _row(action: str, actor: str, role: str, ok: bool, target: str, detail: str,
             "target": str(target)[:MAX_TEXT], "detail": detail[:MAX_TEXT]}
 
 
-def record_in(conn: sa.Connection, action: str, *, actor: str, role: str = "", ok: bool = True,
+def record_in(conn: Connection, action: str, *, actor: str, role: str = "", ok: bool = True,
               target: str = "", detail: str = "", now: int | None = None) -> None:
     """One audit row inside the caller's transaction (it commits or rolls back with it)."""
-    conn.execute(t.audit_log.insert().values(**_row(action, actor, role, ok, target, detail,
-                                                    now)))
+    table.insert_audit(conn, _row(action, actor, role, ok, target, detail, now))
 
 
 def record(store: Store, action: str, *, actor: str, role: str = "", ok: bool = True,
@@ -67,15 +64,9 @@ def entries(store: Store, *, start: datetime | None = None, end: datetime | None
             actions: list[str] | None = None, limit: int = 500) -> pl.DataFrame:
     """The newest audit rows (at most `limit`), optionally in [start, end] and of `actions`.
     Columns: `SCHEMA`."""
-    a = t.audit_log
-    stmt = sa.select(*(a.c[name] for name in SCHEMA)).order_by(a.c.ts.desc(), a.c.id.desc())
-    if start is not None:
-        stmt = stmt.where(a.c.ts >= to_ms(start))
-    if end is not None:
-        stmt = stmt.where(a.c.ts <= to_ms(end))
-    if actions:
-        stmt = stmt.where(a.c.action.in_(actions))
-    with store.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt.limit(limit))]
+    rows = table.audit_rows(store.engine, SCHEMA,
+                            start_ms=None if start is None else to_ms(start),
+                            end_ms=None if end is None else to_ms(end),
+                            actions=actions, limit=limit)
     raw = {k: (pl.Int64 if v == TIME else v) for k, v in SCHEMA.items()}
     return pl.DataFrame(rows, schema=raw, orient="row").with_columns(pl.col("ts").cast(TIME))

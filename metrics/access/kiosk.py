@@ -15,12 +15,11 @@ import time
 from dataclasses import dataclass
 
 import polars as pl
-import sqlalchemy as sa
 
 from config.scope import Scope
 from metrics.access import audit
 from metrics.store import Store
-from metrics.store import schema as t
+from metrics.store import access as table
 
 TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 200  # anything longer in ?kiosk= is not one of ours
@@ -53,11 +52,11 @@ def create(store: Store, *, label: str, scope: Scope, actor: str, role: str = "a
     if not label:
         raise ValueError("label: say which display the link is for")
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    k, now = t.kiosk_links, _now(now)
+    now = _now(now)
     with audit.write(store) as conn:
-        link_id = conn.execute(k.insert().values(
-            token_hash=hash_token(token), label=label[:200], scope=str(scope), created_at=now,
-            created_by=actor[:200]).returning(k.c.id)).scalar_one()
+        link_id = table.insert_kiosk_link(
+            conn, token_hash=hash_token(token), label=label[:200], scope=str(scope),
+            created_at=now, created_by=actor[:200])
         audit.record_in(conn, "kiosk_create", actor=actor, role=role, target=str(link_id),
                         detail=f"{label[:200]} · {scope}", now=now)
     return int(link_id), token
@@ -66,11 +65,9 @@ def create(store: Store, *, label: str, scope: Scope, actor: str, role: str = "a
 def revoke(store: Store, link_id: int, *, actor: str, role: str = "admin",
            now: int | None = None) -> None:
     """Revoke a link now. KeyError: no such link, or it was already revoked."""
-    k, now = t.kiosk_links, _now(now)
+    now = _now(now)
     with audit.write(store) as conn:
-        done = conn.execute(k.update().where(k.c.id == link_id, k.c.revoked_at.is_(None))
-                            .values(revoked_at=now, revoked_by=actor[:200]))
-        if done.rowcount != 1:
+        if table.revoke_kiosk_link(conn, link_id, now=now, by=actor[:200]) != 1:
             raise KeyError(f"no active kiosk link with id {link_id}")
         audit.record_in(conn, "kiosk_revoke", actor=actor, role=role, target=str(link_id),
                         now=now)
@@ -80,21 +77,16 @@ def lookup(store: Store, token: str) -> KioskLink | None:
     """The unrevoked link with this token, or None (unknown, revoked, or not a token)."""
     if not token or len(token) > MAX_TOKEN_CHARS:
         return None
-    k = t.kiosk_links
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(k.c.id, k.c.label, k.c.scope).where(
-            k.c.token_hash == hash_token(token), k.c.revoked_at.is_(None))).first()
+    row = table.live_kiosk_link(store.engine, hash_token(token))
     if row is None:
         return None
-    return KioskLink(int(row.id), row.label, Scope.parse(row.scope))
+    link_id, label, scope = row
+    return KioskLink(link_id, label, Scope.parse(scope))
 
 
 def links(store: Store) -> pl.DataFrame:
     """Every link, newest first (no hashes). Columns: `SCHEMA`."""
-    k = t.kiosk_links
-    stmt = sa.select(*(k.c[name] for name in SCHEMA)).order_by(k.c.id.desc())
-    with store.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt)]
+    rows = table.kiosk_link_rows(store.engine, SCHEMA)
     raw = {n: (pl.Int64 if v == TIME else v) for n, v in SCHEMA.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col("created_at", "revoked_at").cast(TIME))

@@ -16,14 +16,14 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
 
 from config.scope import Scope
 from metrics.access import audit
 from metrics.store import Store
-from metrics.store import schema as t
+from metrics.store import access as table
 
 TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 200  # a longer cookie value is not one of ours
@@ -78,26 +78,27 @@ def create(store: Store, *, username: str, role: str, scope: Scope, credential_s
     """A new session: (it, its token — for the cookie, never stored). Sessions that ended
     more than `KEEP_ENDED_MS` ago are deleted in the same transaction."""
     now = _now(now)
-    token, s = secrets.token_urlsafe(TOKEN_BYTES), t.web_sessions
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     values = {"token_hash": hash_token(token), "username": username[:200], "role": role,
               "scope": str(scope), "credential_stamp": credential_stamp,
               "created_at": now, "expires_at": expires_at(now, hours), "last_seen": now}
     with audit.write(store) as conn:
-        conn.execute(s.delete().where(sa.or_(
-            s.c.expires_at < now - KEEP_ENDED_MS, s.c.revoked_at < now - KEEP_ENDED_MS)))
-        session_id = conn.execute(s.insert().values(**values).returning(s.c.id)).scalar_one()
+        table.delete_ended_sessions(conn, now - KEEP_ENDED_MS)
+        session_id = table.insert_session(conn, values)
     return WebSession(id=int(session_id), token_hash=values["token_hash"], username=username,
                       role=role, scope=scope, credential_stamp=credential_stamp,
                       created_at=now, expires_at=values["expires_at"], last_seen=now,
                       revoked_at=None), token
 
 
-def _session(row: sa.Row) -> WebSession:
-    return WebSession(id=int(row.id), token_hash=row.token_hash, username=row.username,
-                      role=row.role, scope=Scope.parse(row.scope),
-                      credential_stamp=row.credential_stamp, created_at=int(row.created_at),
-                      expires_at=int(row.expires_at), last_seen=int(row.last_seen),
-                      revoked_at=None if row.revoked_at is None else int(row.revoked_at))
+def _session(row: dict[str, Any]) -> WebSession:
+    return WebSession(id=int(row["id"]), token_hash=row["token_hash"],
+                      username=row["username"], role=row["role"],
+                      scope=Scope.parse(row["scope"]),
+                      credential_stamp=row["credential_stamp"],
+                      created_at=int(row["created_at"]), expires_at=int(row["expires_at"]),
+                      last_seen=int(row["last_seen"]),
+                      revoked_at=None if row["revoked_at"] is None else int(row["revoked_at"]))
 
 
 def find(store: Store, token: str) -> WebSession | None:
@@ -110,59 +111,44 @@ def find(store: Store, token: str) -> WebSession | None:
 
 def find_hash(store: Store, token_hash: str) -> WebSession | None:
     """The session with this token hash, live or not, or None."""
-    s = t.web_sessions
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(s).where(s.c.token_hash == token_hash)).first()
+    row = table.session_by_hash(store.engine, token_hash)
     return None if row is None else _session(row)
 
 
 def touch(store: Store, session: WebSession, now: int | None = None) -> bool:
     """Record that the session was used: writes `last_seen` only when it is older than
     `TOUCH_EVERY_MS` (so a busy page does not write on every run). True when written."""
-    now, s = _now(now), t.web_sessions
+    now = _now(now)
     if now - session.last_seen < TOUCH_EVERY_MS:
         return False
     with audit.write(store) as conn:
-        done = conn.execute(s.update().where(s.c.id == session.id,
-                                             s.c.last_seen <= now - TOUCH_EVERY_MS)
-                            .values(last_seen=now))
-    return done.rowcount == 1
-
-
-def _revoke(conn: sa.Connection, where: sa.ColumnElement[bool], by: str, now: int) -> int:
-    s = t.web_sessions
-    done = conn.execute(s.update().where(where, s.c.revoked_at.is_(None),
-                                         s.c.expires_at > now)
-                        .values(revoked_at=now, revoked_by=by[:200]))
-    return int(done.rowcount)
+        done = table.touch_session(conn, session.id, now=now,
+                                   seen_before=now - TOUCH_EVERY_MS)
+    return done == 1
 
 
 def revoke(store: Store, session_id: int, *, by: str, now: int | None = None) -> bool:
     """End one session now (signing out). True when it was live."""
     with audit.write(store) as conn:
-        return _revoke(conn, t.web_sessions.c.id == session_id, by, _now(now)) == 1
+        return table.revoke_sessions(conn, by=by[:200], now=_now(now),
+                                     session_id=session_id) == 1
 
 
 def revoke_user(store: Store, username: str, *, by: str, now: int | None = None) -> int:
     """End every live session of `username`; how many there were."""
     with audit.write(store) as conn:
-        return _revoke(conn, t.web_sessions.c.username == username, by, _now(now))
+        return table.revoke_sessions(conn, by=by[:200], now=_now(now), username=username)
 
 
 def revoke_all(store: Store, *, by: str, now: int | None = None) -> int:
     """End every live session; how many there were."""
     with audit.write(store) as conn:
-        return _revoke(conn, sa.true(), by, _now(now))
+        return table.revoke_sessions(conn, by=by[:200], now=_now(now))
 
 
 def active(store: Store, now: int | None = None) -> pl.DataFrame:
     """Live sessions, newest first (no hashes). Columns: `SCHEMA`."""
-    s, now = t.web_sessions, _now(now)
-    stmt = (sa.select(*(s.c[name] for name in SCHEMA))
-            .where(s.c.revoked_at.is_(None), s.c.expires_at > now)
-            .order_by(s.c.created_at.desc(), s.c.id.desc()))
-    with store.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt)]
+    rows = table.live_session_rows(store.engine, SCHEMA, _now(now))
     raw = {n: (pl.Int64 if v == TIME else v) for n, v in SCHEMA.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col("created_at", "expires_at", "last_seen").cast(TIME))

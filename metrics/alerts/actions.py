@@ -16,15 +16,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-
-import sqlalchemy as sa
+from contextlib import AbstractContextManager
 
 from config.alerts import AlertsConfig
 from metrics.access import audit
 from metrics.alerts import lifecycle as lc
 from metrics.alerts.lifecycle import AlertState, Silence
-from metrics.store import Store
-from metrics.store import schema as t
+from metrics.store import Connection, Store, dialects
+from metrics.store import alerts as table
+
+
+def _write(store: Store) -> AbstractContextManager[Connection]:
+    """A write transaction (SQLite: BEGIN IMMEDIATE, so a read never turns into a lock fight)."""
+    return dialects.write_transaction(store.engine)
 
 
 def _now(now: int | None) -> int:
@@ -46,10 +50,10 @@ def _user(user: str) -> str:
     return user[:200]
 
 
-def _alert_event(conn: sa.Connection, alert_id: int, now: int, kind: str, actor: str,
+def _alert_event(conn: Connection, alert_id: int, now: int, kind: str, actor: str,
                  detail: str) -> None:
-    conn.execute(t.alert_events.insert().values(alert_id=alert_id, ts=now, kind=kind,
-                                                actor=actor, detail=detail[:2000]))
+    table.insert_events(conn, [{"alert_id": alert_id, "ts": now, "kind": kind,
+                                "actor": actor, "detail": detail[:2000]}])
 
 
 def acknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, role: str,
@@ -58,15 +62,14 @@ def acknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, ro
     ValueError: the alert is resolved."""
     check_role(cfg, "acknowledge", role)
     user, now = _user(user), _now(now)
-    a = t.alerts
-    with audit.write(store) as conn:
-        state = conn.execute(sa.select(a.c.state).where(a.c.id == alert_id)).scalar()
+    with _write(store) as conn:
+        state = table.alert_state(conn, alert_id)
         if state is None:
             raise KeyError(f"no alert with id {alert_id}")
         if state == "resolved":
             raise ValueError(f"alert {alert_id} is resolved: nothing to acknowledge")
-        conn.execute(a.update().where(a.c.id == alert_id).values(
-            acked_by=user, acked_at=now, ack_note=note[:2000]))
+        table.update_alert(conn, alert_id, {"acked_by": user, "acked_at": now,
+                                            "ack_note": note[:2000]})
         _alert_event(conn, alert_id, now, "acknowledged", user, note or f"role {role}")
         audit.record_in(conn, "acknowledge", actor=user, role=role, target=str(alert_id),
                         detail=note, now=now)
@@ -78,11 +81,10 @@ def unacknowledge(store: Store, cfg: AlertsConfig, alert_id: int, *, user: str, 
     """Withdraw an acknowledgement (reminders resume). KeyError: no such alert."""
     check_role(cfg, "acknowledge", role)
     user, now = _user(user), _now(now)
-    a = t.alerts
-    with audit.write(store) as conn:
-        found = conn.execute(a.update().where(a.c.id == alert_id).values(
-            acked_by=None, acked_at=None, ack_note=None))
-        if found.rowcount != 1:
+    with _write(store) as conn:
+        found = table.update_alert(conn, alert_id,
+                                   {"acked_by": None, "acked_at": None, "ack_note": None})
+        if found != 1:
             raise KeyError(f"no alert with id {alert_id}")
         _alert_event(conn, alert_id, now, "unacknowledged", user, f"role {role}")
         audit.record_in(conn, "unacknowledge", actor=user, role=role, target=str(alert_id),
@@ -113,12 +115,11 @@ def silence(store: Store, cfg: AlertsConfig, *, user: str, role: str, reason: st
         matchers["labels"] = dict(labels)
     if not matchers:
         raise ValueError("matchers: give a rule, a centre or labels (never silence everything)")
-    s = t.silences
-    with audit.write(store) as conn:
-        sid = conn.execute(s.insert().values(
-            matchers=json.dumps(matchers, ensure_ascii=False, sort_keys=True),
+    with _write(store) as conn:
+        sid = table.insert_silence(
+            conn, matchers=json.dumps(matchers, ensure_ascii=False, sort_keys=True),
             starts_at=starts_at, ends_at=ends_at, created_by=user, reason=reason[:2000],
-            created_at=now).returning(s.c.id)).scalar_one()
+            created_at=now)
         silence_ = Silence(sid, matchers, starts_at, ends_at, user, reason)
         matching = _open_matching(conn, silence_)
         for alert_id in matching:
@@ -137,30 +138,24 @@ def cancel_silence(store: Store, cfg: AlertsConfig, silence_id: int, *, user: st
     """End a silence now. KeyError: no such silence (or already cancelled)."""
     check_role(cfg, "silence", role)
     user, now = _user(user), _now(now)
-    s = t.silences
-    with audit.write(store) as conn:
-        done = conn.execute(s.update().where(s.c.id == silence_id, s.c.cancelled_at.is_(None))
-                            .values(cancelled_at=now, cancelled_by=user))
-        if done.rowcount != 1:
+    with _write(store) as conn:
+        if table.cancel_silence(conn, silence_id, now=now, by=user) != 1:
             raise KeyError(f"no active silence with id {silence_id}")
         audit.record_in(conn, "cancel_silence", actor=user, role=role,
                         target=f"silence {silence_id}", now=now)
 
 
-def _open_matching(conn: sa.Connection, silence_: Silence) -> list[int]:
-    a = t.alerts
-    rows = conn.execute(sa.select(a.c.id, a.c.rule, a.c.centre_id, a.c.labels)
-                        .where(a.c.state != "resolved")).all()
+def _open_matching(conn: Connection, silence_: Silence) -> list[int]:
     out = []
-    for r in rows:
-        probe = AlertState("", r.rule, "", r.centre_id, None, json.loads(r.labels), "", "",
+    for alert_id, rule, centre_id, labels in table.open_alert_keys(conn):
+        probe = AlertState("", rule, "", centre_id, None, json.loads(labels), "", "",
                            None, "firing", 0, 0)
         if silence_.matches(probe):
-            out.append(r.id)
+            out.append(alert_id)
     return out
 
 
-def _tell_channels(conn: sa.Connection, cfg: AlertsConfig, alert_ids: list[int], status: str,
+def _tell_channels(conn: Connection, cfg: AlertsConfig, alert_ids: list[int], status: str,
                    now: int) -> None:
     """Queue a `status` notice ("acknowledged" / "silenced") of the alerts among `alert_ids`
     that are firing and were notified, to the channels their route names, grouped as the
@@ -175,17 +170,15 @@ def _tell_channels(conn: sa.Connection, cfg: AlertsConfig, alert_ids: list[int],
     for i, a in enumerate(told):
         for channel in lc.route(cfg, a.labels):
             groups.setdefault((channel, lc.group_key(cfg, a.labels)), []).append(i)
-    c = t.centres
     ids = {a.centre_id for a in told if a.centre_id}
     provinces = {a.province_code for a in told if a.province_code is not None}
-    rows = conn.execute(sa.select(c.c.id, c.c.name, c.c.province_code, c.c.province_name)
-                        .where(sa.or_(c.c.id.in_(sorted(ids)),
-                                       c.c.province_code.in_(sorted(provinces))))).all()
-    names = ({r.id: r.name for r in rows}, {r.province_code: r.province_name for r in rows})
+    rows = table.centre_names(conn, sorted(ids), sorted(provinces))
+    names = ({cid: name for cid, name, _, _ in rows},
+             {code: province for _, _, code, province in rows})
     silences = load_silences(conn, now)
     outgoing = [lc.Outgoing(ch, key, status, tuple(idx)) for (ch, key), idx in groups.items()]
-    conn.execute(t.notifications.insert(),
-                 [outbox_row(o, told, names, now, silences) for o in outgoing])
+    table.insert_notifications(conn, [outbox_row(o, told, names, now, silences)
+                                      for o in outgoing])
 
 
 def active_silences(store: Store, now: int | None = None) -> list[Silence]:

@@ -19,14 +19,14 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import polars as pl
-import sqlalchemy as sa
 
 from config.alerts import AlertsConfig
 from metrics.access import audit
 from metrics.alerts import assignments as pure
 from metrics.alerts.actions import check_role
-from metrics.store import Store
-from metrics.store import schema as t
+from metrics.store import Connection, Store
+from metrics.store import alerts as alert_table
+from metrics.store import assignments as table
 
 MAX_NOTE = 1000
 RULE = "assignment_overdue"  # the rule name of an assignment's notice (not an alert rule)
@@ -59,24 +59,18 @@ def assign(store: Store, cfg: AlertsConfig, *, unit: str, due_at: int, note: str
         raise ValueError("due_at: must be after now")
     with audit.write(store) as conn:
         if alert_id is not None:
-            a = t.alerts
-            found = conn.execute(sa.select(a.c.centre_id, a.c.province_code, a.c.state)
-                                 .where(a.c.id == alert_id)).one_or_none()
+            found = table.alert_subject(conn, alert_id)
             if found is None:
                 raise KeyError(f"no alert with id {alert_id}")
-            centre, province = found.centre_id, found.province_code
+            centre, province = found
         else:
-            c = t.centres
-            province = conn.execute(sa.select(c.c.province_code)
-                                    .where(c.c.id == centre_id)).scalar()
+            province = table.centre_province(conn, centre_id)
             if province is None:
                 raise KeyError(f"no centre with id {centre_id!r}")
             centre = centre_id
-        x = t.assignments
-        new_id = conn.execute(x.insert().values(
-            alert_id=alert_id, centre_id=centre, province_code=province, unit=unit,
+        new_id = table.insert(
+            conn, alert_id=alert_id, centre_id=centre, province_code=province, unit=unit,
             note=note.strip()[:MAX_NOTE], due_at=due_at, created_at=now, created_by=user)
-            .returning(x.c.id)).scalar_one()
         subject = f"alert {alert_id}" if alert_id is not None else f"centre {centre_id}"
         audit.record_in(conn, "assign", actor=user, role=role, target=f"assignment {new_id}",
                         detail=f"{subject} → {unit}, due {due_at}: {note.strip()}", now=now)
@@ -89,14 +83,11 @@ def close(store: Store, cfg: AlertsConfig, assignment_id: int, *, user: str, rol
     a "closed" notice to its unit's channel (same transaction)."""
     check_role(cfg, "assign", role)
     user, now = _user(user), _now(now)
-    x = t.assignments
     with audit.write(store) as conn:
-        done = conn.execute(x.update().where(x.c.id == assignment_id, x.c.closed_at.is_(None))
-                            .values(closed_at=now, closed_by=user,
-                                    close_note=note.strip()[:MAX_NOTE]))
-        if done.rowcount != 1:
+        if table.close(conn, assignment_id, now=now, by=user,
+                       note=note.strip()[:MAX_NOTE]) != 1:
             raise KeyError(f"no open assignment with id {assignment_id}")
-        row = _read(conn, [x.c.id == assignment_id]).row(0, named=True)
+        row = _frame(table.one(conn, assignment_id)).row(0, named=True)
         if row["escalated_at"] is not None:
             _queue(conn, cfg, row, "closed", now)
         audit.record_in(conn, "assign_close", actor=user, role=role,
@@ -104,24 +95,18 @@ def close(store: Store, cfg: AlertsConfig, assignment_id: int, *, user: str, rol
 
 
 def escalate(store: Store, cfg: AlertsConfig, now: int | None = None, *,
-             transaction: Callable[[], AbstractContextManager[sa.Connection]] | None = None
+             transaction: Callable[[], AbstractContextManager[Connection]] | None = None
              ) -> list[int]:
     """Mark every assignment overdue at `now` and not yet escalated as escalated, queue one
     "overdue" notice to its unit's channel and audit it; the ids escalated. `transaction`:
     the caller's write transaction (the engine's, under its lock); default: a new one."""
     now = _now(now)
-    x = t.assignments
     with (transaction or (lambda: audit.write(store)))() as conn:
-        frame = _read(conn, [x.c.closed_at.is_(None), x.c.escalated_at.is_(None),
-                             x.c.due_at <= now])
+        frame = _frame(table.overdue(conn, now))
         done = []
         for row in frame.filter(pl.col("id").is_in(pure.to_escalate(frame, now))
                                 ).iter_rows(named=True):
-            marked = conn.execute(x.update().where(x.c.id == row["id"],
-                                                   x.c.escalated_at.is_(None),
-                                                   x.c.closed_at.is_(None))
-                                  .values(escalated_at=now))
-            if marked.rowcount != 1:
+            if not table.mark_escalated(conn, row["id"], now):
                 continue
             channel = _queue(conn, cfg, row, "overdue", now)
             audit.record_in(conn, "assign_escalate", actor="engine",
@@ -132,7 +117,7 @@ def escalate(store: Store, cfg: AlertsConfig, now: int | None = None, *,
     return done
 
 
-def _queue(conn: sa.Connection, cfg: AlertsConfig, row: dict, status: str,
+def _queue(conn: Connection, cfg: AlertsConfig, row: dict, status: str,
            now: int) -> str | None:
     """Queue `status` ("overdue" | "closed") of the assignment `row` to its unit's channel;
     the channel, or None when the unit is no longer configured (nothing is queued)."""
@@ -157,45 +142,15 @@ def _queue(conn: sa.Connection, cfg: AlertsConfig, row: dict, status: str,
         ack_note=row["close_note"] or None)
     message = Message(status=status, group_key=f"{unit.channel}:assignment:{row['id']}",
                       alerts=(item,))
-    conn.execute(t.notifications.insert().values(
+    alert_table.insert_notifications(conn, [dict(
         channel=unit.channel, group_key=f"assignment:{row['id']}", status=status,
         payload=message.to_json(), state="pending", attempts=0, next_attempt=now,
-        last_error="", created_at=now, sent_at=None))
+        last_error="", created_at=now, sent_at=None)])
     return unit.channel
 
 
-def _columns() -> tuple[sa.Select, list[sa.ColumnElement]]:
-    x, a, c = t.assignments, t.alerts, t.centres
-    p = sa.select(c.c.province_code, sa.func.min(c.c.province_name).label("province_name")
-                  ).group_by(c.c.province_code).subquery()
-    cols = [x.c.id, x.c.alert_id, a.c.rule, x.c.centre_id, c.c.name, x.c.province_code,
-            p.c.province_name, x.c.unit, x.c.note, x.c.due_at, x.c.created_at,
-            x.c.created_by, x.c.closed_at, x.c.closed_by, x.c.close_note, x.c.escalated_at]
-    stmt = (sa.select(*cols).select_from(
-        x.outerjoin(a, a.c.id == x.c.alert_id).outerjoin(c, c.c.id == x.c.centre_id)
-        .outerjoin(p, p.c.province_code == x.c.province_code)))
-    return stmt, cols
-
-
-def _read(conn: sa.Connection, where: Sequence[sa.ColumnElement[bool]]) -> pl.DataFrame:
-    stmt, _ = _columns()
-    rows = [tuple(r) for r in conn.execute(stmt.where(*where).order_by(t.assignments.c.id))]
+def _frame(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=pure.SCHEMA, orient="row")
-
-
-def _in_scope(centre_ids: Sequence[str] | None,
-              provinces: Sequence[int] | None) -> list[sa.ColumnElement[bool]]:
-    """Assignments of `centre_ids`, plus province-wide ones (no centre) in `provinces`;
-    no condition for the whole country (both None)."""
-    if centre_ids is None and provinces is None:
-        return []
-    x = t.assignments
-    parts = []
-    if centre_ids is not None:
-        parts.append(x.c.centre_id.in_(list(centre_ids)))
-    if provinces is not None:
-        parts.append(sa.and_(x.c.centre_id.is_(None), x.c.province_code.in_(list(provinces))))
-    return [sa.or_(*parts)]
 
 
 def assignments(store: Store, *, since: int | None = None, until: int | None = None,
@@ -206,27 +161,14 @@ def assignments(store: Store, *, since: int | None = None, until: int | None = N
     `since` (None: no bound), of `centre_ids` (and province-wide ones in `provinces`; both
     None: all) and, with `alert_ids`, of those incidents only. `metrics.alerts.assignments.SCHEMA`,
     by id."""
-    x = t.assignments
-    where = _in_scope(centre_ids, provinces)
-    if since is not None:
-        where.append(sa.or_(x.c.closed_at.is_(None), x.c.closed_at >= since))
-    if until is not None:
-        where.append(x.c.created_at <= until)
-    if alert_ids is not None:
-        where.append(x.c.alert_id.in_(list(alert_ids)))
-    with store.engine.connect() as conn:
-        return _read(conn, where)
+    return _frame(table.alive(store.engine, since=since, until=until, centre_ids=centre_ids,
+                              provinces=provinces, alert_ids=alert_ids))
 
 
 def version(store: Store) -> tuple[int, int, int, int]:
     """A key that changes with every assign, close and escalation: (rows, newest id, newest
     closing, newest escalation)."""
-    x = t.assignments
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(sa.func.count(), sa.func.max(x.c.id),
-                                     sa.func.max(x.c.closed_at),
-                                     sa.func.max(x.c.escalated_at))).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    return table.version(store.engine)
 
 
 __all__ = ["RULE", "assign", "assignments", "close", "escalate", "version"]

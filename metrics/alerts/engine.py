@@ -29,15 +29,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from config.alerts import (
     AlertsConfig,
@@ -54,8 +52,8 @@ from metrics.alerts import incidents
 from metrics.alerts import lifecycle as lc
 from metrics.alerts.rules import Window, evaluate, mark_system_down
 from metrics.results import Reason
-from metrics.store import Store, dialects, history_fill
-from metrics.store import schema as t
+from metrics.store import Connection, DatabaseError, Store, history_fill
+from metrics.store import alerts as table
 
 log = logging.getLogger("ioc.alerts")
 ADVISORY_KEY = 7660767
@@ -129,7 +127,7 @@ class AlertEngine:
         windows = sorted({w for c in conds if isinstance(c, BurnRate)
                           for p in c.pairs for w in (p.long_s, p.short_s)})
         with self.store.engine.connect() as conn:
-            newest = conn.execute(sa.select(sa.func.max(t.polls.c.ts))).scalar()
+            newest = table.newest_poll_ms(conn)
             observed = (self._observed(conn, now, max(c.lookback_s for c in stale)) if stale
                         else pl.DataFrame())
             counts = self._poll_counts(conn, now, windows) if windows else pl.DataFrame()
@@ -138,7 +136,7 @@ class AlertEngine:
             # A window reaching into history still being filled is not judged (not observed).
             counts = counts.filter(now - pl.col("window_s") * 1000 >= fill.complete_from_ms)
         window = Window(self.store.centres(), polls, latest, earlier, observed, counts,
-                        None if newest is None else int(newest), self.started_ms)
+                        newest, self.started_ms)
         return _without(window, self.unwatched) if self.unwatched else window
 
     def _read_polls(self, conds: Sequence[object], at: datetime,
@@ -151,34 +149,14 @@ class AlertEngine:
         return mark_system_down(self.store.polls(since, at, centre_ids),
                                 self.store.samples(["system_state"], since, at, centre_ids))
 
-    @staticmethod
-    def _not_skipped() -> sa.ColumnElement[bool]:
-        return sa.or_(t.polls.c.reason.is_(None), t.polls.c.reason != SKIPPED)
-
     def _observed(self, conn: Connection, now: int, lookback_s: float) -> pl.DataFrame:
-        p = t.polls
-        rows = conn.execute(
-            sa.select(p.c.centre_id, sa.func.max(p.c.ts))
-            .where(p.c.ts >= now - int(lookback_s * 1000), p.c.ts <= now, self._not_skipped())
-            .group_by(p.c.centre_id)).all()
-        return pl.DataFrame([tuple(r) for r in rows], schema={"centre_id": pl.String,
-                                                               "ts": pl.Int64}, orient="row")
+        rows = table.last_observed(conn, now, int(lookback_s * 1000), SKIPPED)
+        return pl.DataFrame(rows, schema={"centre_id": pl.String,
+                                          "ts": pl.Int64}, orient="row")
 
     def _poll_counts(self, conn: Connection, now: int, windows: list[float]) -> pl.DataFrame:
         """Non-skipped polls and failed ones per centre for each window, in one query."""
-        p = t.polls
-        cols = []
-        for i, w in enumerate(windows):
-            inside = p.c.ts >= now - int(w * 1000)
-            cols += [sa.func.sum(sa.case((inside, 1), else_=0)).label(f"t{i}"),
-                     sa.func.sum(sa.case((sa.and_(inside, p.c.ok.is_(False)), 1), else_=0))
-                     .label(f"f{i}")]
-        rows = conn.execute(
-            sa.select(p.c.centre_id, *cols)
-            .where(p.c.ts >= now - int(max(windows) * 1000), p.c.ts <= now, self._not_skipped())
-            .group_by(p.c.centre_id)).all()
-        out = [(r[0], w, int(r[1 + 2 * i] or 0), int(r[2 + 2 * i] or 0))
-               for r in rows for i, w in enumerate(windows)]
+        out = table.poll_counts(conn, now, windows, SKIPPED)
         return pl.DataFrame(out, schema={"centre_id": pl.String, "window_s": pl.Float64,
                                          "total": pl.Int64, "failed": pl.Int64}, orient="row")
 
@@ -202,7 +180,7 @@ class AlertEngine:
             found = assignments_store.escalate(self.store, self.cfg,
                                                self.now_ms() if now is None else now,
                                                transaction=self._transaction)
-        except sa.exc.SQLAlchemyError:
+        except DatabaseError:
             raise  # the database is away: as for the evaluation itself
         except Exception:  # a bad row must not stop the alerts
             log.exception("escalating overdue assignments failed")
@@ -250,12 +228,12 @@ class AlertEngine:
                       + planned.events)
             ids = _save_alerts(conn, alerts, planned.alerts)
             if events:
-                conn.execute(t.alert_events.insert(), [
+                table.insert_events(conn, [
                     {"alert_id": ids[e.index], "ts": now, "kind": e.kind, "actor": "engine",
                      "detail": e.detail[:2000]} for e in events])
             if outgoing:
                 names = _centre_names(window.centres)
-                conn.execute(t.notifications.insert(), [
+                table.insert_notifications(conn, [
                     outbox_row(o, planned.alerts, names, now, silences)
                     for o in outgoing])
         counts: dict[str, int] = {}
@@ -264,12 +242,8 @@ class AlertEngine:
         return {"rules": len(rules), "events": counts, "queued": len(outgoing),
                 "open": sum(a.state in lc.OPEN for a in planned.alerts)}
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        with dialects.writing(self.store.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({ADVISORY_KEY})"))
-            yield conn
+    def _transaction(self) -> AbstractContextManager[Connection]:
+        return table.locked_transaction(self.store.engine, ADVISORY_KEY)
 
     # -- delivery ---------------------------------------------------------------------
 
@@ -293,22 +267,11 @@ class AlertEngine:
 
     def _due_channels(self, now: int) -> list[str]:
         """The channels with an outbox row due at `now`."""
-        n = t.notifications
-        with self.store.engine.connect() as conn:
-            return list(conn.execute(
-                sa.select(n.c.channel).distinct()
-                .where(n.c.state != "sent", n.c.next_attempt <= now)
-                .order_by(n.c.channel)).scalars())
+        return table.due_channels(self.store.engine, now)
 
     def _dispatch_channel(self, channel: str, now: int) -> dict[str, int]:
         """Send `channel`'s due rows in order, one at a time; {"sent": n, "failed": m}."""
-        n = t.notifications
-        with self.store.engine.connect() as conn:
-            due = conn.execute(
-                sa.select(n.c.id, n.c.channel, n.c.payload, n.c.attempts, n.c.next_attempt,
-                          n.c.created_at)
-                .where(n.c.channel == channel, n.c.state != "sent", n.c.next_attempt <= now)
-                .order_by(n.c.id).limit(DISPATCH_BATCH)).all()
+        due = table.due_notifications(self.store.engine, channel, now, DISPATCH_BATCH)
         result = {"sent": 0, "failed": 0}
         for row in due:
             if not self._claim(row.id, row.next_attempt, now):
@@ -318,19 +281,13 @@ class AlertEngine:
         return result
 
     def _claim(self, row_id: int, next_attempt: int, now: int) -> bool:
-        n = t.notifications
         lease = now + int(self.cfg.delivery.lease_s * 1000)
         with self._transaction() as conn:
-            done = conn.execute(n.update().where(n.c.id == row_id,
-                                                 n.c.next_attempt == next_attempt,
-                                                 n.c.state != "sent")
-                                .values(next_attempt=lease))
-            return done.rowcount == 1
+            return table.claim_notification(conn, row_id, next_attempt, lease)
 
-    def _deliver(self, row: sa.Row, now: int) -> bool:
+    def _deliver(self, row: Any, now: int) -> bool:
         from metrics.alerts.notifiers.base import DeliveryError, Message
 
-        n = t.notifications
         attempts = row.attempts + 1
         channel = self.cfg.channels.get(row.channel)
         error: str | None = None
@@ -348,23 +305,23 @@ class AlertEngine:
         done = self.now_ms()
         fps = _payload_fingerprints(row.payload)
         with self._transaction() as conn:
-            ids = _alert_ids(conn, fps, row.created_at)
+            ids = table.alert_ids_for(conn, fps, row.created_at)
             if error is None:
-                conn.execute(n.update().where(n.c.id == row.id).values(
-                    state="sent", attempts=attempts, sent_at=done, last_error=""))
+                table.update_notification(conn, row.id, {
+                    "state": "sent", "attempts": attempts, "sent_at": done, "last_error": ""})
                 kind, detail = "notified", f"{row.channel}: delivered"
             else:
                 wait = (backoff_delay(channel, attempts) if channel is not None and retryable
                         else (channel.backoff_max_s if channel is not None else 300.0))
-                conn.execute(n.update().where(n.c.id == row.id).values(
-                    state="retrying", attempts=attempts, last_error=error[:2000],
-                    next_attempt=done + int(wait * 1000)))
+                table.update_notification(conn, row.id, {
+                    "state": "retrying", "attempts": attempts, "last_error": error[:2000],
+                    "next_attempt": done + int(wait * 1000)})
                 kind = "notify_failed"
                 detail = (f"{row.channel}: attempt {attempts} failed: {error}; "
                           f"{'retrying' if retryable else 'not retryable, retrying slowly'} "
                           f"in {wait:g} s")
             if ids:
-                conn.execute(t.alert_events.insert(), [
+                table.insert_events(conn, [
                     {"alert_id": i, "ts": done, "kind": kind, "actor": "engine",
                      "detail": detail[:2000]} for i in ids])
         if error is not None:
@@ -405,7 +362,7 @@ class AlertEngine:
                                                 name=f"notify-{channel}", daemon=True)
                         self._lanes[channel] = lane
                         lane.start()
-            except sa.exc.SQLAlchemyError as exc:  # the database is away: one line, no trace
+            except DatabaseError as exc:  # the database is away: one line, no trace
                 if not failing:
                     log.warning("alert dispatch paused, the database is unreachable (%s); "
                                 "retried every second", type(exc).__name__)
@@ -423,7 +380,7 @@ class AlertEngine:
     def _lane(self, channel: str) -> None:
         try:
             self._dispatch_channel(channel, self.now_ms())
-        except sa.exc.SQLAlchemyError as exc:  # the database went away: one line, no trace
+        except DatabaseError as exc:  # the database went away: one line, no trace
             log.warning("alert dispatch to %s stopped, the database is unreachable (%s)",
                         channel, type(exc).__name__)
         except Exception:
@@ -459,21 +416,13 @@ def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.Al
     """Open alerts, recently resolved ones (flap damping), resolved ones still owing a
     resolved notice, and the resolved centre alerts an open incident groups (it names every
     centre affected while it lasts)."""
-    a = t.alerts
-    rows = conn.execute(sa.select(a).where(sa.or_(
-        a.c.state != "resolved",
-        a.c.resolved_at >= now - int(flap_window_s * 1000),
-        sa.and_(a.c.last_notified.is_not(None), a.c.last_notified < a.c.resolved_at),
-    )).order_by(a.c.id)).mappings().all()
+    rows = table.open_or_recent(conn, now, int(flap_window_s * 1000))
     found = [_state(r) for r in rows]
-    grouped = [sa.and_(a.c.rule == s.rule, a.c.province_code == s.province_code,
-                       a.c.resolved_at >= s.pending_since)
+    grouped = [(s.rule, s.province_code, s.pending_since)
                for s in found if lc.is_incident(s) and s.state in lc.OPEN]
     if grouped:
         seen = {s.id for s in found}
-        more = conn.execute(sa.select(a).where(
-            a.c.state == "resolved", a.c.centre_id.is_not(None), sa.or_(*grouped))
-            .order_by(a.c.id)).mappings().all()
+        more = table.resolved_centre_alerts(conn, grouped)
         found += [_state(r) for r in more if r["id"] not in seen]
     return found
 
@@ -485,10 +434,7 @@ def _state(row: Mapping[str, Any]) -> lc.AlertState:
 
 def load_alerts_by_id(conn: Connection, ids: list[int]) -> list[lc.AlertState]:
     """The alerts with these ids, in id order."""
-    if not ids:
-        return []
-    a = t.alerts
-    rows = conn.execute(sa.select(a).where(a.c.id.in_(ids)).order_by(a.c.id)).mappings().all()
+    rows = table.alerts_by_id(conn, ids)
     return [lc.AlertState(**{f: r[f] for f in _FIELDS}, labels=json.loads(r["labels"]),
                           id=r["id"], facts=json.loads(r["facts"] or "{}")) for r in rows]
 
@@ -496,25 +442,22 @@ def load_alerts_by_id(conn: Connection, ids: list[int]) -> list[lc.AlertState]:
 def _save_alerts(conn: Connection, before: list[lc.AlertState],
                  after: list[lc.AlertState]) -> list[int]:
     """Insert new alerts and update changed ones; the id of every alert in `after`."""
-    a = t.alerts
     ids = []
     for i, s in enumerate(after):
         row = {f: getattr(s, f) for f in _FIELDS} | {
             "labels": lc.labels_json(s.labels),
             "facts": json.dumps(dict(s.facts), ensure_ascii=False, sort_keys=True)}
         if s.id is None:
-            ids.append(conn.execute(a.insert().values(**row).returning(a.c.id)).scalar_one())
+            ids.append(table.insert_alert(conn, row))
         else:
             if i >= len(before) or before[i] != s:
-                conn.execute(a.update().where(a.c.id == s.id).values(**row))
+                table.update_alert(conn, s.id, row)
             ids.append(s.id)
     return ids
 
 
 def load_silences(conn: Connection, now: int) -> list[lc.Silence]:
-    s = t.silences
-    rows = conn.execute(sa.select(s).where(s.c.cancelled_at.is_(None), s.c.starts_at <= now,
-                                           s.c.ends_at > now)).mappings().all()
+    rows = table.silences_in_force(conn, now)
     return [lc.Silence(r["id"], json.loads(r["matchers"]), r["starts_at"], r["ends_at"],
                        r["created_by"], r["reason"], r["cancelled_at"]) for r in rows]
 
@@ -586,17 +529,6 @@ def _payload_fingerprints(payload: str) -> list[str]:
         return [str(a["fingerprint"]) for a in json.loads(payload)["alerts"]]
     except (ValueError, KeyError, TypeError):
         return []
-
-
-def _alert_ids(conn: Connection, fingerprints: list[str], created_at: int) -> list[int]:
-    """The alert instance each fingerprint referred to when the notice was queued."""
-    if not fingerprints:
-        return []
-    a = t.alerts
-    rows = conn.execute(sa.select(sa.func.max(a.c.id)).where(
-        a.c.fingerprint.in_(fingerprints), a.c.pending_since <= created_at)
-        .group_by(a.c.fingerprint)).all()
-    return [r[0] for r in rows]
 
 
 def alert_observers(settings: Any, config_file: str | None = None) -> list[AlertEngine]:

@@ -1,7 +1,8 @@
 """Reading alerts for the dashboard: alert instances, their events and the outbox as polars frames.
 
 The alert engine (`metrics/alerts/`) writes the tables; this module only reads
-them, one query per call for the whole fleet (never one per centre). Every
+them through metrics/store/alerts_read.py, one query per call for the whole fleet (never
+one per centre). Every
 frame has an explicit schema, so an empty result still has its columns and
 dtypes; times are Datetime("ms", "UTC"). The alerts page's history is filtered,
 ordered and paged in SQL (`history_page`), and counted and summarised there
@@ -16,12 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-import sqlalchemy as sa
 
 from metrics.alerts.lifecycle import Silence
 from metrics.alerts.stats import ACTIVE, SEVERITY_ORDER, TTR_SCHEMA
 from metrics.store import Store, to_ms
-from metrics.store import schema as t
+from metrics.store import alerts_read as table
 
 TIME = pl.Datetime("ms", "UTC")
 ALERT_SCHEMA: dict[str, pl.DataType] = {
@@ -44,39 +44,12 @@ NOTIFICATION_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _frame(store: Store, stmt: sa.Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows of `stmt` (selecting exactly `schema`'s columns, in order) as a typed frame."""
-    with store.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt)]
+def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """`rows` (tuples of exactly `schema`'s columns, in order) as a typed frame."""
     raw = {name: (pl.Int64 if dtype == TIME else dtype) for name, dtype in schema.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     times = [name for name, dtype in schema.items() if dtype == TIME]
     return frame.with_columns(pl.col(times).cast(TIME)) if times else frame
-
-
-def _in_scope(a: sa.Table, centre_ids: Sequence[str] | None,
-              provinces: Sequence[int] | None) -> sa.ColumnElement[bool] | None:
-    """Alerts of `centre_ids`, plus those without a centre in `provinces` (a scope's
-    province-wide alerts); None: no filter."""
-    if centre_ids is None and provinces is None:
-        return None
-    parts = []
-    if centre_ids is not None:
-        parts.append(a.c.centre_id.in_(list(centre_ids)))
-    if provinces is not None:
-        parts.append(sa.and_(a.c.centre_id.is_(None), a.c.province_code.in_(list(provinces))))
-    return sa.or_(*parts)
-
-
-def _alive(a: sa.Table, start: datetime, end: datetime, centre_ids: Sequence[str] | None,
-           provinces: Sequence[int] | None) -> list[sa.ColumnElement[bool]]:
-    """Alive at some moment in [start, end] (started by `end`, not resolved before
-    `start`) and in the scope (`_in_scope`)."""
-    where = [a.c.pending_since <= to_ms(end),
-             sa.or_(a.c.resolved_at.is_(None), a.c.resolved_at >= to_ms(start))]
-    if (scoped := _in_scope(a, centre_ids, provinces)) is not None:
-        where.append(scoped)
-    return where
 
 
 def alerts(store: Store, start: datetime, end: datetime, *,
@@ -88,13 +61,9 @@ def alerts(store: Store, start: datetime, end: datetime, *,
 
     `centre_ids` and `provinces` (a dashboard scope, config/scope.py): only the alerts
     of those centres and, with `provinces`, the province-wide ones (no centre) of those."""
-    a = t.alerts
-    stmt = (sa.select(*(a.c[name] for name in ALERT_SCHEMA))
-            .where(*_alive(a, start, end, centre_ids, provinces))
-            .order_by(a.c.pending_since.desc(), a.c.id.desc()))
-    if states is not None:
-        stmt = stmt.where(a.c.state.in_(list(states)))
-    return _frame(store, stmt, ALERT_SCHEMA)
+    rows = table.alive_alerts(store.engine, ALERT_SCHEMA, to_ms(start), to_ms(end),
+                              centre_ids=centre_ids, states=states, provinces=provinces)
+    return _frame(rows, ALERT_SCHEMA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +83,6 @@ class HistoryFilter:
             ("severity", self.severities), ("rule", self.rules), ("centre_id", self.centres),
             ("state", self.states)) if values]
 
-    def where(self, a: sa.Table) -> list[sa.ColumnElement[bool]]:
-        return [a.c[column].in_(values) for column, values in self.chosen()]
-
-
-def _board_order(a: sa.Table) -> list[sa.ColumnElement]:
-    """`alert_stats.board`'s order in SQL: severity (critical first), then the oldest
-    `since` (firing, else pending); ties as `alerts` lists them (newest first)."""
-    rank = sa.case(SEVERITY_ORDER, value=a.c.severity, else_=9)
-    since = sa.func.coalesce(a.c.firing_since, a.c.pending_since)
-    return [rank, since, a.c.pending_since.desc(), a.c.id.desc()]
-
 
 def history_page(store: Store, start: datetime, end: datetime, *, limit: int, offset: int = 0,
                  chosen: HistoryFilter = HistoryFilter(),
@@ -132,12 +90,13 @@ def history_page(store: Store, start: datetime, end: datetime, *, limit: int, of
                  provinces: Sequence[int] | None = None) -> pl.DataFrame:
     """One page of the alerts alive in [start, end] that match `chosen`, in
     `alert_stats.board` order: rows offset … offset + limit. `centre_ids`/`provinces`
-    as in `alerts`. Columns: `ALERT_SCHEMA`."""
-    a = t.alerts
-    stmt = (sa.select(*(a.c[name] for name in ALERT_SCHEMA))
-            .where(*_alive(a, start, end, centre_ids, provinces), *chosen.where(a))
-            .order_by(*_board_order(a)).limit(limit).offset(offset))
-    return _frame(store, stmt, ALERT_SCHEMA)
+    as in `alerts`. Columns: `ALERT_SCHEMA`. (`alert_stats.board`'s order: severity,
+    critical first, then the oldest `since`, firing else pending; ties newest first.)"""
+    rows = table.alive_alerts_page(store.engine, ALERT_SCHEMA, to_ms(start), to_ms(end),
+                                   limit=limit, offset=offset, chosen=chosen.chosen(),
+                                   severity_order=SEVERITY_ORDER, centre_ids=centre_ids,
+                                   provinces=provinces)
+    return _frame(rows, ALERT_SCHEMA)
 
 
 GROUP_SCHEMA: dict[str, pl.DataType] = {
@@ -171,14 +130,8 @@ def overview(store: Store, start: datetime, end: datetime, *,
     distinct severities, rules and centres among them, and their counts per combination
     of the history's filters: one grouped query (one row per combination present, not
     per alert); `centre_ids`/`provinces` as in `alerts`."""
-    a = t.alerts
-    acked = sa.case((a.c.acked_at.is_(None), 0), else_=1)
-    stmt = (sa.select(a.c.state, acked, a.c.severity, a.c.rule, a.c.centre_id, sa.func.count())
-            .where(*_alive(a, start, end, centre_ids, provinces))
-            .group_by(a.c.state, acked, a.c.severity, a.c.rule, a.c.centre_id))
-    with store.engine.connect() as conn:
-        rows = [(state, bool(ack), sev, rule, cid, int(n))
-                for state, ack, sev, rule, cid, n in conn.execute(stmt)]
+    rows = table.alert_groups(store.engine, to_ms(start), to_ms(end), centre_ids=centre_ids,
+                              provinces=provinces)
     groups = pl.DataFrame(rows, schema=GROUP_SCHEMA, orient="row")
     is_open = pl.col("state").is_in(ACTIVE)
     counts = {"active": groups.filter(is_open & ~pl.col("acked"))["n"].sum(),
@@ -198,27 +151,8 @@ def time_to_recover(store: Store, start: datetime, end: datetime, *,
     the database: per centre, over alerts that fired and resolved, how many, the median
     (the middle one, or the mean of the middle two) and longest seconds from firing to
     resolution, slowest median first. Columns: `TTR_SCHEMA`."""
-    a = t.alerts
-    ms = (a.c.resolved_at - a.c.firing_since).label("ms")
-    done = (sa.select(a.c.centre_id, ms)
-            .where(*_alive(a, start, end, centre_ids, provinces), a.c.centre_id.is_not(None),
-                   a.c.firing_since.is_not(None), a.c.resolved_at.is_not(None))
-            .subquery("done"))
-    ranked = sa.select(
-        done.c.centre_id, done.c.ms,
-        sa.func.row_number().over(partition_by=done.c.centre_id,
-                                  order_by=done.c.ms).label("rn"),
-        sa.func.count().over(partition_by=done.c.centre_id).label("n"),
-        sa.func.max(done.c.ms).over(partition_by=done.c.centre_id).label("longest"),
-    ).subquery("ranked")
-    # The middle row (n odd), or the middle two (n even): 2·rn in [n, n + 2].
-    middle = (2 * ranked.c.rn >= ranked.c.n) & (2 * ranked.c.rn <= ranked.c.n + 2)
-    stmt = (sa.select(ranked.c.centre_id, sa.func.max(ranked.c.n), sa.func.avg(ranked.c.ms),
-                      sa.func.max(ranked.c.longest))
-            .where(middle).group_by(ranked.c.centre_id))
-    with store.engine.connect() as conn:
-        rows = [(cid, int(n), float(med) / 1000, float(top) / 1000)
-                for cid, n, med, top in conn.execute(stmt)]
+    rows = table.recovery_by_centre(store.engine, to_ms(start), to_ms(end),
+                                    centre_ids=centre_ids, provinces=provinces)
     return (pl.DataFrame(rows, schema=TTR_SCHEMA, orient="row")
             .sort(["median_s", "centre_id"], descending=[True, False]))
 
@@ -228,17 +162,9 @@ def alert_events(store: Store, start: datetime, end: datetime, *,
                  provinces: Sequence[int] | None = None) -> pl.DataFrame:
     """Events in [start, end] with their alert's rule, severity and centre, newest first;
     `centre_ids`/`provinces` as in `alerts`. Columns: `EVENT_SCHEMA`."""
-    e, a = t.alert_events, t.alerts
-    stmt = (
-        sa.select(e.c.id, e.c.alert_id, e.c.ts, e.c.kind, e.c.actor, e.c.detail,
-                  a.c.rule, a.c.severity, a.c.centre_id, a.c.summary)
-        .join(a, a.c.id == e.c.alert_id)
-        .where(e.c.ts >= to_ms(start), e.c.ts <= to_ms(end))
-        .order_by(e.c.ts.desc(), e.c.id.desc())
-    )
-    if (scoped := _in_scope(a, centre_ids, provinces)) is not None:
-        stmt = stmt.where(scoped)
-    return _frame(store, stmt, EVENT_SCHEMA)
+    rows = table.event_rows(store.engine, to_ms(start), to_ms(end), centre_ids=centre_ids,
+                            provinces=provinces)
+    return _frame(rows, EVENT_SCHEMA)
 
 
 def notifications(store: Store, *, states: Sequence[str] | None = ("retrying", "pending"),
@@ -246,23 +172,14 @@ def notifications(store: Store, *, states: Sequence[str] | None = ("retrying", "
     """Outbox rows not yet delivered (by default: `states`, and only those with an error),
     newest first, at most `limit`. Payloads are left out (they can be large).
     Columns: `NOTIFICATION_SCHEMA`."""
-    n = t.notifications
-    stmt = (sa.select(*(n.c[name] for name in NOTIFICATION_SCHEMA))
-            .order_by(n.c.created_at.desc(), n.c.id.desc()).limit(limit))
-    if states is not None:
-        stmt = stmt.where(n.c.state.in_(list(states)))
-    if failed_only:
-        stmt = stmt.where(n.c.last_error != "")
-    return _frame(store, stmt, NOTIFICATION_SCHEMA)
+    rows = table.notification_rows(store.engine, NOTIFICATION_SCHEMA, states=states,
+                                   failed_only=failed_only, limit=limit)
+    return _frame(rows, NOTIFICATION_SCHEMA)
 
 
 def silences_at(store: Store, at: datetime) -> list[Silence]:
     """The silences in force at `at`: begun by then, not ended, not cancelled by then."""
-    s, ms = t.silences, to_ms(at)
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(s).where(
-            s.c.starts_at <= ms, s.c.ends_at > ms,
-            sa.or_(s.c.cancelled_at.is_(None), s.c.cancelled_at > ms))).mappings().all()
+    rows = table.silences_at(store.engine, to_ms(at))
     return [Silence(r["id"], json.loads(r["matchers"]), r["starts_at"], r["ends_at"],
                     r["created_by"], r["reason"]) for r in rows]
 
@@ -270,10 +187,4 @@ def silences_at(store: Store, at: datetime) -> list[Silence]:
 def version(store: Store) -> tuple[int, int, int]:
     """A cheap freshness key for the alert tables: (newest alert id, newest event id,
     newest evaluation time in ms). It changes whenever the engine or a person writes."""
-    a, e = t.alerts, t.alert_events
-    with store.engine.connect() as conn:
-        row = conn.execute(sa.select(
-            sa.select(sa.func.max(a.c.id)).scalar_subquery(),
-            sa.select(sa.func.max(e.c.id)).scalar_subquery(),
-            sa.select(sa.func.max(a.c.last_eval)).scalar_subquery())).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    return table.version(store.engine)

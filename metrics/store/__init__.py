@@ -43,6 +43,12 @@ from metrics.store.records import (
 )
 from metrics.store.schema import centres, polls, samples, series
 
+# What every call of the store (this package) raises when the database fails: unreachable,
+# refused, timed out, locked, or a statement it rejects. Callers catch this name; they never
+# import SQLAlchemy for it. `Engine` and `Connection` (imported above) are the handles the
+# table modules (leases, access, alerts, …) take; callers name them from here too.
+DatabaseError = sa.exc.SQLAlchemyError
+
 IN_CHUNK = 500  # ids per IN (…) when resolving series
 NEWEST_POLL = sa.select(sa.func.max(polls.c.ts))  # ms, or None before the first poll
 OLDEST_POLL = sa.select(sa.func.min(polls.c.ts))
@@ -157,8 +163,8 @@ class Store:
         return written
 
     def _begin_write(self) -> AbstractContextManager[Connection]:
-        """A connection in a write transaction (`dialects.writing`), committed on exit."""
-        return dialects.writing(self._engine)
+        """A connection in a write transaction (`dialects.write_transaction`), committed on exit."""
+        return dialects.write_transaction(self._engine)
 
     def _check_centres(self, conn: Connection, ids: set[str]) -> None:
         unknown = ids - self._known_centres

@@ -42,6 +42,24 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+def redacted_url(url: str) -> str:
+    """A database URL fit for a log line: its password, if any, masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(not a URL)"
+
+
+def with_pg_connect_args(url: str, args: dict[str, object]) -> str:
+    """`url` with `args` added to its query if it is PostgreSQL's (a setting already in the
+    URL wins); any other URL as it is."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    extra = {k: str(v) for k, v in args.items() if k not in parsed.query}
+    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
+
+
 def create_engine(url: str, schema: str | None = None) -> Engine:
     """An engine for `url`; SQLite gets its folder, WAL and our own BEGIN handling.
 
@@ -103,9 +121,9 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 
 @contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction, committed on exit (SQLite: BEGIN IMMEDIATE, so
-    the writer takes the lock up front and a read never turns into a lock fight)."""
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction (SQLite: BEGIN IMMEDIATE, so it waits for the
+    lock up front), committed on exit, rolled back on an error."""
     with engine.connect() as conn:
         conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():

@@ -67,7 +67,7 @@ def record(engine: sa.Engine, collector: str, gaps: Sequence[Gap]) -> int:
     stmt = stmt.on_conflict_do_update(
         index_elements=["collector", "start_ts"],
         set_={c: stmt.excluded[c] for c in ("end_ts", "cycles", "centres", "reason", "detail")})
-    with dialects.writing(engine) as conn:
+    with dialects.write_transaction(engine) as conn:
         conn.execute(stmt, rows)
     return len(rows)
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 from config import logs
 from config.settings import RetentionSettings
 from metrics.resolutions import DAY, FIVE_MIN, HOUR, RAW
-from metrics.store.dialects import writing
+from metrics.store.dialects import write_transaction
 from metrics.store.schema import (
     polls,
     rollup_1d,
@@ -98,7 +98,7 @@ class Pruner:
         return {**deleted, "complete": True}
 
     def _delete(self, stmt: sa.Delete) -> int:
-        with writing(self._engine) as conn:
+        with write_transaction(self._engine) as conn:
             return conn.execute(stmt).rowcount
 
     def _prune_polls(self, cut: int, deleted: dict[str, int], deadline: float | None) -> bool:

@@ -183,3 +183,9 @@ def test_the_audit_page_words_an_assignment_with_its_due_time_in_local_time():
                                    i18n.text("en"), "Asia/Ho_Chi_Minh") == (
         "incident #7 → portal_team, due 10:00 03/07/2025: ")
     assert alert_text.audit_action("assign_escalate", i18n.text("en")) == "Report overdue work"
+
+
+def test_the_store_returns_assignments_in_the_frame_columns_order():
+    from metrics.store import assignments as table
+
+    assert tuple(a.SCHEMA) == table.COLUMNS

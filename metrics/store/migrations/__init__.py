@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from metrics.store.dialects import writing
+from metrics.store.dialects import write_transaction
 from metrics.store.migrations import (
     v01_core_tables,
     v02_rejections_and_time_index,
@@ -81,7 +81,7 @@ def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
     """
     if not 0 <= target <= SCHEMA_VERSION:
         raise ValueError(f"target version must be 0..{SCHEMA_VERSION}, not {target}")
-    with writing(engine) as conn:
+    with write_transaction(engine) as conn:
         _lock(conn)
         version = current_version(conn)
         if version > SCHEMA_VERSION:
