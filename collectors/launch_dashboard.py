@@ -37,7 +37,7 @@ def command(port: int, address: str | None = None, log_level: str = "INFO") -> l
            "--server.runOnSave", "false",
            # Streamlit runs a full gc.collect(2) after every script run; under 50 walls it
            # took a third of the process's CPU (py-spy), holding the GIL for every other
-           # session. dashboard/runtime/gc_pacer.py collects once a minute instead.
+           # session. Python's own generational thresholds collect instead.
            "--runner.postScriptGC", "false",
            "--theme.base", "dark"]
     if address:
