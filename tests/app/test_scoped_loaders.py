@@ -199,5 +199,5 @@ def test_commune_loaders_find_and_open_only_centres_in_scope(world):
     view = data_commune.commune_view(cfg, mine, start, BRIEFING_END, timedelta(minutes=15),
                                      BRIEFING_END, scope=commune(OFFICER_CENTRE))
     assert view.province_centres == 1 and view.has_data
-    assert data_commune.centres(cfg.store.url, None, "province:1").filter(
+    assert data_commune.centres(cfg.store.url, "province:1").filter(
         pl.col("province_code") != 1).is_empty()
