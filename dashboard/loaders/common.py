@@ -50,9 +50,8 @@ from metrics.today import Today
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
 CACHE_TTL_S = 3600  # closed periods, which no longer change; the ttl only bounds memory
-# Entries keyed on freshness (or the alert tables' version) are read again only by sessions
-# that have not refreshed since the data moved on: drop them after two minutes, so memory
-# stays flat on a wall that runs for months (a new key arrives with every poll).
+# Entries whose key moves with the clock (a range's first hour, the assignments' version and
+# minute) are read again only for a short while: drop them after two minutes.
 LIVE_TTL_S = 120
 ALERT_LOOKBACK = timedelta(days=30)  # pending_since bound when reading open alerts
 NEWEST_TTL_S = 2  # the freshness probe, shared by sessions (refresh_s is at least 2 s)
