@@ -181,8 +181,7 @@ def run_dashboard_bench(args: argparse.Namespace, settings: Settings) -> dict:
 
     def clear() -> None:
         st.cache_data.clear()
-        data.wall_frames.clear()  # a resource (shared frames); the computed wall's and its
-        # figures' keys hold the frames' load, so they are built afresh too. The Store stays.
+        data.forget_live()  # the live state: frames, computed walls, figures. The Store stays.
 
     def wall(prov: int | None) -> Callable[[], int]:
         def page() -> int:

@@ -36,7 +36,7 @@ def command(port: int, address: str | None = None, log_level: str = "INFO") -> l
            "--server.fileWatcherType", "none",
            "--server.runOnSave", "false",
            # Streamlit's full gc.collect(2) after every script run holds the GIL for every
-           # other session; dashboard/runtime/gc_pacer.py collects once a minute instead.
+           # other session; Python's own generational thresholds collect instead.
            "--runner.postScriptGC", "false",
            "--theme.base", "dark"]
     if address:

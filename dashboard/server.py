@@ -12,28 +12,14 @@ their centres without the province outlines.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 from streamlit import config
 
 from dashboard.geography import serve as geography
-from dashboard.runtime import gc_pacer
 from dashboard.session import cookie as session_cookie
 
 APP = Path(__file__).resolve().parent / "app.py"
-
-
-
-@asynccontextmanager
-async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    """Once per server process: the full collection a minute that stands in for Streamlit's
-    after every run, which `ioc dashboard` turns off (dashboard/runtime/gc_pacer.py)."""
-    gc_pacer.start()
-    yield
-
-
 BASE = config.get_option("server.baseUrlPath") or ""
-app = st.App(APP, routes=session_cookie.routes(BASE) + geography.routes(BASE), lifespan=lifespan)
+app = st.App(APP, routes=session_cookie.routes(BASE) + geography.routes(BASE))

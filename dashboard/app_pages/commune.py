@@ -266,7 +266,7 @@ def page() -> None:
             st.warning(tr("commune.bad_at", value=components.Quoted(raw_at)))
     now = at or datetime.now(UTC)
     try:
-        fleet = data_commune.centres(url, data.newest_ms(url), str(who.scope))
+        fleet = data_commune.centres(url, str(who.scope))
         render_search(fleet)
         centre_id = st.query_params.get("centre")
         if not centre_id:

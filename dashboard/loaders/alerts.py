@@ -1,8 +1,8 @@
 """Cached loaders of the alerts page (who may act on alerts: `dashboard.session.auth.may_act`).
 
-Frames are `st.cache_data` keyed on the alert tables' freshness
-(`data.alerts_version`): every session shares one read per change, and an
-acknowledgement shows at the next rerun. One query per kind for the whole
+Frames are read once per collection cycle (`data.cycle`, whose marker holds the alert
+tables' version): every session shares one read per change, and an acknowledgement
+(which forgets the version read) shows at the next rerun. One query per kind for the whole
 fleet, never one per centre. The history is filtered, ordered and paged in
 SQL, and the counts and time to recover are aggregated there (a national
 month is 100,000 alerts): only one page of rows is ever read. Every read is
@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 import polars as pl
-import streamlit as st
 
 from config.loader import ConfigError
 from config.scope import Scope
 from dashboard.loaders import common as data
-from dashboard.loaders.common import LIVE_TTL_S, alerts_version, scoped_centres, store
+from dashboard.loaders.common import cycle, scoped_centres, store
 from metrics.alerts import read as alerts_read
 from metrics.alerts import stats as alert_stats
 from metrics.store import Store, from_ms, to_ms
@@ -75,9 +74,12 @@ def _bounds(start: datetime, end: datetime) -> tuple[int, int]:
     return to_ms(start) // 60_000 * 60_000, -(-to_ms(end) // 60_000) * 60_000
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
-def _summary(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
-             scope_key: str) -> AlertsSummary:
+def _summary(url: str, start_ms: int, end_ms: int, scope_key: str) -> AlertsSummary:
+    return cycle(url).get(("alerts_summary", start_ms, end_ms, scope_key),
+                          lambda: _read_summary(url, start_ms, end_ms, scope_key))
+
+
+def _read_summary(url: str, start_ms: int, end_ms: int, scope_key: str) -> AlertsSummary:
     db = store(url)
     within, centres = _within(url, scope_key)
     start, end = from_ms(start_ms), from_ms(end_ms)
@@ -95,13 +97,18 @@ def _summary(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int
 def summary(url: str, start: datetime, end: datetime, *, scope: Scope) -> AlertsSummary:
     """The scope's alerts alive in [start, end]: counts per list, the open ones, the
     filters' choices and time to recover, all counted and summarised in the database."""
-    return _summary(url, alerts_version(url), *_bounds(start, end), str(scope))
+    return _summary(url, *_bounds(start, end), str(scope))
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _page(url: str, version: tuple[int, int, int], start_ms: int, end_ms: int,
-          scope_key: str, chosen: tuple[tuple[str, ...], ...], page: int,
-          rows: int) -> pl.DataFrame:
+def _page(url: str, start_ms: int, end_ms: int, scope_key: str,
+          chosen: tuple[tuple[str, ...], ...], page: int, rows: int) -> pl.DataFrame:
+    return cycle(url).get(("alerts_page", start_ms, end_ms, scope_key, chosen, page, rows),
+                          lambda: _read_page(url, start_ms, end_ms, scope_key, chosen, page,
+                                             rows))
+
+
+def _read_page(url: str, start_ms: int, end_ms: int, scope_key: str,
+               chosen: tuple[tuple[str, ...], ...], page: int, rows: int) -> pl.DataFrame:
     within, centres = _within(url, scope_key)
     found = alerts_read.history_page(
         store(url), from_ms(start_ms), from_ms(end_ms), limit=rows, offset=(page - 1) * rows,
@@ -118,15 +125,14 @@ def history_page(url: str, start: datetime, end: datetime, *, scope: Scope, page
     Filtered, ordered and paged in the database, counted from `summary`'s groups; an
     empty filter keeps all."""
     chosen = tuple(tuple(sorted(c)) for c in (severities, rules, centres, states))
-    version, bounds = alerts_version(url), _bounds(start, end)
-    total = _summary(url, version, *bounds, str(scope)).overview.matching(
+    bounds = _bounds(start, end)
+    total = _summary(url, *bounds, str(scope)).overview.matching(
         alerts_read.HistoryFilter(*(c or None for c in chosen)))
-    return _page(url, version, *bounds, str(scope), chosen, max(1, page), rows), total
+    return _page(url, *bounds, str(scope), chosen, max(1, page), rows), total
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=8, show_spinner=False)
-def _failed(url: str, version: tuple[int, int, int]) -> pl.DataFrame:
-    return alerts_read.notifications(store(url))
+def _failed(url: str) -> pl.DataFrame:
+    return cycle(url).get(("notifications",), lambda: alerts_read.notifications(store(url)))
 
 
 def failed_deliveries(url: str, *, scope: Scope) -> pl.DataFrame | None:
@@ -134,4 +140,4 @@ def failed_deliveries(url: str, *, scope: Scope) -> pl.DataFrame | None:
     for a scope narrower than the country (the outbox is not kept per centre)."""
     if not scope.is_national:
         return None
-    return _failed(url, alerts_version(url))
+    return _failed(url)

@@ -4,7 +4,7 @@ the finder, the commune page, the briefing and the KPI page.
 The 24 h are cut into chunks (`availability.chunks`) whose seconds add up: settled
 hours and 5-minute buckets are read once and cached under the store's late-writes count
 (`data.late_writes`), so each collection cycle reads only the last quarter of an hour or
-so of polls again (keyed on `data.newest_ms`). Each chunk is one read for the scope's
+so of polls again (once per cycle, `data.cycle`). Each chunk is one read for the scope's
 centres (or one centre), reduced to seconds up and down per centre before it is cached
 (`availability_read.chunk_seconds_fastest`: summed in the database on PostgreSQL, in
 polars on SQLite).
@@ -72,10 +72,10 @@ def _settled_five(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
     return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
 def _live(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-          centre_id: str | None, freshness_ms: int | None) -> pl.DataFrame:
-    return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
+          centre_id: str | None) -> pl.DataFrame:
+    return data.cycle(url).get(("availability", a_ms, b_ms, hold, scope_key, centre_id),
+                               lambda: _load(url, a_ms, b_ms, hold, scope_key, centre_id))
 
 
 def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
@@ -84,8 +84,8 @@ def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
     were polled in it (or for `centre_id`, if in `scope`, polled or not): centre_id, up_s,
     down_s, unknown_s, availability."""
     url, hold = cfg.store.url, hold_s(cfg)
-    late = data.late_writes(url)  # read before any chunk: a later late write changes it
-    freshness = data.newest_ms(url)
+    now_cycle = data.cycle(url)  # its marker read before any chunk: a later write changes it
+    freshness, late = now_cycle.marker[0], now_cycle.marker[2]
     start, end = av.window(end)
     cut = start if freshness is None else av.settled_cut(
         min(end, from_ms(freshness)), settled.LATE_AFTER, hold)
@@ -93,7 +93,7 @@ def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
     for a, b, is_settled in av.chunks(start, end, cut):
         args = (url, to_ms(a), to_ms(b), hold, str(scope), centre_id)
         if not is_settled:
-            parts.append(_live(*args, freshness))
+            parts.append(_live(*args))
         elif b - a == av.HOUR:
             parts.append(_settled_hour(*args, late))
         else:

@@ -1,7 +1,7 @@
 """Cached loaders for the briefing page: each kind of data in one query for the whole fleet.
 
-Keyed on the database URL, the data's freshness (`data.newest_ms`) and the
-moment (minute precision), so sessions share one load per collection cycle.
+Read once per collection cycle for the moment (minute precision) and scope
+(`data.cycle`), so sessions share one load per cycle.
 Every read is cut to the viewer's scope in SQL (`data.scoped_centres`); the
 exports (HTML, CSV) are made from the same frames.
 """
@@ -14,7 +14,6 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
-import streamlit as st
 
 from config.scope import Scope
 from config.settings import Settings
@@ -72,12 +71,11 @@ def period_start(at: datetime, since: date | None, tz: str) -> datetime:
     return datetime.combine(since, time(), tzinfo=ZoneInfo(tz))
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def briefing_frames(url: str, freshness_ms: int | None, at_ms: int, day_start_ms: int,
                     previous_ms: int, scope_key: str,
                     tz: str = "Asia/Ho_Chi_Minh") -> BriefingFrames:
-    """Five queries for the scope's fleet (the centres' state is the wall's);
-    `freshness_ms` is only the cache key. `day_start_ms`: the local midnight the dossier
+    """Five queries for the scope's fleet (the centres' state is the wall's), the newest
+    poll being at `freshness_ms`. `day_start_ms`: the local midnight the dossier
     counts start from (`period_start`; several days: `period_increases`).
 
     Incidents are runs of failed polls: only the centres with a failed poll since the
@@ -120,9 +118,12 @@ def briefing_view(cfg: Settings, at: datetime, *, scope: Scope,
     at = at.replace(second=0, microsecond=0)
     previous = br.previous_briefing(at, br.parse_times(dash.briefing_times), tz)
     day_start = period_start(at, since, tz)
-    freshness = data.newest_ms(url)
-    frames = briefing_frames(url, freshness, to_ms(at), to_ms(day_start), to_ms(previous),
-                             str(scope), tz)
+    now_cycle = data.cycle(url)
+    freshness = now_cycle.marker[0]
+    frames = now_cycle.get(
+        ("briefing", to_ms(at), to_ms(day_start), to_ms(previous), str(scope), tz),
+        lambda: briefing_frames(url, freshness, to_ms(at), to_ms(day_start), to_ms(previous),
+                                str(scope), tz))
     # The wall's own evaluation at `at` (the alert rules' thresholds, open alerts folded in).
     status = data.wall_view(cfg, at, scope=scope, replay=True).status
     today = frames.today

@@ -1,13 +1,12 @@
 """The dashboard's only cached loaders: settings, the Store, and the frames each page reads.
 
 The Store is a `st.cache_resource` (one engine per database URL for every
-session). Frames are keyed on the database URL and the data's freshness (the
-newest poll time), so every session shares one result per collection cycle and
-nothing is re-read while no new poll arrived: `st.cache_data` (a copy per
-caller), except the wall's frames and its computed view, which every wall reads
-on every refresh and which are shared as they are (`st.cache_resource`; nothing
-changes them). Each kind of data is one query for the whole fleet, never one
-per centre or per tile.
+session). What the wall shows of the current collection cycle (its frames, the open
+alerts, the computed view) is read and computed once per cycle for the whole process
+(`cycle`, `dashboard.runtime.live`) and every session gets the same object (nothing
+changes it); the cycle's marker is read at most every `NEWEST_TTL_S`. Other pages'
+frames are `st.cache_data` (a copy per caller). Each kind of data is one query for the
+whole fleet, never one per centre or per tile.
 
 Scope: every loader takes the viewer's scope (config/scope.py; its text is
 part of the cache key) and passes the scope's centre ids (and provinces, for
@@ -36,6 +35,7 @@ from config.deployment import unwatched_ids
 from config.loader import config_path, load_settings
 from config.scope import Scope
 from config.settings import Settings
+from dashboard.runtime import live
 from dashboard.views import fmt
 from metrics import geo
 from metrics import queries as q
@@ -49,9 +49,8 @@ from metrics.today import Today
 GAUGE_LOOKBACK = timedelta(days=1)  # a gauge older than this is no current state at all
 DOWN_LOOKBACK = timedelta(hours=24)  # how far back "down since" looks
 CACHE_TTL_S = 3600  # closed periods, which no longer change; the ttl only bounds memory
-# Entries keyed on freshness (or the alert tables' version) are read again only by sessions
-# that have not refreshed since the data moved on: drop them after two minutes, so memory
-# stays flat on a wall that runs for months (a new key arrives with every poll).
+# Entries whose key moves with the clock (a range's first hour, the assignments' version and
+# minute) are read again only for a short while: drop them after two minutes.
 LIVE_TTL_S = 120
 ALERT_LOOKBACK = timedelta(days=30)  # pending_since bound when reading open alerts
 NEWEST_TTL_S = 2  # the freshness probe, shared by sessions (refresh_s is at least 2 s)
@@ -187,17 +186,31 @@ class WallFrames(NamedTuple):
 _loads = itertools.count(1)
 
 
-# A resource, not data: every session gets the same (immutable) frames, not a copy
-# unpickled per page run. No caller changes a frame in place.
-@st.cache_resource(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
+@st.cache_resource(show_spinner=False)
+def _live(url: str) -> live.Live:
+    return live.Live()
+
+
+def cycle(url: str) -> live.Cycle:
+    """The current collection cycle of the database at `url` (`dashboard.runtime.live`): named
+    by the newest poll, the alert tables' version and the late-writes count, each read at
+    most every `NEWEST_TTL_S` for the whole process."""
+    return _live(url).at((newest_ms(url), alerts_version(url), late_writes(url)))
+
+
+def forget_live() -> None:
+    """Drop every database's live state: the next page run reads and computes afresh."""
+    _live.clear()
+
+
 def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
                 at_ms: int | None, scope_key: str, province: int | None = None) -> WallFrames:
-    """Four queries for the scope's fleet (or its part in `province`); `freshness_ms` is
-    only the cache key.
+    """Four queries for the scope's fleet (or its part in `province`), up to `at_ms` (None:
+    now, the newest poll being at `freshness_ms`).
 
     Today's counters come from `today_increases` (the one definition of "today up to
     a moment"): live, summed per series in the database from the daily roll-up, so
-    neither the query nor the cache holds the day's samples (a national day is ~16 M
+    neither the query nor the live state holds the day's samples (a national day is ~16 M
     of them at a 15 s interval); replaying, closed hours from the roll-ups and only
     the last minutes from raw samples.
     """
@@ -216,6 +229,29 @@ def wall_frames(url: str, freshness_ms: int | None, day_start_ms: int,
     )
 
 
+class WallState(NamedTuple):
+    """What the wall of one (database, scope, province) reads in one collection cycle."""
+
+    newest_ms: int | None  # the cycle's newest poll (ms), None when nothing was polled
+    frames: WallFrames
+    opened: pl.DataFrame  # `open_alerts`
+
+
+def wall_state(url: str, day_start_ms: int, at_ms: int | None, scope_key: str,
+               province: int | None = None) -> WallState:
+    """The wall's frames and open alerts for the scope (or its part in `province`), read once
+    per collection cycle and shared by every session (`at_ms`: a replayed moment)."""
+    now_cycle = cycle(url)
+    newest = now_cycle.marker[0]
+
+    def load() -> WallState:
+        return WallState(newest, wall_frames(url, newest, day_start_ms, at_ms, scope_key,
+                                             province),
+                         _open_alerts(now_cycle, url, at_ms, scope_key, province))
+
+    return now_cycle.get(("wall", day_start_ms, at_ms, scope_key, province), load)
+
+
 def today_increases(db: Store, metrics: list[str], day_start: datetime, at: datetime,
                     ids: list[str] | None, freshness_ms: int | None) -> Today:
     """Today's counter increases up to `at` (`Store.today_increases`), with the
@@ -228,9 +264,7 @@ def today_increases(db: Store, metrics: list[str], day_start: datetime, at: date
                               keep=retention.keep(settings().store.retention))
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
-def down_runs(url: str, freshness_ms: int | None, centre_ids: tuple[str, ...],
-              end_ms: int) -> pl.DataFrame:
+def down_runs(url: str, centre_ids: tuple[str, ...], end_ms: int) -> pl.DataFrame:
     """When each listed centre's current outage began (one query for all of them)."""
     end = from_ms(end_ms)
     samples = store(url).samples(["up", "system_state"], end - DOWN_LOOKBACK, end,
@@ -255,7 +289,8 @@ class WallView:
 
 def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = False,
               province: int | None = None) -> WallView:
-    """Load (cached) and compute the wall at `now`; `replay` reads the data as of `now`.
+    """The wall at `now` (`wall_state`'s data, computed once and shared); `replay` reads the
+    data as of `now`.
 
     `scope`: what the viewer may see (only that is read). `province`: only that
     province's centres within the scope (a national deployment's drill-in or a
@@ -265,19 +300,18 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
     (`policy(cfg)`), with the alerts open at that moment folded in (`queries.with_alerts`):
     the same evaluation the alerts, finder and briefing read.
 
-    The view is computed once per state and shared: given the frames and the open alerts,
-    `now` changes it only by which polls are older than `now - stale_after_s`, and as
-    `now` moves that set only grows, so its size pins it down exactly. Fifty walls
-    refreshing at random moments then cost one computation per collection cycle, not fifty.
+    Given the state, `now` changes the view only by which polls are older than
+    `now - stale_after_s`, and as `now` moves that set only grows, so its size pins it
+    down exactly. Fifty walls refreshing at random moments then cost one computation per
+    collection cycle, not fifty.
     """
     url = cfg.store.url
     dash = cfg.dashboard
     rules = policy(cfg)
-    freshness = newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
     at_ms = to_ms(now) if replay else None
-    frames = wall_frames(url, freshness, to_ms(day_start), at_ms, str(scope), province)
-    opened = open_alerts(url, alerts_version(url), at_ms, str(scope), province)
+    state = wall_state(url, to_ms(day_start), at_ms, str(scope), province)
+    frames, opened, freshness = state.frames, state.opened, state.newest_ms
     stale_before = now.astimezone(UTC) - timedelta(seconds=rules.stale_after_s)
     older = int((frames.polls["ts"] < stale_before).sum()) if frames.polls.height else 0
     # Live, "down since" reads up to the data's own newest time (the key changes with the
@@ -287,8 +321,8 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
                                         > rules.store_stale_after_s * 1000)
     key = (url, frames.load, older, hash(rules), end_ms, tuple(opened["id"].to_list()),
            store_stale)
-    return _computed_wall(key, _frames=frames, _now=now, _freshness=freshness, _open=opened,
-                          _rules=rules)
+    return cycle(url).get(("view", key), lambda: _computed_wall(key, frames, now, opened,
+                                                                rules))
 
 
 def newest_ms_of(frames: WallFrames) -> int | None:
@@ -296,24 +330,22 @@ def newest_ms_of(frames: WallFrames) -> int | None:
     return to_ms(frames.polls["ts"].max()) if frames.polls.height else None
 
 
-@st.cache_resource(ttl=LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _computed_wall(key: tuple, *, _frames: WallFrames, _now: datetime,
-                   _freshness: int | None, _open: pl.DataFrame, _rules: Policy) -> WallView:
-    """The wall for `key` (`wall_view`'s), computed from `_frames` and the open alerts
-    `_open` at `_now` under `_rules`."""
+def _computed_wall(key: tuple, frames: WallFrames, now: datetime, opened: pl.DataFrame,
+                   rules: Policy) -> WallView:
+    """The wall for `key` (`wall_view`'s), computed from `frames` and the open alerts
+    `opened` at `now` under `rules`."""
     url, _load, _older, _rules_hash, end_ms, _ids, store_stale = key
-    rules = _rules
-    status = q.with_alerts(q.centre_status(_frames.centres, _frames.polls, _frames.gauges,
-                                           _now, rules), _open, rules)
+    status = q.with_alerts(q.centre_status(frames.centres, frames.polls, frames.gauges,
+                                           now, rules), opened, rules)
     down = tuple(status.filter(pl.col("status") == q.DOWN)["id"].to_list())
     if down:
-        status = q.attach_down_since(status, down_runs(url, _freshness, down, end_ms))
-    polls = _frames.polls  # the frames hold only the centres shown
+        status = q.attach_down_since(status, down_runs(url, down, end_ms))
+    polls = frames.polls  # the frames hold only the centres shown
     newest = polls["ts"].max() if polls.height else None
     return WallView(key=key, newest=newest, stale=store_stale, status=status,
-                    kpis=q.kpis(status, q.totals(_frames.today.increases)),
+                    kpis=q.kpis(status, q.totals(frames.today.increases)),
                     lagging=q.lagging(status, limit=status.height),
-                    provinces=geo.province_summary(status), today=_frames.today)
+                    provinces=geo.province_summary(status), today=frames.today)
 
 
 @st.cache_data(ttl=NEWEST_TTL_S, show_spinner=False)
@@ -322,9 +354,14 @@ def alerts_version(url: str) -> tuple[int, int, int]:
     return alerts_read.version(store(url))
 
 
-@st.cache_data(ttl=LIVE_TTL_S, max_entries=16, show_spinner=False)
-def open_alerts(url: str, version: tuple[int, int, int], at_ms: int | None,
-                scope_key: str, province: int | None = None) -> pl.DataFrame:
+def _open_alerts(now_cycle: live.Cycle, url: str, at_ms: int | None, scope_key: str,
+                 province: int | None) -> pl.DataFrame:
+    return now_cycle.get(("alerts", at_ms, scope_key, province),
+                         lambda: open_alerts(url, at_ms, scope_key, province))
+
+
+def open_alerts(url: str, at_ms: int | None, scope_key: str,
+                province: int | None = None) -> pl.DataFrame:
     """The scope's alerts (or those of its part in `province`) open — pending or firing —
     now (or, replaying, at `at_ms`, with `state` as it was then), with centre names and
     `alert_stats.with_handling`'s columns (who acknowledged, the silence muting it)."""
@@ -351,8 +388,7 @@ def wall_alerts(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fa
     one province (only that is read), each with its `phase` (firing, pending, inhibited or
     in a maintenance window at `now`)."""
     url = cfg.store.url
-    found = open_alerts(url, alerts_version(url), to_ms(now) if replay else None, str(scope),
-                        province)
+    found = _open_alerts(cycle(url), url, to_ms(now) if replay else None, str(scope), province)
     rules = alerts_config(cfg)
     now_ms = to_ms(now)
 

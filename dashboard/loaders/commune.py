@@ -4,9 +4,10 @@ Each kind of data is at most four queries for the centre (or, for the province
 median, for the province's centres), one per `drilldown.cache_chunks` chunk: the
 rest of the range's first local day or hour (HEAD), whole local days (CLOSED),
 today's settled hours (SETTLED, before `metrics.store.settled.settled_before` of the
-newest poll) and the last hour or so (LIVE). Only LIVE is keyed on `data.newest_ms`,
-so a new poll re-reads at most about 70 minutes; the others are keyed on the store's
-late-writes count (`data.late_writes`), so a backfill into them makes them re-read.
+newest poll) and the last hour or so (LIVE). Only LIVE is read once per collection cycle
+(`data.cycle`, like the centre's events, today's counters and newest samples), so a new
+poll re-reads at most about 70 minutes; the others are `st.cache_data` keyed on the
+store's late-writes count (`data.late_writes`), so a backfill into them makes them re-read.
 CLOSED's key holds all day and SETTLED's for an hour, so a range that moves with
 the clock (its start is on a 5-minute to hourly bucket) keeps hitting them; HEAD's
 moves with the start and lives for `data.LIVE_TTL_S`. Every cache here is bounded
@@ -44,10 +45,10 @@ STATE_LOOKBACK = timedelta(days=1)  # an older component state is no state at al
 MS = timedelta(milliseconds=1)
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=16, show_spinner=False)
-def centres(url: str, freshness_ms: int | None, scope_key: str) -> pl.DataFrame:
-    """The scope's stored centres (one query)."""
-    return data.scoped_centres(data.store(url), scope_key)[1]
+def centres(url: str, scope_key: str) -> pl.DataFrame:
+    """The scope's stored centres (one query per collection cycle)."""
+    return data.cycle(url).get(("centres", scope_key),
+                               lambda: data.scoped_centres(data.store(url), scope_key)[1])
 
 
 def _bounds(a_ms: int, b_ms: int, last: bool) -> tuple[datetime, datetime]:
@@ -65,11 +66,13 @@ def resolution_for(every_s: int) -> str:
 def _centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, kind: str, every_s: int,
                   tz: str, key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`_load_centre_chunk`, cached by chunk kind (`drilldown.cache_chunks`): whole days
-    and settled hours for `CLOSED_TTL_S`, a first day's or hour's rest and the chunk
-    ending now for `data.LIVE_TTL_S`. `key` is only a cache key: the data's freshness
-    for LIVE, the store's late-writes count for the others."""
+    and settled hours for `CLOSED_TTL_S`, a first day's or hour's rest for
+    `data.LIVE_TTL_S` (`key`, the store's late-writes count, is only their cache key), and
+    the chunk ending now once per collection cycle."""
     if kind == d.LIVE:
-        return _centre_chunk_live(url, centre_id, a_ms, b_ms, every_s, tz, key)
+        return data.cycle(url).get(
+            ("centre_chunk", centre_id, a_ms, b_ms, every_s, tz),
+            lambda: _load_centre_chunk(url, centre_id, a_ms, b_ms, True, every_s, tz))
     if kind == d.HEAD:
         return _centre_chunk_head(url, centre_id, a_ms, b_ms, every_s, tz, key)
     return _centre_chunk_closed(url, centre_id, a_ms, b_ms, every_s, tz, key)
@@ -85,12 +88,6 @@ def _centre_chunk_closed(url: str, centre_id: str, a_ms: int, b_ms: int, every_s
 def _centre_chunk_head(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int,
                        tz: str, key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     return _load_centre_chunk(url, centre_id, a_ms, b_ms, False, every_s, tz)
-
-
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _centre_chunk_live(url: str, centre_id: str, a_ms: int, b_ms: int, every_s: int, tz: str,
-                       key: int | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    return _load_centre_chunk(url, centre_id, a_ms, b_ms, True, every_s, tz)
 
 
 def _load_centre_chunk(url: str, centre_id: str, a_ms: int, b_ms: int, last: bool,
@@ -111,7 +108,9 @@ def _province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
                     every_s: int, tz: str, key: int | None) -> pl.DataFrame:
     """`_load_province_chunk`, cached like `_centre_chunk`."""
     if kind == d.LIVE:
-        return _province_chunk_live(url, centre_ids, a_ms, b_ms, every_s, tz, key)
+        return data.cycle(url).get(
+            ("province_chunk", centre_ids, a_ms, b_ms, every_s, tz),
+            lambda: _load_province_chunk(url, centre_ids, a_ms, b_ms, True, every_s, tz))
     if kind == d.HEAD:
         return _province_chunk_head(url, centre_ids, a_ms, b_ms, every_s, tz, key)
     return _province_chunk_closed(url, centre_ids, a_ms, b_ms, every_s, tz, key)
@@ -129,12 +128,6 @@ def _province_chunk_head(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms:
     return _load_province_chunk(url, centre_ids, a_ms, b_ms, False, every_s, tz)
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _province_chunk_live(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
-                         every_s: int, tz: str, key: int | None) -> pl.DataFrame:
-    return _load_province_chunk(url, centre_ids, a_ms, b_ms, True, every_s, tz)
-
-
 def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms: int,
                          last: bool, every_s: int, tz: str) -> pl.DataFrame:
     """The province median per bucket of the compared gauges in one chunk (one roll-up
@@ -146,14 +139,17 @@ def _load_province_chunk(url: str, centre_ids: tuple[str, ...], a_ms: int, b_ms:
     return d.province_median(d.rollup_gauges_at(rolled, timedelta(seconds=every_s), width, tz))
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: str,
-            start_ms: int, end_ms: int
+def _events(url: str, centre_id: str, start_ms: int, end_ms: int
             ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(outage runs, alerts, alert events, newest state samples, newest poll) of one centre.
+    """(outage runs, alerts, alert events, newest state samples, newest poll) of one centre,
+    read once per collection cycle (whose marker holds the alert tables' version)."""
+    return data.cycle(url).get(("events", centre_id, start_ms, end_ms),
+                               lambda: _read_events(url, centre_id, start_ms, end_ms))
 
-    `freshness_ms` and `alerts_key` (the alert tables' version) are only cache keys.
-    """
+
+def _read_events(url: str, centre_id: str, start_ms: int, end_ms: int
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame,
+                            pl.DataFrame]:
     db = data.store(url)
     start, end = from_ms(start_ms), from_ms(end_ms)
     ids = [centre_id]
@@ -165,13 +161,17 @@ def _events(url: str, freshness_ms: int | None, alerts_key: object, centre_id: s
     return runs, alerts, events, states, poll
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _today(url: str, freshness_ms: int | None, centre_id: str, day_start_ms: int,
-           at_ms: int | None) -> Today:
-    """One centre's today counters up to `at_ms` (None: now), keyed on freshness."""
-    at = datetime.now(UTC) if at_ms is None else from_ms(at_ms)
-    return data.today_increases(data.store(url), q.TODAY_COUNTERS, from_ms(day_start_ms), at,
-                                [centre_id], freshness_ms)
+def _today(url: str, centre_id: str, day_start_ms: int, at_ms: int | None) -> Today:
+    """One centre's today counters up to `at_ms` (None: now), read once per collection
+    cycle."""
+    now_cycle = data.cycle(url)
+
+    def read() -> Today:
+        at = datetime.now(UTC) if at_ms is None else from_ms(at_ms)
+        return data.today_increases(data.store(url), q.TODAY_COUNTERS, from_ms(day_start_ms),
+                                    at, [centre_id], now_cycle.marker[0])
+
+    return now_cycle.get(("today", centre_id, day_start_ms, at_ms), read)
 
 
 def today(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
@@ -183,18 +183,18 @@ def today(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
         raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
     url = cfg.store.url
     day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
-    return _today(url, data.newest_ms(url), centre["id"], to_ms(day_start),
-                  to_ms(now) if replay else None)
+    return _today(url, centre["id"], to_ms(day_start), to_ms(now) if replay else None)
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def _site_latest(url: str, freshness_ms: int | None, centre_id: str, metrics: tuple[str, ...],
+def _site_latest(url: str, centre_id: str, metrics: tuple[str, ...],
                  at_ms: int | None) -> pl.DataFrame:
-    """The newest sample of each of `metrics` for one centre, at `at_ms` (None: now);
-    `freshness_ms` is only a cache key."""
+    """The newest sample of each of `metrics` for one centre, at `at_ms` (None: now), read
+    once per collection cycle."""
     at = None if at_ms is None else from_ms(at_ms)
-    return data.store(url).latest(centre_ids=[centre_id], metrics=list(metrics), at=at,
-                                  lookback=STATE_LOOKBACK)
+    return data.cycle(url).get(
+        ("site_latest", centre_id, metrics, at_ms),
+        lambda: data.store(url).latest(centre_ids=[centre_id], metrics=list(metrics), at=at,
+                                       lookback=STATE_LOOKBACK))
 
 
 def site_metrics(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
@@ -208,8 +208,7 @@ def site_metrics(cfg: Settings, centre: dict, now: datetime, *, scope: Scope,
     if not names:
         return pl.DataFrame()
     url = cfg.store.url
-    return _site_latest(url, data.newest_ms(url), centre["id"], names,
-                        to_ms(now) if replay else None)
+    return _site_latest(url, centre["id"], names, to_ms(now) if replay else None)
 
 
 @dataclass(frozen=True)
@@ -241,7 +240,7 @@ class CommuneView:
 def find_centre(cfg: Settings, centre_id: str, *, scope: Scope) -> dict | None:
     """The centre's row, or None when no centre in `scope` has that id."""
     url = cfg.store.url
-    rows = centres(url, data.newest_ms(url), str(scope)).filter(pl.col("id") == centre_id)
+    rows = centres(url, str(scope)).filter(pl.col("id") == centre_id)
     return rows.row(0, named=True) if rows.height else None
 
 
@@ -254,24 +253,22 @@ def commune_view(cfg: Settings, centre: dict, start: datetime, end: datetime,
     if not scope.covers(centre["id"], centre["province_code"]):
         raise PermissionError(f"centre {centre['id']} is outside scope {scope}")
     url, tz = cfg.store.url, cfg.dashboard.timezone
-    freshness = data.newest_ms(url)
-    late = data.late_writes(url)  # read before any chunk: a later late write changes it
-    fleet = centres(url, freshness, str(scope))
+    now_cycle = data.cycle(url)  # its marker read before any chunk: a later write changes it
+    freshness, late = now_cycle.marker[0], now_cycle.marker[2]
+    fleet = centres(url, str(scope))
     province_ids = tuple(fleet.filter(pl.col("province_code") == centre["province_code"])["id"])
     every_s = int(every.total_seconds())
     # Settled: hours well before the newest poll seen (before any chunk is read).
     cut = start if freshness is None else settled.settled_before(min(end, from_ms(freshness)))
     gauges, hourly, median = [], [], []
     for a, b, kind in d.cache_chunks(start, end, tz, cut):
-        key = freshness if kind == d.LIVE else late
-        g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), kind, every_s, tz, key)
+        g, h = _centre_chunk(url, centre["id"], to_ms(a), to_ms(b), kind, every_s, tz, late)
         gauges.append(g)
         hourly.append(h)
         median.append(_province_chunk(url, province_ids, to_ms(a), to_ms(b), kind, every_s,
-                                      tz, key))
+                                      tz, late))
     g_all, h_all, m_all = pl.concat(gauges), pl.concat(hourly), pl.concat(median)
-    runs, alerts, events, states, poll = _events(url, freshness, data.alerts_version(url),
-                                                 centre["id"], to_ms(start), to_ms(end))
+    runs, alerts, events, states, poll = _events(url, centre["id"], to_ms(start), to_ms(end))
     return CommuneView(
         centre=centre, start=start, end=end, every=every,
         states=d.component_states(states, poll, now, data.policy(cfg).stale_after_s),

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import polars as pl
-import streamlit as st
 
 from config.scope import Scope
 from config.settings import Settings
@@ -28,12 +27,19 @@ from metrics.store import from_ms, gaps, to_ms
 from metrics.today import Today
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def day_counts(url: str, freshness_ms: int | None, day_start_ms: int, at_ms: int,
-               scope_key: str, province: int | None = None) -> tuple[Today, pl.DataFrame]:
+def day_counts(url: str, day_start_ms: int, at_ms: int, scope_key: str,
+               province: int | None = None) -> tuple[Today, pl.DataFrame]:
     """The compared counters' increases from `day_start_ms` (a local midnight) to `at_ms`
-    for the scope (or its part in `province`), and its centres (id, name);
-    `freshness_ms` is only the cache key."""
+    for the scope (or its part in `province`), and its centres (id, name); read once per
+    collection cycle (`data.cycle`)."""
+    now_cycle = data.cycle(url)
+    return now_cycle.get(("day_counts", day_start_ms, at_ms, scope_key, province),
+                         lambda: _read_day_counts(url, now_cycle.marker[0], day_start_ms,
+                                                  at_ms, scope_key, province))
+
+
+def _read_day_counts(url: str, freshness_ms: int | None, day_start_ms: int, at_ms: int,
+                     scope_key: str, province: int | None) -> tuple[Today, pl.DataFrame]:
     db = data.store(url)
     _sc, centres, ids = data.scoped_centres(db, scope_key, province)
     today = data.today_increases(db, list(cmp.COMPARED.values()), from_ms(day_start_ms),
@@ -41,11 +47,18 @@ def day_counts(url: str, freshness_ms: int | None, day_start_ms: int, at_ms: int
     return today, centres.select("id", "name")
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=64, show_spinner=False)
-def gaps_near(url: str, freshness_ms: int | None, at_ms: int, interval_ms: int, scope_key: str,
+def gaps_near(url: str, at_ms: int, interval_ms: int, scope_key: str,
               province: int | None = None) -> pl.DataFrame:
     """The collection gaps of the scope (or its part in `province`) overlapping the
-    collection interval up to `at_ms` (`metrics.store.gaps.between`)."""
+    collection interval up to `at_ms` (`metrics.store.gaps.between`), read once per
+    collection cycle."""
+    return data.cycle(url).get(("gaps_near", at_ms, interval_ms, scope_key, province),
+                               lambda: _read_gaps_near(url, at_ms, interval_ms, scope_key,
+                                                       province))
+
+
+def _read_gaps_near(url: str, at_ms: int, interval_ms: int, scope_key: str,
+                    province: int | None) -> pl.DataFrame:
     db = data.store(url)
     _sc, _centres, ids = data.scoped_centres(db, scope_key, province)
     return gaps.between(db.engine, from_ms(at_ms - interval_ms), from_ms(at_ms), ids)
@@ -61,16 +74,15 @@ def week_comparison(cfg: Settings, at: datetime, *, scope: Scope, province: int 
     url, tz = cfg.store.url, cfg.dashboard.timezone
     if today is not None and today.exact:
         at = from_ms(today.until_ms)
-    freshness = data.newest_ms(url)
     then_at = cmp.week_before(at, tz)
-    then, centres = day_counts(url, freshness, to_ms(fmt.local_midnight(then_at, tz)),
-                               to_ms(then_at), str(scope), province)
+    then, centres = day_counts(url, to_ms(fmt.local_midnight(then_at, tz)), to_ms(then_at),
+                               str(scope), province)
     if today is None:
-        today, centres = day_counts(url, freshness, to_ms(fmt.local_midnight(at, tz)),
-                                    to_ms(at), str(scope), province)
+        today, centres = day_counts(url, to_ms(fmt.local_midnight(at, tz)), to_ms(at),
+                                    str(scope), province)
     interval = timedelta(seconds=cfg.collector.interval_s)
-    lost = gaps_near(url, freshness, to_ms(then_at), round(cfg.collector.interval_s * 1000),
-                     str(scope), province)
+    lost = gaps_near(url, to_ms(then_at), round(cfg.collector.interval_s * 1000), str(scope),
+                     province)
     return cmp.compare(cmp.side(today.increases, at, today.resolution, from_ms(today.until_ms)),
                        cmp.side(then.increases, then_at, then.resolution,
                                 from_ms(then.until_ms)),

@@ -1,9 +1,9 @@
 """Cached loaders for the lagging-commune finder (dashboard/app_pages/finder.py).
 
-The status frames are the wall's (`data.wall_frames`: one query per kind for
-the whole fleet, shared with the wall's cache); the finder adds the time-weighted availability over
-the last 24 h (`data_availability`, shared with the other pages). Both are read
-for the viewer's scope only; the CSV export is made from this table.
+The status frames are the wall's (`data.wall_state`: one query per kind for
+the whole fleet, shared with the wall through the cycle's live state); the finder adds
+the time-weighted availability over the last 24 h (`data_availability`, shared with the
+other pages). Both are read for the viewer's scope only; the CSV export is made from this table.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ def finder_table(cfg: Settings, now: datetime, *, scope: Scope,
     `replay` reads the data as of `now` (?at=); live, windows end at the newest poll.
     """
     url, dash = cfg.store.url, cfg.dashboard
-    freshness = data.newest_ms(url)
     day_start = fmt.local_midnight(now, dash.timezone)
-    frames = data.wall_frames(url, freshness, to_ms(day_start), to_ms(now) if replay else None,
-                              str(scope))
+    state = data.wall_state(url, to_ms(day_start), to_ms(now) if replay else None, str(scope))
+    frames, freshness = state.frames, state.newest_ms
     status = data.wall_view(cfg, now, scope=scope, replay=replay).status
     today = lagging.on_time_today(frames.today.increases)
     end = data_availability.window_end(now, freshness)  # the same on every page
@@ -48,5 +47,5 @@ def finder_today(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = F
     frames it read (cached: no second read)."""
     url = cfg.store.url
     day_start = fmt.local_midnight(now, cfg.dashboard.timezone)
-    return data.wall_frames(url, data.newest_ms(url), to_ms(day_start),
-                            to_ms(now) if replay else None, str(scope)).today
+    return data.wall_state(url, to_ms(day_start), to_ms(now) if replay else None,
+                           str(scope)).frames.today

@@ -1,8 +1,9 @@
 """Cached loaders for the KPI page (Decision 766 indicators): one query for the fleet.
 
-The cache is keyed on the database URL, the data's freshness (`data.newest_ms`)
-and the period, and holds the period's counter increases (small), not the raw
-samples. Scoring is pure (`metrics.kpi`). Only the viewer's scope is read.
+Closed days and hours are `st.cache_data` keyed on the database URL and the period;
+the period's last, partial day is read once per collection cycle (`data.cycle`). Both
+hold the period's counter increases (small), not the raw samples. Scoring is pure
+(`metrics.kpi`). Only the viewer's scope is read.
 """
 
 from __future__ import annotations
@@ -53,12 +54,18 @@ def _closed_chunk_increases(url: str, start_ms: int, end_ms: int,
     return _load_chunk_increases(url, start_ms, end_ms, True, scope_key)
 
 
-@st.cache_data(ttl=data.LIVE_TTL_S, max_entries=32, show_spinner=False)
 def _today_chunk(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
                  scope_key: str) -> Today:
     """The period's last day, from its local midnight `start_ms` to `end_ms`: today's
     increases up to that moment (`data.today_increases`, the wall's and the briefing's
-    definition), keyed on freshness."""
+    definition), the newest poll being at `freshness_ms`; read once per collection cycle."""
+    return data.cycle(url).get(("kpi_today", start_ms, end_ms, scope_key),
+                               lambda: _read_today_chunk(url, freshness_ms, start_ms, end_ms,
+                                                         scope_key))
+
+
+def _read_today_chunk(url: str, freshness_ms: int | None, start_ms: int, end_ms: int,
+                      scope_key: str) -> Today:
     db = data.store(url)
     ids = data.scoped_centres(db, scope_key)[2]
     return data.today_increases(db, list(kpi.INPUTS), from_ms(start_ms), from_ms(end_ms), ids,
@@ -108,7 +115,7 @@ def kpi_increases(url: str, freshness_ms: int | None, start_ms: int, end_ms: int
 
     The run of whole local days is one daily roll-up query (a month is ~30 rows a
     series in the database); a partial first day reads the hourly roll-ups; the last
-    partial day (today) is `data.today_increases` up to `end` (keyed on freshness):
+    partial day (today) is `data.today_increases` up to `end` (once per cycle):
     the daily roll-up live, raw samples only for the last minutes of a replayed moment."""
     db = data.store(url)
     centres = data.scoped_centres(db, scope_key)[1]
@@ -147,7 +154,7 @@ class KpiView:
 def kpi_view(cfg: Settings, start: datetime, end: datetime, *, scope: Scope) -> KpiView:
     """The scorecards of every centre and province of `scope` for [start, end] (cached)."""
     url = cfg.store.url
-    freshness = data.newest_ms(url)
+    freshness = data.cycle(url).marker[0]
     # A live period ends "now": the data's own newest time keeps the cache key stable.
     end_ms = to_ms(end)
     if freshness is not None and freshness < end_ms:

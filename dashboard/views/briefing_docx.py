@@ -121,9 +121,10 @@ def dossiers_section(b: br.Briefing, tr: Tr, tz: str) -> Section:
     leaders: list[str | Table | Section] = []
     for key, frame in (("top_received", b.top_received), ("top_resolved", b.top_resolved)):
         col = tr("briefing.col.received" if key == "top_received" else "briefing.col.resolved")
-        shown = frame.select(pl.col("name").alias(tr("briefing.col.centre")),
-                             pl.col("value").map_elements(lambda v: fmt.number(v, tr.lang),
-                                                          return_dtype=pl.String).alias(col))
+        # Written in Python, not by map_elements (`fmt.texts` says why).
+        shown = frame.select(pl.col("name").alias(tr("briefing.col.centre"))).with_columns(
+            pl.Series(col, [None if v is None else fmt.number(v, tr.lang)
+                            for v in frame["value"].to_list()], dtype=pl.String))
         leaders += [tr(f"briefing.{key}") + ":", _or_none(shown, tr, (col,))]
     blocks.append(Section(tr("briefing.sec.top"), tuple(leaders)))
     if b.week is not None:

@@ -118,12 +118,17 @@ def texts(frame: Any, lang: str, digits: Mapping[str, int],
     """A polars frame for the screen: the columns in `digits` as numbers written for
     `lang` with that many decimals ("1.234,5"), those in `percents` (ratios) as "95,1 %";
     null → "—". Streamlit's tables write numbers only the English way (its formats are
-    printf and the browser's locale), so numbers reach them as text; exports keep numbers."""
+    printf and the browser's locale), so numbers reach them as text; exports keep numbers.
+
+    The texts are written in Python, not by `map_elements`: a Python function run on polars'
+    thread pool takes the GIL there, and a concurrent `DataFrame.to_pandas` (Streamlit's,
+    for another session) holds the GIL while it waits for that pool: the whole process
+    then stops."""
     import polars as pl
 
     def show(name: str, write: Any) -> Any:
-        return (pl.col(name).map_elements(write, return_dtype=pl.String, skip_nulls=True)
-                .fill_null(DASH))
+        return pl.Series(name, [DASH if v is None else write(v) for v in frame[name].to_list()],
+                         dtype=pl.String)
 
     return frame.with_columns(
         *(show(n, lambda v, d=d: number(v, lang, d)) for n, d in digits.items()

@@ -68,11 +68,9 @@ def reads(world, monkeypatch):
             seen.append((_name, kwargs.get("centre_ids")))
             return _method(*args, **kwargs)
         monkeypatch.setattr(db, name, spy)
-    data.wall_frames.clear()
-    data.open_alerts.clear()
-    data.down_runs.clear()
+    data.forget_live()
     yield seen
-    data.wall_frames.clear()
+    data.forget_live()
 
 
 def test_a_province_wall_reads_only_that_province(world, reads):
@@ -118,8 +116,8 @@ def test_a_province_wall_shows_what_the_national_wall_shows_for_it(world):
     centres = whole.centres.filter(pl.col("province_code") == 46)
     status = q.with_alerts(q.centre_status(centres, whole.polls, whole.gauges, BRIEFING_END,
                                            data.policy(cfg)),
-                           data.open_alerts(url, data.alerts_version(url), to_ms(BRIEFING_END),
-                                            "national", 46), data.policy(cfg))
+                           data.open_alerts(url, to_ms(BRIEFING_END), "national", 46),
+                           data.policy(cfg))
     today = whole.today.increases.filter(pl.col("centre_id").is_in(both.ours))
     polls = whole.polls.filter(pl.col("centre_id").is_in(both.ours))
     assert narrowed.status.drop("down_since", "since_window_start").equals(
@@ -201,5 +199,5 @@ def test_commune_loaders_find_and_open_only_centres_in_scope(world):
     view = data_commune.commune_view(cfg, mine, start, BRIEFING_END, timedelta(minutes=15),
                                      BRIEFING_END, scope=commune(OFFICER_CENTRE))
     assert view.province_centres == 1 and view.has_data
-    assert data_commune.centres(cfg.store.url, None, "province:1").filter(
+    assert data_commune.centres(cfg.store.url, "province:1").filter(
         pl.col("province_code") != 1).is_empty()

@@ -41,7 +41,7 @@ def world(tmp_path_factory):
                                    False, 1.0, reason=Reason.REFUSED,
                                    samples=[Sample("up", 0)]))
         db.write(results)
-    data.wall_frames.clear()
+    data.forget_live()
     # Stale after two collection intervals (the centre_silent and collector_silent rules).
     return load_settings(env={"IOC_DB_URL": url,
                               "IOC_COLLECTOR__INTERVAL_S": str(STALE_AFTER_S / 2)})

@@ -99,7 +99,7 @@ def url(request, tmp_path, monkeypatch):
     try:
         yield where
     finally:
-        data_compare.day_counts.clear()
+        data.forget_live()
         data.newest_ms.clear()
         data.store.clear()  # the dashboard's engine, before the database goes
         if scratch is not None:
@@ -132,8 +132,7 @@ def test_week_comparison_counts_both_sides_as_the_samples_say(url):
     assert got.missing_then == (ABSENT,) and got.state == cmp.PARTIAL
     assert got.change("received") is None  # the centres differ: no difference stated
     # Given today's figures already read (the briefing's, the wall's): the same comparison.
-    today, _ = data_compare.day_counts(cfg.store.url, data.newest_ms(cfg.store.url),
-                                       int(MIDNIGHT.timestamp() * 1000),
+    today, _ = data_compare.day_counts(cfg.store.url, int(MIDNIGHT.timestamp() * 1000),
                                        int(AT.timestamp() * 1000), "national")
     assert data_compare.week_comparison(cfg, AT, scope=national(), today=today) == got
 
@@ -164,7 +163,7 @@ def test_last_week_after_retention_counts_to_its_five_minute_bucket_and_says_so(
                clock=lambda: pruned_at.timestamp()).run()
         assert store.samples(list(cmp.COMPARED.values()), MIDNIGHT - WEEK - timedelta(hours=1),
                              MIDNIGHT - WEEK + timedelta(hours=12)).is_empty()
-    data_compare.day_counts.clear()
+    data.forget_live()  # the pruned samples are read again, not this cycle's counts
     cfg = load_settings()
     got = data_compare.week_comparison(cfg, AT, scope=commune(CENTRES[0].id))
     until = AT - WEEK - timedelta(minutes=2)  # 10:35, the start of 10:37's 5-minute bucket
