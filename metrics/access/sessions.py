@@ -32,7 +32,7 @@ TOUCH_EVERY_MS = 5 * 60_000  # `last_seen` is written at most this often per ses
 KEEP_ENDED_MS = 7 * 24 * HOUR_MS  # ended sessions are deleted this long after they end
 TIME = pl.Datetime("ms", "UTC")
 SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "username": pl.String, "role": pl.String, "scope": pl.String,
+    "id": pl.Int64(), "username": pl.String(), "role": pl.String(), "scope": pl.String(),
     "created_at": TIME, "expires_at": TIME, "last_seen": TIME,
 }
 
@@ -79,16 +79,17 @@ def create(store: Store, *, username: str, role: str, scope: Scope, credential_s
     more than `KEEP_ENDED_MS` ago are deleted in the same transaction."""
     now = _now(now)
     token, s = secrets.token_urlsafe(TOKEN_BYTES), t.web_sessions
-    values = {"token_hash": hash_token(token), "username": username[:200], "role": role,
+    token_hash, expires = hash_token(token), expires_at(now, hours)
+    values = {"token_hash": token_hash, "username": username[:200], "role": role,
               "scope": str(scope), "credential_stamp": credential_stamp,
-              "created_at": now, "expires_at": expires_at(now, hours), "last_seen": now}
+              "created_at": now, "expires_at": expires, "last_seen": now}
     with audit.write(store) as conn:
         conn.execute(s.delete().where(sa.or_(
             s.c.expires_at < now - KEEP_ENDED_MS, s.c.revoked_at < now - KEEP_ENDED_MS)))
         session_id = conn.execute(s.insert().values(**values).returning(s.c.id)).scalar_one()
-    return WebSession(id=int(session_id), token_hash=values["token_hash"], username=username,
+    return WebSession(id=int(session_id), token_hash=token_hash, username=username,
                       role=role, scope=scope, credential_stamp=credential_stamp,
-                      created_at=now, expires_at=values["expires_at"], last_seen=now,
+                      created_at=now, expires_at=expires, last_seen=now,
                       revoked_at=None), token
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Literal
 
 import polars as pl
 import sqlalchemy as sa
@@ -132,8 +133,8 @@ def escalate(store: Store, cfg: AlertsConfig, now: int | None = None, *,
     return done
 
 
-def _queue(conn: sa.Connection, cfg: AlertsConfig, row: dict, status: str,
-           now: int) -> str | None:
+def _queue(conn: sa.Connection, cfg: AlertsConfig, row: dict,
+           status: Literal["overdue", "closed"], now: int) -> str | None:
     """Queue `status` ("overdue" | "closed") of the assignment `row` to its unit's channel;
     the channel, or None when the unit is no longer configured (nothing is queued)."""
     from metrics.alerts.notifiers.base import AlertItem, Message
@@ -168,9 +169,10 @@ def _columns() -> tuple[sa.Select, list[sa.ColumnElement]]:
     x, a, c = t.assignments, t.alerts, t.centres
     p = sa.select(c.c.province_code, sa.func.min(c.c.province_name).label("province_name")
                   ).group_by(c.c.province_code).subquery()
-    cols = [x.c.id, x.c.alert_id, a.c.rule, x.c.centre_id, c.c.name, x.c.province_code,
-            p.c.province_name, x.c.unit, x.c.note, x.c.due_at, x.c.created_at,
-            x.c.created_by, x.c.closed_at, x.c.closed_by, x.c.close_note, x.c.escalated_at]
+    cols: list[sa.ColumnElement] = [
+        x.c.id, x.c.alert_id, a.c.rule, x.c.centre_id, c.c.name, x.c.province_code,
+        p.c.province_name, x.c.unit, x.c.note, x.c.due_at, x.c.created_at,
+        x.c.created_by, x.c.closed_at, x.c.closed_by, x.c.close_note, x.c.escalated_at]
     stmt = (sa.select(*cols).select_from(
         x.outerjoin(a, a.c.id == x.c.alert_id).outerjoin(c, c.c.id == x.c.centre_id)
         .outerjoin(p, p.c.province_code == x.c.province_code)))
@@ -190,7 +192,7 @@ def _in_scope(centre_ids: Sequence[str] | None,
     if centre_ids is None and provinces is None:
         return []
     x = t.assignments
-    parts = []
+    parts: list[sa.ColumnElement[bool]] = []
     if centre_ids is not None:
         parts.append(x.c.centre_id.in_(list(centre_ids)))
     if provinces is not None:

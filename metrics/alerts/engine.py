@@ -117,7 +117,7 @@ class AlertEngine:
             lookback = max([c.window_s for c in thresholds] + [c.window_s / 2 for c in growths])
             latest = self.store.latest(metrics=metrics, at=at,
                                        lookback=timedelta(seconds=lookback))
-        earlier = {}
+        earlier: dict[float, pl.DataFrame] = {}
         for c in growths:
             earlier[c.window_s] = pl.concat([earlier.get(c.window_s, pl.DataFrame()),
                                              self.store.latest(
@@ -480,7 +480,7 @@ def _load_alerts(conn: Connection, now: int, flap_window_s: float) -> list[lc.Al
     return found
 
 
-def _state(row: Mapping[str, Any]) -> lc.AlertState:
+def _state(row: sa.RowMapping | Mapping[str, Any]) -> lc.AlertState:
     return lc.AlertState(**{f: row[f] for f in _FIELDS}, labels=json.loads(row["labels"]),
                          id=row["id"])
 

@@ -119,7 +119,7 @@ def group(cfg: AlertsConfig, alerts: list[AlertState], fleet: Fleet, now: int) -
     if not sc.causes and not any(is_incident(a) and a.state in OPEN for a in alerts):
         return events
     incident_at = {(a.rule, a.province_code): i for i, a in enumerate(alerts)
-                   if is_incident(a) and a.state in OPEN}
+                   if is_incident(a) and a.state in OPEN and a.province_code is not None}
     starting: dict[tuple[str, int], list[int]] = {}
     for a in alerts:
         if (a.state in OPEN and a.centre_id is not None and not is_incident(a)

@@ -378,7 +378,7 @@ def recompute(conn: Connection, resolution: str, keys: set[tuple[int, int]]) -> 
                     .order_by(src.c.series_id, src.c.ts))
             parts: dict[int, list[Bucket]] = defaultdict(list)
             for row in conn.execute(stmt):
-                parts[row[0]].append(Bucket(*row[2:]))
+                parts[row[0]].append(Bucket._make(row[2:]))
             built = bucket_rows({(sid, ts): combine(p) for sid, p in parts.items()})
         _upsert(conn, table, built, merge_into=False)
 
@@ -425,8 +425,8 @@ def read(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: in
     if wanted := [m for m in metrics if m in counters]:
         joined, x = dialects.newest_join(conn.dialect.name, series, series.c.id, table,
                                          "series_id", None, lo - 1)
-        rows += conn.execute(filtered(sa.select(*keys, *_columns(x, resolution))
-                                      .select_from(joined), wanted))
+        rows = [*rows, *conn.execute(filtered(sa.select(*keys, *_columns(x, resolution))
+                                              .select_from(joined), wanted))]
     frame = pl.DataFrame(rows, schema=READ_SCHEMA, orient="row")
     return finish(frame, lo, counters)
 
@@ -445,6 +445,7 @@ def gauge_means(conn: Connection, resolution: str, metrics: Sequence[str], start
 
     table = TABLES[resolution]
     lo = bucket_start(start_ms, WIDTH_MS[resolution])
+    x: sa.FromClause
     if conn.dialect.name == "postgresql":  # per series through LATERAL (see `read`)
         x = (sa.select(table.c.ts, table.c.n, table.c.sum_value)
              .where(table.c.series_id == series.c.id, table.c.ts >= lo, table.c.ts <= end_ms)
