@@ -99,14 +99,14 @@ def allocate(total: int, weights: Mapping[str, float], pinned: Mapping[str, int]
         open_ = [c for c in free if c not in capped]
         share = largest_remainder(rest - sum(capped.values()), [weights[c] for c in open_])
         over = [c for c, v in zip(open_, share, strict=True) if below is not None and v >= below]
-        if not over:
+        if below is None or not over:
             out.update(zip(open_, share, strict=True))
             out.update(capped)
             return out
         if len(over) == len(open_):
             raise ValueError(f"cannot keep every centre below {below}")
         for c in over:
-            capped[c] = below - 1  # type: ignore[operator]
+            capped[c] = below - 1
 
 
 # ------------------------------------------------------------------------------ hue sizes

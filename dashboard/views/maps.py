@@ -129,7 +129,8 @@ def _metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
     fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
-    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    peak = valued.select(pl.col(metric).max()).item() if valued.height else None
+    top = float(peak) if peak else 1.0
     sizes = [12 + 20 * min(1.0, float(v) / top) for v in values.to_list()] if top else []
     traces = [go.Scattermap(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers",
@@ -187,14 +188,14 @@ def province_grid(summary: pl.DataFrame, labels: dict[str, str], tile_text: list
         "hoverlabel": {"font": {"size": 18}}})
 
 
-def selection_target(event: object) -> tuple[str, str] | None:
+def selection_target(event: Any) -> tuple[str, str] | None:
     """What a click on a map or grid asks for: ("centre", id), ("province", code) or None.
 
     `event` is what `st.plotly_chart(on_select="rerun")` returns: a mapping
     with selection.points, each carrying the point's customdata.
     """
     try:
-        points = event["selection"]["points"]  # type: ignore[index]
+        points = event["selection"]["points"]
     except (KeyError, TypeError):
         return None
     for point in points or []:
@@ -390,7 +391,8 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
     fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
-    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    peak = valued.select(pl.col(metric).max()).item() if valued.height else None
+    top = float(peak) if peak else 1.0
     sizes = [round((10 + 16 * min(1.0, float(v) / top)) * scale) for v in values.to_list()]
     traces = [go.Scattergeo(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers+text",

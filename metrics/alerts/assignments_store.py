@@ -228,7 +228,8 @@ def version(store: Store) -> tuple[int, int, int, int]:
         row = conn.execute(sa.select(sa.func.count(), sa.func.max(x.c.id),
                                      sa.func.max(x.c.closed_at),
                                      sa.func.max(x.c.escalated_at))).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    count, newest, closed, escalated = (int(v or 0) for v in row)
+    return count, newest, closed, escalated
 
 
 __all__ = ["RULE", "assign", "assignments", "close", "escalate", "version"]

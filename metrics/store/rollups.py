@@ -160,7 +160,8 @@ def merge(a: Bucket, b: Bucket) -> Bucket:
     """One summary of two parts of a bucket; `inc` is None if their times interleave."""
     if b.first_ts < a.first_ts:
         a, b = b, a
-    ordered = a.last_ts < b.first_ts and a.inc is not None and b.inc is not None
+    inc = (a.inc + b.inc + step(a.last_value, b.first_value)
+           if a.last_ts < b.first_ts and a.inc is not None and b.inc is not None else None)
     return Bucket(
         a.n + b.n,
         a.total + b.total,
@@ -170,7 +171,7 @@ def merge(a: Bucket, b: Bucket) -> Bucket:
         a.first_value,
         max(a.last_ts, b.last_ts),
         a.last_value if a.last_ts > b.last_ts else b.last_value,
-        a.inc + b.inc + step(a.last_value, b.first_value) if ordered else None,  # type: ignore[operator]
+        inc,
     )
 
 
@@ -225,11 +226,11 @@ READ_SCHEMA = {
     "n": pl.Int64, "sum_value": pl.Float64, "min_value": pl.Float64, "max_value": pl.Float64,
     "first_value": pl.Float64, "last_value": pl.Float64, "inc_within": pl.Float64,
 }
-SERIES_SCHEMA = {
-    "centre_id": pl.String, "metric": pl.String, "label": pl.String,
-    "ts": pl.Datetime("ms", "UTC"), "count": pl.Int64, "min": pl.Float64, "max": pl.Float64,
-    "mean": pl.Float64, "last": pl.Float64, "increase": pl.Float64,
-}
+SERIES_SCHEMA = pl.Schema({
+    "centre_id": pl.String(), "metric": pl.String(), "label": pl.String(),
+    "ts": pl.Datetime("ms", "UTC"), "count": pl.Int64(), "min": pl.Float64(),
+    "max": pl.Float64(), "mean": pl.Float64(), "last": pl.Float64(), "increase": pl.Float64(),
+})
 
 
 def finish(rows: pl.DataFrame, start_ms: int, counters: set[str]) -> pl.DataFrame:
@@ -260,7 +261,7 @@ def finish(rows: pl.DataFrame, start_ms: int, counters: set[str]) -> pl.DataFram
             "increase",
         )
     )
-    return out.cast(SERIES_SCHEMA)  # type: ignore[arg-type]
+    return out.cast(SERIES_SCHEMA)
 
 
 # -- the SQL shell --------------------------------------------------------------
