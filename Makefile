@@ -57,6 +57,7 @@ demo: $(STAMP)
 	$(VENV)/bin/ioc demo $(strip $(DEMO_ARGS))
 
 test: $(STAMP) browser
+	$(PY) -m mypy
 	IOC_TEST_PG_URL=$${IOC_TEST_PG_URL:-$(PG_URL)} $(PY) -m pytest -q
 
 # The fault-injection suite alone (docs/faults.md): real processes under seeded chaos,
@@ -80,6 +81,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) data .pytest_cache tests/browser/oidc/node_modules
+	rm -rf $(VENV) data .pytest_cache .mypy_cache tests/browser/oidc/node_modules

@@ -17,6 +17,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
 
 from collectors.mapping import profile
 from collectors.probes.json_probe import parse_json
@@ -71,7 +74,7 @@ def steps(end: float, days: float, step_s: float, fine_days: float = 1.0,
     return out
 
 
-_worker: dict[str, object] = {}
+_worker: dict[str, Any] = {}
 
 
 def _init_worker(centres: Sequence[Centre], seed: int, timeout_s: float,
@@ -83,8 +86,7 @@ def _init_worker(centres: Sequence[Centre], seed: int, timeout_s: float,
 
 def _chunk(times: Sequence[float]) -> list[ProbeResult]:
     model, centres = _worker["model"], _worker["centres"]
-    return [simulated_poll(model, c.id, t, _worker["timeout_s"])  # type: ignore[arg-type]
-            for t in times for c in centres]  # type: ignore[attr-defined]
+    return [simulated_poll(model, c.id, t, _worker["timeout_s"]) for t in times for c in centres]
 
 
 def history(centres: Sequence[Centre], seed: int, times: Sequence[float], timeout_s: float,
@@ -143,7 +145,7 @@ def backfill_scenario(settings: Settings, *, step_s: float = 900.0,
         span_end = datetime.fromtimestamp(times[-1], UTC)
         done = store.polls(span_start, span_end, centre_ids=[centres[0].id])
         if done.height:
-            last = done["ts"].max().timestamp()  # type: ignore[union-attr]
+            last = done.select(pl.col("ts").max()).item().timestamp()
             times = [t for t in times if t > last]
         if times:
             for results in history(centres, settings.simulator.seed, times,

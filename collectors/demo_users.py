@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.registry import fleet
+from config.roles import Role
 from config.settings import Settings
 from metrics.access.accounts import (
     UserEntry,
@@ -24,11 +25,11 @@ from metrics.access.accounts import (
 DEMO_FILE = Path("data/demo-users.yaml")  # beside the demo's SQLite file
 
 
-def demo_accounts(province: int) -> list[tuple[str, str, str, str, str]]:
+def demo_accounts(province: int) -> list[tuple[str, str, Role, str, str]]:
     """(user name, password, role, scope, full name) of each demo account."""
     centres = sorted((c for c in fleet(f"province:{province}") if c.kind != "province"),
                      key=lambda c: c.id)
-    accounts = [
+    accounts: list[tuple[str, str, Role, str, str]] = [
         ("lanhdao", "lanhdao-demo", "leader", f"province:{province}", "Lãnh đạo (demo)"),
         ("canbo", "canbo-demo", "ioc_staff", f"province:{province}", "Cán bộ IOC (demo)"),
         ("kythuat", "kythuat-demo", "tech", f"province:{province}", "Kỹ thuật (demo)"),

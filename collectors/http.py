@@ -78,7 +78,7 @@ def _watch_response(conn: HTTPConnection) -> None:
 class DeadlineHTTPConnection(HTTPConnection):
     """urllib3's connection, its answer read under the exchange's deadline."""
 
-    def getresponse(self):  # type: ignore[override]
+    def getresponse(self):
         _watch_response(self)
         return super().getresponse()
 
@@ -86,7 +86,7 @@ class DeadlineHTTPConnection(HTTPConnection):
 class DeadlineHTTPSConnection(HTTPSConnection):
     """urllib3's TLS connection, its answer read under the exchange's deadline."""
 
-    def getresponse(self):  # type: ignore[override]
+    def getresponse(self):
         _watch_response(self)
         return super().getresponse()
 
@@ -260,13 +260,14 @@ def fetch(
     `max_body_bytes` far; a larger one is dropped unread.
     """
     adapter = session.get_adapter(url)
-    lean = isinstance(adapter, LeanAdapter)
-    prep = adapter.prepared(url) if lean else session.prepare_request(requests.Request("GET", url))
+    lean = adapter if isinstance(adapter, LeanAdapter) else None
+    prep = (lean.prepared(url) if lean is not None
+            else session.prepare_request(requests.Request("GET", url)))
     started = time.monotonic()
     end = started + connect_timeout + read_timeout if deadline is None else deadline
     left = max(end - started, 0.001)
     ex = _current
-    ex.reaper, ex.deadline, ex.watch = (adapter.reaper if lean else None), end, None
+    ex.reaper, ex.deadline, ex.watch = (lean.reaper if lean is not None else None), end, None
     resp = None
     fired = False
     try:
@@ -286,7 +287,7 @@ def fetch(
             body = _read(raw, max_body_bytes, end)
         finally:
             if ex.watch is not None:
-                fired = ex.reaper.release(ex.watch)  # type: ignore[union-attr]
+                fired = ex.reaper.release(ex.watch)
             ex.reaper, ex.watch = None, None
     except (requests.RequestException, Urllib3Error, OSError, http.client.HTTPException) as exc:
         if resp is not None:

@@ -341,11 +341,12 @@ def collect(
             if keeper:
                 keeper.attach(store.engine)
         elif not writer.ensure_store():
+            error = writer.open_error or RuntimeError("the database is unreachable")
             if spool is None:
-                raise writer.open_error  # type: ignore[misc]
+                raise error
             writer.state = "unreachable"
             log.warning("database unreachable (%s); polling on, spooling to %s",
-                        brief(writer.open_error), spool.dir)  # type: ignore[arg-type]
+                        brief(error), spool.dir)
         def store_cycle(number: int, cycle: Cycle, extra: dict[str, Any]) -> dict[str, Any]:
             written_at = time.monotonic()
             samples = writer.write(cycle.results, budget_s=interval / 2)

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from collectors.droplog import fsync_dir
 from config import logs
@@ -79,7 +79,7 @@ def encode(results: Sequence[ProbeResult]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _number(v: Any) -> bool:
+def _number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 

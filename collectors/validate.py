@@ -108,9 +108,8 @@ def validate(readings: Iterable[Reading]) -> tuple[list[Sample], list[str]]:
             if bad_label:
                 rejected.append(f"{field}: {bad_label}")
                 continue
-        kind = type(value)
         try:  # fast path: an int or float within range (NaN and ±inf fail the comparisons)
-            x = value * scale if kind is float or kind is int else None
+            x = value * scale if type(value) is float or type(value) is int else None
         except OverflowError:
             x = None
         if x is None or not (lo <= x < INF and x <= hi):

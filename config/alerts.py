@@ -34,7 +34,8 @@ DEFAULT_ALERTS = CONFIG_DIR / "alerts.yaml"
 DEFAULT_INTERVAL_S: float = CollectorSettings.model_fields["interval_s"].default
 Severity = Literal["critical", "warning", "info"]
 Op = Literal[">", ">=", "<", "<=", "=="]
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Fields every summary template may use; a condition adds its own (see `extra_fields`).
 COMMON_FIELDS = frozenset(
     {"rule", "severity", "centre_id", "centre_name", "province_code", "province_name",
@@ -242,7 +243,7 @@ class Maintenance(Strict):
     (then `days` names the day it starts)."""
 
     name: str
-    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = DAYS
+    days: tuple[Day, ...] = DAYS
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     match: Matcher = Matcher()

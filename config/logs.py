@@ -73,7 +73,7 @@ class _IocHandler(logging.StreamHandler):
         self._own: TextIO | None = stream
         super().__init__(stream)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return self._own if self._own is not None else sys.stderr
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 
-NATIONAL, PROVINCE, COMMUNE = "national", "province", "commune"
+NATIONAL: Final = "national"
+PROVINCE: Final = "province"
+COMMUNE: Final = "commune"
 ScopeKind = Literal["national", "province", "commune"]
 _PATTERN = re.compile(r"^(?:national|province:(\d{1,2})|commune:([0-9A-Za-z_-]{1,16}))$")
 
@@ -99,7 +101,7 @@ class Scope:
         and only if the scope covers it (never widened)."""
         if self.kind == NATIONAL:
             return None if province is None else [province]
-        mine = [self.province] if self.kind == PROVINCE else []
+        mine = [self.province] if self.kind == PROVINCE and self.province is not None else []
         return mine if province is None else [p for p in mine if p == province]
 
     def filter_rows(self, frame: pl.DataFrame, centre_col: str = "centre_id",

@@ -39,7 +39,7 @@ who = signin.gate(cfg, tr)
 signin.render_account(cfg, who, tr)
 freshness_banner.render(cfg, tr)  # the data's age; loud when stale or unreachable
 pages = {name: st.Page(PAGES / f"{name}.py", title=tr(f"nav.{name}"), default=name == "wall",
-                      **({"url_path": URL_PATHS[name]} if URL_PATHS[name] else {}))
+                      url_path=URL_PATHS[name])
          for name in auth.pages_for(who)}
 # A path naming no page this person may open (a stale link, a renamed page, a page of
 # another role) gets a page of its own saying so in the page's language, instead of
@@ -51,8 +51,8 @@ if asked and asked != base and asked not in {URL_PATHS[n] for n in pages}:
                                  title=tr("common.not_found.title"), url_path=asked,
                                  visibility="hidden")
 page = st.navigation(list(pages.values()), position="hidden" if who.kiosk else "top")
-if (asked := signin.pop_destination()) is not None:  # just signed in: go where the link led
-    path, query = asked
+if (destination := signin.pop_destination()) is not None:  # signed in: go where the link led
+    path, query = destination
     target = next((pages[n] for n, p in URL_PATHS.items() if p and p == path and n in pages),
                   None)
     if target is not None and target is not page:

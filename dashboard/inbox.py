@@ -73,8 +73,9 @@ def notice_html(item: dict[str, Any], tr: Tr, tz: str) -> str:
     status = "resolved" if payload.get("status") == "resolved" else "firing"
     rows = []
     for a in _alerts(payload):
-        labels = a.get("labels") if isinstance(a.get("labels"), dict) else {}
-        notes = a.get("annotations") if isinstance(a.get("annotations"), dict) else {}
+        raw_labels, raw_notes = a.get("labels"), a.get("annotations")
+        labels = raw_labels if isinstance(raw_labels, dict) else {}
+        notes = raw_notes if isinstance(raw_notes, dict) else {}
         severity = str(labels.get("severity", ""))
         sev = tr(f"inbox.severity.{severity}") if severity in ("critical", "warning", "info") \
             else severity
@@ -186,7 +187,7 @@ class Inbox:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     @property
     def hook_url(self) -> str:

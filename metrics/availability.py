@@ -28,9 +28,9 @@ SKIPPED = "skipped"  # metrics.results.Reason.SKIPPED: not polled, nothing obser
 SPAN = timedelta(hours=24)  # the pages' "availability 24 h"
 FIVE_MIN = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
-SECONDS_SCHEMA = {"centre_id": pl.String, "up_s": pl.Float64, "down_s": pl.Float64}
-SUMMARY_SCHEMA = {"centre_id": pl.String, "up_s": pl.Float64, "down_s": pl.Float64,
-                  "unknown_s": pl.Float64, "availability": pl.Float64}
+SECONDS_SCHEMA = pl.Schema({"centre_id": pl.String, "up_s": pl.Float64, "down_s": pl.Float64})
+SUMMARY_SCHEMA = pl.Schema({"centre_id": pl.String, "up_s": pl.Float64, "down_s": pl.Float64,
+                            "unknown_s": pl.Float64, "availability": pl.Float64})
 
 
 def _ms(when: datetime) -> int:

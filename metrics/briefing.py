@@ -137,10 +137,10 @@ def incidents(polls: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> pl
             .sort(["duration_s", "name"], descending=[True, False]))
 
 
-ALERT_COLUMNS = {"centre_id": pl.String, "name": pl.String, "severity": pl.String,
-                 "rule": pl.String, "summary": pl.String, "cause": pl.String,
-                 "state": pl.String, "start": TS, "end": TS, "duration_s": pl.Float64,
-                 "facts": pl.String}
+ALERT_COLUMNS = pl.Schema({"centre_id": pl.String(), "name": pl.String(), "severity": pl.String(),
+                           "rule": pl.String(), "summary": pl.String(), "cause": pl.String(),
+                           "state": pl.String(), "start": TS, "end": TS, "duration_s": pl.Float64(),
+                           "facts": pl.String()})
 
 
 def alert_rows(alerts: pl.DataFrame, centres: pl.DataFrame, until: datetime) -> pl.DataFrame:

@@ -249,9 +249,10 @@ def outages(polls: pl.DataFrame) -> pl.DataFrame:
     poll). `reason`/`detail` are the run's first poll's. Newest first.
     Columns: centre_id, start, end, duration_s, polls, reason, detail, ongoing.
     """
-    schema = {"centre_id": pl.String, "start": pl.Datetime("ms", "UTC"),
-              "end": pl.Datetime("ms", "UTC"), "duration_s": pl.Float64, "polls": pl.UInt32,
-              "reason": pl.String, "detail": pl.String, "ongoing": pl.Boolean}
+    schema = pl.Schema({"centre_id": pl.String(), "start": pl.Datetime("ms", "UTC"),
+                        "end": pl.Datetime("ms", "UTC"), "duration_s": pl.Float64(),
+                        "polls": pl.UInt32(), "reason": pl.String(), "detail": pl.String(),
+                        "ongoing": pl.Boolean()})
     if polls.is_empty():
         return pl.DataFrame(schema=schema)
     df = (polls.sort("centre_id", "ts")
@@ -301,7 +302,7 @@ def component_states(latest: pl.DataFrame, poll: pl.DataFrame, now: datetime,
     """
     last = poll.sort("ts").tail(1)
     poll_ts = last["ts"][0] if last.height else None
-    fresh = (last.height > 0 and bool(last["ok"][0])
+    fresh = (poll_ts is not None and bool(last["ok"][0])
              and (now - poll_ts).total_seconds() <= stale_after_s)
     out = []
     for metric in STATE_METRICS:
@@ -316,10 +317,11 @@ def component_states(latest: pl.DataFrame, poll: pl.DataFrame, now: datetime,
     return out
 
 
-TIMELINE_SCHEMA = {"start": pl.Datetime("ms", "UTC"), "end": pl.Datetime("ms", "UTC"),
-                   "duration_s": pl.Float64, "kind": pl.String, "severity": pl.String,
-                   "what": pl.String, "detail": pl.String, "actor": pl.String,
-                   "ongoing": pl.Boolean, "facts": pl.String}
+TIMELINE_SCHEMA = pl.Schema({"start": pl.Datetime("ms", "UTC"), "end": pl.Datetime("ms", "UTC"),
+                             "duration_s": pl.Float64(), "kind": pl.String(),
+                             "severity": pl.String(), "what": pl.String(), "detail": pl.String(),
+                             "actor": pl.String(), "ongoing": pl.Boolean(),
+                             "facts": pl.String()})
 SHOWN_EVENTS = ("acknowledged", "unacknowledged", "silenced")
 
 

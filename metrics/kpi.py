@@ -147,28 +147,32 @@ def _missing(x: Mapping[str, float | None], names: tuple[str, ...], den: str) ->
 def _value(code: str, x: Mapping[str, float | None]) -> tuple[float | None, tuple[str, ...], str]:
     """(value, inputs used, denominator) of one indicator from the period's counters."""
     g = x.get
+    used: tuple[str, ...]
     if code == "1.4":
         used, den = ("sync_synced_total", "dossiers_received_total"), "dossiers_received_total"
         return _ratio(g(used[0]), g(den)), used, den
     if code in ("2.1", "5.4"):
-        used = ["dossiers_resolved_on_time_total", "dossiers_supplement_multi_total",
-                "dossiers_resolved_total"]
+        names = ["dossiers_resolved_on_time_total", "dossiers_supplement_multi_total",
+                 "dossiers_resolved_total"]
         if code == "5.4":
-            used.append("dossiers_complaints_total")
-        den = "dossiers_resolved_total"
-        if any(g(n) is None for n in used) or not g(den):
-            return None, tuple(used), den
-        on_time = _ratio(g(used[0]) - g(used[1]), g(den))
-        if code == "2.1":
-            return on_time, tuple(used), den
-        late, complaints = 1.0 - on_time, g("dossiers_complaints_total") / g(den)
-        return max(0.0, 1.0 - late - complaints), tuple(used), den
+            names.append("dossiers_complaints_total")
+        used, den = tuple(names), "dossiers_resolved_total"
+        on_time_n, multi, resolved = g(names[0]), g(names[1]), g(den)
+        complaints_n = g("dossiers_complaints_total") if code == "5.4" else 0.0
+        if on_time_n is None or multi is None or not resolved or complaints_n is None:
+            return None, used, den
+        on_time = _ratio(on_time_n - multi, resolved)
+        if code == "2.1" or on_time is None:
+            return on_time, used, den
+        late, complaints = 1.0 - on_time, complaints_n / resolved
+        return max(0.0, 1.0 - late - complaints), used, den
     if code == "2.2":
         used = ("dossiers_resolution_seconds_total", "dossiers_resolved_total")
         den = used[1]
-        if g(used[0]) is None or not g(den):
+        seconds, resolved = g(used[0]), g(den)
+        if seconds is None or not resolved:
             return None, used, den
-        return g(used[0]) / g(den), used, den
+        return seconds / resolved, used, den
     num, den = {
         "3.3": ("dossiers_online_total", "dossiers_received_total"),
         "3.6": ("dossiers_paid_online_total", "dossiers_fee_bearing_total"),
@@ -199,7 +203,8 @@ def scorecard(x: Mapping[str, float | None]) -> Scorecard:
     groups = {}
     for group, top in GROUP_MAX.items():
         with_data = [s for s in scores.values() if s.group == group and s.points is not None]
-        points = sum(s.points for s in with_data) if with_data else None
+        earned = [s.points for s in with_data if s.points is not None]
+        points = sum(earned) if earned else None
         groups[group] = Group(group, points, sum(s.max_points for s in with_data), top)
     return Scorecard(scores, groups)
 

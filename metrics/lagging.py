@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import polars as pl
 
@@ -55,10 +55,22 @@ class Rule:
         return hit.fill_null(False)
 
 
-def rules_from(items: Iterable[object]) -> list[Rule]:
+class RuleSpec(Protocol):
+    """What `rules_from` reads of a configured rule (settings' LaggingRule has it)."""
+
+    @property
+    def metric(self) -> str: ...
+    @property
+    def comparison(self) -> Comparison: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def label(self) -> str | None: ...
+
+
+def rules_from(items: Iterable[RuleSpec]) -> list[Rule]:
     """Rules from objects with metric/comparison/threshold/label (e.g. settings' LaggingRule)."""
-    return [Rule(r.metric, r.comparison, float(r.threshold), r.label)  # type: ignore[attr-defined]
-            for r in items]
+    return [Rule(r.metric, r.comparison, float(r.threshold), r.label) for r in items]
 
 
 def on_time_today(increases: pl.DataFrame) -> pl.DataFrame:

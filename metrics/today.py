@@ -48,14 +48,14 @@ from metrics.resolutions import (
 )
 
 KEY = ["centre_id", "metric", "label"]
-INCREASES_SCHEMA = {"centre_id": pl.String, "metric": pl.String, "label": pl.String,
-                    "increase": pl.Float64}
+INCREASES_SCHEMA = pl.Schema({"centre_id": pl.String, "metric": pl.String, "label": pl.String,
+                              "increase": pl.Float64})
 # Pieces: 5-minute buckets or raw samples (one-sample buckets) after the closed hours.
-PIECES_SCHEMA = {"centre_id": pl.String, "metric": pl.String, "label": pl.String,
-                 "ts": pl.Int64, "first_value": pl.Float64, "last_value": pl.Float64,
-                 "inc_within": pl.Float64}
-BASELINE_SCHEMA = {"centre_id": pl.String, "metric": pl.String, "label": pl.String,
-                   "last_value": pl.Float64}
+PIECES_SCHEMA = pl.Schema({"centre_id": pl.String, "metric": pl.String, "label": pl.String,
+                           "ts": pl.Int64, "first_value": pl.Float64, "last_value": pl.Float64,
+                           "inc_within": pl.Float64})
+BASELINE_SCHEMA = pl.Schema({"centre_id": pl.String, "metric": pl.String, "label": pl.String,
+                             "last_value": pl.Float64})
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,8 @@ def chain(closed: pl.DataFrame, baseline: pl.DataFrame, pieces: pl.DataFrame) ->
     pieces, the hour before midnight included), else none, when the first value counts
     in full (the counters restart at midnight). A series in neither `closed` nor
     `pieces` is absent. Columns: centre_id, metric, label, increase."""
-    pieces = pieces.cast(PIECES_SCHEMA)  # type: ignore[arg-type]
-    base = baseline.cast(BASELINE_SCHEMA).rename({"last_value": "base"})  # type: ignore[arg-type]
+    pieces = pieces.cast(PIECES_SCHEMA)
+    base = baseline.cast(BASELINE_SCHEMA).rename({"last_value": "base"})
     prev = pl.col("last_value").shift(1).over(KEY)
     later = (pieces.sort([*KEY, "ts"])
              .with_columns(prev.alias("prev"))
@@ -149,7 +149,7 @@ def chain(closed: pl.DataFrame, baseline: pl.DataFrame, pieces: pl.DataFrame) ->
                             .otherwise(_step(pl.col("prev"), pl.col("first_value"))))
                            .alias("increase"))
              .group_by(KEY, maintain_order=True).agg(pl.col("increase").sum()))
-    both = pl.concat([closed.cast(INCREASES_SCHEMA), later.cast(INCREASES_SCHEMA)])  # type: ignore[arg-type]
+    both = pl.concat([closed.cast(INCREASES_SCHEMA), later.cast(INCREASES_SCHEMA)])
     return (both.group_by(KEY, maintain_order=True).agg(pl.col("increase").sum())
             .sort(KEY))
 

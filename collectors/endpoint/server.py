@@ -83,7 +83,7 @@ def start(wsgi_app: Callable[..., Iterable[bytes]], host: str,
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                 flags=socket.AI_PASSIVE)[0][0]
     server_class = type("Server", (_Server,), {"address_family": family})
-    server = make_server(host, port, wsgi_app, server_class, handler_class=_Quiet)
+    server: WSGIServer = make_server(host, port, wsgi_app, server_class, handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, name="metrics-http", daemon=True)
     thread.start()
     return server, thread

@@ -58,7 +58,8 @@ def _fast_samples(text: str) -> list[Sampled] | None:
     name does not end in `_total` has its samples renamed `<name>_total`.
     """
     out: list[Sampled] = []
-    family, kind, members, start = "", "untyped", (), 0  # start: the family's first sample
+    members: tuple[str, ...] = ()
+    family, kind, start = "", "untyped", 0  # start: the family's first sample
     for line in text.split("\n"):
         line = line.strip()
         if not line:

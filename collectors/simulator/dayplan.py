@@ -370,7 +370,7 @@ def _otp(
     t_arr: np.ndarray,
     events: DayEvents,
     overloads: list[Overload],
-) -> tuple[array, ...]:
+) -> tuple[array, array, array, array, array, array, array]:
     """Per-bin OTP latency (ms), failure ratio, sends and failures, and their running sums."""
     edges, peak = BIN_EDGES, BIN_PEAK
     jitter = rng.lognormal(0.0, 0.12, N_BINS)

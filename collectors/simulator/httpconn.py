@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
@@ -112,7 +113,7 @@ class Connection(asyncio.Protocol):
         self.last = time.monotonic()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # TCP: always an asyncio.Transport
         self.registry.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -178,9 +179,9 @@ class Connection(asyncio.Protocol):
 
         piece(0)
 
-    def later(self, delay_s: float, answer: object) -> None:
+    def later(self, delay_s: float, answer: Callable[[], object]) -> None:
         """Call `answer()` after `delay_s` seconds unless the client goes first."""
-        self.timer = asyncio.get_running_loop().call_later(delay_s, answer)  # type: ignore[arg-type]
+        self.timer = asyncio.get_running_loop().call_later(delay_s, answer)
 
     def hang(self, centre_id: str) -> None:
         """Never answer: keep reading and discarding until `close()` or the client goes."""

@@ -99,14 +99,14 @@ def allocate(total: int, weights: Mapping[str, float], pinned: Mapping[str, int]
         open_ = [c for c in free if c not in capped]
         share = largest_remainder(rest - sum(capped.values()), [weights[c] for c in open_])
         over = [c for c, v in zip(open_, share, strict=True) if below is not None and v >= below]
-        if not over:
+        if below is None or not over:
             out.update(zip(open_, share, strict=True))
             out.update(capped)
             return out
         if len(over) == len(open_):
             raise ValueError(f"cannot keep every centre below {below}")
         for c in over:
-            capped[c] = below - 1  # type: ignore[operator]
+            capped[c] = below - 1
 
 
 # ------------------------------------------------------------------------------ hue sizes
@@ -138,8 +138,9 @@ def _unit_class(code: int, district_code: int, kind: str, district_kind: str) ->
 def size_scores(centres: Sequence[Centre]) -> dict[str, float]:
     """Each commune centre's size score from its former units (`UNIT_WEIGHT`)."""
     from vietnam_provinces._ward_conversion_2025 import find_old_wards
-    from vietnam_provinces.legacy import District
+    from vietnam_provinces.legacy import District, DistrictCode
     from vietnam_provinces.legacy import Ward as LegacyWard
+    from vietnam_provinces.legacy import WardCode as LegacyWardCode
 
     out = {}
     for c in centres:
@@ -148,8 +149,9 @@ def size_scores(centres: Sequence[Centre]) -> dict[str, float]:
             raise ValueError(f"no former units known for centre {c.id}")
         score = 0.0
         for old in entry.old_wards:
-            kind = str(LegacyWard.from_code(old.code).division_type.value)
-            district_kind = str(District.from_code(old.district_code).division_type.value)
+            kind = str(LegacyWard.from_code(LegacyWardCode(old.code)).division_type.value)
+            district_kind = str(
+                District.from_code(DistrictCode(old.district_code)).division_type.value)
             weight = UNIT_WEIGHT[_unit_class(old.code, old.district_code, kind, district_kind)]
             score += weight
         out[c.id] = score

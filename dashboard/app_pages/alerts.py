@@ -254,12 +254,15 @@ if st.session_state.get(PAGE_OF) != page_of:
 table = st.container()
 try:
     shown, total = data_alerts.history_page(url, start, end, scope=who.scope,
-                                            page=st.session_state.get(PAGE, 1), **chosen)
+                                            page=st.session_state.get(PAGE, 1),
+                                            severities=severities, rules=rules,
+                                            centres=centres, states=states)
     pages = max(1, -(-total // data_alerts.PAGE_ROWS))
     if st.session_state.get(PAGE, 1) > pages:  # fewer rows than when the page was chosen
         st.session_state[PAGE] = pages
         shown, total = data_alerts.history_page(url, start, end, scope=who.scope, page=pages,
-                                                **chosen)
+                                                severities=severities, rules=rules,
+                                                centres=centres, states=states)
 except (DatabaseError, OSError) as exc:
     no_db(exc)
 if shown.is_empty():

@@ -9,6 +9,7 @@ switches to English. Thin: loading is `dashboard.loaders.commune`, arithmetic
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import polars as pl
 import streamlit as st
@@ -34,7 +35,8 @@ from metrics.today import Today
 
 PICK_KEY = "commune.pick"
 COLOURS = charts.COLOURS
-STATE_COLOURS = {2.0: "green", 1.0: "orange", 0.0: "red"}
+STATE_COLOURS: dict[float, Literal["green", "orange", "red"]] = {
+    2.0: "green", 1.0: "orange", 0.0: "red"}
 
 cfg = data.settings()
 dash = cfg.dashboard
@@ -112,7 +114,9 @@ def render_states(view: data_commune.CommuneView, now: datetime) -> None:
             delta = tr("commune.state_none")
         elif not state.current:
             delta = tr("commune.state_old", t=fmt.date_time(state.ts, tz))
-        colour = STATE_COLOURS.get(state.value, "gray") if state.current else "gray"
+        colour: Literal["green", "orange", "red", "gray"] = (
+            STATE_COLOURS.get(state.value, "gray")
+            if state.current and state.value is not None else "gray")
         col.metric(name, tr(f"commune.word.{state.word}"), delta, delta_color=colour,
                    delta_arrow="off", border=True)
 

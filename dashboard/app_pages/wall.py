@@ -201,15 +201,15 @@ def live() -> None:
         title = known[scope.province].name
     elif national:
         title = f"{cfg.deployment.name} · {tr('wall2.national')}"
-    held = choice is not None and choice.held
-    if held and kiosk:  # the stop notice takes the title's place, as large as the badge
+    held = choice if choice is not None and choice.held else None  # the playlist stopped
+    if held is not None and kiosk:  # the stop notice takes the title's place, as large as the badge
         head.markdown(f'<div class="ioc-badges ioc-left">'
-                      f'{wall_fit.held_html(choice, held_names, tr, tz, title=title)}</div>',
+                      f'{wall_fit.held_html(held, held_names, tr, tz, title=title)}</div>',
                       unsafe_allow_html=True)
     else:
         head.title(title)
         subtitle = tr("wall.subtitle", date=fmt.date(now, tz))
-        if choice is not None and not held:
+        if choice is not None and held is None:
             subtitle += " · " + tr("wall2.playlist.at", i=choice.index + 1, n=len(views),
                                    every=fmt.duration(every_s, tr.lang))
         head.caption(subtitle)
@@ -218,8 +218,8 @@ def live() -> None:
         if kiosk and not view.status.is_empty():
             badges.append(wall_fit.badge_html(
                 wall_fit.counts(view.kpis, board, overdue.count), tr))
-        if held and not kiosk:
-            badges.append(wall_fit.held_html(choice, held_names, tr, tz))
+        if held is not None and not kiosk:
+            badges.append(wall_fit.held_html(held, held_names, tr, tz))
         if badges:
             st.markdown(f'<div class="ioc-badges">{"".join(badges)}</div>',
                         unsafe_allow_html=True)

@@ -9,7 +9,7 @@ viewer's scope in SQL (`data.scoped_centres`). Times are int ms UTC
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
@@ -46,6 +46,7 @@ def _frame(url: str, key: tuple[int, int, int, int], scope_key: str, since_ms: i
            centre_id: str | None) -> pl.DataFrame:
     db = store(url)
     sc, _centres, ids = scoped_centres(db, scope_key)
+    provinces: list[int] | None
     if centre_id is not None:
         if ids is not None and centre_id not in ids:
             return pure.empty()
@@ -64,7 +65,8 @@ def assignments(url: str, scope_key: str, *, since_ms: int | None = None,
     return _frame(url, version(url), scope_key, since, centre_id)
 
 
-class WallOverdue(NamedTuple):
+@dataclass(frozen=True)
+class WallOverdue:
     """The wall's mark of overdue work: how many, and one line each (plain text, longest
     overdue first; escape it for a markdown element)."""
 

@@ -327,7 +327,7 @@ def wall_view(cfg: Settings, now: datetime, *, scope: Scope, replay: bool = Fals
 
 def newest_ms_of(frames: WallFrames) -> int | None:
     """The newest poll in the frames (ms), None when there is none."""
-    return to_ms(frames.polls["ts"].max()) if frames.polls.height else None
+    return to_ms(frames.polls.select(pl.col("ts").max()).item()) if frames.polls.height else None
 
 
 def _computed_wall(key: tuple, frames: WallFrames, now: datetime, opened: pl.DataFrame,
@@ -341,7 +341,7 @@ def _computed_wall(key: tuple, frames: WallFrames, now: datetime, opened: pl.Dat
     if down:
         status = q.attach_down_since(status, down_runs(url, down, end_ms))
     polls = frames.polls  # the frames hold only the centres shown
-    newest = polls["ts"].max() if polls.height else None
+    newest = polls.select(pl.col("ts").max()).item() if polls.height else None
     return WallView(key=key, newest=newest, stale=store_stale, status=status,
                     kpis=q.kpis(status, q.totals(frames.today.increases)),
                     lagging=q.lagging(status, limit=status.height),
@@ -367,14 +367,15 @@ def open_alerts(url: str, at_ms: int | None, scope_key: str,
     `alert_stats.with_handling`'s columns (who acknowledged, the silence muting it)."""
     db = store(url)
     sc, centres, ids = scoped_centres(db, scope_key, province)
-    within = {"centre_ids": ids, "provinces": sc.query_provinces(province)}
+    provinces = sc.query_provinces(province)
     if at_ms is None:
         at = datetime.now(UTC)
-        found = alerts_read.alerts(db, at - ALERT_LOOKBACK, at,
-                                   states=list(alert_stats.ACTIVE), **within)
+        found = alerts_read.alerts(db, at - ALERT_LOOKBACK, at, states=list(alert_stats.ACTIVE),
+                                   centre_ids=ids, provinces=provinces)
     else:
         at = from_ms(at_ms)
-        found = alert_stats.open_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at, **within),
+        found = alert_stats.open_at(alerts_read.alerts(db, at - ALERT_LOOKBACK, at,
+                                                       centre_ids=ids, provinces=provinces),
                                     at)
     # Who acknowledged each, and the silence muting it, as of that moment.
     found = alert_stats.with_handling(found, alerts_read.silences_at(db, at), at)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+Marker = tuple[Any, ...]  # what names a cycle (the caller's cheap reads: newest poll, versions)
 MAX_ENTRIES = 256  # values a cycle keeps (walls, figures, drill-downs of the cycle)
 _MISSING = object()
 
@@ -29,7 +30,7 @@ _MISSING = object()
 class Cycle:
     """The values computed for one collection cycle (`marker`), shared by every session."""
 
-    def __init__(self, marker: Hashable, previous: Cycle | None = None,
+    def __init__(self, marker: Marker, previous: Cycle | None = None,
                  max_entries: int = MAX_ENTRIES):
         self.marker = marker
         self.previous = previous
@@ -92,7 +93,7 @@ class Live:
         self._current: Cycle | None = None
         self._lock = threading.Lock()
 
-    def at(self, marker: Hashable) -> Cycle:
+    def at(self, marker: Marker) -> Cycle:
         """The cycle named `marker`: the current one, or a new one that replaces it (the
         current one then serves only while the new one computes its values)."""
         current = self._current

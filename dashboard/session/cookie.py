@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -92,7 +93,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def cookie_options(max_age_s: int, secure: bool) -> dict[str, object]:
+class CookieOptions(TypedDict):
+    """Keyword arguments of starlette's `Response.set_cookie`."""
+
+    max_age: int
+    path: str
+    httponly: bool
+    samesite: Literal["strict"]
+    secure: bool
+
+
+def cookie_options(max_age_s: int, secure: bool) -> CookieOptions:
     """The cookie's attributes (for starlette's `Response.set_cookie`)."""
     return {"max_age": max(0, int(max_age_s)), "path": "/", "httponly": True,
             "samesite": "strict", "secure": secure}

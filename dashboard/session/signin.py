@@ -113,10 +113,10 @@ def gate(cfg: Settings, tr: Tr) -> auth.Principal:
     elif token is not None:
         who = _kiosk(cfg, token, tr)
     else:
-        who = st.session_state.get(WHO_KEY)
-        if who is not None and who.kiosk:
-            who = None  # a kiosk session left its link: sign in like anyone else
-        who = _local(cfg, who, tr) if dash.auth == "local" else _oidc(cfg, tr)
+        kept: auth.Principal | None = st.session_state.get(WHO_KEY)
+        if kept is not None and kept.kiosk:
+            kept = None  # a kiosk session left its link: sign in like anyone else
+        who = _local(cfg, kept, tr) if dash.auth == "local" else _oidc(cfg, tr)
     st.session_state[WHO_KEY] = who
     return who
 

@@ -19,6 +19,8 @@ glyph server), only markers over the tiles and the centres' convex outline
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 from plotly import graph_objects as go
@@ -102,12 +104,14 @@ def status_map(points: pl.DataFrame, labels: dict[str, str], hover: list[str],
                     "below": "traces", "color": OUTLINE_LINE, "line": {"width": 2}}]
     if tile_url:
         layers.append({"sourcetype": "raster", "source": [tile_url], "below": "traces"})
-    lat, lon = points["lat"], points["lon"]
     centre = {"lat": 16.0, "lon": 106.0}
     zoom = 5.0
     if points.height:
-        centre = {"lat": (lat.min() + lat.max()) / 2, "lon": (lon.min() + lon.max()) / 2}
-        zoom = _zoom(lat.max() - lat.min(), lon.max() - lon.min())
+        lat_lo, lat_hi, lon_lo, lon_hi = points.select(
+            pl.col("lat").min().alias("lat_lo"), pl.col("lat").max().alias("lat_hi"),
+            pl.col("lon").min().alias("lon_lo"), pl.col("lon").max().alias("lon_hi")).row(0)
+        centre = {"lat": (lat_lo + lat_hi) / 2, "lon": (lon_lo + lon_hi) / 2}
+        zoom = _zoom(lat_hi - lat_lo, lon_hi - lon_lo)
     return go.Figure(data=traces, layout={
         "map": {"style": "white-bg", "layers": layers, "center": centre, "zoom": zoom},
         "height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -125,7 +129,8 @@ def _metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str,
     fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
-    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    peak = valued.select(pl.col(metric).max()).item() if valued.height else None
+    top = float(peak) if peak else 1.0
     sizes = [12 + 20 * min(1.0, float(v) / top) for v in values.to_list()] if top else []
     traces = [go.Scattermap(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers",
@@ -183,14 +188,14 @@ def province_grid(summary: pl.DataFrame, labels: dict[str, str], tile_text: list
         "hoverlabel": {"font": {"size": 18}}})
 
 
-def selection_target(event: object) -> tuple[str, str] | None:
+def selection_target(event: Any) -> tuple[str, str] | None:
     """What a click on a map or grid asks for: ("centre", id), ("province", code) or None.
 
     `event` is what `st.plotly_chart(on_select="rerun")` returns: a mapping
     with selection.points, each carrying the point's customdata.
     """
     try:
-        points = event["selection"]["points"]  # type: ignore[index]
+        points = event["selection"]["points"]
     except (KeyError, TypeError):
         return None
     for point in points or []:
@@ -281,8 +286,8 @@ def view_box(box: tuple[float, float, float, float] | None, points: pl.DataFrame
 
 def _geo_layout(box: tuple[float, float, float, float], height: int, font_scale: float,
                 separators: str, uirevision: str, note: str = "",
-                legend_top_right: bool = False) -> dict:
-    layout = {
+                legend_top_right: bool = False) -> dict[str, Any]:
+    layout: dict[str, Any] = {
         "geo": {**LAYERS_OFF, "visible": False, "bgcolor": BACKGROUND,
                 "projection": {"type": "mercator"}, "fitbounds": False,
                 "lonaxis": {"range": [box[0], box[2]]}, "lataxis": {"range": [box[1], box[3]]}},
@@ -386,7 +391,8 @@ def _geo_metric_traces(points: pl.DataFrame, labels: dict[str, str], metric: str
     fresh = points.filter(pl.col("status").is_in([OK, DEGRADED]))
     valued = fresh.filter(pl.col(metric).is_not_null())
     values = valued[metric]
-    top = float(values.max()) if valued.height and values.max() else 1.0  # type: ignore[arg-type]
+    peak = valued.select(pl.col(metric).max()).item() if valued.height else None
+    top = float(peak) if peak else 1.0
     sizes = [round((10 + 16 * min(1.0, float(v) / top)) * scale) for v in values.to_list()]
     traces = [go.Scattergeo(
         lat=valued["lat"].to_list(), lon=valued["lon"].to_list(), mode="markers+text",
@@ -421,7 +427,7 @@ def geo_province_map(summary: pl.DataFrame, labels: dict[str, str],
                      geojson_url: str, problems: pl.DataFrame | None = None,
                      separators: str = ",.", height: int = 600, font_scale: float = 1.0,
                      note: str = "", more: str = "+{n}",
-                     places: list[tuple[float, float, str]] = ()) -> go.Figure:
+                     places: Sequence[tuple[float, float, str]] = ()) -> go.Figure:
     """The national wall: the 34 provinces coloured by their state
     (`metrics.geo.province_summary`), each named; provinces without a centre in scope
     dark; every centre with a problem (`problems`: id, name, province_code, status)

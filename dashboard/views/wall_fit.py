@@ -164,7 +164,8 @@ def critical_facts(board: pl.DataFrame) -> tuple[list[pl_.Critical],
     """The playlist's stop-rule facts from the alert board: each critical alert that is
     firing (not pending, inhibited or in maintenance), when it began firing and whether a
     person acknowledged or silenced it; and a name for each (its centre, else its rule)."""
-    facts, names = [], {}
+    facts: list[pl_.Critical] = []
+    names: dict[tuple[int | None, datetime], str] = {}
     firing = board.filter((pl.col("severity") == "critical") & (pl.col("phase") == "firing")
                           & pl.col("firing_since").is_not_null())
     for row in firing.iter_rows(named=True):

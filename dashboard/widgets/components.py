@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import streamlit as st
@@ -133,7 +133,7 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
             return since
         last = week.row(key).tile(tr)
         return last if compact else f"{since} · {last}"
-    tiles = [
+    tiles: list[tuple[str, str, str | None, Literal["red", "orange", "gray"]]] = [
         (tr("tile.centres_up"), up, detail, "red" if k.counts[q.DOWN] else "gray"),
         (tr("tile.received"), fmt.number(k.received, lang), dossiers("received"), "gray"),
         (tr("tile.resolved"), fmt.number(k.resolved, lang), dossiers("resolved"), "gray"),
@@ -151,6 +151,8 @@ def render_tiles(k: q.Kpis, newest: datetime | None, now: datetime, tr: Tr, tz: 
                    height="stretch", help=helps.get(label))
 
 
+# A chart's height: pixels, or as its container / its content decides.
+Height = int | Literal["stretch", "content"]
 _FIGURE = re.compile(r"(\d[\d.,]*) (?=\S)")
 
 
@@ -209,8 +211,13 @@ def map_figure(status: pl.DataFrame, tr: Tr, now: datetime, tz: str, tile_url: s
     return fig, notes
 
 
+def _on_select(selectable: bool) -> Literal["rerun", "ignore"]:
+    """A chart's `on_select`: rerun the page on a click when the chart is selectable."""
+    return "rerun" if selectable else "ignore"
+
+
 def render_map(built: tuple[Any, list[str]], *, selectable: bool = True,
-               height: int | str = "content") -> tuple[str, str] | None:
+               height: Height = "content") -> tuple[str, str] | None:
     """The status map and its notes (`map_figure`'s), centres without coordinates listed
     under it.
 
@@ -218,8 +225,7 @@ def render_map(built: tuple[Any, list[str]], *, selectable: bool = True,
     """
     fig, notes = built
     event = st.plotly_chart(fig, key="wall-map", config=MAP_CONFIG, height=height,
-                            on_select="rerun" if selectable else "ignore",
-                            selection_mode="points")
+                            on_select=_on_select(selectable), selection_mode="points")
     if notes:
         st.caption(" · ".join(notes))
     return maps.selection_target(event) if selectable else None
@@ -252,13 +258,12 @@ def short_province(name: str) -> str:
 
 
 def render_provinces(fig: Any, tr: Tr, *, selectable: bool = True,
-                     height: int | str = "content") -> tuple[str, str] | None:
+                     height: Height = "content") -> tuple[str, str] | None:
     """The national view's province grid (`province_figure`'s); returns a clicked
     province, when `selectable`."""
     event = st.plotly_chart(fig, key="wall-provinces", height=height,
                             config={"displayModeBar": False},
-                            on_select="rerun" if selectable else "ignore",
-                            selection_mode="points")
+                            on_select=_on_select(selectable), selection_mode="points")
     st.caption(tr("wall2.prov.note"))
     return maps.selection_target(event) if selectable else None
 

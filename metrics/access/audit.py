@@ -27,8 +27,8 @@ ACTIONS = frozenset({
 MAX_TEXT = 500  # characters kept of actor, target and detail (they can carry typed input)
 TIME = pl.Datetime("ms", "UTC")
 SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "ts": TIME, "actor": pl.String, "role": pl.String, "action": pl.String,
-    "ok": pl.Boolean, "target": pl.String, "detail": pl.String,
+    "id": pl.Int64(), "ts": TIME, "actor": pl.String(), "role": pl.String(), "action": pl.String(),
+    "ok": pl.Boolean(), "target": pl.String(), "detail": pl.String(),
 }
 
 

@@ -25,8 +25,8 @@ TOKEN_BYTES = 32
 MAX_TOKEN_CHARS = 200  # anything longer in ?kiosk= is not one of ours
 TIME = pl.Datetime("ms", "UTC")
 SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "label": pl.String, "scope": pl.String, "created_at": TIME,
-    "created_by": pl.String, "revoked_at": TIME, "revoked_by": pl.String,
+    "id": pl.Int64(), "label": pl.String(), "scope": pl.String(), "created_at": TIME,
+    "created_by": pl.String(), "revoked_at": TIME, "revoked_by": pl.String(),
 }
 
 

@@ -32,7 +32,7 @@ TOUCH_EVERY_MS = 5 * 60_000  # `last_seen` is written at most this often per ses
 KEEP_ENDED_MS = 7 * 24 * HOUR_MS  # ended sessions are deleted this long after they end
 TIME = pl.Datetime("ms", "UTC")
 SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "username": pl.String, "role": pl.String, "scope": pl.String,
+    "id": pl.Int64(), "username": pl.String(), "role": pl.String(), "scope": pl.String(),
     "created_at": TIME, "expires_at": TIME, "last_seen": TIME,
 }
 
@@ -79,15 +79,16 @@ def create(store: Store, *, username: str, role: str, scope: Scope, credential_s
     more than `KEEP_ENDED_MS` ago are deleted in the same transaction."""
     now = _now(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    values = {"token_hash": hash_token(token), "username": username[:200], "role": role,
+    token_hash, expires = hash_token(token), expires_at(now, hours)
+    values = {"token_hash": token_hash, "username": username[:200], "role": role,
               "scope": str(scope), "credential_stamp": credential_stamp,
-              "created_at": now, "expires_at": expires_at(now, hours), "last_seen": now}
+              "created_at": now, "expires_at": expires, "last_seen": now}
     with audit.write(store) as conn:
         table.delete_ended_sessions(conn, now - KEEP_ENDED_MS)
         session_id = table.insert_session(conn, values)
-    return WebSession(id=int(session_id), token_hash=values["token_hash"], username=username,
+    return WebSession(id=int(session_id), token_hash=token_hash, username=username,
                       role=role, scope=scope, credential_stamp=credential_stamp,
-                      created_at=now, expires_at=values["expires_at"], last_seen=now,
+                      created_at=now, expires_at=expires, last_seen=now,
                       revoked_at=None), token
 
 
@@ -149,6 +150,6 @@ def revoke_all(store: Store, *, by: str, now: int | None = None) -> int:
 def active(store: Store, now: int | None = None) -> pl.DataFrame:
     """Live sessions, newest first (no hashes). Columns: `SCHEMA`."""
     rows = table.live_session_rows(store.engine, SCHEMA, _now(now))
-    raw = {n: (pl.Int64 if v == TIME else v) for n, v in SCHEMA.items()}
+    raw = {n: (pl.Int64() if v == TIME else v) for n, v in SCHEMA.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col("created_at", "expires_at", "last_seen").cast(TIME))

@@ -17,6 +17,7 @@ import json
 import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from typing import Literal
 
 from config.alerts import AlertsConfig
 from metrics.access import audit
@@ -155,8 +156,8 @@ def _open_matching(conn: Connection, silence_: Silence) -> list[int]:
     return out
 
 
-def _tell_channels(conn: Connection, cfg: AlertsConfig, alert_ids: list[int], status: str,
-                   now: int) -> None:
+def _tell_channels(conn: Connection, cfg: AlertsConfig, alert_ids: list[int],
+                   status: Literal["acknowledged", "silenced"], now: int) -> None:
     """Queue a `status` notice ("acknowledged" / "silenced") of the alerts among `alert_ids`
     that are firing and were notified, to the channels their route names, grouped as the
     engine groups (one message per channel and group)."""

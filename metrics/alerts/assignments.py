@@ -19,11 +19,11 @@ import polars as pl
 DAY_MS = 86_400_000
 TTF_DAYS = 30  # the commune page's time to fix looks back this far
 SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "alert_id": pl.Int64, "rule": pl.String, "centre_id": pl.String,
-    "centre": pl.String, "province_code": pl.Int64, "province": pl.String,
-    "unit": pl.String, "note": pl.String, "due_at": pl.Int64, "created_at": pl.Int64,
-    "created_by": pl.String, "closed_at": pl.Int64, "closed_by": pl.String,
-    "close_note": pl.String, "escalated_at": pl.Int64,
+    "id": pl.Int64(), "alert_id": pl.Int64(), "rule": pl.String(), "centre_id": pl.String(),
+    "centre": pl.String(), "province_code": pl.Int64(), "province": pl.String(),
+    "unit": pl.String(), "note": pl.String(), "due_at": pl.Int64(), "created_at": pl.Int64(),
+    "created_by": pl.String(), "closed_at": pl.Int64(), "closed_by": pl.String(),
+    "close_note": pl.String(), "escalated_at": pl.Int64(),
 }
 OPEN, OVERDUE, CLOSED = "open", "overdue", "closed"
 
@@ -79,8 +79,8 @@ def since_conference(frame: pl.DataFrame, start: int, end: int) -> SinceConferen
 
 
 TTF_SCHEMA: dict[str, pl.DataType] = {
-    "unit": pl.String, "closed": pl.Int64, "median_s": pl.Float64, "longest_s": pl.Float64,
-    "late": pl.Int64, "open": pl.Int64, "overdue": pl.Int64,
+    "unit": pl.String(), "closed": pl.Int64(), "median_s": pl.Float64(), "longest_s": pl.Float64(),
+    "late": pl.Int64(), "open": pl.Int64(), "overdue": pl.Int64(),
 }
 
 

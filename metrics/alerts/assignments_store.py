@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Literal
 
 import polars as pl
 
@@ -63,7 +64,7 @@ def assign(store: Store, cfg: AlertsConfig, *, unit: str, due_at: int, note: str
             if found is None:
                 raise KeyError(f"no alert with id {alert_id}")
             centre, province = found
-        else:
+        elif centre_id is not None:
             province = table.centre_province(conn, centre_id)
             if province is None:
                 raise KeyError(f"no centre with id {centre_id!r}")
@@ -117,8 +118,8 @@ def escalate(store: Store, cfg: AlertsConfig, now: int | None = None, *,
     return done
 
 
-def _queue(conn: Connection, cfg: AlertsConfig, row: dict, status: str,
-           now: int) -> str | None:
+def _queue(conn: Connection, cfg: AlertsConfig, row: dict,
+           status: Literal["overdue", "closed"], now: int) -> str | None:
     """Queue `status` ("overdue" | "closed") of the assignment `row` to its unit's channel;
     the channel, or None when the unit is no longer configured (nothing is queued)."""
     from metrics.alerts.notifiers.base import AlertItem, Message

@@ -115,7 +115,7 @@ class AlertEngine:
             lookback = max([c.window_s for c in thresholds] + [c.window_s / 2 for c in growths])
             latest = self.store.latest(metrics=metrics, at=at,
                                        lookback=timedelta(seconds=lookback))
-        earlier = {}
+        earlier: dict[float, pl.DataFrame] = {}
         for c in growths:
             earlier[c.window_s] = pl.concat([earlier.get(c.window_s, pl.DataFrame()),
                                              self.store.latest(

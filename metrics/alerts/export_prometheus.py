@@ -99,9 +99,15 @@ def _growth(c: Growth, rule: Rule, cadence: Cadence) -> Translation:
     )
 
 
+def _after_s(c: Stale | CollectorSilent, cadence: Cadence) -> float:
+    """The condition's threshold in seconds (`load_alerts` fills it in; else its default)."""
+    return c.after_s if c.after_s is not None else c.after_intervals * cadence.interval_s
+
+
 def _stale(c: Stale, rule: Rule, cadence: Cadence) -> Translation:
     return (
-        f"(time() - ioc_centre_last_poll_timestamp_seconds) / 60 > {_num(c.after_s / 60)}",
+        f"(time() - ioc_centre_last_poll_timestamp_seconds) / 60 > "
+        f"{_num(_after_s(c, cadence) / 60)}",
         "seen only while the collector serves /metrics; a dead collector is collector_silent",
         {"silent_min": "{{ $value | printf \"%.0f\" }}"},
     )
@@ -110,7 +116,7 @@ def _stale(c: Stale, rule: Rule, cadence: Cadence) -> Translation:
 def _collector_silent(c: CollectorSilent, rule: Rule, cadence: Cadence) -> Translation:
     ts = "ioc_collector_last_cycle_timestamp_seconds"
     return (
-        f"(time() - {ts} > {_num(c.after_s)}) or absent({ts})",
+        f"(time() - {ts} > {_num(_after_s(c, cadence))}) or absent({ts})",
         "also fires when the collector's /metrics cannot be scraped at all",
         {"silent_s": "{{ $value | printf \"%.0f\" }}"},
     )

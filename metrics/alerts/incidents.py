@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from config.alerts import AlertsConfig, SharedCause
 from metrics.alerts.lifecycle import (
@@ -42,14 +43,14 @@ class Fleet:
     provinces: Mapping[int, tuple[str, int]]
 
     @classmethod
-    def of(cls, rows: Iterable[Mapping[str, object]]) -> Fleet:
+    def of(cls, rows: Iterable[Mapping[str, Any]]) -> Fleet:
         """From centre rows with id, name, province_code and province_name."""
         centres: dict[str, tuple[str, int]] = {}
         provinces: dict[int, tuple[str, int]] = {}
         for r in rows:
             if r["province_code"] is None:
                 continue
-            code = int(r["province_code"])  # type: ignore[call-overload]
+            code = int(r["province_code"])
             centres[str(r["id"])] = (str(r["name"]), code)
             name, n = provinces.get(code, (str(r["province_name"]), 0))
             provinces[code] = (name, n + 1)
@@ -119,7 +120,7 @@ def group(cfg: AlertsConfig, alerts: list[AlertState], fleet: Fleet, now: int) -
     if not sc.causes and not any(is_incident(a) and a.state in OPEN for a in alerts):
         return events
     incident_at = {(a.rule, a.province_code): i for i, a in enumerate(alerts)
-                   if is_incident(a) and a.state in OPEN}
+                   if is_incident(a) and a.state in OPEN and a.province_code is not None}
     starting: dict[tuple[str, int], list[int]] = {}
     for a in alerts:
         if (a.state in OPEN and a.centre_id is not None and not is_incident(a)

@@ -26,6 +26,7 @@ from metrics.alerts.rules import INCIDENT_PREFIX, Evaluation, Hit
 
 if TYPE_CHECKING:
     from metrics.alerts.incidents import Fleet
+    from metrics.alerts.notifiers.base import Status
 
 OPEN = ("pending", "firing")
 # The label a shared-cause incident carries for routing and receivers.
@@ -104,7 +105,7 @@ class Outgoing:
 
     channel: str
     group_key: str
-    status: str  # firing | resolved | reminder
+    status: Status
     indexes: tuple[int, ...]
 
 
@@ -260,7 +261,7 @@ def plan(cfg: AlertsConfig, alerts: Sequence[AlertState], silences: Sequence[Sil
     g = cfg.grouping
     out = list(alerts)
     events: list[Event] = []
-    wanted: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    wanted: dict[tuple[str, str, Status], list[int]] = defaultdict(list)
     last_group: dict[tuple[str, str], int] = {}
     for a in out:
         if a.state == "firing" and a.last_notified is not None:
@@ -268,7 +269,7 @@ def plan(cfg: AlertsConfig, alerts: Sequence[AlertState], silences: Sequence[Sil
                 k = (ch, group_key(cfg, a.labels))
                 last_group[k] = max(last_group.get(k, 0), a.last_notified)
     for i, a in enumerate(out):
-        status = None
+        status: Status | None = None
         if a.state == "firing":
             why = muted(cfg, a, silences, now)
             if why is None and flapping(cfg, a, starts, now):

@@ -66,7 +66,7 @@ class Policy:
                  if isinstance(r.condition, Stale)] or [default]
         store = [r.condition.after_s or default for r in cfg.rules
                  if isinstance(r.condition, CollectorSilent)]
-        down = [r for r in cfg.rules if isinstance(r.condition, FailedPolls)]
+        down = [(r.name, r.condition) for r in cfg.rules if isinstance(r.condition, FailedPolls)]
         conditions = tuple(
             Condition(r.name, r.severity, r.condition.metric, r.condition.label,
                       r.condition.op, r.condition.value)
@@ -74,8 +74,8 @@ class Policy:
             if isinstance(r.condition, Threshold) and r.severity in COLOURING)
         return cls(stale_after_s=float(stale[0]),
                    store_stale_after_s=float(store[0] if store and store[0] else stale[0]),
-                   down_rule=down[0].name if down else None,
-                   system_down=bool(down) and down[0].condition.system_down,
+                   down_rule=down[0][0] if down else None,
+                   system_down=bool(down) and down[0][1].system_down,
                    conditions=conditions)
 
     @property
@@ -88,8 +88,8 @@ class Policy:
         return next((c for c in self.conditions if c.metric == metric), None)
 
 
-PROBLEM_SCHEMA = {"centre_id": pl.String, "problems": pl.List(pl.String),
-                  "problem_rank": pl.Int64}
+PROBLEM_SCHEMA = pl.Schema({"centre_id": pl.String(), "problems": pl.List(pl.String()),
+                            "problem_rank": pl.Int64()})
 
 
 def problems(gauges: pl.DataFrame, policy: Policy) -> pl.DataFrame:

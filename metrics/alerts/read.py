@@ -25,28 +25,28 @@ from metrics.store import alerts_read as table
 
 TIME = pl.Datetime("ms", "UTC")
 ALERT_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "fingerprint": pl.String, "rule": pl.String, "severity": pl.String,
-    "centre_id": pl.String, "province_code": pl.Int64, "labels": pl.String,
-    "summary": pl.String, "cause": pl.String, "value": pl.Float64, "state": pl.String,
+    "id": pl.Int64(), "fingerprint": pl.String(), "rule": pl.String(), "severity": pl.String(),
+    "centre_id": pl.String(), "province_code": pl.Int64(), "labels": pl.String(),
+    "summary": pl.String(), "cause": pl.String(), "value": pl.Float64(), "state": pl.String(),
     "pending_since": TIME, "firing_since": TIME, "resolved_at": TIME, "last_eval": TIME,
-    "last_notified": TIME, "acked_by": pl.String, "acked_at": TIME, "ack_note": pl.String,
-    "inhibited_by": pl.String, "facts": pl.String,
+    "last_notified": TIME, "acked_by": pl.String(), "acked_at": TIME, "ack_note": pl.String(),
+    "inhibited_by": pl.String(), "facts": pl.String(),
 }
 EVENT_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "alert_id": pl.Int64, "ts": TIME, "kind": pl.String, "actor": pl.String,
-    "detail": pl.String, "rule": pl.String, "severity": pl.String, "centre_id": pl.String,
-    "summary": pl.String,
+    "id": pl.Int64(), "alert_id": pl.Int64(), "ts": TIME, "kind": pl.String(), "actor": pl.String(),
+    "detail": pl.String(), "rule": pl.String(), "severity": pl.String(), "centre_id": pl.String(),
+    "summary": pl.String(),
 }
 NOTIFICATION_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "channel": pl.String, "group_key": pl.String, "status": pl.String,
-    "state": pl.String, "attempts": pl.Int64, "next_attempt": TIME, "last_error": pl.String,
+    "id": pl.Int64(), "channel": pl.String(), "group_key": pl.String(), "status": pl.String(),
+    "state": pl.String(), "attempts": pl.Int64(), "next_attempt": TIME, "last_error": pl.String(),
     "created_at": TIME, "sent_at": TIME,
 }
 
 
 def _frame(rows: list[tuple], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """`rows` (tuples of exactly `schema`'s columns, in order) as a typed frame."""
-    raw = {name: (pl.Int64 if dtype == TIME else dtype) for name, dtype in schema.items()}
+    raw = {name: (pl.Int64() if dtype == TIME else dtype) for name, dtype in schema.items()}
     frame = pl.DataFrame(rows, schema=raw, orient="row")
     times = [name for name, dtype in schema.items() if dtype == TIME]
     return frame.with_columns(pl.col(times).cast(TIME)) if times else frame
@@ -100,8 +100,8 @@ def history_page(store: Store, start: datetime, end: datetime, *, limit: int, of
 
 
 GROUP_SCHEMA: dict[str, pl.DataType] = {
-    "state": pl.String, "acked": pl.Boolean, "severity": pl.String, "rule": pl.String,
-    "centre_id": pl.String, "n": pl.Int64}
+    "state": pl.String(), "acked": pl.Boolean(), "severity": pl.String(), "rule": pl.String(),
+    "centre_id": pl.String(), "n": pl.Int64()}
 
 
 @dataclass(frozen=True)

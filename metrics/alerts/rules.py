@@ -162,7 +162,7 @@ def detail_words(detail: str | None, confirmed: bool = False) -> str:
 
 def _poll_cause(reason: str | None, detail: str | None, confirmed: bool = False) -> str:
     """'lỗi HTTP (HTTP 503)': the failed poll's reason in words, then the probe's detail."""
-    words = REASON_WORDS.get(reason or "", reason or "?")  # type: ignore[call-overload]
+    words = REASON_WORDS.get(reason or "", reason or "?")
     said = detail_words(detail, confirmed)
     return f"{words} ({said})" if said else words
 
@@ -222,7 +222,8 @@ def _failed_polls(rule: Rule, c: FailedPolls, w: Window, now: int, info: _Centre
                   pl.col("confirmed")))
     for cid, oks, reasons, details, softs, sures in polls.iter_rows():
         fp = fingerprint(rule.name, cid)
-        failures, oks_in_row, first, sure = 0, 0, None, False
+        first: tuple[str | None, str | None] | None = None
+        failures, oks_in_row, sure = 0, 0, False
         for ok, reason, detail, soft, confirmed in zip(oks, reasons, details, softs, sures,
                                                        strict=True):
             soft = bool(soft) and c.system_down
@@ -388,10 +389,10 @@ def _burn_rate(rule: Rule, c: BurnRate, w: Window, now: int, info: _Centres) -> 
             for ws in (pair.long_s, pair.short_s):
                 total, failed = table.get((key, ws), (0, 0))
                 rates.append(None if total < c.min_polls else failed / total / budget)
-            if None in rates:
+            long_rate, short_rate = rates
+            if long_rate is None or short_rate is None:
                 continue
             observed.add(fp)
-            long_rate, short_rate = rates
             if long_rate > pair.factor and short_rate > pair.factor and best is None:
                 best = (pair, long_rate, short_rate)
         if best:

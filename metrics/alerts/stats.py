@@ -18,10 +18,11 @@ from metrics.alerts.rules import INCIDENT_PREFIX
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 # Acting on an alert of these severities (acknowledge, silence) asks for confirmation first.
 CONFIRM_SEVERITIES = ("critical",)
-HANDLING_SCHEMA = {"silenced_until": pl.Datetime("ms", "UTC"), "silenced_by": pl.String}
+HANDLING_SCHEMA = pl.Schema({"silenced_until": pl.Datetime("ms", "UTC"),
+                             "silenced_by": pl.String()})
 ACTIVE = ("firing", "pending")
-TTR_SCHEMA = {"centre_id": pl.String, "recovered": pl.UInt32, "median_s": pl.Float64,
-              "max_s": pl.Float64}
+TTR_SCHEMA = pl.Schema({"centre_id": pl.String, "recovered": pl.UInt32, "median_s": pl.Float64,
+                        "max_s": pl.Float64})
 
 
 def active_at(alerts: pl.DataFrame, at: datetime) -> pl.DataFrame:
@@ -173,4 +174,4 @@ def time_to_recover(alerts: pl.DataFrame) -> pl.DataFrame:
             .agg(pl.len().alias("recovered"), pl.col("s").median().alias("median_s"),
                  pl.col("s").max().alias("max_s"))
             .sort(["median_s", "centre_id"], descending=[True, False])
-            .cast(TTR_SCHEMA))  # type: ignore[arg-type]
+            .cast(TTR_SCHEMA))

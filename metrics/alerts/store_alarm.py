@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from config import logs
 from config.alerts import AlertsConfig, Rule, StoreUnreachable
@@ -35,8 +35,8 @@ def store_rule(cfg: AlertsConfig) -> Rule | None:
     return next((r for r in cfg.rules if isinstance(r.condition, StoreUnreachable)), None)
 
 
-def notice(rule: Rule, status: str, since: datetime, now: datetime, why: str,
-           deployment: str) -> Message:
+def notice(rule: Rule, status: Literal["firing", "resolved"], since: datetime, now: datetime,
+           why: str, deployment: str) -> Message:
     """The firing (or resolved) message of `rule` for an outage that began at `since`."""
     labels = {**rule.labels, "rule": rule.name, "severity": rule.severity}
     fields = {"rule": rule.name, "severity": rule.severity, "centre_id": "",
@@ -46,7 +46,7 @@ def notice(rule: Rule, status: str, since: datetime, now: datetime, why: str,
                      centre_id=None, centre_name=None, province_name=deployment or None,
                      summary=rule.summary.format(**fields), cause=why, starts_at=since,
                      ends_at=now if status == "resolved" else None, labels=labels)
-    return Message(status=status, group_key=f"store:{rule.name}", alerts=(item,),  # type: ignore[arg-type]
+    return Message(status=status, group_key=f"store:{rule.name}", alerts=(item,),
                    key=f"ioc-store-{int(since.timestamp() * 1000)}-{status}")
 
 
@@ -86,7 +86,7 @@ class StoreAlarm:
         """Stop retrying (at shutdown)."""
         self._stop.set()
 
-    def _announce(self, status: str, since: datetime, why: str) -> None:
+    def _announce(self, status: Literal["firing", "resolved"], since: datetime, why: str) -> None:
         assert self.rule is not None
         self._generation += 1
         now = datetime.fromtimestamp(self._clock(), UTC)

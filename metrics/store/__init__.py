@@ -207,7 +207,7 @@ class Store:
 
     # -- reads ----------------------------------------------------------------
 
-    def _rows(self, stmt: sa.Select) -> list[sa.Row]:
+    def _rows(self, stmt: sa.Select) -> Sequence[sa.Row]:
         with self._engine.connect() as conn:
             return conn.execute(stmt).all()  # one fetchall, not a fetch per row
 
@@ -424,11 +424,6 @@ class Store:
         with self._engine.connect() as conn:
             return rollups.totals(conn, resolution, list(metrics), to_ms(start), to_ms(end),
                                   centre_ids)
-
-
-def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:
-    # An expanding IN: one bound parameter list, whatever its length.
-    return stmt if values is None else stmt.where(column.in_(list(values)))
 
 
 def _filter(stmt: sa.Select, column: sa.Column, values: Sequence[str] | None) -> sa.Select:

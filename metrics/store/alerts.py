@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from metrics.store import dialects
 from metrics.store import schema as t
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a row by column name (SQLAlchemy's RowMapping, or a dict to write)
 
 
 @contextmanager
@@ -214,7 +214,7 @@ def last_observed(conn: Connection, now: int, lookback_ms: int, skipped: str
         sa.select(p.c.centre_id, sa.func.max(p.c.ts))
         .where(p.c.ts >= now - lookback_ms, p.c.ts <= now, _not_skipped(skipped))
         .group_by(p.c.centre_id)).all()
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def poll_counts(conn: Connection, now: int, windows_s: Sequence[float], skipped: str

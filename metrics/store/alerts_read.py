@@ -31,7 +31,7 @@ def _in_scope(a: sa.Table, centre_ids: Sequence[str] | None,
     province-wide alerts); None: no filter."""
     if centre_ids is None and provinces is None:
         return None
-    parts = []
+    parts: list[sa.ColumnElement[bool]] = []
     if centre_ids is not None:
         parts.append(a.c.centre_id.in_(list(centre_ids)))
     if provinces is not None:
@@ -165,7 +165,7 @@ def notification_rows(engine: Engine, columns: Iterable[str], *,
     return _rows(engine, stmt)
 
 
-def silences_at(engine: Engine, ms: int) -> list[Mapping[str, Any]]:
+def silences_at(engine: Engine, ms: int) -> list[Mapping[Any, Any]]:
     """Every column of the silences in force at `ms`: begun by then, not ended, not
     cancelled by then."""
     s = t.silences

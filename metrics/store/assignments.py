@@ -59,7 +59,7 @@ def alive(engine: Engine, *, since: int | None = None, until: int | None = None,
     x = t.assignments
     where = []
     if centre_ids is not None or provinces is not None:
-        parts = []
+        parts: list[sa.ColumnElement[bool]] = []
         if centre_ids is not None:
             parts.append(x.c.centre_id.in_(list(centre_ids)))
         if provinces is not None:

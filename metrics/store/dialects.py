@@ -5,7 +5,7 @@ Everything else in the store is the same SQLAlchemy Core code on both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +29,14 @@ PG_CONNECT_DEFAULTS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle"
                        "tcp_user_timeout": 60_000}
 
 
+def _psycopg(conn: Connection) -> psycopg.Connection:
+    """The psycopg connection under `conn` (PostgreSQL only), in the same transaction."""
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("metrics.store.dialects: the connection has no driver connection")
+    return driver
+
+
 def normalise_url(url: str) -> URL:
     """The URL with PostgreSQL's driver pinned to psycopg 3 (the one installed)."""
     parsed = make_url(url)
@@ -50,7 +58,7 @@ def redacted_url(url: str) -> str:
         return "(not a URL)"
 
 
-def with_pg_connect_args(url: str, args: dict[str, object]) -> str:
+def with_pg_connect_args(url: str, args: Mapping[str, object]) -> str:
     """`url` with `args` added to its query if it is PostgreSQL's (a setting already in the
     URL wins); any other URL as it is."""
     parsed = make_url(url)
@@ -157,8 +165,7 @@ def bulk_insert_ignore(
             insert_ignore("sqlite", table).compile(dialect=conn.dialect, column_keys=list(columns))
         )
         return conn.exec_driver_sql(sql, list(rows)).rowcount
-    driver = conn.connection.driver_connection  # psycopg.Connection, same transaction
-    with driver.cursor() as cur:
+    with _psycopg(conn).cursor() as cur:
         stage = _copy_to_stage(cur, table, cols, rows)
         cur.execute(
             f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT DO NOTHING"
@@ -189,7 +196,7 @@ def bulk_upsert(conn: Connection, table: sa.Table, columns: Sequence[str], rows:
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {set_sql}", list(rows)
         )
         return _nulls(conn, table, key, null_column)
-    with conn.connection.driver_connection.cursor() as cur:
+    with _psycopg(conn).cursor() as cur:
         stage = _copy_to_stage(cur, table, cols, rows)
     return upsert_select(conn, table, columns, f"SELECT {cols} FROM {stage} WHERE true", key,
                          set_sql, null_column)
@@ -209,7 +216,7 @@ def upsert_select(conn: Connection, table: sa.Table, columns: Sequence[str], sel
     if conn.dialect.name != "postgresql":
         conn.exec_driver_sql(sql)
         return _nulls(conn, table, key, null_column)
-    with conn.connection.driver_connection.cursor() as cur:  # no parameters: % is modulo
+    with _psycopg(conn).cursor() as cur:  # no parameters: % is modulo
         if null_column is None:
             cur.execute(sql)
             return []
@@ -242,7 +249,7 @@ def stage_samples(conn: Connection, rows: Sequence[tuple[int, int, float]]) -> N
     """
     if conn.dialect.name != "postgresql":
         return
-    with conn.connection.driver_connection.cursor() as cur:
+    with _psycopg(conn).cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (series_id integer NOT NULL, "
                     "ts bigint NOT NULL, value double precision NOT NULL) "
                     "ON COMMIT DELETE ROWS")
@@ -265,7 +272,7 @@ def insert_staged(conn: Connection, table: sa.Table,
         return bulk_insert_ignore(conn, table, STAGE_COLUMNS, rows)
     cols = ", ".join(STAGE_COLUMNS)
     plain = f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {STAGE}"
-    with conn.connection.driver_connection.cursor() as cur:
+    with _psycopg(conn).cursor() as cur:
         cur.execute("SAVEPOINT insert_staged")
         try:
             cur.execute(plain)
@@ -339,7 +346,7 @@ def bytes_on_disk(conn: Connection) -> int:
 
 def newest_join(
     dialect: str,
-    outer: sa.Table,
+    outer: sa.FromClause,
     outer_key: sa.Column,
     inner: sa.Table,
     inner_key: str,

@@ -34,9 +34,9 @@ SPOOL_FULL = "spool_full"  # the spool's bound or its disk was full while the da
 SPOOL_UNWRITABLE = "spool_unwritable"  # the spool folder was missing, read-only or unusable
 TIME = pl.Datetime("ms", "UTC")
 GAP_SCHEMA: dict[str, pl.DataType] = {
-    "id": pl.Int64, "collector": pl.String, "start": TIME, "end": TIME, "cycles": pl.Int64,
-    "centres": pl.List(pl.String), "reason": pl.String, "polls": pl.Int64,
-    "spool_bytes": pl.Int64, "max_bytes": pl.Int64,
+    "id": pl.Int64(), "collector": pl.String(), "start": TIME, "end": TIME, "cycles": pl.Int64(),
+    "centres": pl.List(pl.String()), "reason": pl.String(), "polls": pl.Int64(),
+    "spool_bytes": pl.Int64(), "max_bytes": pl.Int64(),
 }
 
 

@@ -8,7 +8,7 @@ values are finite, text a centre can influence is capped.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
@@ -23,7 +23,7 @@ MS = timedelta(milliseconds=1)
 # Text a centre can influence is untrusted: cap what one poll row may hold.
 MAX_DETAIL_CHARS = 2_000
 
-CENTRE_SCHEMA = {
+CENTRE_SCHEMA = pl.Schema({
     "id": pl.String,
     "name": pl.String,
     "kind": pl.String,
@@ -32,15 +32,15 @@ CENTRE_SCHEMA = {
     "lat": pl.Float64,
     "lon": pl.Float64,
     "coords_approximate": pl.Boolean,
-}
-SAMPLE_SCHEMA = {
+})
+SAMPLE_SCHEMA = pl.Schema({
     "centre_id": pl.String,
     "metric": pl.String,
     "label": pl.String,
     "ts": pl.Int64,
     "value": pl.Float64,
-}
-POLL_SCHEMA = {
+})
+POLL_SCHEMA = pl.Schema({
     "centre_id": pl.String,
     "ts": pl.Int64,
     "ok": pl.Boolean,
@@ -51,7 +51,7 @@ POLL_SCHEMA = {
     "rejected": pl.Int64,
     "rejected_detail": pl.String,
     "confirmed": pl.Boolean,  # a failure seen again by the collector's re-probe
-}
+})
 POLL_COLUMNS = tuple(POLL_SCHEMA)
 
 
@@ -66,7 +66,7 @@ def from_ms(ms: int) -> datetime:
     return EPOCH + ms * MS
 
 
-def frame(rows: Sequence[Sequence], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def frame(rows: Sequence[Sequence], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     df = pl.DataFrame(rows, schema=schema, orient="row")
     if "ts" in schema:
         df = df.with_columns(pl.col("ts").cast(pl.Datetime("ms")).dt.replace_time_zone("UTC"))

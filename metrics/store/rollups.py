@@ -141,7 +141,8 @@ def merge(a: Bucket, b: Bucket) -> Bucket:
     """One summary of two parts of a bucket; `inc` is None if their times interleave."""
     if b.first_ts < a.first_ts:
         a, b = b, a
-    ordered = a.last_ts < b.first_ts and a.inc is not None and b.inc is not None
+    inc = (a.inc + b.inc + step(a.last_value, b.first_value)
+           if a.last_ts < b.first_ts and a.inc is not None and b.inc is not None else None)
     return Bucket(
         a.n + b.n,
         a.total + b.total,
@@ -151,7 +152,7 @@ def merge(a: Bucket, b: Bucket) -> Bucket:
         a.first_value,
         max(a.last_ts, b.last_ts),
         a.last_value if a.last_ts > b.last_ts else b.last_value,
-        a.inc + b.inc + step(a.last_value, b.first_value) if ordered else None,  # type: ignore[operator]
+        inc,
     )
 
 
@@ -206,11 +207,11 @@ READ_SCHEMA = {
     "n": pl.Int64, "sum_value": pl.Float64, "min_value": pl.Float64, "max_value": pl.Float64,
     "first_value": pl.Float64, "last_value": pl.Float64, "inc_within": pl.Float64,
 }
-SERIES_SCHEMA = {
-    "centre_id": pl.String, "metric": pl.String, "label": pl.String,
-    "ts": pl.Datetime("ms", "UTC"), "count": pl.Int64, "min": pl.Float64, "max": pl.Float64,
-    "mean": pl.Float64, "last": pl.Float64, "increase": pl.Float64,
-}
+SERIES_SCHEMA = pl.Schema({
+    "centre_id": pl.String(), "metric": pl.String(), "label": pl.String(),
+    "ts": pl.Datetime("ms", "UTC"), "count": pl.Int64(), "min": pl.Float64(),
+    "max": pl.Float64(), "mean": pl.Float64(), "last": pl.Float64(), "increase": pl.Float64(),
+})
 
 
 def finish(rows: pl.DataFrame, start_ms: int, counters: set[str]) -> pl.DataFrame:
@@ -241,7 +242,7 @@ def finish(rows: pl.DataFrame, start_ms: int, counters: set[str]) -> pl.DataFram
             "increase",
         )
     )
-    return out.cast(SERIES_SCHEMA)  # type: ignore[arg-type]
+    return out.cast(SERIES_SCHEMA)
 
 
 # -- the SQL shell --------------------------------------------------------------
@@ -359,7 +360,7 @@ def recompute(conn: Connection, resolution: str, keys: set[tuple[int, int]]) -> 
                     .order_by(src.c.series_id, src.c.ts))
             parts: dict[int, list[Bucket]] = defaultdict(list)
             for row in conn.execute(stmt):
-                parts[row[0]].append(Bucket(*row[2:]))
+                parts[row[0]].append(Bucket._make(row[2:]))
             built = bucket_rows({(sid, ts): combine(p) for sid, p in parts.items()})
         _upsert(conn, table, built, merge_into=False)
 
@@ -406,8 +407,8 @@ def read(conn: Connection, resolution: str, metrics: Sequence[str], start_ms: in
     if wanted := [m for m in metrics if m in counters]:
         joined, x = dialects.newest_join(conn.dialect.name, series, series.c.id, table,
                                          "series_id", None, lo - 1)
-        rows += conn.execute(filtered(sa.select(*keys, *_columns(x, resolution))
-                                      .select_from(joined), wanted))
+        rows = [*rows, *conn.execute(filtered(sa.select(*keys, *_columns(x, resolution))
+                                              .select_from(joined), wanted))]
     frame = pl.DataFrame(rows, schema=READ_SCHEMA, orient="row")
     return finish(frame, lo, counters)
 
@@ -426,6 +427,7 @@ def gauge_means(conn: Connection, resolution: str, metrics: Sequence[str], start
 
     table = TABLES[resolution]
     lo = bucket_start(start_ms, WIDTH_MS[resolution])
+    x: sa.FromClause
     if conn.dialect.name == "postgresql":  # per series through LATERAL (see `read`)
         x = (sa.select(table.c.ts, table.c.n, table.c.sum_value)
              .where(table.c.series_id == series.c.id, table.c.ts >= lo, table.c.ts <= end_ms)

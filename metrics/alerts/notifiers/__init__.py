@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any
 
 from config.channels import Channel
 from metrics.alerts.notifiers import email, slack, telegram, webhook
 from metrics.alerts.notifiers.base import AlertItem, DeliveryError, Message
 
-Sender = Callable[[Channel, Message, Mapping[str, str], str], None]
+# A sender takes its own channel class (WebhookChannel, …): SENDERS is keyed by that
+# class's `type`, which a callable's parameter type cannot express.
+Sender = Callable[[Any, Message, Mapping[str, str], str], None]
 
 # Channel type → the module function that delivers to it; one module per channel kind.
 SENDERS: Mapping[str, Sender] = MappingProxyType(

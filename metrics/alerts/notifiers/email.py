@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from config.channels import EmailChannel
 from metrics.alerts.notifiers._transport import require_env
@@ -54,7 +55,8 @@ def send(channel: EmailChannel, message: Message, env: Mapping[str, str], name: 
     where = f"{channel.host}:{channel.port}"
     try:
         smtp_cls = smtplib.SMTP_SSL if channel.security == "ssl" else smtplib.SMTP
-        kwargs = {"context": ssl.create_default_context()} if channel.security == "ssl" else {}
+        kwargs: dict[str, Any] = (
+            {"context": ssl.create_default_context()} if channel.security == "ssl" else {})
         with smtp_cls(channel.host, channel.port, timeout=channel.timeout_s, **kwargs) as smtp:
             if channel.security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
