@@ -1,4 +1,4 @@
-"""Page tests run without sign-in (`dashboard.session.auth: none`) unless a test asks for it.
+"""Page tests run without sign-in (`dashboard.auth: none`) unless a test asks for it.
 
 The page tests written before sign-in existed test what a page shows; sign-in,
 roles and scope have their own tests (test_auth_pages.py), which set

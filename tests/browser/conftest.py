@@ -1,4 +1,4 @@
-"""Browser tests run without sign-in (`dashboard.session.auth: none`) unless a test asks for it.
+"""Browser tests run without sign-in (`dashboard.auth: none`) unless a test asks for it.
 
 The browser tests written before sign-in existed test what a page shows; sign-in has its
 own test (test_signin_browser.py), which passes IOC_DASHBOARD__AUTH=local to its dashboard.

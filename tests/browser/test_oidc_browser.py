@@ -2,7 +2,7 @@
 
 The provider is panva's certified `oidc-provider` (npm, pinned in tests/browser/oidc/),
 run on loopback with the dashboard registered as a client. The dashboard runs with
-`dashboard.session.auth: oidc` and claim rules, reading the `[auth]` block from
+`dashboard.auth: oidc` and claim rules, reading the `[auth]` block from
 `.streamlit/secrets.toml` in the folder it runs in (docs/security.md). Chromium clicks the
 sign-in button, fills the provider's form, and comes back signed in with the role and scope
 the rules give; a person no rule admits is refused; sign-out ends the session at the
