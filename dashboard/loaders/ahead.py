@@ -29,9 +29,14 @@ Figure = tuple[str, int, float]  # (MAP or PROVINCES, height in px, type scale)
 DEFAULT_FIGURE_HEIGHT = 600  # the figures' own default height and scale (outside kiosk)
 
 
-@st.cache_resource(show_spinner=False)
+def _release(made: Refresher) -> None:
+    made.stop()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release)
 def refresher(url: str) -> Refresher:
-    """The database's refresher, its thread started (one per process and URL)."""
+    """The database's refresher, its thread started (one per process and URL; stopped when
+    the cache lets it go)."""
     made = Refresher(partial(data.marker, url))
     made.start(name="ioc-ahead")
     return made

@@ -115,9 +115,9 @@ class Refresher:
             if self._stop.wait(self.every_s):
                 return
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the thread after the job it runs (if any)."""
+    def stop(self, wait_s: float = 0.0) -> None:
+        """Stop the thread after the job it runs (if any), waiting at most `wait_s` for it."""
         self._stop.set()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout_s)
+        if wait_s > 0 and thread is not None and thread is not threading.current_thread():
+            thread.join(wait_s)

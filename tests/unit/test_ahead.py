@@ -147,6 +147,6 @@ def test_the_thread_runs_a_new_marker_on_its_own_and_stops():
         time.sleep(0.05)
         assert seen == [(1,), (2,)]
     finally:
-        ahead.stop()
+        ahead.stop(wait_s=5)
     threads = [t for t in threading.enumerate() if t.name == "ioc-ahead"]
     assert not threads
