@@ -19,6 +19,7 @@ import streamlit as st
 from config.registry import provinces
 from dashboard import i18n
 from dashboard.loaders import actions as data_actions
+from dashboard.loaders import ahead as data_ahead
 from dashboard.loaders import common as data
 from dashboard.loaders import compare as data_compare
 from dashboard.loaders import figures
@@ -191,6 +192,10 @@ def live() -> None:
     except (DatabaseError, OSError) as exc:
         st.error(tr("wall.no_db", error=type(exc).__name__))
         return
+    if not replay:  # from now on computed ahead, once per collection cycle
+        data_ahead.wall(cfg, scope=scope, province=province, lang=tr.lang, metric=metric,
+                        shown=data_ahead.wall_figures(kiosk, national and province is None,
+                                                      screen_px))
     if province is not None:
         board = board.filter(board["province_code"] == province)
     head, fresh = st.columns([3, 2], vertical_alignment="center" if kiosk else "bottom")

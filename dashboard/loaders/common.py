@@ -191,11 +191,17 @@ def _live(url: str) -> live.Live:
     return live.Live()
 
 
+def marker(url: str) -> live.Marker:
+    """What names the current collection cycle of the database at `url`: the newest poll,
+    the alert tables' version and the late-writes count, each read at most every
+    `NEWEST_TTL_S` for the whole process."""
+    return (newest_ms(url), alerts_version(url), late_writes(url))
+
+
 def cycle(url: str) -> live.Cycle:
-    """The current collection cycle of the database at `url` (`dashboard.runtime.live`): named
-    by the newest poll, the alert tables' version and the late-writes count, each read at
-    most every `NEWEST_TTL_S` for the whole process."""
-    return _live(url).at((newest_ms(url), alerts_version(url), late_writes(url)))
+    """The current collection cycle of the database at `url` (`dashboard.runtime.live`),
+    named by its `marker`."""
+    return _live(url).at(marker(url))
 
 
 def forget_live() -> None:
