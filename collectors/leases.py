@@ -89,8 +89,8 @@ class LeaseKeeper:
         if self._job is not None and self._job.is_alive():
             return self.assignment.centres_of(self.polling)  # still blocked: said already
         self._error = None
-        self._job = threading.Thread(target=self._apply_locked, name="lease-cycle",
-                                     daemon=True)
+        self._job = threading.Thread(target=self._apply_locked, args=(self.engine,),
+                                     name="lease-cycle", daemon=True)
         self._job.start()
         self._job.join(self.bound_s)
         if self._job.is_alive():
@@ -108,10 +108,10 @@ class LeaseKeeper:
         """Whether the last cycle's lease work reached the database in time."""
         return self._reachable
 
-    def _apply_locked(self) -> None:
+    def _apply_locked(self, engine: Engine) -> None:
         try:
             with self._lock:
-                self._apply()
+                self._apply(engine)
         except (DatabaseError, LeaseConflict) as exc:
             self._error = exc
 
@@ -126,8 +126,8 @@ class LeaseKeeper:
             log.warning("leases: database unreachable (%s); polling the %d cells held before",
                         why, len(self.polling))
 
-    def _apply(self) -> None:
-        with write_transaction(self.engine) as conn:  # type: ignore[arg-type]
+    def _apply(self, engine: Engine) -> None:
+        with write_transaction(engine) as conn:
             now = table.db_now_ms(conn)
             p = plan(self.me, read_leases(conn), now, self.assignment)
             self._check_foreign(p)

@@ -82,10 +82,12 @@ def users(cfg: Settings) -> UsersFile:
     return _users(str(path), mtime)
 
 
-def _audit(cfg: Settings, action: str, **fields: object) -> None:
+def _audit(cfg: Settings, action: str, *, actor: str, role: str = "", ok: bool = True,
+           target: str = "", detail: str = "") -> None:
     """Record to the audit log; a database failure is logged, never a reason to lock out."""
     try:
-        audit.record(data.store(cfg.store.url), action, **fields)  # type: ignore[arg-type]
+        audit.record(data.store(cfg.store.url), action, actor=actor, role=role, ok=ok,
+                     target=target, detail=detail)
     except (DatabaseError, OSError) as exc:
         print(f"ioc dashboard: audit {action} not recorded: {type(exc).__name__}",
               file=sys.stderr)

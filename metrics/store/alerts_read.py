@@ -183,4 +183,5 @@ def version(engine: Engine) -> tuple[int, int, int]:
             sa.select(sa.func.max(a.c.id)).scalar_subquery(),
             sa.select(sa.func.max(e.c.id)).scalar_subquery(),
             sa.select(sa.func.max(a.c.last_eval)).scalar_subquery())).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    alert_id, event_id, last_eval = (int(v or 0) for v in row)
+    return alert_id, event_id, last_eval

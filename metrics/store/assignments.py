@@ -121,4 +121,5 @@ def version(engine: Engine) -> tuple[int, int, int, int]:
         row = conn.execute(sa.select(sa.func.count(), sa.func.max(x.c.id),
                                      sa.func.max(x.c.closed_at),
                                      sa.func.max(x.c.escalated_at))).one()
-    return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    rows, newest, closed, escalated = (int(v or 0) for v in row)
+    return rows, newest, closed, escalated
