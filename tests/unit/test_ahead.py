@@ -137,8 +137,9 @@ def test_the_thread_runs_a_new_marker_on_its_own_and_stops():
 
     ahead = Refresher(lambda: marker[0], every_s=0.01)
     ahead.want("wall", job)
-    ahead.start()
-    ahead.start()  # once
+    # A name of its own: the pages' refreshers of other tests in this process run beside it.
+    ahead.start(name="ioc-ahead-under-test")
+    ahead.start(name="ioc-ahead-under-test")  # once
     try:
         assert ran.wait(5)
         ran.clear()
@@ -148,5 +149,5 @@ def test_the_thread_runs_a_new_marker_on_its_own_and_stops():
         assert seen == [(1,), (2,)]
     finally:
         ahead.stop(wait_s=5)
-    threads = [t for t in threading.enumerate() if t.name == "ioc-ahead"]
+    threads = [t for t in threading.enumerate() if t.name == "ioc-ahead-under-test"]
     assert not threads
