@@ -16,6 +16,7 @@ import streamlit as st
 
 from config import catalogue
 from dashboard import i18n
+from dashboard.loaders import ahead as data_ahead
 from dashboard.loaders import availability as data_availability
 from dashboard.loaders import common as data
 from dashboard.loaders import commune as data_commune
@@ -285,6 +286,8 @@ def page() -> None:
                             province=centre["province_name"], id=centre["id"])))
         if at:
             st.info(tr("commune.replay", t=fmt.date_time(at, tz)))
+        else:  # the scope's availability, from now on computed ahead once per cycle
+            data_ahead.availability(cfg, scope=who.scope)
         window = pick_range(now)
         if window is None:
             return

@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import i18n
+from dashboard.loaders import ahead as data_ahead
 from dashboard.loaders import common as data
 from dashboard.loaders import finder as data_finder
 from dashboard.session import signin
@@ -96,6 +97,8 @@ def page() -> None:
     now = at or datetime.now(UTC)
     if at:
         st.info(tr("finder.replay", t=fmt.date_time(at, tz)))
+    else:  # from now on computed ahead, once per collection cycle
+        data_ahead.availability(cfg, scope=who.scope)
     try:
         table = data_finder.finder_table(cfg, now, scope=who.scope, replay=at is not None)
         today = data_finder.finder_today(cfg, now, scope=who.scope, replay=at is not None)

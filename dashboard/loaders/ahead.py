@@ -1,11 +1,18 @@
-"""The walls computed ahead: once per collection cycle, in the background, for every wall a
-session showed lately (`dashboard.runtime.ahead`), so a wall's load or refresh only reads.
+"""The walls and the scopes' availability computed ahead: once per collection cycle, in the
+background, for every wall a session showed lately and every scope whose finder or commune
+pages were opened lately (`dashboard.runtime.ahead`), so a wall's load or refresh and a
+staff page's availability only read.
 
 One `Refresher` per database URL, made by a `st.cache_resource` factory and started there:
 by the server's start (`start`, which also pins the deployment's own wall, so the first
 wall after a start finds it ready or in flight) or by the first wall shown. A wall asks
 with `wall`; the job then reads what the wall's live fragment reads, through the same
 loaders and the cycle's live state: its alerts, view, gaps, week comparison and figures.
+A staff page asks with `availability`: the 24 h availability of its scope (the finder's
+column, a commune's figure), whose settled chunks are cached and whose newest one is read
+once per cycle. On a province deployment `start` pins its scope's availability too; on a
+national one it is computed ahead once asked, as reading the whole country's newest polls
+each cycle for nobody would be waste.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import streamlit as st
 
 from config.scope import NATIONAL_SCOPE, Scope
 from config.settings import Settings
+from dashboard.loaders import availability as data_availability
 from dashboard.loaders import common as data
 from dashboard.loaders import compare as data_compare
 from dashboard.loaders import figures
@@ -81,14 +89,29 @@ def wall_values(cfg: Settings, scope: Scope, province: int | None, lang: str, me
                                font_scale=scale)
 
 
+def availability(cfg: Settings, *, scope: Scope, pinned: bool = False) -> None:
+    """A staff page of `scope` shows its 24 h availability: compute it ahead from now on."""
+    refresher(cfg.store.url).want(("availability", str(scope)),
+                                  partial(availability_values, cfg, scope), pinned=pinned)
+
+
+def availability_values(cfg: Settings, scope: Scope) -> None:
+    """Compute the 24 h availability a live page of `scope` reads now (into the caches)."""
+    end = data_availability.window_end(datetime.now(UTC), data.newest_ms(cfg.store.url))
+    data_availability.availability_24h(cfg, end, scope=scope)
+
+
 def start(cfg: Settings) -> Refresher:
     """Start the refresher of the deployment's database with its own wall pinned: the
     deployment's scope (national without sign-in), in its language, as a kiosk shows it
-    on a screen of unknown height."""
+    on a screen of unknown height; on a province deployment that scope's availability
+    too."""
     dash, dep = cfg.dashboard, cfg.deployment
     scope = NATIONAL_SCOPE if dash.auth == "none" or dep.scope == "national" else \
         Scope.parse(f"province:{dep.province}")
     whole_country = dep.scope == "national" and scope.is_national
     wall(cfg, scope=scope, province=None, lang=dash.language, metric="status",
          shown=wall_figures(True, whole_country, None), pinned=True)
+    if dep.scope != "national":
+        availability(cfg, scope=scope, pinned=True)
     return refresher(cfg.store.url)

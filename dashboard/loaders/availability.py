@@ -1,5 +1,6 @@
 """Cached loader of "availability 24 h" (`metrics.availability`), the one every page shows:
-the finder, the commune page, the briefing and the KPI page.
+the finder, the commune page, the briefing and the KPI page. A commune's figures are its
+rows of its scope's chunks.
 
 The 24 h are cut into chunks (`availability.chunks`) whose seconds add up: settled
 hours and 5-minute buckets are read once and cached under the store's late-writes count
@@ -44,16 +45,14 @@ def window_end(moment: datetime, freshness_ms: int | None,
     return moment
 
 
-def _ids(url: str, scope_key: str, centre_id: str | None) -> list[str] | None:
+def _in_scope(url: str, scope_key: str, centre_id: str) -> list[str]:
+    """[centre_id] when the centre is in the scope, else []."""
     ids = data.scoped_centres(data.store(url), scope_key)[2]
-    if centre_id is None:
-        return ids
     return [centre_id] if ids is None or centre_id in ids else []
 
 
-def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-          centre_id: str | None) -> pl.DataFrame:
-    ids = _ids(url, scope_key, centre_id)
+def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str) -> pl.DataFrame:
+    ids = data.scoped_centres(data.store(url), scope_key)[2]
     if ids == []:
         return pl.DataFrame(schema=av.SECONDS_SCHEMA)
     return availability_read.chunk_seconds_fastest(data.store(url), from_ms(a_ms),
@@ -62,27 +61,38 @@ def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
 
 @st.cache_data(ttl=HOUR_TTL_S, max_entries=256, show_spinner=False)
 def _settled_hour(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-                  centre_id: str | None, late: int) -> pl.DataFrame:
-    return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
+                  late: int) -> pl.DataFrame:
+    return _load(url, a_ms, b_ms, hold, scope_key)
 
 
 @st.cache_data(ttl=FIVE_TTL_S, max_entries=512, show_spinner=False)
 def _settled_five(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-                  centre_id: str | None, late: int) -> pl.DataFrame:
-    return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
+                  late: int) -> pl.DataFrame:
+    return _load(url, a_ms, b_ms, hold, scope_key)
 
 
-def _live(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-          centre_id: str | None) -> pl.DataFrame:
-    return data.cycle(url).get(("availability", a_ms, b_ms, hold, scope_key, centre_id),
-                               lambda: _load(url, a_ms, b_ms, hold, scope_key, centre_id))
+def _live(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str) -> pl.DataFrame:
+    return data.cycle(url).get(("availability", a_ms, b_ms, hold, scope_key),
+                               lambda: _load(url, a_ms, b_ms, hold, scope_key))
 
 
 def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
                      centre_id: str | None = None) -> pl.DataFrame:
     """`availability.summarise` of the 24 h ending at `end` for the centres of `scope` that
     were polled in it (or for `centre_id`, if in `scope`, polled or not): centre_id, up_s,
-    down_s, unknown_s, availability."""
+    down_s, unknown_s, availability. One centre's figures are its rows of the scope's
+    chunks, so every page reads the same chunks (and the refresher computes them ahead)."""
+    parts, span_s = _scope_seconds(cfg, end, scope)
+    if centre_id is None:
+        return av.summarise(parts, span_s)
+    ids = _in_scope(cfg.store.url, str(scope), centre_id)
+    return av.summarise([p.filter(pl.col("centre_id").is_in(ids)) for p in parts], span_s, ids)
+
+
+def _scope_seconds(cfg: Settings, end: datetime, scope: Scope
+                   ) -> tuple[list[pl.DataFrame], float]:
+    """The seconds up and down per centre of `scope`, chunk by chunk, over the 24 h ending at
+    `end`, with the window's length in seconds."""
     url, hold = cfg.store.url, hold_s(cfg)
     now_cycle = data.cycle(url)  # its marker read before any chunk: a later write changes it
     freshness, late = now_cycle.marker[0], now_cycle.marker[2]
@@ -91,12 +101,11 @@ def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
         min(end, from_ms(freshness)), settled.LATE_AFTER, hold)
     parts = []
     for a, b, is_settled in av.chunks(start, end, cut):
-        args = (url, to_ms(a), to_ms(b), hold, str(scope), centre_id)
+        args = (url, to_ms(a), to_ms(b), hold, str(scope))
         if not is_settled:
             parts.append(_live(*args))
         elif b - a == av.HOUR:
             parts.append(_settled_hour(*args, late))
         else:
             parts.append(_settled_five(*args, late))
-    return av.summarise(parts, (end - start).total_seconds(),
-                        None if centre_id is None else _ids(url, str(scope), centre_id))
+    return parts, (end - start).total_seconds()

@@ -9,11 +9,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 
 from config.loader import load_settings
-from config.scope import national
+from config.scope import Scope, national
 from dashboard.loaders import ahead, figures
+from dashboard.loaders import availability as data_availability
 from dashboard.loaders import common as data
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store
@@ -90,3 +92,47 @@ def test_a_wall_asked_for_is_remembered_once_per_kind(cfg):
         assert len(ahead.refresher(cfg.store.url).keys()) == 2
     finally:
         ahead.refresher.clear()  # its thread is stopped (on_release)
+
+
+def test_the_availability_job_runs_off_session_and_a_commune_then_only_reads(cfg):
+    failed: list[BaseException] = []
+
+    def job() -> None:
+        try:
+            ahead.availability_values(cfg, national())
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=job, name="ioc-ahead-availability")
+    worker.start()
+    worker.join(60)
+    assert not failed and not worker.is_alive()
+    now_cycle = data.cycle(cfg.store.url)
+    computed = now_cycle.computed
+    end = data_availability.window_end(datetime.now(UTC), data.newest_ms(cfg.store.url))
+    scope_wide = data_availability.availability_24h(cfg, end, scope=national())
+    first = scope_wide["centre_id"][0]
+    one = data_availability.availability_24h(cfg, end, scope=national(), centre_id=first)
+    assert one.to_dicts() == scope_wide.filter(pl.col("centre_id") == first).to_dicts()
+    assert data.cycle(cfg.store.url) is now_cycle and now_cycle.computed == computed
+    # A centre of the scope never polled: its row, all of it unknown.
+    never = data_availability.availability_24h(cfg, end, scope=national(), centre_id="99999")
+    assert never.to_dicts() == [{"centre_id": "99999", "up_s": 0.0, "down_s": 0.0,
+                                 "unknown_s": 86400.0, "availability": None}]
+    # Outside the scope: nothing.
+    assert data_availability.availability_24h(
+        cfg, end, scope=Scope.parse("province:1"), centre_id=first).is_empty()
+
+
+@pytest.mark.parametrize(("deployed", "pinned"), [("province", True), ("national", False)])
+def test_a_province_deployment_computes_its_availability_from_the_start(cfg, deployed, pinned):
+    cfg = load_settings(env={"IOC_DB_URL": cfg.store.url, "IOC_DEPLOYMENT__SCOPE": deployed,
+                             "IOC_DASHBOARD__AUTH": "local"})
+    ahead.refresher.clear()
+    try:
+        keys = ahead.start(cfg).keys()
+        scope = "national" if deployed == "national" else f"province:{cfg.deployment.province}"
+        assert (("availability", scope) in keys) is pinned
+        assert [k for k in keys if k[0] == "wall"]  # the wall is pinned either way
+    finally:
+        ahead.refresher.clear()
