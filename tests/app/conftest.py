@@ -3,23 +3,32 @@
 The page tests written before sign-in existed test what a page shows; sign-in,
 roles and scope have their own tests (test_auth_pages.py), which set
 IOC_DASHBOARD__AUTH=local themselves (monkeypatch.setenv after this fixture).
+A page that computes ahead starts its database's refresher thread; each test's refreshers
+are stopped when it ends, so none computes against a later test's store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from config.loader import DEFAULT_CONFIG
+from dashboard.loaders import ahead
 from tests.fixtures.pages import TIMEOUT_S, open_page
 
 
 @pytest.fixture(autouse=True)
 def _no_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOC_DASHBOARD__AUTH", "none")
+
+
+@pytest.fixture(autouse=True)
+def _stop_refreshers() -> Iterator[None]:
+    yield
+    ahead.refresher.clear()  # each refresher's thread stops (its on_release)
 
 
 @pytest.fixture
