@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.procstat import cpu_seconds
-from collectors.poll import PollOptions
-from collectors.scheduler import Scheduler
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Scheduler
+from collectors.polling.targets import build_targets
 from collectors.service import summarise
 from collectors.simulator.background import free_port
-from collectors.targets import build_targets
 from config.registry import fleet as fleet_centres
 from config.settings import Settings
 

@@ -1,6 +1,6 @@
 """The samples a live poll of a simulated centre would store, without the JSON round trip.
 
-`collectors.backfill.simulated_poll` renders each status document as JSON and
+`collectors.commands.backfill.simulated_poll` renders each status document as JSON and
 reads it back through the collector's parse and validation path (~150 µs a
 poll). History for benchmarks needs millions of polls, so this module walks the
 model's document with the same mapping profile (paths, scales, state words)
@@ -11,7 +11,7 @@ both paths give the same samples.
 
 from __future__ import annotations
 
-from collectors.backfill import BASE_LATENCY_S
+from collectors.commands.backfill import BASE_LATENCY_S
 from collectors.mapping import Profile, profile
 from collectors.simulator.model import FleetModel
 from collectors.validate import MAX_DURATION_S

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.procstat import CLOCK_TICKS, allocator, cpu_ticks, listener_pid, malloc_settings, rss_kb
-from collectors.demo import Child, child_env, stop_all, wait_http
+from collectors.commands.demo import Child, child_env, stop_all, wait_http
 from collectors.simulator.background import free_port
 from config.settings import Settings
 
@@ -470,7 +470,7 @@ class Product:
 
     def start(self) -> str:
         """Fill the store, start the three processes; the dashboard's base URL."""
-        from collectors.backfill import backfill
+        from collectors.commands.backfill import backfill
 
         sim_port, port = free_port(), free_port()
         settings = self.settings.model_copy(update={

@@ -1,7 +1,7 @@
 """`ioc bench metrics`: the collector's /metrics for a fleet, scraped over loopback HTTP.
 
 The fleet's cycles come from the simulator's model through the collector's own parse
-and validation path (collectors/backfill.py `simulated_poll`), made once and shared. A
+and validation path (collectors/commands/backfill.py `simulated_poll`), made once and shared. A
 child process holds the exposition as `ioc collect` does (`Exposition` + `serve`) and
 is fed those cycles; this process scrapes it, so the child's CPU is the collector's:
 
@@ -64,7 +64,7 @@ def add_arguments(bench) -> None:
 def make_cycles(fleet: str, cycles: int, interval_s: float,
                 samples_per_centre: int | None) -> tuple[list[Any], list[list[Any]]]:
     """The fleet's centres and `cycles` + 1 cycles of ProbeResults, `interval_s` apart."""
-    from collectors.backfill import simulated_poll
+    from collectors.commands.backfill import simulated_poll
     from collectors.simulator.model import FleetModel
     from config.registry import fleet as fleet_centres
 
@@ -222,7 +222,7 @@ def _child_main(data: str, interval_s: float) -> None:
     took (until the page is ready, where the checkout renders ahead); `live` feeds cycles
     every interval from a thread, as the collector does, until `still`."""
     from collectors.endpoint.exposition import Exposition, serve
-    from collectors.scheduler import Cycle
+    from collectors.polling.scheduler import Cycle
 
     centres, plain = pickle.loads(Path(data).read_bytes())
     cycles = [[_result(p) for p in cycle] for cycle in plain]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from collectors.config_check import Role, check, startup
+from collectors.commands.config_check import Role, check, startup
 from config.loader import ConfigError, config_path, load_settings
 from config.settings import Settings
 
@@ -22,7 +22,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 # The processes that validate everything `ioc check-config` does before starting
-# (collectors/config_check.py: one validation for both).
+# (collectors/commands/config_check.py: one validation for both).
 STARTUP_ROLES: dict[str, tuple[Role, ...]] = {"collect": ("collector",),
                                               "dashboard": ("dashboard",)}
 
@@ -95,10 +95,10 @@ def collector_observers(settings: Settings, config_file: str | None,
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.leases import LeaseConflict
+    from collectors.polling.leases import LeaseConflict
+    from collectors.polling.shard import AssignmentError, parse_provinces, parse_shard
     from collectors.service import collect
-    from collectors.shard import AssignmentError, parse_provinces, parse_shard
-    from collectors.spool import SpoolError
+    from collectors.writing.spool import SpoolError
     from metrics.store import DatabaseError
     from metrics.store.dialects import redacted_url
 
@@ -132,7 +132,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.launch_dashboard import run
+    from collectors.commands.launch_dashboard import run
     from config import catalogue
 
     catalogue.use_deployment(args.config)  # a clash with a built-in metric: refused here
@@ -155,8 +155,8 @@ def with_scenario(settings: Settings, scenario: str | None) -> Settings:
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.backfill import backfill
-    from collectors.progress import Bar
+    from collectors.commands.backfill import backfill
+    from collectors.commands.progress import Bar
 
     settings = with_scenario(settings, args.scenario)
     # --live: the product runs meanwhile (ioc demo): newest first, progress kept for the
@@ -175,7 +175,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.demo import run_demo
+    from collectors.commands.demo import run_demo
 
     settings = with_scenario(settings, args.scenario)
     return run_demo(settings, config_file=args.config, port=args.port, sim_port=args.sim_port,
@@ -208,7 +208,7 @@ def cmd_store(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
-    from collectors.health_cli import run
+    from collectors.commands.health_cli import run
 
     return run(args, settings)
 
@@ -279,7 +279,7 @@ def parser() -> argparse.ArgumentParser:
     from metrics.store.cli import add_parser as add_store_parser
 
     add_store_parser(sub)  # ioc store prune|version|migrate|backup|restore
-    from collectors.health_cli import add_parser as add_health_parser
+    from collectors.commands.health_cli import add_parser as add_health_parser
 
     add_health_parser(sub)  # ioc health [collector|dashboard|simulator|store]
     from metrics.alerts.cli import add_parser as add_alerts_parser
@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return cmd_check_config(args)
     try:
-        # collect, dashboard: all of check-config (collectors/config_check.py)
+        # collect, dashboard: all of check-config (collectors/commands/config_check.py)
         settings = _settings(args)
     except ConfigError as exc:
         return _refuse(exc)

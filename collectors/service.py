@@ -24,13 +24,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from collectors.leases import LeaseKeeper
-from collectors.poll import PollOptions
-from collectors.scheduler import Cycle, Scheduler
-from collectors.shard import Shard, assign
-from collectors.spool import Spool
-from collectors.targets import build_targets
-from collectors.writer import SpoolingWriter, brief
+from collectors.polling.leases import LeaseKeeper
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Cycle, Scheduler
+from collectors.polling.shard import Shard, assign
+from collectors.polling.targets import build_targets
+from collectors.writing.spool import Spool
+from collectors.writing.writer import SpoolingWriter, brief
 from config import logs
 from config.deployment import centres as deployment_centres
 from config.deployment import site_file
@@ -315,8 +315,8 @@ def collect(
     `store` defaults to `Store.open(settings.store.url)` (closed on return); a
     store passed in stays open. Returns the last cycle's summary. With `shard` or
     `provinces` the collector shares the fleet with others through leases
-    (collectors/leases.py). With its own store and `collector.spool_dir` set, it starts and
-    keeps polling while the database is unreachable, spooling (collectors/spool.py).
+    (collectors/polling/leases.py). With its own store and `collector.spool_dir` set, it starts and
+    keeps polling while the database is unreachable, spooling (collectors/writing/spool.py).
     """
     _log_handler()
     centres = deployment_centres(settings, config_file)

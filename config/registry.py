@@ -122,7 +122,7 @@ def fleet(spec: str) -> list[Centre]:
 def apply_site(centres: list[Centre], site: SiteFile | None) -> list[Centre]:
     """Centres with coordinates and URLs from a site file; unknown ids are ignored here.
 
-    (`collectors.config_check` reports site entries that name no centre.)
+    (`collectors.commands.config_check` reports site entries that name no centre.)
     """
     if site is None:
         return centres

@@ -23,7 +23,8 @@ class Reason(StrEnum):
     SKIPPED = "skipped"  # not polled: the cycle's deadline passed before its turn
 
 
-TOO_SLOW = "answer too slow"  # the detail of an exchange cut at its deadline (collectors/http.py)
+# the detail of an exchange cut at its deadline (collectors/polling/http.py)
+TOO_SLOW = "answer too slow"
 SYSTEM_DOWN = "system_down"  # a poll that answered, in which the centre reported itself down
 
 
@@ -31,7 +32,7 @@ class Sample(NamedTuple):
     """One validated value: a metric (with its one optional label value) at a time.
 
     A tuple: a poll makes ~50, and a tuple costs half a frozen dataclass to make and a
-    third to rebuild from the worker's message (collectors.scheduler.unpack)."""
+    third to rebuild from the worker's message (collectors.polling.scheduler.unpack)."""
 
     metric: str
     value: float
@@ -46,7 +47,7 @@ class ProbeResult:
     probe answered and parsed; `reason`/`detail` say why not. `rejected` lists
     values the centre sent that failed validation (`field: why`), which are
     dropped while the rest are kept. `confirmed` is True when the centre had been failing
-    for the whole confirmation window by this poll (collectors/confirm.py).
+    for the whole confirmation window by this poll (collectors/polling/confirm.py).
     `rejected_more` counts rejections beyond those listed (collectors.validate.bound_rejections:
     what one centre adds to a spooled or stored cycle is bounded).
     """

@@ -86,7 +86,7 @@ class Exposition:
         self._stopping = False
 
     def after_cycle(self, cycle: Any, summary: dict[str, Any], write_s: float) -> None:
-        """Record one cycle (collectors.scheduler.Cycle) after its write; the renderer
+        """Record one cycle (collectors.polling.scheduler.Cycle) after its write; the renderer
         renders it."""
         now = self._clock()
         results: Sequence[ProbeResult] = cycle.results

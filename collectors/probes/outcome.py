@@ -1,6 +1,6 @@
 """The values a probe works with: what a fetch got, what a parse found, what a probe reports.
 
-Pure values, shared by every probe kind and by `collectors.http` (which fills
+Pure values, shared by every probe kind and by `collectors.polling.http` (which fills
 `Fetched`), so that parsers and probes never depend on how bytes were fetched.
 """
 

@@ -188,7 +188,7 @@ VI: dict[str, str] = {
     "alert.event.silenced": "tạm tắt đến {until}: {reason}",
     "alert.audit.silence": "{what} · đến {until}: {reason}",
     "alert.centre_id": "mã trung tâm {id}",
-    # A failed poll's detail (collectors/http.py, collectors/poll.py), in words.
+    # A failed poll's detail (collectors/polling/http.py, collectors/polling/poll.py), in words.
     "detail.connect timeout": "hết thời gian chờ kết nối",
     "detail.read timeout": "hết thời gian chờ phản hồi",
     "detail.body too slow": "dữ liệu về quá chậm",

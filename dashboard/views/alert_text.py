@@ -63,7 +63,7 @@ def severity(value: str | None, tr: Tr) -> str:
 
 
 _HTTP = re.compile(r"^HTTP (\d{3})$")
-# collectors/poll.py: "… (cut to 1.25 s by the cycle's deadline)"
+# collectors/polling/poll.py: "… (cut to 1.25 s by the cycle's deadline)"
 _CUT = re.compile(r"\s*\(cut to [\d.]+ s by the cycle's deadline\)")
 
 

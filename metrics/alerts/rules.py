@@ -128,8 +128,9 @@ class _Centres:
         }
 
 
-# The collector's own phrases in a poll's detail (collectors/http.py, collectors/poll.py), as
-# the stored Vietnamese cause says them; a centre's own text stays as it came.
+# The collector's own phrases in a poll's detail (collectors/polling/http.py,
+# collectors/polling/poll.py), as the stored Vietnamese cause says them; a centre's own text
+# stays as it came.
 DETAIL_WORDS = {
     "read timeout": "hết thời gian chờ phản hồi", "connect timeout": "hết thời gian chờ kết nối",
     "connection refused": "bị từ chối kết nối", "connection reset": "kết nối bị ngắt",

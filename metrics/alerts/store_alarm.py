@@ -120,7 +120,7 @@ class StoreAlarm:
 
 def store_alarm(settings: Any, config_file: str | None = None) -> StoreAlarm:
     """The collector's store alarm over the alert rules beside its settings (validated at
-    start-up by `collectors.config_check`)."""
+    start-up by `collectors.commands.config_check`)."""
     from config.alerts import alerts_path, load_alerts
 
     cfg = load_alerts(alerts_path(config_file), interval_s=settings.collector.interval_s)

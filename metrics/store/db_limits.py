@@ -4,7 +4,7 @@
 (PostgreSQL `statement_timeout` and `lock_timeout`, SQLite's busy timeout) and tracks the
 connections in use; `sever(engine)` shuts their sockets down, so a thread blocked on a
 PostgreSQL that stopped answering (a black hole: no refusal, no reset) fails at once instead
-of when TCP gives up. The collector's writer uses both (collectors/writer.py).
+of when TCP gives up. The collector's writer uses both (collectors/writing/writer.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A gap is one row of `collection_gaps` (schema version 8): which collector, the first
 and last lost poll (ms), how many cycles, the centres those cycles held, a reason code
 and a JSON detail. The collector records a gap once the database is back
-(`collectors/gaps.py`); the dashboard reads them here.
+(`collectors/writing/gaps.py`); the dashboard reads them here.
 
 Writes are idempotent on (collector, start_ts): a gap recorded again after a crash —
 the database committed, the collector died before clearing its own record — only

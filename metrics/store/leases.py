@@ -1,6 +1,7 @@
-"""The `collector_leases` table: the SQL of the collectors' lease shell (collectors/leases.py).
+"""The `collector_leases` table: the SQL of the collectors' lease shell
+(collectors/polling/leases.py).
 
-Plain rows in and out; the shell decides (`collectors.shard.plan`). Times are ms on the
+Plain rows in and out; the shell decides (`collectors.polling.shard.plan`). Times are ms on the
 database's clock (PostgreSQL's `clock_timestamp()`; SQLite: this machine's, the only one
 writing).
 """

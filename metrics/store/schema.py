@@ -215,7 +215,7 @@ series_latest = sa.Table(
     sqlite_with_rowid=False,
 )
 
-# --- Collector leases (version 5; collectors/leases.py). One row per cell of the fleet
+# --- Collector leases (version 5; collectors/polling/leases.py). One row per cell of the fleet
 # ("p46/s1of2": a province's shard) or claim ("claim:p46/s1of2"): who polls it, until when.
 collector_leases = sa.Table(
     "collector_leases",
@@ -256,8 +256,8 @@ kiosk_links = sa.Table(
 )
 
 
-# --- Collection gaps (version 8; collectors/gaps.py records them, metrics/store/gaps.py reads
-# them). One row per contiguous run of cycles a collector polled but could not keep (reason
+# --- Collection gaps (version 8; collectors/writing/gaps.py records them, metrics/store/gaps.py
+# reads them). One row per contiguous run of cycles a collector polled but could not keep (reason
 # `spool_full`: refused at the spool's bound while the database was unreachable). Written
 # idempotently on (collector, start_ts), so a record replayed after a crash lands once.
 collection_gaps = sa.Table(

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from collectors.backfill import backfill_scenario, scenario_link
+from collectors.commands.backfill import backfill_scenario, scenario_link
 from config.loader import DEFAULT_CONFIG, load_settings
 from metrics.store import dialects
 from tests.conftest import PG_URL, _pg_admin

@@ -1,5 +1,5 @@
 """The wall in a real headless Chromium (Debian's), served by `ioc dashboard`
-(collectors/launch_dashboard.py).
+(collectors/commands/launch_dashboard.py).
 
 Checks what a person in the operations room sees: Vietnamese labels, no error
 box, a drawn map, and no request leaving the machine. Saves artifacts/wall.png.

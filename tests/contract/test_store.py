@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from collectors.spool import Spool
+from collectors.writing.spool import Spool
 from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import Store
 from metrics.store.migrations import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from collectors.spool import Spool
+from collectors.writing.spool import Spool
 from tests.faults import pages
 from tests.faults.plan import Step
 from tests.faults.procs import http_ok

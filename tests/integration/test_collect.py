@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collectors.poll import PollOptions
-from collectors.scheduler import Scheduler
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Scheduler
+from collectors.polling.targets import build_targets
 from collectors.service import collect
-from collectors.targets import build_targets
 from config.registry import fleet
 from config.settings import Settings
 from metrics.results import Reason

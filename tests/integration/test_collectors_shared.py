@@ -23,8 +23,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from collectors.shard import Shard, in_shard
-from collectors.spool import Spool
+from collectors.polling.shard import Shard, in_shard
+from collectors.writing.spool import Spool
 from config.registry import fleet
 from tests.conftest import PG_URL
 from tests.fixtures.tcp_proxy import Proxy

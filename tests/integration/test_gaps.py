@@ -26,10 +26,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from collectors.droplog import NAME
 from collectors.service import _store_opener
-from collectors.spool import Spool, encode
-from collectors.writer import SpoolingWriter
+from collectors.writing.droplog import NAME
+from collectors.writing.spool import Spool, encode
+from collectors.writing.writer import SpoolingWriter
 from config.registry import fleet
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store, gaps

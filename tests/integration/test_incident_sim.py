@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from collectors.poll import PollOptions
-from collectors.scheduler import Scheduler
-from collectors.targets import build_targets
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Scheduler
+from collectors.polling.targets import build_targets
 from config.alerts import AlertsConfig
 from config.registry import fleet
 from config.settings import Settings

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from collectors.poll import PollOptions
-from collectors.scheduler import Scheduler
-from collectors.targets import build_targets
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Scheduler
+from collectors.polling.targets import build_targets
 from config.alerts import load_alerts
 from config.registry import fleet
 from config.scope import national

@@ -23,7 +23,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors.config_check import check
+from collectors.commands.config_check import check
 from collectors.endpoint.exposition import Exposition, serve
 from collectors.service import collect
 from config.alerts import alerts_path, load_alerts

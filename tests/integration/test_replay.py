@@ -4,11 +4,12 @@ straight from the tables: the raw samples to the dossier where they are still st
 the 5-minute or hourly roll-up rows, to the bucket (and the pages say which).
 
 The store is seeded through the product's own paths, on SQLite and on PostgreSQL: a week of
-history from the simulator's model through the collector's parse path (`collectors.backfill`),
-then live polls of the simulator over loopback HTTP (the collector's scheduler), then
-retention with raw samples kept 2 days and 5-minute roll-ups 4, so the week holds all three
-resolutions. Moments are drawn with a seeded RNG: mid-hour in the raw days, just after a
-local midnight, in the 5-minute days and in the hourly days, plus the live wall.
+history from the simulator's model through the collector's parse path
+(`collectors.commands.backfill`), then live polls of the simulator over loopback HTTP (the
+collector's scheduler), then retention with raw samples kept 2 days and 5-minute roll-ups 4,
+so the week holds all three resolutions. Moments are drawn with a seeded RNG: mid-hour in the
+raw days, just after a local midnight, in the 5-minute days and in the hourly days, plus the
+live wall.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from collectors.backfill import history, steps
-from collectors.poll import PollOptions
-from collectors.scheduler import Scheduler
+from collectors.commands.backfill import history, steps
+from collectors.polling.poll import PollOptions
+from collectors.polling.scheduler import Scheduler
+from collectors.polling.targets import build_targets
 from collectors.simulator.background import BackgroundSimulator
-from collectors.targets import build_targets
 from config.loader import DEFAULT_CONFIG, load_settings
 from config.scope import national
 from config.settings import RetentionSettings, Settings

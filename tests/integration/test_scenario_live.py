@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from collectors.backfill import backfill, scenario_env, scenario_steps
 from collectors.cli import main, with_scenario
+from collectors.commands.backfill import backfill, scenario_env, scenario_steps
 from collectors.simulator.model import FleetModel
 from collectors.simulator.scenario import TZ, hue_first_week
 from config.loader import DEFAULT_CONFIG, ConfigError, load_settings

@@ -1,4 +1,5 @@
-"""The collector's writer never waits on a stuck database past its bound (collectors/writer.py).
+"""The collector's writer never waits on a stuck database past its bound
+(collectors/writing/writer.py).
 
 In process, on SQLite and on PostgreSQL, with the real `Spool` and `Store`: the database
 stops answering in the middle of a run — SQLite locked by another writer, PostgreSQL behind
@@ -18,11 +19,11 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from collectors.leases import LeaseKeeper
+from collectors.polling.leases import LeaseKeeper
+from collectors.polling.shard import assign, parse_shard
 from collectors.service import _store_opener
-from collectors.shard import assign, parse_shard
-from collectors.spool import Spool, encode
-from collectors.writer import UP, SpoolingWriter
+from collectors.writing.spool import Spool, encode
+from collectors.writing.writer import UP, SpoolingWriter
 from config.registry import fleet
 from metrics.results import ProbeResult, Sample
 from metrics.store import Store

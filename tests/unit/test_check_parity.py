@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from collectors.cli import main
-from collectors.config_check import check, startup
+from collectors.commands.config_check import check, startup
 from collectors.endpoint.health import CollectorHealth
 from collectors.simulator.background import free_port
 from config.loader import ConfigError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.config_check import check
+from collectors.commands.config_check import check
 from config.loader import ConfigError, load_settings
 from config.registry import all_centres, fleet, provinces, select
 

@@ -1,4 +1,4 @@
-"""The confirmation window (collectors/confirm.py): a failure shorter than the window never
+"""The confirmation window (collectors/polling/confirm.py): a failure shorter than the window never
 confirms, at any poll interval; a longer one confirms once it has lasted the window."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from collectors.confirm import Confirmations, failing
+from collectors.polling.confirm import Confirmations, failing
 from metrics.results import ProbeResult, Reason, Sample
 
 WINDOW, REPROBES = 4.0, (1.0, 4.0)

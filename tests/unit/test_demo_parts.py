@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import requests
 
 from collectors import cli
-from collectors.backfill import backfill, missing
-from collectors.demo import port_problem
-from collectors.progress import Bar, bar_line
+from collectors.commands.backfill import backfill, missing
+from collectors.commands.demo import port_problem
+from collectors.commands.progress import Bar, bar_line
 from collectors.validate import probe_samples
 from config.channels import WebhookChannel
 from config.loader import load_settings

@@ -9,7 +9,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.endpoint.exposition import Exposition
-from collectors.scheduler import Cycle
+from collectors.polling.scheduler import Cycle
 from config.alerts import AlertsConfig, load_alerts
 from metrics.alerts import export_prometheus as ep
 

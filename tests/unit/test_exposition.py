@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from collectors.endpoint import exposition as exposition_module
 from collectors.endpoint.exposition import Exposition, exposed_name
-from collectors.scheduler import Cycle
+from collectors.polling.scheduler import Cycle
 from config.registry import Centre
 from metrics.results import ProbeResult, Reason, Sample
 

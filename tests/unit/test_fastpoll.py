@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.fastpoll import FastPoller
-from collectors.backfill import simulated_poll
+from collectors.commands.backfill import simulated_poll
 from collectors.simulator.model import FleetModel
 from config.registry import fleet
 

@@ -1,12 +1,13 @@
-"""Dropped cycles into gaps (collectors/gaps.py), their record on disk (collectors/droplog.py)
-and the gap rows as frames (metrics/store/gaps.py): the pure parts and the file."""
+"""Dropped cycles into gaps (collectors/writing/gaps.py), their record on disk
+(collectors/writing/droplog.py) and the gap rows as frames (metrics/store/gaps.py): the pure
+parts and the file."""
 
 from __future__ import annotations
 
 import json
 
-from collectors.droplog import NAME, DropLog, decode, encode
-from collectors.gaps import Drop, merge
+from collectors.writing.droplog import NAME, DropLog, decode, encode
+from collectors.writing.gaps import Drop, merge
 from metrics.store.gaps import SPOOL_FULL, SPOOL_UNWRITABLE, frame, visible
 
 HUE = ("19753", "19756", "19759")

@@ -1,5 +1,5 @@
-"""The exchange deadline (collectors/http.py, collectors/deadline.py) against a real loopback
-server that trickles its answer: however slowly the bytes come, the fetch ends by its
+"""The exchange deadline (collectors/polling/http.py, collectors/polling/deadline.py) against a
+real loopback server that trickles its answer: however slowly the bytes come, the fetch ends by its
 deadline as a `timeout` "answer too slow"; a prompt answer on the same session is unharmed."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from collectors.deadline import Reaper
-from collectors.http import TOO_SLOW, fetch, make_session
+from collectors.polling.deadline import Reaper
+from collectors.polling.http import TOO_SLOW, fetch, make_session
 from metrics.results import Reason
 from tests.fixtures.loopback import LoopbackServer
 

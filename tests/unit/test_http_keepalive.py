@@ -1,5 +1,5 @@
-"""Keep-alive when many centres share one host (collectors/http.py `session_for`): a loopback
-server that counts the connections it accepts, polled by as many threads as there are
+"""Keep-alive when many centres share one host (collectors/polling/http.py `session_for`): a
+loopback server that counts the connections it accepts, polled by as many threads as there are
 centres, all at once, cycle after cycle."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from collectors.http import fetch, make_session, origin, session_for
+from collectors.polling.http import fetch, make_session, origin, session_for
 from tests.fixtures.loopback import LoopbackServer
 
 CENTRES = 16

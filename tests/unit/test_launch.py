@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collectors.launch_dashboard import child_env, command
+from collectors.commands.launch_dashboard import child_env, command
 from config.loader import load_settings
 
 

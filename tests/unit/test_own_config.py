@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from collectors import validate
-from collectors.config_check import check
+from collectors.commands.config_check import check
 from collectors.mapping import deployment_profiles
+from collectors.polling.targets import build_targets
 from collectors.probes.json_probe import parse_json
-from collectors.targets import build_targets
 from collectors.validate import Reading
 from config import catalogue
 from config.alerts import load_alerts

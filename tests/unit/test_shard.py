@@ -1,4 +1,4 @@
-"""Shard assignment and lease planning (collectors/shard.py): pure, no database."""
+"""Shard assignment and lease planning (collectors/polling/shard.py): pure, no database."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from collectors.shard import (
+from collectors.polling.shard import (
     CLAIM_PREFIX,
     AssignmentError,
     Lease,

@@ -1,4 +1,5 @@
-"""The collector's spool (collectors/spool.py): format, bound, order, corrupt files, atomicity."""
+"""The collector's spool (collectors/writing/spool.py): format, bound, order, corrupt files,
+atomicity."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from collectors.spool import (
+from collectors.writing.spool import (
     CORRUPT_DIR,
     TMP,
     Spool,

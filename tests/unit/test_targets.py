@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from collectors.gate import YoungGate
-from collectors.scheduler import pack, unpack
+from collectors.polling.gate import YoungGate
+from collectors.polling.scheduler import pack, unpack
+from collectors.polling.targets import build_targets, shard
 from collectors.service import next_tick, summarise
-from collectors.targets import build_targets, shard
 from config.loader import ConfigError
 from config.registry import fleet
 from config.settings import Settings, SiteFile

@@ -158,7 +158,7 @@ def test_users_cli_refuses_to_add_an_existing_user(cli):
 
 
 def test_demo_accounts_are_made_once_and_sign_in_with_the_printed_passwords(tmp_path):
-    from collectors import demo_users
+    from collectors.commands import demo_users
     from config.loader import load_settings
     from dashboard.session import auth
 
@@ -178,7 +178,7 @@ def test_demo_accounts_are_made_once_and_sign_in_with_the_printed_passwords(tmp_
 
 
 def test_demo_accounts_are_not_made_when_the_site_has_its_own(tmp_path):
-    from collectors import demo_users
+    from collectors.commands import demo_users
     from config.loader import load_settings
 
     own = tmp_path / "users.yaml"

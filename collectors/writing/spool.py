@@ -18,11 +18,11 @@ spool then holds one unbroken stretch from the start of the outage (the moments 
 explaining afterwards), nothing written to disk is ever deleted unreplayed, and once the
 database is back the collector's fresh polls show the present anyway. A file that cannot be
 read back is moved to `corrupt/` with an error naming it; the rest replay. Each refused
-cycle is also remembered in the folder (`collectors/droplog.py`) and becomes a row of
+cycle is also remembered in the folder (`collectors/writing/droplog.py`) and becomes a row of
 `collection_gaps` once the database is back, so the loss shows on the dashboard with its
 reason.
 
-`collectors.writer.SpoolingWriter` puts the store and the spool together for `ioc collect`.
+`collectors.writing.writer.SpoolingWriter` puts the store and the spool together for `ioc collect`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from collectors.droplog import fsync_dir
+from collectors.writing.droplog import fsync_dir
 from config import logs
 from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import DatabaseError

@@ -20,7 +20,7 @@ from config.settings import Settings
 
 # st.App of dashboard/app.py plus one route; a file streamlit runs in its own process, so the
 # dashboard package is never imported here.
-APP = Path(__file__).resolve().parents[1] / "dashboard" / "server.py"
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "server.py"
 
 
 def command(port: int, address: str | None = None, log_level: str = "INFO") -> list[str]:

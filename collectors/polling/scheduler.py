@@ -8,7 +8,7 @@ dies or does not answer in time is restarted and its shard reported as
 `skipped` for that cycle, never a crash of the collector.
 
 A worker also judges every observation against the confirmation window
-(collectors/confirm.py) and re-probes a failing centre on its schedule, between
+(collectors/polling/confirm.py) and re-probes a failing centre on its schedule, between
 cycles; those results reach the parent as soon as they are made (`Scheduler.late`),
 so the failure they confirm can alert at once.
 """
@@ -32,10 +32,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from collectors.confirm import Confirmations, failing
-from collectors.gate import YoungGate
-from collectors.poll import PollOptions, poll_centre, skipped
-from collectors.targets import Target, shard
+from collectors.polling.confirm import Confirmations, failing
+from collectors.polling.gate import YoungGate
+from collectors.polling.poll import PollOptions, poll_centre, skipped
+from collectors.polling.targets import Target, shard
 from metrics.results import ProbeResult, Reason, Sample
 
 log = logging.getLogger("ioc.collector")
@@ -43,7 +43,7 @@ log = logging.getLogger("ioc.collector")
 START_TIMEOUT_S = 120.0  # a spawned worker imports requests, pydantic, numpy…
 GRACE_S = 2.0  # beyond deadline + timeout: a worker this late is stuck
 
-BUSY_LIMIT = 32  # polls busy at once per worker (collectors.gate)
+BUSY_LIMIT = 32  # polls busy at once per worker (collectors.polling.gate)
 REPROBE_THREADS = 32  # per worker: re-probes waiting on hanging centres side by side
 YOUNG_S = 0.2  # a poll running longer is waiting on its centre, not using CPU
 SLOW_S = 0.5  # a poll this long (or a timeout) puts the centre first in the next cycle
@@ -198,7 +198,7 @@ def _worker_main(
     # Ctrl-C or SIGTERM sent to the whole process group must not kill workers mid-cycle.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from collectors.http import session_for
+    from collectors.polling.http import session_for
     from config.catalogue import register
 
     register(opts.site_metrics)  # a spawned worker starts with the built-in catalogue only

@@ -129,7 +129,7 @@ def history_pending(settings: Settings, start: float, days: float, quick: float,
                     step_s: float = 300.0) -> None:
     """Tell the pages (and the alert engine) that the week before the recent hours is yet
     to come, until the live backfill, started once the wall is up, says how far it is."""
-    from collectors.backfill import steps
+    from collectors.commands.backfill import steps
     from metrics.store import Store, history_fill
 
     end = math.floor(start / step_s) * step_s
@@ -166,8 +166,8 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
     started, and the rest of the week is filled behind the live data, newest first, by an
     `ioc backfill --live` child; the pages say the history is loading until it is done.
     """
-    from collectors.backfill import backfill, scenario_env, scenario_link
-    from collectors.progress import Bar
+    from collectors.commands.backfill import backfill, scenario_env, scenario_link
+    from collectors.commands.progress import Bar
 
     port = port or settings.dashboard.port
     sim_port = sim_port or settings.simulator.port
@@ -197,7 +197,7 @@ def run_demo(settings: Settings, *, config_file: str | None, port: int | None = 
     if days > quick:
         history_pending(settings, start, days, quick)
 
-    from collectors import demo_users
+    from collectors.commands import demo_users
 
     accounts_env, sign_in = demo_users.prepare(settings, config_file)
     base = f"http://localhost:{port}/"

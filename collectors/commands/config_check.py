@@ -56,8 +56,9 @@ def _site_problems(settings: Settings, file: Path) -> list[Problem]:
 
 
 def _target_problems(settings: Settings, file: Path) -> list[Problem]:
-    """The collector's own target building (collectors/targets.py): URLs, probes, profiles."""
-    from collectors.targets import build_targets
+    """The collector's own target building (collectors/polling/targets.py): URLs, probes,
+    profiles."""
+    from collectors.polling.targets import build_targets
     from config.deployment import centres, site_file
 
     try:

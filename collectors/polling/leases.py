@@ -1,7 +1,7 @@
 """The lease shell: several collectors share the fleet through `collector_leases`.
 
 `LeaseKeeper.cycle()` runs at the start of each collector cycle: it reads the lease rows
-and the database's clock, lets `collectors.shard.plan` decide, applies the plan (each
+and the database's clock, lets `collectors.polling.shard.plan` decide, applies the plan (each
 acquisition is one conditional UPDATE or INSERT, so two collectors can never both win a
 cell) and returns the centres to poll this cycle. A background thread renews the held
 leases every `ttl / 4`, so a long cycle never lets them lapse; a collector that stops
@@ -27,7 +27,7 @@ import secrets
 import socket
 import threading
 
-from collectors.shard import CLAIM_PREFIX, Assignment, Lease, Plan, plan
+from collectors.polling.shard import CLAIM_PREFIX, Assignment, Lease, Plan, plan
 from metrics.store import Connection, DatabaseError, Engine
 from metrics.store import leases as table
 from metrics.store.dialects import write_transaction

@@ -1,6 +1,6 @@
 """The record of dropped cycles, kept in the spool's folder until the database has it.
 
-`dropped.jsonl`: one JSON line per cycle the spool refused (`collectors.gaps.Drop`),
+`dropped.jsonl`: one JSON line per cycle the spool refused (`collectors.writing.gaps.Drop`),
 appended and fsynced before the refusal is logged, so it survives a SIGKILL (and a power
 cut) of the collector. When the folder itself cannot take the line (the disk is full, the
 folder read-only or gone), the drop is kept in memory instead: it still becomes a gap once
@@ -25,7 +25,7 @@ from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 
-from collectors.gaps import Drop
+from collectors.writing.gaps import Drop
 from metrics.store.gaps import SPOOL_FULL
 
 log = logging.getLogger("ioc.collector")

@@ -13,7 +13,7 @@ reason; it never raises for network errors.
 
 Every exchange ends by its deadline (connect + read timeout after it starts, or sooner when
 the caller says so): the per-operation socket timeouts bound each wait for data, and a
-`Reaper` (collectors/deadline.py) shuts the socket down when the whole exchange — connect,
+`Reaper` (collectors/polling/deadline.py) shuts the socket down when the whole exchange — connect,
 headers, body — runs past the deadline, so a centre trickling its answer byte by byte is a
 `timeout` ("answer too slow") at its deadline, never a poll that holds its worker.
 
@@ -47,7 +47,7 @@ from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
-from collectors.deadline import Reaper, Watch
+from collectors.polling.deadline import Reaper, Watch
 from collectors.probes.outcome import Fetched
 from metrics.results import TOO_SLOW, Reason
 

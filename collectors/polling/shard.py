@@ -8,7 +8,7 @@ commune added to the registry moves later-ranked centres of its province. A coll
 is the cells of its `--provinces` (default: every province of the deployment) and its
 `--shard I/N` (default 1/1). Every collector sharing a database must use the same N.
 
-Cells are coordinated through leases (`collectors/leases.py` is the shell): a collector
+Cells are coordinated through leases (`collectors/polling/leases.py` is the shell): a collector
 polls exactly the cells it holds a live lease on. `plan` decides, from the lease rows
 and the database's clock, what to renew, release, acquire and claim: home cells first,
 then any cell nobody holds (a stopped collector's, once its lease expired), while a cell

@@ -5,7 +5,7 @@ outcome, failures included, is a `ProbeResult`. Retries happen only where
 they can help (refused or reset connections, 5xx answers), after a short
 backoff, and never past the cycle's deadline: each attempt's timeouts are cut
 to the time left before it. Whether a failure is real is decided apart, over a
-confirmation window (collectors/confirm.py); the worker re-probes on that schedule.
+confirmation window (collectors/polling/confirm.py); the worker re-probes on that schedule.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import requests
 
-from collectors.http import fetch
+from collectors.polling.http import fetch
+from collectors.polling.targets import Target
 from collectors.probes import PROBES
 from collectors.probes.outcome import Fetched
-from collectors.targets import Target
 from collectors.validate import Reading, bound_rejections, probe_samples, validate
 from config import catalogue
 from metrics.results import ProbeResult, Reason

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectors.droplog import DropLog
-from collectors.gaps import Drop, merge
-from collectors.spool import Spool
+from collectors.writing.droplog import DropLog
+from collectors.writing.gaps import Drop, merge
+from collectors.writing.spool import Spool
 from config import logs
 from metrics.results import ProbeResult
 from metrics.store import DatabaseError, db_limits, gaps

@@ -1,0 +1,1 @@
+"""The other `ioc` commands (check-config, dashboard, health, backfill, demo) and their helpers."""

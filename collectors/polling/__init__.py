@@ -1,0 +1,1 @@
+"""Polling: fetching, confirming and scheduling polls, and which centres this collector polls."""
