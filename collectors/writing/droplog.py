@@ -26,21 +26,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from collectors.writing.gaps import Drop
+from metrics.durable import fsync_path
 from metrics.store.gaps import SPOOL_FULL
 
 log = logging.getLogger("ioc.collector")
 NAME = "dropped.jsonl"
 _FIELDS = ("run", "seq", "start_ms", "end_ms", "polls", "spool_bytes", "max_bytes")
 Key = tuple[str, int]  # (run, seq): one cycle of one collector process
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a folder's entries (a new, renamed or removed file) durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def encode(drop: Drop, previous: tuple[str, ...] | None) -> bytes:
@@ -132,7 +124,7 @@ class DropLog:
         finally:
             os.close(fd)
         if created:
-            fsync_dir(self.path.parent)
+            fsync_path(self.path.parent)
         self._previous = drop.centres
 
     def _read_file(self) -> list[Drop]:
@@ -158,7 +150,7 @@ class DropLog:
             kept = [d for d in self._read_file() if (d.run, d.seq) not in done]
             if not kept:
                 self.path.unlink(missing_ok=True)
-                fsync_dir(self.path.parent)
+                fsync_path(self.path.parent)
                 self._previous = None
                 return
             tmp = self.path.with_name(".tmp-" + NAME)
@@ -170,7 +162,7 @@ class DropLog:
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
-            fsync_dir(self.path.parent)
+            fsync_path(self.path.parent)
             self._previous = previous
 
     def clear(self) -> None:
@@ -178,5 +170,5 @@ class DropLog:
         with self._lock:
             self.unsaved = []
             self.path.unlink(missing_ok=True)
-            fsync_dir(self.path.parent)
+            fsync_path(self.path.parent)
             self._previous = None

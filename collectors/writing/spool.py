@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from collectors.writing.droplog import fsync_dir
 from config import logs
+from metrics.durable import fsync_path
 from metrics.results import ProbeResult, Reason, Sample
 from metrics.store import DatabaseError
 from metrics.store.gaps import SPOOL_FULL, SPOOL_UNWRITABLE
@@ -151,7 +151,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from metrics.durable import fsync_path
 from metrics.store.check import sqlite_path
 from metrics.store.dialects import normalise_url
 from metrics.store.migrations import SCHEMA_VERSION
@@ -96,14 +97,6 @@ def _inspect(conn: sqlite3.Connection, where: Path) -> int:
     return int(row[0])
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def backup(url: str, target: str | Path, *, overwrite: bool = False,
            clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Copy the SQLite store at `url` to `target` while it is in use; a summary."""
@@ -130,7 +123,7 @@ def backup(url: str, target: str | Path, *, overwrite: bool = False,
                 dst.close()
         finally:
             src.close()
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, target)
     except sqlite3.Error as exc:
         raise BackupError(f"backup of {source} failed: {exc}") from None
