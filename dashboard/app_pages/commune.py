@@ -286,7 +286,7 @@ def page() -> None:
                             province=centre["province_name"], id=centre["id"])))
         if at:
             st.info(tr("commune.replay", t=fmt.date_time(at, tz)))
-        else:  # the scope's availability, from now on computed ahead once per cycle
+        elif data_availability.read_by_scope(cfg, who.scope):  # computed ahead from now on
             data_ahead.availability(cfg, scope=who.scope)
         window = pick_range(now)
         if window is None:

@@ -51,8 +51,10 @@ def _in_scope(url: str, scope_key: str, centre_id: str) -> list[str]:
     return [centre_id] if ids is None or centre_id in ids else []
 
 
-def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str) -> pl.DataFrame:
-    ids = data.scoped_centres(data.store(url), scope_key)[2]
+def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
+          centre_id: str | None) -> pl.DataFrame:
+    ids = data.scoped_centres(data.store(url), scope_key)[2] if centre_id is None else \
+        _in_scope(url, scope_key, centre_id)
     if ids == []:
         return pl.DataFrame(schema=av.SECONDS_SCHEMA)
     return availability_read.chunk_seconds_fastest(data.store(url), from_ms(a_ms),
@@ -61,19 +63,27 @@ def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str) -> pl.Dat
 
 @st.cache_data(ttl=HOUR_TTL_S, max_entries=256, show_spinner=False)
 def _settled_hour(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-                  late: int) -> pl.DataFrame:
-    return _load(url, a_ms, b_ms, hold, scope_key)
+                  centre_id: str | None, late: int) -> pl.DataFrame:
+    return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
 
 
 @st.cache_data(ttl=FIVE_TTL_S, max_entries=512, show_spinner=False)
 def _settled_five(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
-                  late: int) -> pl.DataFrame:
-    return _load(url, a_ms, b_ms, hold, scope_key)
+                  centre_id: str | None, late: int) -> pl.DataFrame:
+    return _load(url, a_ms, b_ms, hold, scope_key, centre_id)
 
 
-def _live(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str) -> pl.DataFrame:
-    return data.cycle(url).get(("availability", a_ms, b_ms, hold, scope_key),
-                               lambda: _load(url, a_ms, b_ms, hold, scope_key))
+def _live(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
+          centre_id: str | None) -> pl.DataFrame:
+    return data.cycle(url).get(("availability", a_ms, b_ms, hold, scope_key, centre_id),
+                               lambda: _load(url, a_ms, b_ms, hold, scope_key, centre_id))
+
+
+def read_by_scope(cfg: Settings, scope: Scope) -> bool:
+    """Whether one centre's availability is read as its rows of its scope's chunks (the
+    finder's, computed ahead): yes, but for the whole country of a national deployment, where
+    reading every centre's 24 h to show one would cost far more than reading the one."""
+    return not (cfg.deployment.scope == "national" and scope.is_national)
 
 
 def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
@@ -81,18 +91,23 @@ def availability_24h(cfg: Settings, end: datetime, *, scope: Scope,
     """`availability.summarise` of the 24 h ending at `end` for the centres of `scope` that
     were polled in it (or for `centre_id`, if in `scope`, polled or not): centre_id, up_s,
     down_s, unknown_s, availability. One centre's figures are its rows of the scope's
-    chunks, so every page reads the same chunks (and the refresher computes them ahead)."""
-    parts, span_s = _scope_seconds(cfg, end, scope)
+    chunks when `read_by_scope`, so the pages read the same chunks (and the refresher
+    computes them ahead); else the centre's own chunks, by the same computation."""
     if centre_id is None:
+        parts, span_s = _seconds(cfg, end, scope, None)
         return av.summarise(parts, span_s)
     ids = _in_scope(cfg.store.url, str(scope), centre_id)
+    if not read_by_scope(cfg, scope):
+        parts, span_s = _seconds(cfg, end, scope, centre_id)
+        return av.summarise(parts, span_s, ids)
+    parts, span_s = _seconds(cfg, end, scope, None)
     return av.summarise([p.filter(pl.col("centre_id").is_in(ids)) for p in parts], span_s, ids)
 
 
-def _scope_seconds(cfg: Settings, end: datetime, scope: Scope
-                   ) -> tuple[list[pl.DataFrame], float]:
-    """The seconds up and down per centre of `scope`, chunk by chunk, over the 24 h ending at
-    `end`, with the window's length in seconds."""
+def _seconds(cfg: Settings, end: datetime, scope: Scope, centre_id: str | None
+             ) -> tuple[list[pl.DataFrame], float]:
+    """The seconds up and down per centre of `scope` (or of `centre_id` alone), chunk by
+    chunk, over the 24 h ending at `end`, with the window's length in seconds."""
     url, hold = cfg.store.url, hold_s(cfg)
     now_cycle = data.cycle(url)  # its marker read before any chunk: a later write changes it
     freshness, late = now_cycle.marker[0], now_cycle.marker[2]
@@ -101,7 +116,7 @@ def _scope_seconds(cfg: Settings, end: datetime, scope: Scope
         min(end, from_ms(freshness)), settled.LATE_AFTER, hold)
     parts = []
     for a, b, is_settled in av.chunks(start, end, cut):
-        args = (url, to_ms(a), to_ms(b), hold, str(scope))
+        args = (url, to_ms(a), to_ms(b), hold, str(scope), centre_id)
         if not is_settled:
             parts.append(_live(*args))
         elif b - a == av.HOUR:

@@ -136,3 +136,17 @@ def test_a_province_deployment_computes_its_availability_from_the_start(cfg, dep
         assert [k for k in keys if k[0] == "wall"]  # the wall is pinned either way
     finally:
         ahead.refresher.clear()
+
+
+def test_a_national_deployment_reads_one_centre_alone_with_the_same_figure(cfg):
+    cfg = load_settings(env={"IOC_DB_URL": cfg.store.url, "IOC_DEPLOYMENT__SCOPE": "national"})
+    assert not data_availability.read_by_scope(cfg, national())
+    assert data_availability.read_by_scope(cfg, Scope.parse("province:46"))
+    end = data_availability.window_end(datetime.now(UTC), data.newest_ms(cfg.store.url))
+    now_cycle = data.cycle(cfg.store.url)
+    first = hue_centres()[0].id
+    one = data_availability.availability_24h(cfg, end, scope=national(), centre_id=first)
+    after_one = now_cycle.computed
+    scope_wide = data_availability.availability_24h(cfg, end, scope=national())
+    assert now_cycle.computed > after_one  # the country's newest chunks, read only now
+    assert one.to_dicts() == scope_wide.filter(pl.col("centre_id") == first).to_dicts()
