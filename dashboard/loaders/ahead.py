@@ -10,9 +10,9 @@ with `wall`; the job then reads what the wall's live fragment reads, through the
 loaders and the cycle's live state: its alerts, view, gaps, week comparison and figures.
 A staff page asks with `availability`: the 24 h availability of its scope (the finder's
 column, a commune's figure where `availability.read_by_scope`), whose settled chunks are
-cached and whose newest one is read once per cycle. On a province deployment `start` pins its scope's availability too; on a
-national one it is computed ahead once asked, as reading the whole country's newest polls
-each cycle for nobody would be waste.
+cached and whose newest one is read once per cycle. On a province deployment `start` pins
+its scope's availability too; on a national one it is computed ahead once asked, as reading
+the whole country's newest polls each cycle for nobody would be waste.
 """
 
 from __future__ import annotations
