@@ -326,7 +326,8 @@ def collect(
     opts = PollOptions.from_settings(c)
     leased = shard is not None or bool(provinces)
     assignment = assign(centres, shard, provinces) if leased else None
-    keeper = LeaseKeeper(assignment, interval) if assignment else None
+    keeper = (LeaseKeeper(assignment, interval, ttl_s=c.lease_ttl_s) if assignment
+              else None)
     own_store = store is None
     spool = _open_spool(c, shard, provinces) if own_store and c.spool_dir else None
     write_bound = max(WRITE_BOUND * interval, MIN_WRITE_BOUND_S)

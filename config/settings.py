@@ -144,6 +144,10 @@ class CollectorSettings(Strict):
     # directory, like the SQLite file; one sub-folder per --shard/--provinces); null: none.
     spool_dir: Path | None = Path("data/spool")
     spool_max_bytes: int = Field(default=268_435_456, ge=65_536)  # beyond: newest dropped
+    # How long a shard's cell stays a collector's without renewal (--shard, --provinces);
+    # null: ¾ of interval_s. Longer rides out a slower database, but a dead collector's
+    # centres wait up to this plus one interval before another collector polls them.
+    lease_ttl_s: float | None = Field(default=None, gt=0, le=3600)
 
     @field_validator("endpoint_template")
     @classmethod

@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 from collectors.polling.shard import Shard, in_shard
 from collectors.writing.spool import Spool
 from config.registry import fleet
+from metrics.store import leases as lease_table
 from tests.conftest import PG_URL
 from tests.fixtures.tcp_proxy import Proxy
 
@@ -34,6 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HUE = fleet("hue")
 IDS = {c.id for c in HUE}
 INTERVAL_S = 1.0
+# Longer than the default ¾ interval, so a collector stalled by a busy test machine keeps
+# its cells; the take-over bound below follows it.
+LEASE_TTL_S = 2.0
 pg = pytest.mark.parametrize("database", ["postgres"], indirect=True)
 
 
@@ -54,6 +58,7 @@ class Collector:
             IOC_DB_URL=db_url,
             IOC_SIMULATOR__PORT=str(sim_port),
             IOC_COLLECTOR__INTERVAL_S=str(INTERVAL_S),
+            IOC_COLLECTOR__LEASE_TTL_S=str(LEASE_TTL_S),
             IOC_COLLECTOR__TIMEOUT_S="0.4",
             IOC_COLLECTOR__CONNECT_TIMEOUT_S="0.3",
             IOC_COLLECTOR__WORKERS="1",
@@ -80,6 +85,11 @@ class Collector:
                 return cycles
             time.sleep(0.1)
         pytest.fail(f"waited {timeout_s} s for {what}:\n{self.log.read_text()[-3000:]}")
+
+    def leases(self) -> str:
+        """The collector's lease log lines (what it took and gave up, and when)."""
+        return "\n".join(x for x in self.log.read_text(errors="replace").splitlines()
+                         if "leases:" in x)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.proc.poll() is None:
@@ -143,8 +153,16 @@ def test_two_shard_collectors_share_huế_with_no_overlap_and_one_takes_over_whe
 
     # Both polling, each only its own shard: no centre polled by both, none missed.
     assert seen_a and seen_b
-    assert all(c["cells"] == ["p46/s1of2"] and c["centres"] == len(home_a) for c in seen_a)
-    assert all(c["cells"] == ["p46/s2of2"] and c["centres"] == 40 - len(home_a) for c in seen_b)
+    # The leases run lease_ttl_s ahead (renewed every quarter of it), not the default ¾ s.
+    with database.open() as store, store.engine.connect() as conn:
+        now = lease_table.db_now_ms(conn)
+        ahead = {k: (until - now) / 1000 for k, (_, until) in lease_table.read(conn).items()}
+    assert set(ahead) == {"p46/s1of2", "p46/s2of2"}
+    assert all(0.5 * LEASE_TTL_S < s <= LEASE_TTL_S for s in ahead.values()), ahead
+    odd_a = [c for c in seen_a if c["cells"] != ["p46/s1of2"] or c["centres"] != len(home_a)]
+    odd_b = [c for c in seen_b
+             if c["cells"] != ["p46/s2of2"] or c["centres"] != 40 - len(home_a)]
+    assert not odd_a and not odd_b, (odd_a, odd_b, a.leases(), b.leases())
     window = polls(database, start + 0.5, end - 1.5)
     per_centre = Counter(cid for cid, _ in window)
     assert set(per_centre) == IDS
@@ -169,7 +187,8 @@ def test_two_shard_collectors_share_huế_with_no_overlap_and_one_takes_over_whe
     assert first.keys() == home_a
     took = max(first.values()) - killed
     print(f"take-over: every centre of the killed shard polled again {took:.2f} s after SIGKILL")
-    assert took <= 2 * INTERVAL_S + 0.5  # two intervals, and scheduling slack on a busy box
+    # The lease lapses, the next cycle takes it; and scheduling slack on a busy box.
+    assert took <= LEASE_TTL_S + INTERVAL_S + 0.5
     b.wait("two full cycles", lambda cs: sum(c["at"] > killed and c["centres"] == 40
                                              for c in cs) >= 2)
 
