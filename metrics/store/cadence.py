@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from metrics.store import dialects
 from metrics.store.schema import meta
 
 PREFIX = "behind:"
@@ -36,7 +37,7 @@ def record(engine: sa.Engine, collector: str, at_ms: int, missed: int, total: in
     key = (PREFIX + (collector or "collector"))[:64]
     value = json.dumps({"at_ms": at_ms, "missed": missed, "total": total,
                         "interval_s": interval_s})
-    with engine.begin() as conn:
+    with dialects.write_transaction(engine) as conn:
         conn.execute(meta.delete().where(meta.c.key == key))
         conn.execute(meta.insert().values(key=key, value=value))
 

@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
 
+from metrics.store import write_turns
+
 # How long a SQLite writer waits for another writer's lock before failing. A
 # national batch takes about a second; backfill and the collector may overlap.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -130,9 +132,14 @@ def _sqlite_on_begin(conn: Connection) -> None:
 
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A connection in a write transaction (SQLite: BEGIN IMMEDIATE, so it waits for the
-    lock up front), committed on exit, rolled back on an error."""
-    with engine.connect() as conn:
+    """A connection in a write transaction, committed on exit, rolled back on an error.
+    SQLite: after this process's writers that asked before (`write_turns`), then BEGIN
+    IMMEDIATE, so it waits for other processes' writers up front."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn, conn.begin():
+            yield conn
+        return
+    with write_turns.turns(engine).turn(SQLITE_BUSY_TIMEOUT_MS / 1000), engine.connect() as conn:
         conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         with conn.begin():
             yield conn

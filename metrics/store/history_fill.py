@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from metrics.store import dialects
 from metrics.store.schema import meta
 
 KEY = "history_fill"
@@ -51,7 +52,7 @@ def record(engine: sa.Engine, fill: Fill) -> None:
     value = json.dumps({"from_ms": fill.from_ms, "to_ms": fill.to_ms,
                         "complete_from_ms": fill.complete_from_ms, "done": fill.done,
                         "total": fill.total, "updated_ms": fill.updated_ms})
-    with engine.begin() as conn:
+    with dialects.write_transaction(engine) as conn:
         conn.execute(meta.delete().where(meta.c.key == KEY))
         conn.execute(meta.insert().values(key=KEY, value=value))
 

@@ -65,5 +65,5 @@ def extend(conn: Connection, me: str, keys: Iterable[str], until: int) -> int:
 
 def release_all(engine: Engine, me: str) -> None:
     """Give up every lease `me` holds, at once."""
-    with engine.begin() as conn:
+    with dialects.write_transaction(engine) as conn:
         conn.execute(leases.delete().where(leases.c.holder == me))
