@@ -61,6 +61,14 @@ DISPATCH_BATCH = 200
 SKIPPED = Reason.SKIPPED.value
 
 
+def store_behind(summary: Mapping[str, Any]) -> bool:
+    """Whether a collector cycle's summary says the store does not yet hold every cycle
+    polled: this one not stored (`db` names the store's trouble, or it was spooled or
+    dropped), or earlier ones still waiting in the spool."""
+    return bool(summary.get("db") or summary.get("spooled") or summary.get("dropped")
+                or summary.get("spool_files"))
+
+
 def _dt(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
@@ -91,6 +99,7 @@ class AlertEngine:
         self._thread: threading.Thread | None = None
         self._lanes: dict[str, threading.Thread] = {}  # channel → its delivery thread
         self._evaluating = threading.Lock()  # one whole-fleet evaluation at a time
+        self.store_behind = False  # the collector's last cycle is not all in the store yet
         self.started_ms = self.now_ms() if watching_since_ms is None else watching_since_ms
 
     def now_ms(self) -> int:
@@ -99,8 +108,13 @@ class AlertEngine:
     # -- evaluation -------------------------------------------------------------------
 
     def due_rules(self, now: int) -> list[Rule]:
+        """The rules due at `now`. While the store is behind the collector (`store_behind`)
+        the staleness rules are not: a centre whose polls wait in the spool, or in a write
+        abandoned half done, is not silent; their alerts keep their state until it catches
+        up, and the store's own alarm (`store_alarm`) speaks meanwhile."""
         return [r for r in self.cfg.rules
-                if now - self._last_run.get(r.name, -10**15) >= r.every_s * 1000]
+                if now - self._last_run.get(r.name, -10**15) >= r.every_s * 1000
+                and not (self.store_behind and isinstance(r.condition, Stale))]
 
     def read_window(self, rules: list[Rule], now: int) -> Window:
         """The data the rules need, in a few fleet-wide queries."""
@@ -331,6 +345,7 @@ class AlertEngine:
     # -- as a collector observer ------------------------------------------------------
 
     def after_cycle(self, cycle: object, summary: dict[str, Any], write_s: float) -> None:
+        self.store_behind = store_behind(summary)
         self.evaluate()
         self._wake.set()
 

@@ -5,7 +5,7 @@ centres, all at once, cycle after cycle."""
 from __future__ import annotations
 
 import socket
-import time
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,15 +21,25 @@ ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length:
 
 
 class CountingServer(LoopbackServer):
-    """Answers every request after `delay_s` (so that the polls overlap), keeping each
-    connection open; `accepted` counts connections."""
+    """Answers each cycle's requests once all `CENTRES` of them have arrived (or after 2 s),
+    so a cycle's polls always overlap however busy the machine, keeping each connection
+    open; `accepted` counts connections."""
 
-    def __init__(self, delay_s: float = 0.05) -> None:
-        self.delay_s = delay_s
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._arrived = 0  # requests of the current round so far
+        self._round = 0
         super().__init__()
 
     def respond(self, conn: socket.socket, request: bytes) -> None:
-        time.sleep(self.delay_s)
+        with self._cond:
+            mine = self._round
+            self._arrived += 1
+            if self._arrived < CENTRES:
+                self._cond.wait_for(lambda: self._round != mine, timeout=2)
+            if self._round == mine:  # the last to arrive, or the wait ran out: a new round
+                self._arrived, self._round = 0, self._round + 1
+                self._cond.notify_all()
         conn.sendall(ANSWER)
 
     def urls(self) -> list[str]:
@@ -60,7 +70,7 @@ def test_session_reuses_connections_when_centres_share_a_host_only_when_sized(
         first = server.accepted
         for _ in range(3):
             _cycle(session, urls, pool)
-    assert first > 2  # the polls overlapped: more than one connection was needed
+    assert first == CENTRES  # the polls overlapped: one connection each
     assert (server.accepted == first) is reuses_all
 
 
