@@ -53,8 +53,10 @@ def _in_scope(url: str, scope_key: str, centre_id: str) -> list[str]:
 
 def _load(url: str, a_ms: int, b_ms: int, hold: float, scope_key: str,
           centre_id: str | None) -> pl.DataFrame:
-    ids = data.scoped_centres(data.store(url), scope_key)[2] if centre_id is None else \
-        _in_scope(url, scope_key, centre_id)
+    if centre_id is None:
+        ids = data.scoped_centres(data.store(url), scope_key)[2]
+    else:
+        ids = _in_scope(url, scope_key, centre_id)
     if ids == []:
         return pl.DataFrame(schema=av.SECONDS_SCHEMA)
     return availability_read.chunk_seconds_fastest(data.store(url), from_ms(a_ms),

@@ -11,7 +11,6 @@ local time or UTC). Range bounds are inclusive at both ends.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,7 @@ from config.registry import Centre
 from metrics import resolutions
 from metrics import today as today_
 from metrics.results import ProbeResult, Reason
-from metrics.store import current, dialects, rollups, settled, today_read
+from metrics.store import current, dialects, rollups, settled, today_read, write_turns
 from metrics.store.migrations import migrate
 from metrics.store.records import (
     CENTRE_SCHEMA,
@@ -63,7 +62,8 @@ class Store:
     def __init__(self, engine: Engine, clock: Callable[[], datetime]):
         self._engine = engine
         self._clock = clock
-        self._write_lock = threading.Lock()
+        # In arrival order, so a re-probe's write waits for one chunk of a cycle, not all.
+        self._write_turns = write_turns.Turns()
         self._series_ids: dict[SeriesKey, int] = {}  # only ids known to be committed
         self._known_centres: set[str] = set()
         self.dialect: str = engine.dialect.name  # "sqlite" or "postgresql"
@@ -105,7 +105,7 @@ class Store:
         rows = centre_rows(items)
         if not rows:
             return 0
-        with self._write_lock, self._begin_write() as conn:
+        with self._write_turns.turn(), self._begin_write() as conn:
             conn.execute(dialects.upsert(self.dialect, centres, ["id"]), rows)
         self._known_centres.update(r["id"] for r in rows)
         return len(rows)
@@ -129,7 +129,7 @@ class Store:
         """One transaction: `results` as `result_rows` made them into rows."""
         if not poll_rows:
             return 0
-        with self._write_lock:
+        with self._write_turns.turn():
             with self._begin_write() as conn:
                 self._check_centres(conn, {r[0] for r in poll_rows})
                 newest = conn.execute(NEWEST_POLL).scalar_one()  # before this write's polls

@@ -35,15 +35,16 @@ class Turns:
         self._gave_up: set[int] = set()  # tickets whose writer stopped waiting
 
     @contextmanager
-    def turn(self, timeout_s: float) -> Iterator[None]:
-        """Wait for this caller's turn (at most `timeout_s`: TurnTimeout), hold it inside."""
+    def turn(self, timeout_s: float | None = None) -> Iterator[None]:
+        """Wait for this caller's turn (at most `timeout_s`, then TurnTimeout; None: as long
+        as it takes), hold it inside."""
         with self._cond:
             ticket = self._issued
             self._issued += 1
             if not self._cond.wait_for(lambda: self._serving == ticket, timeout_s):
                 # Given up: when the queue reaches this ticket it passes straight on.
                 self._gave_up.add(ticket)
-                raise TurnTimeout(f"waited {timeout_s:g} s for this process's "
+                raise TurnTimeout(f"waited {timeout_s} s for this process's "
                                   f"{ticket - self._serving} earlier database writers")
         try:
             yield
