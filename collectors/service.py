@@ -46,7 +46,7 @@ CONNECT_TIMEOUT_S = 5  # a PostgreSQL that does not answer must not stall the po
 COLLECTOR_PG_CONNECT = {"connect_timeout": CONNECT_TIMEOUT_S, "keepalives": 1,
                         "keepalives_idle": 3, "keepalives_interval": 2, "keepalives_count": 3,
                         "tcp_user_timeout": 10_000}
-WRITE_BOUND = 0.75  # × interval: the longest the cycle loop waits for its database write,
+WRITE_BOUND = 0.75  # × interval: the longest the cycle loop waits for its write to commit,
 MIN_WRITE_BOUND_S = 2.0  # … but at least this (opening the store and a replay take time)
 OBSERVER_BOUND = 0.25  # × interval: … and for an observer that reads the database,
 MIN_OBSERVER_BOUND_S = 1.0  # … but at least this

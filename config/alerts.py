@@ -134,8 +134,8 @@ class CollectorSilent(Strict):
 
 
 class StoreUnreachable(Strict):
-    """The collector cannot write to the store (unreachable, or a write that did not finish
-    in time): judged by the collector itself each cycle and sent straight to the channels,
+    """The collector cannot write to the store (unreachable, or a write that committed
+    nothing in time): judged by the collector itself each cycle and sent straight to the channels,
     not through the store's outbox, so it is delivered while the database is down."""
 
     kind: Literal["store_unreachable"]

@@ -1,11 +1,16 @@
 """The store with a spool behind it, for `ioc collect`: every cycle is written, spooled or
-recorded as dropped, and the cycle loop never waits on the database past a bound.
+recorded as dropped, and the cycle loop never waits on a database that has stopped
+answering.
 
 Each cycle's database work (opening the store, recording gaps, replaying the spool, the
-cycle's own write) runs in one worker thread that the loop waits for at most `bound_s`. A
-database that stops answering without refusing (packets dropped, a stuck lock) leaves that
-thread blocked: the loop abandons it — the cycle goes to the spool and polling goes on —
-and while it is still blocked every later cycle is spooled at once. When it ends with an
+cycle's own write) runs in one worker thread that the loop waits for as long as it makes
+progress: its store commits a transaction (a chunk of the cycle) at least every `bound_s`.
+A slow write is let finish — the loop then falls behind and says so — rather than spooled
+and written again later, which would add to the load that made it slow and leave the
+alerting blind meanwhile. A database that stops answering without refusing (packets
+dropped, a stuck lock) leaves that thread blocked: after `bound_s` without a commit the
+loop abandons it — the cycle goes to the spool and polling goes on — and while it is
+still blocked every later cycle is spooled at once. When it ends with an
 error, its store is closed and a fresh one opened at the next cycle, so no half-dead
 connection is used again; when it ends well (the database was only slow), the store is
 kept. A write the
@@ -38,6 +43,7 @@ from metrics.store import DatabaseError, db_limits, gaps
 log = logging.getLogger("ioc.collector")
 
 UP, DOWN, STUCK = "reachable", "unreachable", "stuck"
+PROGRESS_CHECK_S = 0.1  # how often a long write's progress is looked at
 
 
 def brief(exc: BaseException) -> str:
@@ -59,7 +65,7 @@ class _Attempt:
 
 class SpoolingWriter:
     """Writes each cycle to the store, or to the spool when the store is unreachable or
-    does not answer within `bound_s`.
+    commits nothing for `bound_s`.
 
     `open_store` opens (and migrates) the store and syncs the centres; it is retried at
     every cycle while the database is down, so a collector may start without it. While
@@ -172,13 +178,12 @@ class SpoolingWriter:
         job = threading.Thread(target=self._attempt, args=(results, budget_s, a),
                                name="store-write", daemon=True)
         job.start()
-        job.join(None if math.isinf(self.bound_s) else self.bound_s)
-        if job.is_alive():
+        if not self._finishes(job):
             a.abandoned.set()
             self._busy = job
             self._sever()
             self.last["db"] = STUCK
-            self._set_state(STUCK, f"the database write did not finish within "
+            self._set_state(STUCK, f"the database write committed nothing for "
                                    f"{self.bound_s:.1f} s; abandoned")
             return self._spool(results)
         self.last.update(a.last)
@@ -190,6 +195,29 @@ class SpoolingWriter:
             self._set_state(DOWN, brief(a.error) if a.error else "")
             self.last["db"] = DOWN
         return a.samples + self._spool(results)
+
+    def _finishes(self, job: threading.Thread) -> bool:
+        """Wait for `job` while its store commits a transaction at least every `bound_s`;
+        whether it ended. A write slower than the bound that keeps committing (a national
+        cycle on a busy machine) runs to its end, so the database stays up to date and the
+        re-probes stay written; one that commits nothing for `bound_s` is stuck."""
+        if math.isinf(self.bound_s):
+            job.join()
+            return True
+        seen, since = self._commits(), time.monotonic()
+        while True:
+            job.join(min(PROGRESS_CHECK_S, max(0.0, since + self.bound_s - time.monotonic())))
+            if not job.is_alive():
+                return True
+            if (now := self._commits()) != seen:
+                seen, since = now, time.monotonic()
+            elif time.monotonic() - since >= self.bound_s:
+                return False
+
+    def _commits(self) -> int:
+        """The current store's committed writes (0 before it is open)."""
+        store = self.store
+        return store.commits if store is not None else 0
 
     def write_extra(self, results: list[ProbeResult]) -> bool:
         """Write results made between cycles (re-probes) straight to the store while it is

@@ -65,6 +65,7 @@ class Store:
         # In arrival order, so a re-probe's write waits for one chunk of a cycle, not all.
         self._write_turns = write_turns.Turns()
         self._series_ids: dict[SeriesKey, int] = {}  # only ids known to be committed
+        self._commits = 0  # `write` transactions committed (see `commits`)
         self._known_centres: set[str] = set()
         self.dialect: str = engine.dialect.name  # "sqlite" or "postgresql"
 
@@ -160,7 +161,15 @@ class Store:
                         settled.bump(conn)  # readers' caches of settled hours must re-read
             # Cache only after the commit: a rolled-back id must not be reused.
             self._series_ids.update(new_ids)
+            self._commits += 1
         return written
+
+    @property
+    def commits(self) -> int:
+        """How many `write` transactions (chunks of at most WRITE_CHUNK polls) this store has
+        committed: a caller watching a long write (a national cycle, a replay) from another
+        thread sees it move while the write is making progress."""
+        return self._commits
 
     def _begin_write(self) -> AbstractContextManager[Connection]:
         """A connection in a write transaction (`dialects.write_transaction`), committed on exit."""

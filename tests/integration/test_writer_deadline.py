@@ -1,5 +1,5 @@
-"""The collector's writer never waits on a stuck database past its bound
-(collectors/writing/writer.py).
+"""The collector's writer never waits on a stuck database past its bound, and lets a slow
+one that keeps committing finish (collectors/writing/writer.py).
 
 In process, on SQLite and on PostgreSQL, with the real `Spool` and `Store`: the database
 stops answering in the middle of a run — SQLite locked by another writer, PostgreSQL behind
@@ -26,7 +26,7 @@ from collectors.writing.spool import Spool, encode
 from collectors.writing.writer import UP, SpoolingWriter
 from config.registry import fleet
 from metrics.results import ProbeResult, Sample
-from metrics.store import Store
+from metrics.store import WRITE_CHUNK, Store
 from tests.conftest import PG_URL
 from tests.faults.blackhole import BlackHoleProxy
 from tests.integration.test_collectors_shared import url_for
@@ -98,6 +98,50 @@ def test_a_write_the_database_does_not_answer_is_spooled_at_the_bound_and_replay
     assert len(stored) == len(set(stored))  # none twice
     assert set(stored) == wanted  # none lost
 
+
+
+SLOW_CHUNK_S = 0.3  # each write transaction made this much slower: a busy machine
+
+
+def test_a_write_slower_than_its_bound_that_keeps_committing_runs_to_its_end(database,
+                                                                             tmp_path):
+    """A cycle whose write outlasts the bound while committing a chunk every 0.3 s is
+    written, not abandoned and spooled to be written again later: the database stays
+    reachable, re-probes keep being written, every poll is stored once."""
+    url = database.url if database.backend == "sqlite" else url_for(database)
+
+    def slow_store() -> Store:
+        store = _store_opener(url, HUE, BOUND_S)()
+
+        def slow(_conn, _cursor, statement: str, *_args) -> None:
+            if "max(polls.ts)" in statement:  # once per write transaction
+                time.sleep(SLOW_CHUNK_S)
+
+        sa.event.listen(store.engine, "before_cursor_execute", slow)
+        return store
+
+    spool = Spool(tmp_path / "spool", 1 << 26)
+    writer = SpoolingWriter(slow_store, spool, bound_s=BOUND_S)
+    chunks = 8  # of WRITE_CHUNK polls: 8 × 0.3 s, well past the 1-s bound
+    batch = [r for k in range(1, 1 + chunks * WRITE_CHUNK // len(IDS)) for r in cycle(k)]
+    try:
+        writer.write(cycle(0))
+        before = writer.store.commits
+        started = time.monotonic()
+        writer.write(batch)
+        waited = time.monotonic() - started
+        assert waited > BOUND_S, "the write was not slower than its bound: nothing tested"
+        assert writer.store.commits - before >= chunks
+        assert writer.last == {} and writer.state == UP and len(spool) == 0, writer.last
+        assert writer.write_extra(cycle(10_000))  # a re-probe's result is written at once
+    finally:
+        spool.close()
+        if writer.store is not None:
+            writer.store.close()
+    with Store.open(url) as store, store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT centre_id, ts FROM polls")).all()
+    wanted = {(r.centre_id, round(r.ts * 1000)) for r in [*cycle(0), *batch, *cycle(10_000)]}
+    assert len(stored) == len(set(stored)) and set(stored) == wanted
 
 
 def test_a_sharded_collectors_lease_work_gives_up_at_its_bound_and_resumes(database, tmp_path):
