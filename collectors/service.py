@@ -335,7 +335,7 @@ def collect(
     writer = SpoolingWriter(opener, spool, store,
                             on_open=(lambda s: keeper.attach(s.engine)) if keeper else None,
                             name=_home_name(shard, provinces) or "",
-                            bound_s=write_bound)
+                            bound_s=write_bound, ceiling_s=max(interval, write_bound))
     try:
         if not own_store:
             store.sync_centres(centres)

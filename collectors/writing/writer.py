@@ -4,16 +4,16 @@ answering.
 
 Each cycle's database work (opening the store, recording gaps, replaying the spool, the
 cycle's own write) runs in one worker thread that the loop waits for as long as it makes
-progress: its store commits a transaction (a chunk of the cycle) at least every `bound_s`.
-A slow write is let finish — the loop then falls behind and says so — rather than spooled
-and written again later, which would add to the load that made it slow and leave the
-alerting blind meanwhile. A database that stops answering without refusing (packets
-dropped, a stuck lock) leaves that thread blocked: after `bound_s` without a commit the
-loop abandons it — the cycle goes to the spool and polling goes on — and while it is
-still blocked every later cycle is spooled at once. When it ends with an
-error, its store is closed and a fresh one opened at the next cycle, so no half-dead
-connection is used again; when it ends well (the database was only slow), the store is
-kept. A write the
+progress: its store commits a transaction (a chunk of the cycle) at least every `bound_s`,
+up to `ceiling_s` in all (the collector's interval). A write slower than the bound is let
+finish rather than spooled and written again later, which would add to the load that made
+it slow and leave the alerting blind meanwhile. A database that stops answering without
+refusing (packets dropped, a stuck lock) leaves that thread blocked: after `bound_s`
+without a commit, or at the ceiling, the loop abandons it — the cycle goes to the spool
+and polling goes on — and while it is still blocked every later cycle is spooled at once.
+When it ends with an error, its store is closed and a fresh one opened at the next cycle,
+so no half-dead connection is used again; when it ends well (the database was only slow),
+the store is kept. A write the
 abandoned thread still completes and the same cycle replayed from the spool both land once:
 the store's writes are idempotent on (centre, ts) and (series, ts).
 
@@ -64,8 +64,8 @@ class _Attempt:
 
 
 class SpoolingWriter:
-    """Writes each cycle to the store, or to the spool when the store is unreachable or
-    commits nothing for `bound_s`.
+    """Writes each cycle to the store, or to the spool when the store is unreachable,
+    commits nothing for `bound_s` or takes longer than `ceiling_s`.
 
     `open_store` opens (and migrates) the store and syncs the centres; it is retried at
     every cycle while the database is down, so a collector may start without it. While
@@ -83,13 +83,14 @@ class SpoolingWriter:
     def __init__(self, open_store: Callable[[], Any], spool: Spool | None,
                  store: Any = None, on_open: Callable[[Any], None] | None = None,
                  name: str = "", clock: Callable[[], float] = time.time,
-                 bound_s: float = math.inf):
+                 bound_s: float = math.inf, ceiling_s: float = math.inf):
         self.open_store = open_store
         self.spool = spool
         self.store = store
         self.on_open = on_open
         self.name = name
         self.bound_s = bound_s
+        self.ceiling_s = ceiling_s  # … and never longer than this in all
         self.drops = DropLog(spool.dir) if spool is not None else None
         self.run = f"{int(clock() * 1000):013d}-{os.getpid()}"  # this process, for the gaps
         self.seq = 0  # cycles written (or spooled, or dropped) by this process
@@ -184,7 +185,8 @@ class SpoolingWriter:
             self._sever()
             self.last["db"] = STUCK
             self._set_state(STUCK, f"the database write committed nothing for "
-                                   f"{self.bound_s:.1f} s; abandoned")
+                                   f"{self.bound_s:.1f} s, or ran past {self.ceiling_s:g} s; "
+                                   "abandoned")
             return self._spool(results)
         self.last.update(a.last)
         if a.outcome == "written":
@@ -197,21 +199,27 @@ class SpoolingWriter:
         return a.samples + self._spool(results)
 
     def _finishes(self, job: threading.Thread) -> bool:
-        """Wait for `job` while its store commits a transaction at least every `bound_s`;
-        whether it ended. A write slower than the bound that keeps committing (a national
-        cycle on a busy machine) runs to its end, so the database stays up to date and the
-        re-probes stay written; one that commits nothing for `bound_s` is stuck."""
+        """Wait for `job` while its store commits a transaction at least every `bound_s`, for
+        at most `ceiling_s` in all; whether it ended. A write slower than the bound that keeps
+        committing (a national cycle on a busy machine) runs to its end, so the database
+        stays up to date and the re-probes stay written; one that commits nothing for
+        `bound_s`, or outlasts the ceiling, is abandoned."""
         if math.isinf(self.bound_s):
             job.join()
             return True
-        seen, since = self._commits(), time.monotonic()
+        started = time.monotonic()
+        seen, since = self._commits(), started
         while True:
-            job.join(min(PROGRESS_CHECK_S, max(0.0, since + self.bound_s - time.monotonic())))
+            wake = min(since + self.bound_s, started + self.ceiling_s)
+            job.join(min(PROGRESS_CHECK_S, max(0.0, wake - time.monotonic())))
             if not job.is_alive():
                 return True
-            if (now := self._commits()) != seen:
-                seen, since = now, time.monotonic()
-            elif time.monotonic() - since >= self.bound_s:
+            now = time.monotonic()
+            if now - started >= self.ceiling_s:
+                return False
+            if (commits := self._commits()) != seen:
+                seen, since = commits, now
+            elif now - since >= self.bound_s:
                 return False
 
     def _commits(self) -> int:

@@ -121,7 +121,7 @@ def test_a_write_slower_than_its_bound_that_keeps_committing_runs_to_its_end(dat
         return store
 
     spool = Spool(tmp_path / "spool", 1 << 26)
-    writer = SpoolingWriter(slow_store, spool, bound_s=BOUND_S)
+    writer = SpoolingWriter(slow_store, spool, bound_s=BOUND_S, ceiling_s=60)
     chunks = 8  # of WRITE_CHUNK polls: 8 × 0.3 s, well past the 1-s bound
     batch = [r for k in range(1, 1 + chunks * WRITE_CHUNK // len(IDS)) for r in cycle(k)]
     try:
@@ -134,13 +134,28 @@ def test_a_write_slower_than_its_bound_that_keeps_committing_runs_to_its_end(dat
         assert writer.store.commits - before >= chunks
         assert writer.last == {} and writer.state == UP and len(spool) == 0, writer.last
         assert writer.write_extra(cycle(10_000))  # a re-probe's result is written at once
+        # … but not past the ceiling (the collector's interval): then it is spooled.
+        writer.ceiling_s = 1.5
+        later = [r for k in range(20_000, 20_000 + chunks * WRITE_CHUNK // len(IDS))
+                 for r in cycle(k)]
+        writer.write(later)
+        assert "spooled" in writer.last, writer.last
+        writer.ceiling_s = 60  # the spooled cycle can be replayed now
+        k, deadline = 30_000, time.monotonic() + 60
+        while len(spool) or writer.state != UP or "spooled" in writer.last:
+            assert time.monotonic() < deadline, f"never replayed: {writer.last}"
+            time.sleep(0.3)
+            batch.append(cycle(k)[0])
+            writer.write([batch[-1]])
+            k += 1
     finally:
         spool.close()
         if writer.store is not None:
             writer.store.close()
     with Store.open(url) as store, store.engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT centre_id, ts FROM polls")).all()
-    wanted = {(r.centre_id, round(r.ts * 1000)) for r in [*cycle(0), *batch, *cycle(10_000)]}
+    wanted = {(r.centre_id, round(r.ts * 1000))
+              for r in [*cycle(0), *batch, *cycle(10_000), *later]}
     assert len(stored) == len(set(stored)) and set(stored) == wanted
 
 
