@@ -42,6 +42,31 @@ def cycle(k: int) -> list[ProbeResult]:
                         [Sample("up", 1.0)], [], False) for i, cid in enumerate(IDS)]
 
 
+def replay_all(writer: SpoolingWriter, spool: Spool, k: int,
+               polls: Callable[[int], list[ProbeResult]]) -> int:
+    """Write `polls(k)`, `polls(k + 1)`, … until the spool is replayed and the store
+    reachable (within 60 s); the next k."""
+    deadline = time.monotonic() + 60
+    while len(spool) or writer.state != UP or "spooled" in writer.last:
+        assert time.monotonic() < deadline, f"never replayed: {writer.last}"
+        time.sleep(0.3)
+        writer.write(polls(k))
+        k += 1
+    return k
+
+
+def close(writer: SpoolingWriter, spool: Spool) -> None:
+    spool.close()
+    if writer.store is not None:
+        writer.store.close()
+
+
+def stored_polls(url: str) -> list[tuple[str, int]]:
+    """(centre, ts in ms) of every poll stored at `url`."""
+    with Store.open(url) as store, store.engine.connect() as conn:
+        return [(c, int(ts)) for c, ts in conn.execute(sa.text("SELECT centre_id, ts FROM polls"))]
+
+
 @contextmanager
 def stuck_database(database, tmp_path) -> Iterator[tuple[str, Callable[[], None],
                                                          Callable[[], None]]]:
@@ -81,23 +106,13 @@ def test_a_write_the_database_does_not_answer_is_spooled_at_the_bound_and_replay
             writer.write(cycle(2))
             assert "spooled" in writer.last
             restart()
-            k = 3
-            deadline = time.monotonic() + 60
-            while len(spool) or writer.state != UP or "spooled" in writer.last:
-                assert time.monotonic() < deadline, f"never replayed: {writer.last}"
-                time.sleep(0.3)
-                writer.write(cycle(k))
-                k += 1
+            k = replay_all(writer, spool, 3, cycle)
         finally:
-            spool.close()
-            if writer.store is not None:
-                writer.store.close()
-        with Store.open(url) as store, store.engine.connect() as conn:
-            stored = conn.execute(sa.text("SELECT centre_id, ts FROM polls")).all()
+            close(writer, spool)
+        stored = stored_polls(url)
     wanted = {(r.centre_id, round(r.ts * 1000)) for j in range(k) for r in cycle(j)}
     assert len(stored) == len(set(stored))  # none twice
     assert set(stored) == wanted  # none lost
-
 
 
 SLOW_CHUNK_S = 0.3  # each write transaction made this much slower: a busy machine
@@ -141,21 +156,13 @@ def test_a_write_slower_than_its_bound_that_keeps_committing_runs_to_its_end(dat
         writer.write(later)
         assert "spooled" in writer.last, writer.last
         writer.ceiling_s = 60  # the spooled cycle can be replayed now
-        k, deadline = 30_000, time.monotonic() + 60
-        while len(spool) or writer.state != UP or "spooled" in writer.last:
-            assert time.monotonic() < deadline, f"never replayed: {writer.last}"
-            time.sleep(0.3)
-            batch.append(cycle(k)[0])
-            writer.write([batch[-1]])
-            k += 1
+        end = replay_all(writer, spool, 30_000, lambda j: cycle(j)[:1])
     finally:
-        spool.close()
-        if writer.store is not None:
-            writer.store.close()
-    with Store.open(url) as store, store.engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT centre_id, ts FROM polls")).all()
+        close(writer, spool)
+    stored = stored_polls(url)
     wanted = {(r.centre_id, round(r.ts * 1000))
-              for r in [*cycle(0), *batch, *cycle(10_000), *later]}
+              for r in [*cycle(0), *batch, *cycle(10_000), *later,
+                        *(cycle(j)[0] for j in range(30_000, end))]}
     assert len(stored) == len(set(stored)) and set(stored) == wanted
 
 
@@ -211,8 +218,6 @@ def test_each_outage_that_overflows_the_spool_is_said_once(database, tmp_path, c
                         writer.write(cycle(k))
                         k += 1
         finally:
-            spool.close()
-            if writer.store is not None:
-                writer.store.close()
+            close(writer, spool)
     full = [r for r in caplog.records if '"event": "spool_full"' in r.getMessage()]
     assert len(full) == 2
