@@ -43,7 +43,7 @@ from metrics.store import DatabaseError, db_limits, gaps
 log = logging.getLogger("ioc.collector")
 
 UP, DOWN, STUCK = "reachable", "unreachable", "stuck"
-PROGRESS_CHECK_S = 0.1  # how often a long write's progress is looked at
+PROGRESS_CHECK_S = 0.1  # how often a long write's progress is looked at (the bound's precision)
 
 
 def brief(exc: BaseException) -> str:
@@ -210,8 +210,7 @@ class SpoolingWriter:
         started = time.monotonic()
         seen, since = self._commits(), started
         while True:
-            wake = min(since + self.bound_s, started + self.ceiling_s)
-            job.join(min(PROGRESS_CHECK_S, max(0.0, wake - time.monotonic())))
+            job.join(PROGRESS_CHECK_S)
             if not job.is_alive():
                 return True
             now = time.monotonic()
